@@ -1,0 +1,111 @@
+//! The one error type every server function returns, and what the browser may learn from it.
+//!
+//! Policy: each variant is an outcome a person can act on (sign in, ask an admin, fix a field,
+//! reload). Anything else — a database failure, a bug — is logged on the server with its detail
+//! and reaches the browser only as [`AppError::Internal`]. That is why server functions return
+//! `AppError` and not `ServerFnError`: a bare `?` into `ServerFnError` would send the raw error
+//! text to the client.
+
+use leptos::server_fn::{ServerFnError, codec::JsonEncoding, error::FromServerFnError};
+use serde::{Deserialize, Serialize};
+
+/// An error a server function may report to the page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// No valid session: the page sends the visitor to the login form.
+    #[error("please sign in")]
+    Unauthorized,
+    /// Signed in, but the role does not allow this.
+    #[error("your account does not have access to this")]
+    Forbidden,
+    /// The named thing does not exist (or is not visible to the caller).
+    #[error("{0} not found")]
+    NotFound(String),
+    /// One input broke a rule; `field` is the form field's name so the page can show the message
+    /// beside it.
+    #[error("{field}: {message}")]
+    Validation { field: String, message: String },
+    /// The request was valid but the state moved on (for example a lease that expired).
+    #[error("{0}")]
+    Conflict(String),
+    /// Something failed on the server; the detail is in the server log only.
+    #[error("something went wrong on the server; please try again")]
+    Internal,
+    /// The browser could not reach the server or read its answer.
+    #[error("could not reach Loupe; check the connection and try again")]
+    Transport,
+}
+
+impl AppError {
+    /// Shorthand for a field-named validation error.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        AppError::Validation {
+            field: field.to_owned(),
+            message: message.into(),
+        }
+    }
+
+    /// The message for `field`, if this error is about that field.
+    pub fn message_for(&self, field: &str) -> Option<String> {
+        match self {
+            AppError::Validation { field: f, message } if f == field => Some(message.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// The message for `field` in an action's last result, for showing beside that field.
+pub fn field_message<T>(result: &Option<Result<T, AppError>>, field: &str) -> Option<String> {
+    match result {
+        Some(Err(e)) => e.message_for(field),
+        _ => None,
+    }
+}
+
+/// The message of an action's last error when it belongs to no field (shown above the buttons).
+pub fn form_message<T>(result: &Option<Result<T, AppError>>) -> Option<String> {
+    match result {
+        Some(Err(e)) if !matches!(e, AppError::Validation { .. }) => Some(e.to_string()),
+        _ => None,
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
+        use leptos::server_fn::error::ServerFnErrorErr as E;
+        match value {
+            // A form field the function needs was missing or malformed: the only framework
+            // errors that are the caller's to fix.
+            E::MissingArg(name) => AppError::invalid(&name, "is required"),
+            E::Args(_) => AppError::invalid("form", "the form could not be read; reload the page"),
+            E::Request(_) | E::Deserialization(_) => AppError::Transport,
+            other => {
+                #[cfg(feature = "ssr")]
+                tracing::error!(error = %other, "server function failed");
+                #[cfg(not(feature = "ssr"))]
+                let _ = other;
+                AppError::Internal
+            }
+        }
+    }
+}
+
+impl From<ServerFnError> for AppError {
+    fn from(value: ServerFnError) -> Self {
+        #[cfg(feature = "ssr")]
+        tracing::error!(error = %value, "server function failed");
+        #[cfg(not(feature = "ssr"))]
+        let _ = value;
+        AppError::Internal
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<sqlx::Error> for AppError {
+    fn from(value: sqlx::Error) -> Self {
+        tracing::error!(error = %value, "database error");
+        AppError::Internal
+    }
+}

@@ -1,0 +1,71 @@
+//! Loupe's isomorphic crate: the pages, their server functions and the types both sides share.
+//!
+//! Compiled twice: with `ssr` into the server (server-function bodies, SQL, auth) and with
+//! `hydrate` into the browser's WASM (components and server-function clients only).
+
+#![recursion_limit = "256"]
+
+/// Signing in and out (server functions).
+pub mod account;
+/// Passwords, sessions and the guards every server function starts with.
+#[cfg(feature = "ssr")]
+pub mod auth;
+/// Ratings, verdicts, routing reasons and roles as parsed types.
+pub mod domain;
+/// The error type server functions return.
+pub mod error;
+/// The pages.
+pub mod pages;
+/// Claiming, reviewing and skipping tasks (server functions).
+pub mod queue;
+/// `AppState` and its settings.
+#[cfg(feature = "ssr")]
+pub mod state;
+
+use leptos::prelude::*;
+use leptos_meta::{Link, MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::{
+    SsrMode,
+    components::{Route, Router, Routes},
+    path,
+};
+
+/// The HTML document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The router: every page Loupe serves.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="loupe" href="/pkg/loupe.css" />
+        <Link rel="icon" type_="image/svg+xml" href="/favicon.svg" />
+        <Title formatter=|page: String| format!("{page} · Loupe") />
+        <Router>
+            // Pages wait for their data before the first byte (`Async`), so the HTML is complete
+            // without JavaScript and a redirect or status code can still be set.
+            <Routes fallback=pages::NotFound>
+                <Route path=path!("/login") view=pages::login::LoginPage ssr=SsrMode::Async />
+                <Route path=path!("/review") view=pages::review::ReviewPage ssr=SsrMode::Async />
+                <Route path=path!("/admin") view=pages::admin::AdminPage ssr=SsrMode::Async />
+            </Routes>
+        </Router>
+    }
+}

@@ -1,0 +1,83 @@
+//! The pages and the small pieces they share: the header and how an error is shown.
+
+/// `/admin`: the admin area.
+pub mod admin;
+/// `/login`.
+pub mod login;
+/// `/review`: the reviewer's page.
+pub mod review;
+
+use crate::account::{Logout, whoami};
+use crate::domain::Role;
+use crate::error::AppError;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Redirect;
+
+/// The top bar: where you are, who you are, and the way out.
+#[component]
+pub fn Header() -> impl IntoView {
+    let me = Resource::new(|| (), |_| whoami());
+    let logout = ServerAction::<Logout>::new();
+    view! {
+        <header class="topbar">
+            <a class="brand" href="/review">"Loupe"</a>
+            <nav aria-label="Main">
+                <a href="/review">"Review"</a>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        me.await.ok().flatten().map(|me| {
+                            let admin = (me.role == Role::Admin)
+                                .then(|| view! { <a href="/admin">"Admin"</a> });
+                            view! {
+                                {admin}
+                                <span class="who">{me.username}" · "{me.role.as_str()}</span>
+                                <ActionForm action=logout attr:class="inline">
+                                    <button type="submit" class="link">"Sign out"</button>
+                                </ActionForm>
+                            }
+                        })
+                    })}
+                </Transition>
+            </nav>
+        </header>
+    }
+}
+
+/// Shows an error from a server function: anonymous visitors go to the login page, everything
+/// else is a message a person can act on.
+#[component]
+pub fn ErrorNotice(error: AppError) -> impl IntoView {
+    match error {
+        AppError::Unauthorized => view! { <Redirect path="/login" /> }.into_any(),
+        AppError::Forbidden => view! {
+            <section class="notice forbidden" role="alert">
+                <h1>"Not allowed"</h1>
+                <p>"Your account does not have access to this page. Ask an admin if you need it."</p>
+            </section>
+        }
+        .into_any(),
+        other => view! {
+            <section class="notice" role="alert">
+                <p>{other.to_string()}</p>
+            </section>
+        }
+        .into_any(),
+    }
+}
+
+/// The page for any unknown path.
+#[component]
+pub fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <Title text="Not found" />
+        <main class="narrow">
+            <h1>"Not found"</h1>
+            <p>"There is no page here. " <a href="/review">"Go to the review queue"</a></p>
+        </main>
+    }
+}

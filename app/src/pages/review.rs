@@ -1,0 +1,316 @@
+//! `/review`: one task at a time — source, summary, confidence, why it was routed — and the
+//! feedback form, driven by the keyboard.
+//!
+//! The form is an `ActionForm`, so it posts as plain HTML before the WASM loads; once hydrated,
+//! a window key handler adds the shortcuts and submitting swaps in the next task without a page
+//! load. Keys: 1–5 rate, a / r / e verdict, c comment, w correct the summary, Enter submit
+//! (Ctrl+Enter inside a text box), Esc leave a text box, s skip.
+
+use crate::domain::{MAX_REVIEW_TEXT_CHARS, Verdict};
+use crate::error::{AppError, field_message, form_message};
+use crate::pages::{ErrorNotice, Header};
+use crate::queue::{SkipTask, SubmitReview, TaskView, current_task};
+use leptos::html;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn ReviewPage() -> impl IntoView {
+    let submit = ServerAction::<SubmitReview>::new();
+    let skip = ServerAction::<SkipTask>::new();
+    // Move on only when the submitted task is settled one way or another; after a validation
+    // error the same form stays, with what the reviewer typed.
+    let settled = Memo::new(move |prev: Option<&usize>| {
+        let version = submit.version().get();
+        let moves_on = submit.value().with(|v| {
+            matches!(
+                v,
+                Some(Ok(())) | Some(Err(AppError::Conflict(_) | AppError::NotFound(_)))
+            )
+        });
+        if moves_on {
+            version
+        } else {
+            prev.copied().unwrap_or(0)
+        }
+    });
+    let task = Resource::new(
+        move || (settled.get(), skip.version().get()),
+        |_| current_task(),
+    );
+    view! {
+        <Title text="Review" />
+        <Header />
+        <main class="review">
+            <Transition fallback=|| view! { <p class="loading">"Loading the next task…"</p> }>
+                {move || Suspend::new(async move {
+                    match task.await {
+                        Ok(Some(t)) => view! { <TaskReview task=t submit skip /> }.into_any(),
+                        Ok(None) => view! { <EmptyQueue /> }.into_any(),
+                        Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </main>
+    }
+}
+
+#[component]
+fn EmptyQueue() -> impl IntoView {
+    view! {
+        <section class="empty" aria-live="polite">
+            <h1>"The queue is empty"</h1>
+            <p>"Nothing is waiting for your review. New tasks appear here as pipelines send them."</p>
+            <a class="button" href="/review">"Check again"</a>
+        </section>
+    }
+}
+
+/// The task on screen and its feedback form.
+#[component]
+fn TaskReview(
+    task: TaskView,
+    submit: ServerAction<SubmitReview>,
+    skip: ServerAction<SkipTask>,
+) -> impl IntoView {
+    let rating = RwSignal::new(None::<u8>);
+    let verdict = RwSignal::new(Verdict::Accept);
+    let form = NodeRef::<html::Form>::new();
+    let skip_form = NodeRef::<html::Form>::new();
+    let comment = NodeRef::<html::Textarea>::new();
+    let correction = NodeRef::<html::Textarea>::new();
+
+    Effect::new(move |_| {
+        let handle = window_event_listener(leptos::ev::keydown, move |ev| {
+            keyboard::on_key(
+                &ev,
+                keyboard::Targets {
+                    rating,
+                    verdict,
+                    form,
+                    skip_form,
+                    comment,
+                    correction,
+                },
+            );
+        });
+        on_cleanup(move || handle.remove());
+        // Tells people and browser tests that the shortcuts are live (only the WASM runs this).
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-keys", "ready");
+        }
+    });
+
+    let error_for = move |field: &'static str| submit.value().with(|v| field_message(v, field));
+    let form_error = move || submit.value().with(form_message);
+    let level = if task.is_low_confidence() {
+        "low"
+    } else {
+        "high"
+    };
+    let percent = (task.confidence * 100.0).round();
+    let id = task.id.to_string();
+    let (submit_id, skip_id) = (id.clone(), id.clone());
+    let metadata = (!task.metadata.is_empty()).then(|| {
+        view! {
+            <dl class="metadata">
+                {task
+                    .metadata
+                    .into_iter()
+                    .map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> })
+                    .collect_view()}
+            </dl>
+        }
+    });
+
+    view! {
+        <div class="task-grid" data-task-id=id>
+            <section class="source" aria-labelledby="source-heading">
+                <h2 id="source-heading">"Source document"</h2>
+                <div class="document" tabindex="0">{task.document}</div>
+            </section>
+            <section class="judge" aria-labelledby="summary-heading">
+                <div class="facts">
+                    <span class=format!("confidence {level}") title="Model confidence">
+                        <span class="label">{if level == "low" { "Low" } else { "High" }}</span>
+                        {format!(" {percent:.0}%")}
+                        <meter min="0" max="1" value=task.confidence low=task.threshold optimum="1"></meter>
+                    </span>
+                    <span class="reason">{task.reason.explanation()}</span>
+                    <span class="model">{task.model}" "<span class="version">{task.model_version}</span></span>
+                    <span class="waiting">{task.waiting}" more waiting"</span>
+                </div>
+                <h2 id="summary-heading">"AI summary"</h2>
+                <p class="summary">{task.summary.clone()}</p>
+                {metadata}
+                <ActionForm action=submit node_ref=form attr:class="review-form">
+                    <input type="hidden" name="task_id" value=submit_id />
+                    <fieldset class="rating">
+                        <legend>"Rating " <kbd>"1"</kbd>"–"<kbd>"5"</kbd></legend>
+                        {(1..=5u8)
+                            .map(|n| {
+                                view! {
+                                    <label class="choice">
+                                        <input
+                                            type="radio"
+                                            name="rating"
+                                            value=n.to_string()
+                                            prop:checked=move || rating.get() == Some(n)
+                                            on:change=move |_| rating.set(Some(n))
+                                        />
+                                        <span>{n}</span>
+                                    </label>
+                                }
+                            })
+                            .collect_view()}
+                        <p class="field-error" role="alert">{move || error_for("rating")}</p>
+                    </fieldset>
+                    <fieldset class="verdict">
+                        <legend>"Verdict"</legend>
+                        {Verdict::ALL
+                            .into_iter()
+                            .map(|v| {
+                                view! {
+                                    <label class=format!("choice {}", v.as_str())>
+                                        <input
+                                            type="radio"
+                                            name="verdict"
+                                            value=v.as_str()
+                                            checked=v == Verdict::Accept
+                                            prop:checked=move || verdict.get() == v
+                                            on:change=move |_| verdict.set(v)
+                                        />
+                                        <span>{v.label()}</span>
+                                        <kbd>{v.key().to_string()}</kbd>
+                                    </label>
+                                }
+                            })
+                            .collect_view()}
+                        <p class="field-error" role="alert">{move || error_for("verdict")}</p>
+                    </fieldset>
+                    <div class="field">
+                        <label for="comment">"Comment " <kbd>"c"</kbd></label>
+                        <textarea
+                            id="comment"
+                            name="comment"
+                            rows="3"
+                            maxlength=MAX_REVIEW_TEXT_CHARS
+                            node_ref=comment
+                            placeholder="What is wrong or right about this summary?"
+                        ></textarea>
+                        <p class="field-error" role="alert">{move || error_for("comment")}</p>
+                    </div>
+                    <div class="field">
+                        <label for="corrected_summary">"Corrected summary " <kbd>"w"</kbd></label>
+                        <textarea
+                            id="corrected_summary"
+                            name="corrected_summary"
+                            rows="6"
+                            maxlength=MAX_REVIEW_TEXT_CHARS
+                            node_ref=correction
+                        >
+                            {task.summary}
+                        </textarea>
+                        <p class="hint">"Edit only if the summary should read differently."</p>
+                        <p class="field-error" role="alert">{move || error_for("corrected_summary")}</p>
+                    </div>
+                    <p class="form-error" role="alert">{form_error}</p>
+                    <div class="actions">
+                        <button type="submit" class="primary" disabled=move || submit.pending().get()>
+                            {move || if submit.pending().get() { "Saving…" } else { "Submit" }}
+                            " "
+                            <kbd>"Enter"</kbd>
+                        </button>
+                    </div>
+                </ActionForm>
+                <ActionForm action=skip node_ref=skip_form attr:class="skip-form">
+                    <input type="hidden" name="task_id" value=skip_id />
+                    <button type="submit" disabled=move || skip.pending().get()>
+                        "Skip " <kbd>"s"</kbd>
+                    </button>
+                </ActionForm>
+                <p class="keys">
+                    "Keys: " <kbd>"1"</kbd>"–"<kbd>"5"</kbd>" rate · " <kbd>"a"</kbd>" " <kbd>"r"</kbd>
+                    " " <kbd>"e"</kbd>" verdict · " <kbd>"c"</kbd>" comment · " <kbd>"w"</kbd>
+                    " correct · " <kbd>"Enter"</kbd>" submit (" <kbd>"Ctrl"</kbd>"+" <kbd>"Enter"</kbd>
+                    " in a text box) · " <kbd>"Esc"</kbd>" leave a text box · " <kbd>"s"</kbd>" skip"
+                </p>
+            </section>
+        </div>
+    }
+}
+
+/// The review page's shortcuts. Only the browser runs this; the server never sees key events.
+mod keyboard {
+    use crate::domain::Verdict;
+    use leptos::html;
+    use leptos::prelude::*;
+    use wasm_bindgen::JsCast;
+    use web_sys::KeyboardEvent;
+
+    /// What the shortcuts act on.
+    #[derive(Clone, Copy)]
+    pub struct Targets {
+        pub rating: RwSignal<Option<u8>>,
+        pub verdict: RwSignal<Verdict>,
+        pub form: NodeRef<html::Form>,
+        pub skip_form: NodeRef<html::Form>,
+        pub comment: NodeRef<html::Textarea>,
+        pub correction: NodeRef<html::Textarea>,
+    }
+
+    pub fn on_key(ev: &KeyboardEvent, t: Targets) {
+        let target = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok());
+        let tag = target.as_ref().map(|el| el.tag_name()).unwrap_or_default();
+        let typing = matches!(tag.as_str(), "TEXTAREA" | "SELECT")
+            || (tag == "INPUT"
+                && target
+                    .as_ref()
+                    .and_then(|el| el.get_attribute("type"))
+                    .is_none_or(|ty| !matches!(ty.as_str(), "radio" | "checkbox")));
+        let key = ev.key();
+        if typing {
+            // In a text box only the escape hatches act; everything else is typing.
+            if key == "Enter" && (ev.ctrl_key() || ev.meta_key()) {
+                ev.prevent_default();
+                submit(t.form);
+            } else if key == "Escape"
+                && let Some(el) = &target
+            {
+                let _ = el.blur();
+            }
+            return;
+        }
+        if ev.ctrl_key() || ev.meta_key() || ev.alt_key() || ev.repeat() {
+            return;
+        }
+        match key.as_str() {
+            "1" | "2" | "3" | "4" | "5" => t.rating.set(key.parse().ok()),
+            "a" => t.verdict.set(Verdict::Accept),
+            "r" => t.verdict.set(Verdict::Reject),
+            "e" => t.verdict.set(Verdict::Escalate),
+            "c" => focus(t.comment),
+            "w" => focus(t.correction),
+            "s" => submit(t.skip_form),
+            // A focused button keeps its own meaning for Enter (Skip stays skip).
+            "Enter" if tag != "BUTTON" && tag != "A" => submit(t.form),
+            _ => return,
+        }
+        ev.prevent_default();
+    }
+
+    fn submit(form: NodeRef<html::Form>) {
+        if let Some(form) = form.get_untracked() {
+            // requestSubmit (not submit) fires the submit event the ActionForm listens for.
+            let _ = form.request_submit();
+        }
+    }
+
+    fn focus(area: NodeRef<html::Textarea>) {
+        if let Some(area) = area.get_untracked() {
+            let _ = area.focus();
+        }
+    }
+}

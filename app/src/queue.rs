@@ -1,0 +1,385 @@
+//! The review queue as server functions: claim the next task by lease, submit a review, skip,
+//! and the queue counts admins see.
+//!
+//! Claiming is `update … where id = (select … for update skip locked)`: concurrent claims never
+//! wait on each other and never take the same row, on one server or many. A lease that expires
+//! counts as free, so an abandoned tab cannot strand a task.
+
+use crate::domain::Reason;
+use crate::error::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// One task as the review page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskView {
+    pub id: Uuid,
+    pub document: String,
+    pub summary: String,
+    pub confidence: f64,
+    /// The threshold that routed the task: confidence under it counts as low.
+    pub threshold: f64,
+    pub model: String,
+    pub model_version: String,
+    pub reason: Reason,
+    /// Metadata as key / value text, in key order.
+    pub metadata: Vec<(String, String)>,
+    /// Tasks still waiting after this one, for the page header.
+    pub waiting: i64,
+}
+
+impl TaskView {
+    /// Whether the confidence is below the routing threshold (the page's low / high cue).
+    pub fn is_low_confidence(&self) -> bool {
+        self.confidence < self.threshold
+    }
+}
+
+/// Task counts for the admin overview.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueOverview {
+    /// (status, count) for every status that has tasks.
+    pub by_status: Vec<(String, i64)>,
+    /// (reason, count) over all tasks.
+    pub by_reason: Vec<(String, i64)>,
+    pub reviews: i64,
+    pub external_feedback: i64,
+}
+
+/// The task the signed-in reviewer holds, claiming the next one if they hold none; `None` when
+/// nothing is left for them.
+#[server(prefix = "/api", endpoint = "review/current")]
+pub async fn current_task() -> Result<Option<TaskView>, AppError> {
+    use crate::auth::require_role;
+    use crate::domain::Role;
+    use crate::state::expect_state;
+
+    let user = require_role(Role::Reviewer).await?;
+    let state = expect_state();
+    let Some(id) = server::held_or_claim(&state, user.id).await? else {
+        return Ok(None);
+    };
+    server::task_view(&state.pool, id).await.map(Some)
+}
+
+/// Stores the reviewer's judgement of the task they hold and completes it when it has all the
+/// reviews it wants. Fields arrive as form text and are parsed here so each error names its field.
+#[server(prefix = "/api", endpoint = "review/submit")]
+pub async fn submit_review(
+    task_id: String,
+    rating: Option<String>,
+    verdict: Option<String>,
+    comment: Option<String>,
+    corrected_summary: Option<String>,
+) -> Result<(), AppError> {
+    use crate::auth::require_role;
+    use crate::domain::{Rating, Role, Verdict, parse_review_text};
+    use crate::state::expect_state;
+
+    let user = require_role(Role::Reviewer).await?;
+    let task_id = parse_task_id(&task_id)?;
+    let rating = Rating::parse(rating.as_deref())?;
+    let verdict = Verdict::parse(verdict.as_deref())?;
+    let comment = parse_review_text("comment", comment.as_deref())?;
+    let corrected = parse_review_text("corrected_summary", corrected_summary.as_deref())?;
+    let state = expect_state();
+    server::store_review(
+        &state.pool,
+        user.id,
+        task_id,
+        rating,
+        verdict,
+        comment,
+        corrected,
+    )
+    .await
+}
+
+/// Gives the task back to the queue; the reviewer who skipped it will not be offered it again
+/// for a while.
+#[server(prefix = "/api", endpoint = "review/skip")]
+pub async fn skip_task(task_id: String) -> Result<(), AppError> {
+    use crate::auth::require_role;
+    use crate::domain::Role;
+    use crate::state::expect_state;
+
+    let user = require_role(Role::Reviewer).await?;
+    let task_id = parse_task_id(&task_id)?;
+    let state = expect_state();
+    server::skip(&state.pool, user.id, task_id).await
+}
+
+/// Counts for the admin overview. Admins only.
+#[server(prefix = "/api", endpoint = "admin/overview")]
+pub async fn admin_overview() -> Result<QueueOverview, AppError> {
+    use crate::auth::require_role;
+    use crate::domain::Role;
+    use crate::state::expect_state;
+
+    require_role(Role::Admin).await?;
+    server::overview(&expect_state().pool).await
+}
+
+#[cfg(feature = "ssr")]
+fn parse_task_id(raw: &str) -> Result<Uuid, AppError> {
+    Uuid::parse_str(raw.trim()).map_err(|_| AppError::NotFound("task".into()))
+}
+
+/// The SQL behind the server functions above.
+#[cfg(feature = "ssr")]
+mod server {
+    use super::{QueueOverview, TaskView};
+    use crate::domain::{Rating, Reason, Verdict};
+    use crate::error::AppError;
+    use crate::state::AppState;
+    use sqlx::{PgExecutor, PgPool};
+    use uuid::Uuid;
+
+    /// A claim can come back empty while rows are merely being re-locked by other claims (the
+    /// `skip locked` subquery re-checks a row that changed under it and then yields nothing);
+    /// a few retries tell that apart from a queue that is really empty.
+    const CLAIM_ATTEMPTS: usize = 5;
+
+    pub async fn held_or_claim(state: &AppState, reviewer: i64) -> Result<Option<Uuid>, AppError> {
+        let pool = &state.pool;
+        let held = sqlx::query_scalar!(
+            "select id from tasks
+             where lease_owner = $1 and status = 'in_review' and lease_expires_at > now()
+             order by leased_at limit 1",
+            reviewer
+        )
+        .fetch_optional(pool)
+        .await?;
+        if held.is_some() {
+            return Ok(held);
+        }
+        let lease_secs = state.settings.lease.as_secs_f64();
+        let cooldown_secs = state.settings.skip_cooldown.as_secs_f64();
+        for _ in 0..CLAIM_ATTEMPTS {
+            let claimed = sqlx::query_scalar!(
+                "update tasks set status = 'in_review', lease_owner = $1, leased_at = now(),
+                        lease_expires_at = now() + make_interval(secs => $2)
+                 where id = (
+                     select c.id from tasks c
+                     where (c.status = 'queued'
+                            or (c.status = 'in_review' and c.lease_expires_at <= now()))
+                       and not exists (select 1 from reviews r
+                                       where r.task_id = c.id and r.reviewer_id = $1)
+                       and not exists (select 1 from task_skips s
+                                       where s.task_id = c.id and s.reviewer_id = $1
+                                         and s.skipped_at > now() - make_interval(secs => $3))
+                     order by c.flagged desc, c.confidence, c.created_at
+                     limit 1
+                     for update skip locked)
+                 returning id",
+                reviewer,
+                lease_secs,
+                cooldown_secs,
+            )
+            .fetch_optional(pool)
+            .await?;
+            if claimed.is_some() {
+                return Ok(claimed);
+            }
+            if !claimable_exists(pool, reviewer, cooldown_secs).await? {
+                return Ok(None);
+            }
+        }
+        Ok(None)
+    }
+
+    async fn claimable_exists(
+        pool: &PgPool,
+        reviewer: i64,
+        cooldown_secs: f64,
+    ) -> Result<bool, AppError> {
+        let exists = sqlx::query_scalar!(
+            r#"select exists (
+                 select 1 from tasks c
+                 where (c.status = 'queued'
+                        or (c.status = 'in_review' and c.lease_expires_at <= now()))
+                   and not exists (select 1 from reviews r
+                                   where r.task_id = c.id and r.reviewer_id = $1)
+                   and not exists (select 1 from task_skips s
+                                   where s.task_id = c.id and s.reviewer_id = $1
+                                     and s.skipped_at > now() - make_interval(secs => $2))
+               ) as "exists!""#,
+            reviewer,
+            cooldown_secs,
+        )
+        .fetch_one(pool)
+        .await?;
+        Ok(exists)
+    }
+
+    pub async fn task_view(db: &PgPool, id: Uuid) -> Result<TaskView, AppError> {
+        let row = sqlx::query!(
+            r#"select id, document, summary, confidence, threshold, model, model_version,
+                      reason, metadata,
+                      (select count(*) from tasks w where w.status = 'queued') as "waiting!"
+               from tasks where id = $1"#,
+            id
+        )
+        .fetch_one(db)
+        .await?;
+        let reason = Reason::from_db(&row.reason).ok_or_else(|| {
+            tracing::error!(reason = %row.reason, "unknown routing reason in database");
+            AppError::Internal
+        })?;
+        let metadata = match row.metadata {
+            serde_json::Value::Object(map) => map
+                .into_iter()
+                .map(|(k, v)| {
+                    let text = match v {
+                        serde_json::Value::String(s) => s,
+                        other => other.to_string(),
+                    };
+                    (k, text)
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        Ok(TaskView {
+            id: row.id,
+            document: row.document,
+            summary: row.summary,
+            confidence: row.confidence,
+            threshold: row.threshold,
+            model: row.model,
+            model_version: row.model_version,
+            reason,
+            metadata,
+            waiting: row.waiting,
+        })
+    }
+
+    /// Records a review and completes the task in one transaction. The reviewer must still hold
+    /// the task: if their lease lapsed and someone else claimed it, nothing is written.
+    pub async fn store_review(
+        pool: &PgPool,
+        reviewer: i64,
+        task_id: Uuid,
+        rating: Rating,
+        verdict: Verdict,
+        comment: Option<String>,
+        corrected: Option<String>,
+    ) -> Result<(), AppError> {
+        let mut tx = pool.begin().await?;
+        let task = sqlx::query!(
+            r#"select summary, status, lease_owner, reviews_required, reviews_done,
+                      greatest(0, extract(epoch from now() - coalesce(leased_at, now())))::int as "seconds!"
+               from tasks where id = $1 for update"#,
+            task_id
+        )
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| AppError::NotFound("task".into()))?;
+        if task.status != "in_review" || task.lease_owner != Some(reviewer) {
+            return Err(AppError::Conflict(
+                "this task is no longer assigned to you (its lease ran out and it went back to \
+                 the queue); your review was not saved"
+                    .into(),
+            ));
+        }
+        // An unchanged summary is not a correction.
+        let corrected = corrected.filter(|c| c.trim() != task.summary.trim());
+        sqlx::query!(
+            "insert into reviews
+                 (task_id, reviewer_id, rating, verdict, comment, corrected_summary, seconds_spent)
+             values ($1, $2, $3, $4, $5, $6, $7)",
+            task_id,
+            reviewer,
+            i16::from(rating.get()),
+            verdict.as_str(),
+            comment,
+            corrected,
+            task.seconds,
+        )
+        .execute(&mut *tx)
+        .await?;
+        let done = task.reviews_done + 1;
+        let status = if verdict == Verdict::Escalate {
+            "escalated"
+        } else if done >= task.reviews_required {
+            "reviewed"
+        } else {
+            "queued"
+        };
+        sqlx::query!(
+            "update tasks set status = $2, reviews_done = $3,
+                    lease_owner = null, leased_at = null, lease_expires_at = null,
+                    completed_at = case when $2 in ('reviewed', 'escalated') then now() end
+             where id = $1",
+            task_id,
+            status,
+            done,
+        )
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn skip(pool: &PgPool, reviewer: i64, task_id: Uuid) -> Result<(), AppError> {
+        let mut tx = pool.begin().await?;
+        let released = sqlx::query!(
+            "update tasks set status = 'queued', lease_owner = null, leased_at = null,
+                    lease_expires_at = null
+             where id = $1 and lease_owner = $2 and status = 'in_review'",
+            task_id,
+            reviewer
+        )
+        .execute(&mut *tx)
+        .await?;
+        if released.rows_affected() == 0 {
+            return Err(AppError::Conflict(
+                "this task is no longer assigned to you".into(),
+            ));
+        }
+        sqlx::query!(
+            "insert into task_skips (task_id, reviewer_id) values ($1, $2)
+             on conflict (task_id, reviewer_id) do update set skipped_at = now()",
+            task_id,
+            reviewer
+        )
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn overview(db: impl PgExecutor<'_> + Copy) -> Result<QueueOverview, AppError> {
+        // Both breakdowns in one round trip: (kind, key, count) rows.
+        let rows = sqlx::query!(
+            r#"select 'status' as "kind!", status as "key!", count(*) as "n!"
+               from tasks group by status
+               union all
+               select 'reason', reason, count(*) from tasks group by reason
+               order by 1, 2"#
+        )
+        .fetch_all(db)
+        .await?;
+        let (mut by_status, mut by_reason) = (Vec::new(), Vec::new());
+        for row in rows {
+            let list = if row.kind == "status" {
+                &mut by_status
+            } else {
+                &mut by_reason
+            };
+            list.push((row.key, row.n));
+        }
+        let counts = sqlx::query!(
+            r#"select (select count(*) from reviews) as "reviews!",
+                      (select count(*) from external_feedback) as "feedback!""#
+        )
+        .fetch_one(db)
+        .await?;
+        Ok(QueueOverview {
+            by_status,
+            by_reason,
+            reviews: counts.reviews,
+            external_feedback: counts.feedback,
+        })
+    }
+}

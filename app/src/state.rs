@@ -1,0 +1,62 @@
+//! The one carrier of server-side dependencies (`AppState`) and the settings server functions read.
+//!
+//! Built once by the server binary; REST handlers take it through axum's `State`, server
+//! functions and SSR through Leptos context (`expect_state`). Nothing is global.
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use sqlx::PgPool;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Settings the request handlers need; parsed from the command line / environment by the server.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// How long a reviewer holds a claimed task before it goes back to the queue.
+    pub lease: Duration,
+    /// How long a browser session lasts after login.
+    pub session_ttl: Duration,
+    /// Mark the session cookie `Secure` (set when Loupe is served over HTTPS).
+    pub secure_cookies: bool,
+    /// Largest document a pipeline may send, in bytes.
+    pub max_document_bytes: usize,
+    /// How long a skipped task stays away from the reviewer who skipped it.
+    pub skip_cooldown: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            lease: Duration::from_secs(15 * 60),
+            session_ttl: Duration::from_secs(7 * 24 * 3600),
+            secure_cookies: false,
+            max_document_bytes: 1_000_000,
+            skip_cooldown: Duration::from_secs(3600),
+        }
+    }
+}
+
+/// Everything a handler may depend on. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub pool: PgPool,
+    pub settings: Arc<Settings>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+impl FromRef<AppState> for PgPool {
+    fn from_ref(state: &AppState) -> Self {
+        state.pool.clone()
+    }
+}
+
+/// The state provided to server functions and SSR; its absence is a wiring bug, not a user error.
+pub fn expect_state() -> AppState {
+    leptos::prelude::expect_context::<AppState>()
+}

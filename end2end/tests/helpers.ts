@@ -1,0 +1,32 @@
+// Shared steps for the specs: signing in with the keyboard, and failing on any page error.
+import { expect, type Page } from "@playwright/test";
+
+export const reviewer = { username: "rita", password: process.env.LOUPE_E2E_REVIEWER_PASSWORD ?? "" };
+export const admin = { username: "admin", password: process.env.LOUPE_E2E_ADMIN_PASSWORD ?? "" };
+
+/** Collects uncaught page errors; call the returned check at the end of a test. */
+export function watchErrors(page: Page): () => void {
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  return () => expect(errors, "uncaught errors in the page").toEqual([]);
+}
+
+/** Signs in through the login form using only the keyboard. */
+export async function signIn(page: Page, who: { username: string; password: string }, path = "/review") {
+  await page.goto(`/login?next=${encodeURIComponent(path)}`);
+  await page.getByLabel("Username").focus();
+  await page.keyboard.type(who.username);
+  await page.keyboard.press("Tab");
+  await page.keyboard.type(who.password);
+  await page.keyboard.press("Enter");
+  await page.waitForURL(`**${path}`);
+}
+
+/** Reads a task through the pipeline API with the token scripts/test.sh created. */
+export async function apiTask(page: Page, id: string): Promise<any> {
+  const res = await page.request.get(`/api/v1/tasks/${id}`, {
+    headers: { Authorization: `Bearer ${process.env.LOUPE_TOKEN}` },
+  });
+  expect(res.status()).toBe(200);
+  return res.json();
+}

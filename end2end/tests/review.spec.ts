@@ -1,0 +1,81 @@
+// The reviewer's loop, in real Chromium: keyboard-only review with the next task swapped in
+// without a page load, and the same form working before (or without) the WASM.
+import { expect, test } from "@playwright/test";
+import { apiTask, reviewer, signIn, watchErrors } from "./helpers";
+
+test("a reviewer rates, comments and submits with the keyboard only and sees the next task", async ({ page }) => {
+  const check = watchErrors(page);
+  await signIn(page, reviewer);
+  // Set by the hydrated page when its shortcuts are live: proves the WASM runs.
+  await expect(page.locator("body")).toHaveAttribute("data-keys", "ready");
+  const card = page.locator(".task-grid");
+  const first = await card.getAttribute("data-task-id");
+  expect(first).toBeTruthy();
+  await expect(page.getByText("Low", { exact: true }).or(page.getByText("High", { exact: true }))).toBeVisible();
+
+  // A marker on window survives only if the page is not reloaded.
+  await page.evaluate(() => ((window as any).__sameDocument = true));
+  await page.keyboard.press("4");
+  await expect(page.locator('input[name="rating"][value="4"]')).toBeChecked();
+  await page.keyboard.press("r");
+  await expect(page.locator('input[name="verdict"][value="reject"]')).toBeChecked();
+  await page.keyboard.press("c");
+  await expect(page.locator("#comment")).toBeFocused();
+  await page.keyboard.type("The summary invents a figure.");
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("Enter");
+
+  await expect(card).not.toHaveAttribute("data-task-id", first!);
+  expect(await page.evaluate(() => (window as any).__sameDocument)).toBe(true);
+  // The new task starts with a clean form.
+  await expect(page.locator('input[name="rating"]:checked')).toHaveCount(0);
+
+  const stored = await apiTask(page, first!);
+  expect(stored.status).toBe("reviewed");
+  expect(stored.reviews).toHaveLength(1);
+  expect(stored.reviews[0]).toMatchObject({ reviewer: "rita", rating: 4, verdict: "reject", comment: "The summary invents a figure." });
+  check();
+});
+
+test("submitting without a rating shows the message beside the rating and keeps the task", async ({ page }) => {
+  const check = watchErrors(page);
+  await signIn(page, reviewer);
+  await expect(page.locator("body")).toHaveAttribute("data-keys", "ready");
+  const card = page.locator(".task-grid");
+  const id = await card.getAttribute("data-task-id");
+  await page.keyboard.press("c");
+  await page.keyboard.type("kept text");
+  await page.keyboard.press("Control+Enter");
+  await expect(page.locator("fieldset.rating .field-error")).toHaveText("choose a rating from 1 to 5");
+  await expect(card).toHaveAttribute("data-task-id", id!);
+  await expect(page.locator("#comment")).toHaveValue("kept text");
+  check();
+});
+
+test("the s key skips the task to the next one", async ({ page }) => {
+  await signIn(page, reviewer);
+  await expect(page.locator("body")).toHaveAttribute("data-keys", "ready");
+  const card = page.locator(".task-grid");
+  const id = await card.getAttribute("data-task-id");
+  await page.keyboard.press("s");
+  await expect(card).not.toHaveAttribute("data-task-id", id!);
+});
+
+test.describe("without JavaScript", () => {
+  test.use({ javaScriptEnabled: false });
+
+  test("the review form still submits and the next task appears", async ({ page }) => {
+    await page.goto("/login");
+    await page.getByLabel("Username").fill(reviewer.username);
+    await page.getByLabel("Password").fill(reviewer.password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page).toHaveURL(/\/review/);
+    const card = page.locator(".task-grid");
+    const id = await card.getAttribute("data-task-id");
+    await page.locator('input[name="rating"][value="2"]').check();
+    await page.getByRole("button", { name: /Submit/ }).click();
+    await expect(card).not.toHaveAttribute("data-task-id", id!);
+    const stored = await apiTask(page, id!);
+    expect(stored.reviews[0]).toMatchObject({ rating: 2, verdict: "accept" });
+  });
+});

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Installs everything Loupe needs beyond a fresh machine's Rust toolchain, PostgreSQL 15 binaries,
+# Node and npm: the wasm32 target, cargo-leptos, wasm-bindgen-cli, wasm-opt (npm binaryen), the
+# Playwright test runner and Debian's Chromium. Each step is skipped when its tool already answers,
+# so a second run takes seconds.
+#
+# Why the detours: the network here reaches only the package registries, so nothing may download a
+# binary at run time (cargo-leptos is built with `no_downloads`, Playwright never installs a browser),
+# and two locked dependency versions must be lowered for the tools to build on this toolchain
+# (see ../shared/TOOLCHAIN.md).
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CARGO_LEPTOS_VERSION=0.3.11
+WASM_BINDGEN_VERSION=0.2.130 # must equal the `wasm-bindgen` pin in Cargo.toml
+
+log() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
+
+# Fetches a crate's published source into a scratch dir and prints the path of its unpacked copy.
+fetch_crate_source() {
+    local name="$1" version="$2" scratch
+    scratch="$(mktemp -d)"
+    mkdir -p "$scratch/fetch/src"
+    cat >"$scratch/fetch/Cargo.toml" <<EOF
+[package]
+name = "fetch-$name"
+version = "0.0.0"
+edition = "2021"
+[dependencies]
+$name = "=$version"
+EOF
+    touch "$scratch/fetch/src/lib.rs"
+    (cd "$scratch/fetch" && cargo fetch --quiet)
+    local src
+    src="$(ls -d "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/"$name-$version" | head -n 1)"
+    cp -r "$src" "$scratch/src"
+    echo "$scratch/src"
+}
+
+if ! rustup target list --installed | grep -q '^wasm32-unknown-unknown$'; then
+    log "adding the wasm32-unknown-unknown target"
+    rustup target add wasm32-unknown-unknown
+fi
+
+if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
+    log "building cargo-leptos $CARGO_LEPTOS_VERSION (about 15-20 minutes, once)"
+    src="$(fetch_crate_source cargo-leptos "$CARGO_LEPTOS_VERSION")"
+    rm -f "$src/rust-toolchain.toml" "$src/rust-toolchain"
+    # Its lock pulls cargo-util-schemas 0.14.2, which needs a newer rustc than the machine has.
+    (cd "$src" && cargo update --quiet -p cargo-util-schemas --precise 0.14.1)
+    # The crate's own release profile (fat LTO, one codegen unit) roughly doubles the install time
+    # for a tool whose speed does not matter here.
+    CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+        CARGO_PROFILE_RELEASE_OPT_LEVEL=1 \
+        cargo install --quiet --path "$src" --locked --features no_downloads
+fi
+
+if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
+    log "building wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 4 minutes, once)"
+    src="$(fetch_crate_source wasm-bindgen-cli "$WASM_BINDGEN_VERSION")"
+    # Its lock names a webpki-roots release the registry mirror here does not carry.
+    (cd "$src" && cargo update --quiet -p webpki-roots --precise 1.0.10)
+    CARGO_PROFILE_RELEASE_LTO=false cargo install --quiet --path "$src" --locked
+fi
+
+if [ ! -x /usr/bin/chromium ]; then
+    log "installing Debian's Chromium for the browser tests"
+    if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+fi
+
+# wasm-opt (npm binaryen; Debian's is too old and breaks hydration) and Playwright live in end2end/.
+if [ ! -x "$root/end2end/node_modules/.bin/wasm-opt" ] || [ ! -d "$root/end2end/node_modules/@playwright/test" ]; then
+    log "installing end2end npm packages"
+    (cd "$root/end2end" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+log "tools ready"

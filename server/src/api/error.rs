@@ -1,0 +1,83 @@
+//! The API's one error type. Each variant is an outcome the caller can act on; database and
+//! other unexpected failures are logged here and leave as an opaque 500.
+
+use crate::ingest::FieldError;
+use axum::Json;
+use axum::response::{IntoResponse, Response};
+use http::StatusCode;
+use serde_json::json;
+
+/// An error the API reports to its caller.
+#[derive(Debug)]
+pub enum ApiError {
+    /// 401: no token, or one that is unknown or revoked.
+    Unauthorized,
+    /// 404: the named thing does not exist.
+    NotFound(&'static str),
+    /// 404: a field names something that does not exist (an unknown `task_id`).
+    Unknown(FieldError),
+    /// 422: one field broke a rule.
+    Invalid(FieldError),
+    /// 400: the body is not JSON.
+    Malformed(String),
+    /// 413: the body is larger than the server accepts.
+    PayloadTooLarge,
+    /// 500: logged on the server; the caller learns nothing more.
+    Internal,
+}
+
+impl From<FieldError> for ApiError {
+    fn from(e: FieldError) -> Self {
+        ApiError::Invalid(e)
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        tracing::error!(error = %e, "database error in API request");
+        ApiError::Internal
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, body) = match self {
+            ApiError::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                json!({"error": "unauthorized", "message": "send a valid API token as `Authorization: Bearer <token>`"}),
+            ),
+            ApiError::NotFound(what) => (
+                StatusCode::NOT_FOUND,
+                json!({"error": "not_found", "message": format!("{what} not found")}),
+            ),
+            ApiError::Unknown(FieldError { field, rule }) => (
+                StatusCode::NOT_FOUND,
+                json!({"error": "not_found", "message": format!("{field} {rule}"), "field": field, "rule": rule}),
+            ),
+            ApiError::Invalid(FieldError { field, rule }) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                json!({"error": "invalid", "message": format!("{field} {rule}"), "field": field, "rule": rule}),
+            ),
+            ApiError::Malformed(message) => (
+                StatusCode::BAD_REQUEST,
+                json!({"error": "malformed_json", "message": message, "field": "body", "rule": "must be valid JSON"}),
+            ),
+            ApiError::PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                json!({"error": "payload_too_large", "message": "the request body is larger than this server accepts", "field": "body", "rule": "too large"}),
+            ),
+            ApiError::Internal => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                json!({"error": "internal", "message": "something went wrong on the server; it has been logged"}),
+            ),
+        };
+        let mut response = (status, Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                http::header::WWW_AUTHENTICATE,
+                http::HeaderValue::from_static("Bearer realm=\"loupe\""),
+            );
+        }
+        response
+    }
+}

@@ -1,0 +1,110 @@
+//! Command-line and environment settings, parsed once at start.
+//!
+//! Every flag can also be set through the environment variable named beside it, which is how a
+//! container or a service manager configures Loupe.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Loupe: human review of production AI outputs.
+#[derive(Debug, Parser)]
+#[command(name = "loupe", version, about)]
+pub struct Cli {
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Where the data lives.
+#[derive(Debug, Clone, Args)]
+pub struct DbArgs {
+    /// Folder for Loupe's own PostgreSQL cluster, used when no database URL is given.
+    #[arg(long, env = "LOUPE_DATA_DIR", default_value = "data", global = true)]
+    pub data_dir: PathBuf,
+    /// Use this PostgreSQL server instead of the embedded cluster.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the web app and the API (the default).
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage reviewer and admin accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API tokens for pipelines.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Load the demo data set (safe to run twice).
+    Demo,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "LOUPE_ADDR", default_value = "127.0.0.1:3000")]
+    pub addr: SocketAddr,
+    /// Folder with the built site (the WASM, JS and CSS cargo-leptos produced).
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    pub site_root: String,
+    /// Load the demo data set at start.
+    #[arg(long, env = "LOUPE_DEMO")]
+    pub demo: bool,
+    /// Password for the first admin account; without it a random one is printed once.
+    #[arg(long, env = "LOUPE_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
+    /// Minutes a reviewer holds a claimed task before it returns to the queue.
+    #[arg(long, env = "LOUPE_LEASE_MINUTES", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=1440))]
+    pub lease_minutes: u64,
+    /// Hours a browser session lasts.
+    #[arg(long, env = "LOUPE_SESSION_HOURS", default_value_t = 168, value_parser = clap::value_parser!(u64).range(1..=8760))]
+    pub session_hours: u64,
+    /// Largest document a pipeline may send, in bytes.
+    #[arg(long, env = "LOUPE_MAX_DOCUMENT_BYTES", default_value_t = 1_000_000)]
+    pub max_document_bytes: usize,
+    /// Mark session cookies Secure; set this when Loupe is served over HTTPS.
+    #[arg(long, env = "LOUPE_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+}
+
+impl ServeArgs {
+    /// The serve settings from the environment alone, for `loupe` run without a subcommand.
+    pub fn from_env() -> Self {
+        #[derive(Parser)]
+        struct Only {
+            #[command(flatten)]
+            args: ServeArgs,
+        }
+        Only::parse_from(["loupe"]).args
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RoleArg {
+    Reviewer,
+    Admin,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add an account. The password is read from standard input with --password-stdin,
+    /// otherwise a random one is generated and printed once.
+    Add {
+        username: String,
+        #[arg(long, value_enum, default_value = "reviewer")]
+        role: RoleArg,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token for a pipeline; it is shown once and stored only as a hash.
+    Create { name: String },
+}

@@ -1,0 +1,282 @@
+//! A private PostgreSQL cluster in Loupe's data folder, run from the machine's PostgreSQL binaries.
+//!
+//! Created on first start (`initdb`), started with `pg_ctl`, listening on a Unix socket only (no
+//! TCP port, socket readable by its owner alone), stopped cleanly on exit; the data stays for the
+//! next start. PostgreSQL refuses to run as root, so when Loupe runs as root the cluster runs as
+//! the `postgres` OS user, which owns the cluster's folders.
+//!
+//! Layout under the data folder: `pg/` the cluster, `pg-run/` its socket and log.
+
+use anyhow::{Context, Result, bail};
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{ConnectOptions, Connection};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use tokio::process::Command;
+
+/// Name of the database Loupe keeps its data in.
+pub const DATABASE: &str = "loupe";
+const SUPERUSER: &str = "postgres";
+
+/// A running (or adopted) private cluster.
+#[derive(Debug)]
+pub struct Cluster {
+    cluster_dir: PathBuf,
+    run_dir: PathBuf,
+    bin_dir: PathBuf,
+    run_as_postgres: bool,
+    /// Whether this process started the server (and so may be expected to stop it).
+    pub started_here: bool,
+}
+
+impl Cluster {
+    /// Initialises the cluster if the folder has none, starts it unless it is already running,
+    /// and makes sure the `loupe` database exists.
+    pub async fn start(data_dir: &Path) -> Result<Cluster> {
+        std::fs::create_dir_all(data_dir)
+            .with_context(|| format!("cannot create data folder {}", data_dir.display()))?;
+        let data_dir = data_dir
+            .canonicalize()
+            .with_context(|| format!("cannot resolve data folder {}", data_dir.display()))?;
+        let cluster = Cluster {
+            cluster_dir: data_dir.join("pg"),
+            run_dir: data_dir.join("pg-run"),
+            bin_dir: find_bin_dir()?,
+            run_as_postgres: is_root(),
+            started_here: false,
+        };
+        cluster.prepare_dirs()?;
+        if !cluster.cluster_dir.join("PG_VERSION").exists() {
+            cluster.initdb().await?;
+        }
+        let mut cluster = cluster;
+        if !cluster.is_running().await? {
+            cluster.pg_ctl_start().await?;
+            cluster.started_here = true;
+        }
+        cluster.ensure_database().await?;
+        Ok(cluster)
+    }
+
+    /// Connection options for the `loupe` database over the private socket.
+    pub fn connect_options(&self) -> PgConnectOptions {
+        PgConnectOptions::new()
+            .socket(&self.run_dir)
+            .username(SUPERUSER)
+            .database(DATABASE)
+    }
+
+    /// Stops the server (fast shutdown: open sessions are ended, data is flushed).
+    pub async fn stop(&self) -> Result<()> {
+        let status = self
+            .command("pg_ctl")
+            .arg("stop")
+            .arg("-D")
+            .arg(&self.cluster_dir)
+            .args(["-m", "fast", "-w", "-s"])
+            .status()
+            .await
+            .context("cannot run pg_ctl stop")?;
+        if !status.success() {
+            bail!("pg_ctl stop failed ({status})");
+        }
+        Ok(())
+    }
+
+    fn prepare_dirs(&self) -> Result<()> {
+        use std::os::unix::fs::PermissionsExt;
+        for dir in [&self.cluster_dir, &self.run_dir] {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            // initdb insists on an owner-only data folder; the socket folder is kept as private.
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+                .with_context(|| format!("cannot restrict {}", dir.display()))?;
+            if self.run_as_postgres {
+                let (uid, gid) = postgres_ids()?;
+                std::os::unix::fs::chown(dir, Some(uid), Some(gid)).with_context(|| {
+                    format!("cannot hand {} to the postgres user", dir.display())
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn initdb(&self) -> Result<()> {
+        tracing::info!(dir = %self.cluster_dir.display(), "creating a private PostgreSQL cluster");
+        let output = self
+            .command("initdb")
+            .arg("-D")
+            .arg(&self.cluster_dir)
+            .args([
+                "-U",
+                SUPERUSER,
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C",
+            ])
+            .output()
+            .await
+            .context("cannot run initdb")?;
+        if !output.status.success() {
+            bail!(
+                "initdb failed: {}{}",
+                String::from_utf8_lossy(&output.stderr).trim(),
+                self.access_hint()
+            );
+        }
+        Ok(())
+    }
+
+    async fn is_running(&self) -> Result<bool> {
+        let status = self
+            .command("pg_ctl")
+            .arg("status")
+            .arg("-D")
+            .arg(&self.cluster_dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .await
+            .context("cannot run pg_ctl status")?;
+        Ok(status.success())
+    }
+
+    async fn pg_ctl_start(&self) -> Result<()> {
+        // Socket only, readable by the cluster's owner alone; `trust` auth is safe behind that.
+        let server_options = format!(
+            "-c listen_addresses='' -k '{}' -c unix_socket_permissions=0700",
+            self.run_dir.display()
+        );
+        let output = self
+            .command("pg_ctl")
+            .arg("start")
+            .arg("-D")
+            .arg(&self.cluster_dir)
+            .arg("-l")
+            .arg(self.run_dir.join("postgres.log"))
+            .args(["-w", "-s", "-o", &server_options])
+            .output()
+            .await
+            .context("cannot run pg_ctl start")?;
+        if !output.status.success() {
+            let log =
+                std::fs::read_to_string(self.run_dir.join("postgres.log")).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(5).collect();
+            bail!(
+                "PostgreSQL did not start: {} {}",
+                String::from_utf8_lossy(&output.stderr).trim(),
+                tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
+            );
+        }
+        tracing::info!(socket = %self.run_dir.display(), "private PostgreSQL started");
+        Ok(())
+    }
+
+    async fn ensure_database(&self) -> Result<()> {
+        let mut conn = self
+            .connect_options()
+            .database("postgres")
+            .connect()
+            .await
+            .context("cannot connect to the private PostgreSQL")?;
+        let exists: bool =
+            sqlx::query_scalar("select exists (select 1 from pg_database where datname = $1)")
+                .bind(DATABASE)
+                .fetch_one(&mut conn)
+                .await
+                .context("cannot list databases")?;
+        if !exists {
+            sqlx::query("create database loupe")
+                .execute(&mut conn)
+                .await
+                .context("cannot create the loupe database")?;
+        }
+        conn.close().await.ok();
+        Ok(())
+    }
+
+    /// A PostgreSQL program, run as the postgres user when we are root.
+    fn command(&self, program: &str) -> Command {
+        let path = self.bin_dir.join(program);
+        let mut cmd = if self.run_as_postgres {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(path);
+            c
+        } else {
+            Command::new(path)
+        };
+        // The child must not outlive a failed start-up in a confusing half state, and must not
+        // inherit our stdin (pg_ctl would keep a terminal busy).
+        cmd.stdin(Stdio::null()).kill_on_drop(false);
+        cmd
+    }
+
+    fn access_hint(&self) -> String {
+        if self.run_as_postgres {
+            format!(
+                " (as root, the cluster runs as the postgres user, which must be able to reach {}; \
+                 choose a data folder outside /root with --data-dir or LOUPE_DATA_DIR)",
+                self.cluster_dir.display()
+            )
+        } else {
+            String::new()
+        }
+    }
+}
+
+/// The folder with `initdb` and `pg_ctl`: `LOUPE_PG_BIN`, else the newest
+/// `/usr/lib/postgresql/*/bin`, else `pg_config --bindir`.
+fn find_bin_dir() -> Result<PathBuf> {
+    if let Some(dir) = std::env::var_os("LOUPE_PG_BIN") {
+        return Ok(PathBuf::from(dir));
+    }
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let version = e.file_name().to_str()?.parse::<u32>().ok()?;
+            let bin = e.path().join("bin");
+            bin.join("initdb").exists().then_some((version, bin))
+        })
+        .collect();
+    versions.sort();
+    if let Some((_, bin)) = versions.pop() {
+        return Ok(bin);
+    }
+    let out = std::process::Command::new("pg_config")
+        .arg("--bindir")
+        .output();
+    match out {
+        Ok(o) if o.status.success() => Ok(PathBuf::from(String::from_utf8_lossy(&o.stdout).trim())),
+        _ => bail!(
+            "no PostgreSQL binaries found: install PostgreSQL (initdb, pg_ctl), set LOUPE_PG_BIN to \
+             their folder, or give a DATABASE_URL"
+        ),
+    }
+}
+
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
+fn postgres_ids() -> Result<(u32, u32)> {
+    let id = |flag: &str| -> Result<u32> {
+        let out = std::process::Command::new("id")
+            .args([flag, "postgres"])
+            .output()
+            .context("cannot run id")?;
+        if !out.status.success() {
+            bail!(
+                "running as root needs a `postgres` OS user to own the private cluster \
+                 (PostgreSQL refuses to run as root)"
+            );
+        }
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse()
+            .context("cannot read id output")
+    };
+    Ok((id("-u")?, id("-g")?))
+}

@@ -1,0 +1,91 @@
+//! The Loupe server as a library: the router, the REST API, the embedded PostgreSQL cluster and
+//! the command-line tasks. `main.rs` only parses arguments and calls in here, so the integration
+//! tests drive exactly the router users get.
+
+/// `/api/v1` and `/feedback`: the JSON API for pipelines.
+pub mod api;
+/// Command-line tasks: users, tokens, demo data.
+pub mod cli;
+/// Command-line and environment settings.
+pub mod config;
+/// Connecting to PostgreSQL: the embedded cluster or `DATABASE_URL`.
+pub mod db;
+/// The demo data set.
+pub mod demo;
+/// A private PostgreSQL cluster in Loupe's data folder.
+pub mod embedded;
+/// Turning pipeline outputs into tasks, routed and stored.
+pub mod ingest;
+/// Guards for the browser pages.
+pub mod pages;
+/// Which outputs a person must see.
+pub mod routing;
+
+use app::state::AppState;
+use axum::Router;
+use axum::extract::State;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use http::StatusCode;
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+
+/// The database schema, applied at start and by `#[sqlx::test]`.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
+
+/// The whole HTTP surface: pages, server functions, the JSON API, health and static files.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(app::App);
+    let leptos_options = state.leptos_options.clone();
+
+    // The Leptos pages, and the server functions they call (leptos_routes mounts both).
+    let pages = Router::new()
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            {
+                let state = state.clone();
+                move || provide_context(state.clone())
+            },
+            {
+                let options = leptos_options.clone();
+                move || app::shell(options.clone())
+            },
+        )
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            pages::guard,
+        ));
+
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/review") }))
+        .route("/healthz", get(healthz))
+        .merge(api::router(&state))
+        .merge(pages)
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
+            app::shell,
+        ))
+        .with_state(state)
+}
+
+/// 200 once the database answers; 503 otherwise. For load balancers and start-up scripts.
+async fn healthz(State(state): State<AppState>) -> Response {
+    match sqlx::query_scalar!("select 1 as \"one!\"")
+        .fetch_one(&state.pool)
+        .await
+    {
+        Ok(_) => (
+            StatusCode::OK,
+            axum::Json(serde_json::json!({"status": "ok"})),
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "health check: database unreachable");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(serde_json::json!({"status": "database unavailable"})),
+            )
+                .into_response()
+        }
+    }
+}

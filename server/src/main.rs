@@ -1,0 +1,155 @@
+//! The `loupe` binary: parse the command line, start logging, run the subcommand.
+
+use anyhow::{Context, Result};
+use app::domain::Role;
+use app::state::{AppState, Settings};
+use clap::Parser;
+use leptos::config::LeptosOptions;
+use server::config::{Cli, Command, DbArgs, RoleArg, ServeArgs, TokenCommand, UserCommand};
+use server::{cli, db, demo};
+use std::io::Read;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(args).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Cli) -> Result<()> {
+    let command = args
+        .command
+        .unwrap_or_else(|| Command::Serve(ServeArgs::from_env()));
+    if let Command::Serve(serve_args) = command {
+        return serve(&args.db, serve_args).await;
+    }
+    // Read a password before touching the database, so a mistake costs no cluster start.
+    let password = match &command {
+        Command::User(UserCommand::Add {
+            password_stdin: true,
+            ..
+        }) => {
+            let mut input = String::new();
+            std::io::stdin()
+                .read_to_string(&mut input)
+                .context("cannot read the password")?;
+            Some(input.trim_end_matches(['\n', '\r']).to_owned())
+        }
+        _ => None,
+    };
+    let database = db::open(&args.db).await?;
+    let result = run_task(&database.pool, command, password).await;
+    // A task stops the private cluster only if it started it (a running server keeps it).
+    database.close(|cluster| cluster.started_here).await;
+    result
+}
+
+async fn run_task(pool: &sqlx::PgPool, command: Command, password: Option<String>) -> Result<()> {
+    match command {
+        Command::Serve(_) => unreachable!("handled by run"),
+        Command::Migrate => println!("migrations applied"),
+        Command::User(UserCommand::Add { username, role, .. }) => {
+            let role = match role {
+                RoleArg::Reviewer => Role::Reviewer,
+                RoleArg::Admin => Role::Admin,
+            };
+            let given = password.is_some();
+            let password = cli::add_user(pool, &username, role, password).await?;
+            println!("added {} {}", role.as_str(), username.trim().to_lowercase());
+            if !given {
+                println!("password: {password}");
+            }
+        }
+        Command::Token(TokenCommand::Create { name }) => {
+            let token = cli::create_token(pool, &name).await?;
+            eprintln!("created token {name:?}; it is shown only now, store it safely:");
+            println!("{token}");
+        }
+        Command::Demo => {
+            let added = demo::load(pool).await?;
+            println!("demo data loaded ({added} new tasks)");
+        }
+    }
+    Ok(())
+}
+
+async fn serve(db_args: &DbArgs, args: ServeArgs) -> Result<()> {
+    let database = db::open(db_args).await?;
+    let result = serve_on(&database.pool, args).await;
+    // The server owns the private cluster: it stops it on the way out.
+    database.close(|_| true).await;
+    result
+}
+
+async fn serve_on(pool: &sqlx::PgPool, args: ServeArgs) -> Result<()> {
+    if let Some(password) = cli::ensure_admin(pool, args.admin_password.clone()).await? {
+        println!("Created the first admin account (shown once; add more with `loupe user add`):");
+        println!("  username: admin");
+        println!("  password: {password}");
+    }
+    if args.demo {
+        let added = demo::load(pool).await.context("cannot load demo data")?;
+        tracing::info!(added, "demo data loaded");
+    }
+    let leptos_options = LeptosOptions::builder()
+        .output_name("loupe")
+        .site_root(args.site_root.as_str())
+        .site_pkg_dir("pkg")
+        .site_addr(args.addr)
+        .build();
+    let state = AppState {
+        leptos_options,
+        pool: pool.clone(),
+        settings: Arc::new(Settings {
+            lease: Duration::from_secs(args.lease_minutes * 60),
+            session_ttl: Duration::from_secs(args.session_hours * 3600),
+            secure_cookies: args.secure_cookies,
+            max_document_bytes: args.max_document_bytes,
+            ..Settings::default()
+        }),
+    };
+    let listener = tokio::net::TcpListener::bind(args.addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.addr))?;
+    println!("Loupe is running at http://{}", args.addr);
+    axum::serve(listener, server::router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("server error")?;
+    tracing::info!("shutting down");
+    Ok(())
+}
+
+/// Resolves on Ctrl+C or SIGTERM, so the private cluster is stopped cleanly either way.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

@@ -1,0 +1,67 @@
+//! The guard in front of every browser page: anonymous visitors are sent to the login page,
+//! reviewers get a 403 for the admin area. Server functions check again on their own (this guard
+//! only covers full page loads), so the page's data never depends on it.
+
+use app::auth::user_from_headers;
+use app::domain::Role;
+use app::state::AppState;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use http::StatusCode;
+
+/// Pages anyone may open.
+const PUBLIC: &[&str] = &["/login"];
+
+pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    // leptos_routes also mounts the server functions (under /api); they check their caller
+    // themselves and answer with errors, not redirects.
+    if PUBLIC.contains(&path.as_str()) || path.starts_with("/api/") {
+        return next.run(request).await;
+    }
+    let user = match user_from_headers(&state, request.headers()).await {
+        Ok(user) => user,
+        Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
+    };
+    match user {
+        None => {
+            let next_path = request
+                .uri()
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("/review");
+            Redirect::to(&format!("/login?next={}", encode_component(next_path))).into_response()
+        }
+        Some(user) if path.starts_with("/admin") && user.role != Role::Admin => {
+            // Render the page (it explains the refusal) but answer 403.
+            let mut response = next.run(request).await;
+            *response.status_mut() = StatusCode::FORBIDDEN;
+            response
+        }
+        Some(_) => next.run(request).await,
+    }
+}
+
+/// Percent-encodes everything but unreserved characters and `/`, for a query value.
+fn encode_component(raw: &str) -> String {
+    raw.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn next_is_encoded_as_one_query_value() {
+        assert_eq!(
+            super::encode_component("/admin?x=1&y=2"),
+            "/admin%3Fx%3D1%26y%3D2"
+        );
+    }
+}

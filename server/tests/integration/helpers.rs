@@ -1,0 +1,213 @@
+//! A running Loupe for one test: the real router on a random local port, a token, users, and
+//! clients for the JSON API and for the server functions the browser calls.
+
+use app::domain::Role;
+use app::state::{AppState, Settings};
+use leptos::config::LeptosOptions;
+use reqwest::{Client, Response, StatusCode};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use sqlx::PgPool;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// Loupe serving one test's database.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub pool: PgPool,
+    pub token: String,
+    pub http: Client,
+}
+
+impl TestApp {
+    pub async fn spawn(pool: PgPool) -> TestApp {
+        Self::spawn_with(pool, Settings::default()).await
+    }
+
+    pub async fn spawn_with(pool: PgPool, settings: Settings) -> TestApp {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let state = AppState {
+            leptos_options: LeptosOptions::builder()
+                .output_name("loupe")
+                .site_root("target/site")
+                .site_addr(addr)
+                .build(),
+            pool: pool.clone(),
+            settings: Arc::new(settings),
+        };
+        tokio::spawn(async move { axum::serve(listener, server::router(state)).await });
+        let token = server::cli::create_token(&pool, "test pipeline")
+            .await
+            .unwrap();
+        let http = Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        TestApp {
+            addr,
+            pool,
+            token,
+            http,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// POSTs a JSON body (raw text, so malformed JSON can be sent too) with the test token.
+    pub async fn post_raw(&self, path: &str, body: impl Into<reqwest::Body>) -> Response {
+        self.http
+            .post(self.url(path))
+            .bearer_auth(&self.token)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> Response {
+        self.post_raw(path, body.to_string()).await
+    }
+
+    pub async fn get_json(&self, path: &str) -> (StatusCode, Value) {
+        let res = self
+            .http
+            .get(self.url(path))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status();
+        (status, res.json().await.unwrap())
+    }
+
+    /// Submits tasks and returns the receipts (one object, or the batch's array).
+    pub async fn submit(&self, body: Value) -> Value {
+        let res = self.post_json("/api/v1/tasks", &body).await;
+        assert!(res.status().is_success(), "submit failed: {}", res.status());
+        let json: Value = res.json().await.unwrap();
+        json.get("tasks").cloned().unwrap_or(json)
+    }
+
+    /// Adds a user with a known password and signs them in.
+    pub async fn reviewer(&self, name: &str) -> Session {
+        self.user(name, Role::Reviewer).await
+    }
+
+    pub async fn user(&self, name: &str, role: Role) -> Session {
+        let password = format!("{name}-password-123");
+        server::cli::add_user(&self.pool, name, role, Some(password.clone()))
+            .await
+            .unwrap();
+        self.login(name, &password).await.expect("login")
+    }
+
+    pub async fn login(&self, name: &str, password: &str) -> Result<Session, Value> {
+        let res = self
+            .http
+            .post(self.url("/api/login"))
+            .form(&[("username", name), ("password", password)])
+            .send()
+            .await
+            .unwrap();
+        let cookie = res
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("loupe_session="))
+            .map(|v| v.split(';').next().unwrap().to_owned());
+        match cookie {
+            Some(cookie) => Ok(Session {
+                cookie,
+                base: self.url(""),
+                http: self.http.clone(),
+            }),
+            None => Err(res.json().await.unwrap()),
+        }
+    }
+
+    pub async fn count(&self, table: &str) -> i64 {
+        // Table names come from the tests themselves, never from input.
+        let sql = format!("select count(*) from {table}");
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .fetch_one(&self.pool)
+            .await
+            .unwrap()
+    }
+}
+
+/// A one-task body with the given confidence.
+pub fn task(external_id: &str, confidence: f64) -> Value {
+    serde_json::json!({
+        "document": format!("Source document for {external_id}. It says several things."),
+        "summary": format!("Summary of {external_id}."),
+        "confidence": confidence,
+        "model": "summarizer",
+        "model_version": "1.0",
+        "external_id": external_id,
+    })
+}
+
+/// A signed-in browser, calling server functions the way the page does.
+#[derive(Clone)]
+pub struct Session {
+    pub cookie: String,
+    base: String,
+    http: Client,
+}
+
+impl Session {
+    /// Calls a server function with form fields; `Ok` holds the decoded result, `Err` the error
+    /// JSON the page would receive.
+    pub async fn call<T: DeserializeOwned>(
+        &self,
+        endpoint: &str,
+        form: &[(&str, &str)],
+    ) -> Result<T, Value> {
+        let res = self
+            .http
+            .post(format!("{}/api/{endpoint}", self.base))
+            .header("cookie", &self.cookie)
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        if res.status().is_success() {
+            Ok(res.json().await.unwrap())
+        } else {
+            Err(res.json().await.unwrap())
+        }
+    }
+
+    pub async fn current_task(&self) -> Option<Value> {
+        self.call::<Option<Value>>("review/current", &[])
+            .await
+            .expect("current task")
+    }
+
+    pub async fn review(&self, task_id: &str, rating: &str, verdict: &str) -> Result<(), Value> {
+        self.call::<()>(
+            "review/submit",
+            &[
+                ("task_id", task_id),
+                ("rating", rating),
+                ("verdict", verdict),
+                ("comment", "checked"),
+            ],
+        )
+        .await
+    }
+
+    pub async fn get_page(&self, path: &str) -> Response {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .send()
+            .await
+            .unwrap()
+    }
+}

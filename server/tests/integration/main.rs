@@ -1,0 +1,11 @@
+//! Loupe's integration tests: the real router over real HTTP, against a fresh PostgreSQL database
+//! per test (`#[sqlx::test]` creates it on the server named by `DATABASE_URL`; `scripts/test.sh`
+//! starts a private cluster for that).
+
+mod helpers;
+
+mod accounts;
+mod embedded;
+mod feedback;
+mod ingest;
+mod review;
