@@ -89,14 +89,23 @@ async fn run_task(pool: &sqlx::PgPool, command: Command, password: Option<String
 }
 
 async fn serve(db_args: &DbArgs, args: ServeArgs) -> Result<()> {
+    // Bind before touching the database: a second instance on the same port fails here, without
+    // adopting (and later stopping) the first one's private cluster.
+    let listener = tokio::net::TcpListener::bind(args.addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.addr))?;
     let database = db::open(db_args).await?;
-    let result = serve_on(&database.pool, args).await;
+    let result = serve_on(&database.pool, listener, args).await;
     // The server owns the private cluster: it stops it on the way out.
     database.close(|_| true).await;
     result
 }
 
-async fn serve_on(pool: &sqlx::PgPool, args: ServeArgs) -> Result<()> {
+async fn serve_on(
+    pool: &sqlx::PgPool,
+    listener: tokio::net::TcpListener,
+    args: ServeArgs,
+) -> Result<()> {
     if let Some(password) = cli::ensure_admin(pool, args.admin_password.clone()).await? {
         println!("Created the first admin account (shown once; add more with `loupe user add`):");
         println!("  username: admin");
@@ -123,9 +132,6 @@ async fn serve_on(pool: &sqlx::PgPool, args: ServeArgs) -> Result<()> {
             ..Settings::default()
         }),
     };
-    let listener = tokio::net::TcpListener::bind(args.addr)
-        .await
-        .with_context(|| format!("cannot listen on {}", args.addr))?;
     println!("Loupe is running at http://{}", args.addr);
     axum::serve(listener, server::router(state))
         .with_graceful_shutdown(shutdown_signal())

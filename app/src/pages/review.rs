@@ -79,12 +79,15 @@ fn TaskReview(
     let skip_form = NodeRef::<html::Form>::new();
     let comment = NodeRef::<html::Textarea>::new();
     let correction = NodeRef::<html::Textarea>::new();
+    // While a submit or skip is in flight, keys must not send it again.
+    let busy = Memo::new(move |_| submit.pending().get() || skip.pending().get());
 
     Effect::new(move |_| {
         let handle = window_event_listener(leptos::ev::keydown, move |ev| {
             keyboard::on_key(
                 &ev,
                 keyboard::Targets {
+                    busy,
                     rating,
                     verdict,
                     form,
@@ -251,6 +254,7 @@ mod keyboard {
     /// What the shortcuts act on.
     #[derive(Clone, Copy)]
     pub struct Targets {
+        pub busy: Memo<bool>,
         pub rating: RwSignal<Option<u8>>,
         pub verdict: RwSignal<Verdict>,
         pub form: NodeRef<html::Form>,
@@ -275,7 +279,7 @@ mod keyboard {
             // In a text box only the escape hatches act; everything else is typing.
             if key == "Enter" && (ev.ctrl_key() || ev.meta_key()) {
                 ev.prevent_default();
-                submit(t.form);
+                submit(&t, t.form);
             } else if key == "Escape"
                 && let Some(el) = &target
             {
@@ -293,15 +297,18 @@ mod keyboard {
             "e" => t.verdict.set(Verdict::Escalate),
             "c" => focus(t.comment),
             "w" => focus(t.correction),
-            "s" => submit(t.skip_form),
+            "s" => submit(&t, t.skip_form),
             // A focused button keeps its own meaning for Enter (Skip stays skip).
-            "Enter" if tag != "BUTTON" && tag != "A" => submit(t.form),
+            "Enter" if tag != "BUTTON" && tag != "A" => submit(&t, t.form),
             _ => return,
         }
         ev.prevent_default();
     }
 
-    fn submit(form: NodeRef<html::Form>) {
+    fn submit(t: &Targets, form: NodeRef<html::Form>) {
+        if t.busy.get_untracked() {
+            return;
+        }
         if let Some(form) = form.get_untracked() {
             // requestSubmit (not submit) fires the submit event the ActionForm listens for.
             let _ = form.request_submit();

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Builds Loupe in release mode and measures, on this machine:
+#   - the browser bundle: .wasm / .js / .css sizes, raw and gzip -9;
+#   - ingest throughput (bench/ingest.py) against a fresh embedded PostgreSQL.
+# Figures and how they were obtained are kept in bench/README.md.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+"$root/scripts/setup.sh"
+export PATH="$root/end2end/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+cargo leptos build --release
+
+echo "== bundle (release, after wasm-opt)"
+for f in target/site/pkg/loupe.wasm target/site/pkg/loupe.js target/site/pkg/loupe.css; do
+    printf '%-28s %9d bytes raw  %9d bytes gzip\n' "$(basename "$f")" "$(stat -c %s "$f")" "$(gzip -9c "$f" | wc -c)"
+done
+
+echo "== ingest"
+work="$(mktemp -d /tmp/loupe-bench.XXXXXX)"
+chmod 755 "$work"
+bin="${CARGO_TARGET_DIR:-$root/target}/release/server"
+port=3200
+LOUPE_DATA_DIR="$work/data" LOUPE_ADDR="127.0.0.1:$port" LOUPE_ADMIN_PASSWORD=bench-admin-password \
+    "$bin" serve >"$work/server.log" 2>&1 &
+pid=$!
+trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$work"' EXIT
+until curl -sf "http://127.0.0.1:$port/healthz" >/dev/null; do sleep 0.5; done
+token="$(LOUPE_DATA_DIR="$work/data" "$bin" token create bench 2>/dev/null)"
+python3 "$root/bench/ingest.py" --url "http://127.0.0.1:$port" --token "$token" "$@"
