@@ -7,9 +7,7 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-"$root/scripts/setup.sh"
-export PATH="$root/end2end/node_modules/.bin:$HOME/.cargo/bin:$PATH"
-cargo leptos build --release
+"$root/scripts/build.sh" --release
 
 echo "== bundle (release, after wasm-opt)"
 for f in target/site/pkg/loupe.wasm target/site/pkg/loupe.js target/site/pkg/loupe.css; do

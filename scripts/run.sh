@@ -6,8 +6,6 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+"$root/scripts/build.sh" --release
 cd "$root"
-"$root/scripts/setup.sh"
-export PATH="$root/end2end/node_modules/.bin:$HOME/.cargo/bin:$PATH"
-cargo leptos build --release
 exec "${CARGO_TARGET_DIR:-$root/target}/release/server" serve --demo --site-root "$root/target/site" "$@"

@@ -32,7 +32,7 @@ set -e
 unset DATABASE_URL
 
 echo "== browser tests"
-cargo leptos build
+"$root/scripts/build.sh"
 bin="${CARGO_TARGET_DIR:-$root/target}/debug/server"
 port="${LOUPE_TEST_PORT:-3100}"
 export LOUPE_URL="http://127.0.0.1:$port"

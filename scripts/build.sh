@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Installs missing tools (scripts/setup.sh) and builds Loupe with cargo-leptos: the server binary
+# and the site (WASM, JS, CSS) in target/site. Arguments go to `cargo leptos build`, e.g. --release.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+"$root/scripts/setup.sh"
+# wasm-opt comes from npm binaryen (see setup.sh); cargo-leptos looks it up on PATH.
+export PATH="$root/end2end/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+cargo leptos build "$@"
