@@ -17,7 +17,7 @@ done
 echo "== ingest"
 work="$(mktemp -d /tmp/loupe-bench.XXXXXX)"
 chmod 755 "$work"
-bin="${CARGO_TARGET_DIR:-$root/target}/release/server"
+bin="${CARGO_TARGET_DIR:-$root/target}/release/loupe"
 port=3200
 LOUPE_DATA_DIR="$work/data" LOUPE_ADDR="127.0.0.1:$port" LOUPE_ADMIN_PASSWORD=bench-admin-password \
     "$bin" serve >"$work/server.log" 2>&1 &

@@ -8,4 +8,4 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$root/scripts/build.sh" --release
 cd "$root"
-exec "${CARGO_TARGET_DIR:-$root/target}/release/server" serve --demo --site-root "$root/target/site" "$@"
+exec "${CARGO_TARGET_DIR:-$root/target}/release/loupe" serve --demo --site-root "$root/target/site" "$@"

@@ -33,7 +33,7 @@ unset DATABASE_URL
 
 echo "== browser tests"
 "$root/scripts/build.sh"
-bin="${CARGO_TARGET_DIR:-$root/target}/debug/server"
+bin="${CARGO_TARGET_DIR:-$root/target}/debug/loupe"
 port="${LOUPE_TEST_PORT:-3100}"
 export LOUPE_URL="http://127.0.0.1:$port"
 export LOUPE_DATA_DIR="$work/data"

@@ -49,3 +49,26 @@ async fn the_private_cluster_keeps_its_data_across_restarts() {
     again.stop().await.unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[sqlx::test(migrations = false)]
+async fn with_a_database_url_loupe_uses_that_server_and_migrates_it(pool: sqlx::PgPool) {
+    let url = pool.connect_options().to_url_lossy().to_string();
+    let args = server::config::DbArgs {
+        data_dir: "/nonexistent/loupe-data".into(),
+        database_url: Some(url),
+    };
+    let database = server::db::open(&args)
+        .await
+        .expect("open with DATABASE_URL");
+    assert!(
+        database.cluster.is_none(),
+        "no private cluster when a URL is given"
+    );
+    let defaults: f64 =
+        sqlx::query_scalar("select threshold from routing_settings where model = '*'")
+            .fetch_one(&database.pool)
+            .await
+            .unwrap();
+    assert_eq!(defaults, 0.8);
+    database.close(|_| true).await;
+}
