@@ -14,6 +14,9 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CARGO_LEPTOS_VERSION=0.3.11
 WASM_BINDGEN_VERSION=0.2.130 # must equal the `wasm-bindgen` pin in Cargo.toml
 
+# Tools installed by cargo land here; make sure this script and its callers find them.
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+
 log() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
 
 # Fetches a crate's published source into a scratch dir and prints the path of its unpacked copy.
@@ -50,9 +53,10 @@ if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
     (cd "$src" && cargo update --quiet -p cargo-util-schemas --precise 0.14.1)
     # The crate's own release profile (fat LTO, one codegen unit) roughly doubles the install time
     # for a tool whose speed does not matter here.
-    CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    # Installed from inside its source folder, so this project's .cargo/config.toml stays out of it.
+    (cd "$src" && CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
         CARGO_PROFILE_RELEASE_OPT_LEVEL=1 \
-        cargo install --quiet --path "$src" --locked --features no_downloads
+        cargo install --quiet --path . --locked --features no_downloads)
 fi
 
 if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
@@ -60,7 +64,7 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
     src="$(fetch_crate_source wasm-bindgen-cli "$WASM_BINDGEN_VERSION")"
     # Its lock names a webpki-roots release the registry mirror here does not carry.
     (cd "$src" && cargo update --quiet -p webpki-roots --precise 1.0.10)
-    CARGO_PROFILE_RELEASE_LTO=false cargo install --quiet --path "$src" --locked
+    (cd "$src" && CARGO_PROFILE_RELEASE_LTO=false cargo install --quiet --path . --locked)
 fi
 
 if [ ! -x /usr/bin/chromium ]; then

@@ -105,10 +105,17 @@ pub async fn verify_password(password: String, stored: Option<String>) -> bool {
 
 /// Starts a session for `user_id` and returns the secret for the cookie.
 pub async fn create_session(
-    db: impl PgExecutor<'_>,
+    db: impl PgExecutor<'_> + Copy,
     user_id: i64,
     ttl: Duration,
 ) -> Result<String, sqlx::Error> {
+    // Sweep this user's expired sessions as a new one starts, so the table does not grow forever.
+    sqlx::query!(
+        "delete from sessions where user_id = $1 and expires_at <= now()",
+        user_id
+    )
+    .execute(db)
+    .await?;
     let secret = random_secret();
     let ttl_secs = ttl.as_secs_f64();
     sqlx::query!(

@@ -112,6 +112,7 @@ fn TaskReview(
         "high"
     };
     let percent = (task.confidence * 100.0).round();
+    let threshold = (task.threshold * 100.0).round();
     let id = task.id.to_string();
     let (submit_id, skip_id) = (id.clone(), id.clone());
     let metadata = (!task.metadata.is_empty()).then(|| {
@@ -134,11 +135,15 @@ fn TaskReview(
             </section>
             <section class="judge" aria-labelledby="summary-heading">
                 <div class="facts">
-                    <span class=format!("confidence {level}") title="Model confidence">
+                    <span
+                        class=format!("confidence {level}")
+                        title=format!("Model confidence {percent:.0}%; threshold {threshold:.0}%")
+                    >
                         <span class="label">{if level == "low" { "Low" } else { "High" }}</span>
                         {format!(" {percent:.0}%")}
                         <meter min="0" max="1" value=task.confidence low=task.threshold optimum="1"></meter>
                     </span>
+                    <span class="threshold">{format!("threshold {threshold:.0}%")}</span>
                     <span class="reason">{task.reason.explanation()}</span>
                     <span class="model">{task.model}" "<span class="version">{task.model_version}</span></span>
                     <span class="waiting">{task.waiting}" more waiting"</span>
