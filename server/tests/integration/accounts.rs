@@ -149,3 +149,25 @@ async fn the_first_admin_is_created_once(pool: PgPool) {
         .unwrap();
     assert_eq!(admins, 1);
 }
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn expired_sessions_do_not_work_and_are_swept_at_the_next_login(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let session = app.reviewer("fred").await;
+    sqlx::query("update sessions set expires_at = now() - interval '1 minute'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        session.get_page("/review").await.status(),
+        303,
+        "an expired session still works"
+    );
+    app.login("fred", "fred-password-123").await.unwrap();
+    let expired: i64 =
+        sqlx::query_scalar("select count(*) from sessions where expires_at <= now()")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(expired, 0);
+}

@@ -8,4 +8,5 @@ mod accounts;
 mod embedded;
 mod feedback;
 mod ingest;
+mod process;
 mod review;
