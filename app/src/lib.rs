@@ -10,6 +10,8 @@ pub mod account;
 /// Passwords, sessions and the guards every server function starts with.
 #[cfg(feature = "ssr")]
 pub mod auth;
+/// The admin dashboard's figures and the server functions behind them.
+pub mod dashboard;
 /// Ratings, verdicts, routing reasons and roles as parsed types.
 pub mod domain;
 /// The error type server functions return.
@@ -18,6 +20,8 @@ pub mod error;
 pub mod pages;
 /// Claiming, reviewing and skipping tasks (server functions).
 pub mod queue;
+/// Calibration error, intervals, agreement and edit distance over aggregated counts.
+pub mod stats;
 /// `AppState` and its settings.
 #[cfg(feature = "ssr")]
 pub mod state;
@@ -65,6 +69,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=pages::login::LoginPage ssr=SsrMode::Async />
                 <Route path=path!("/review") view=pages::review::ReviewPage ssr=SsrMode::Async />
                 <Route path=path!("/admin") view=pages::admin::AdminPage ssr=SsrMode::Async />
+                <Route path=path!("/admin/tasks/:id") view=pages::task::TaskPage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

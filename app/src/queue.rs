@@ -268,6 +268,7 @@ mod server {
         let mut tx = pool.begin().await?;
         let task = sqlx::query!(
             r#"select summary, status, lease_owner, reviews_required, reviews_done,
+                      model, model_version, confidence, reason,
                       greatest(0, extract(epoch from now() - coalesce(leased_at, now())))::int as "seconds!"
                from tasks where id = $1 for update"#,
             task_id
@@ -284,10 +285,16 @@ mod server {
         }
         // An unchanged summary is not a correction.
         let corrected = corrected.filter(|c| c.trim() != task.summary.trim());
+        let edit_distance = corrected
+            .as_deref()
+            .map(|c| crate::stats::word_edit_distance(&task.summary, c));
+        // The task's model, version, confidence and reason are copied so the dashboard can
+        // aggregate reviews without joining tasks.
         sqlx::query!(
             "insert into reviews
-                 (task_id, reviewer_id, rating, verdict, comment, corrected_summary, seconds_spent)
-             values ($1, $2, $3, $4, $5, $6, $7)",
+                 (task_id, reviewer_id, rating, verdict, comment, corrected_summary, seconds_spent,
+                  edit_distance, model, model_version, confidence, reason)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
             task_id,
             reviewer,
             i16::from(rating.get()),
@@ -295,6 +302,11 @@ mod server {
             comment,
             corrected,
             task.seconds,
+            edit_distance,
+            task.model,
+            task.model_version,
+            task.confidence,
+            task.reason,
         )
         .execute(&mut *tx)
         .await?;

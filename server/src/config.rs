@@ -42,6 +42,28 @@ pub enum Command {
     Token(TokenCommand),
     /// Load the demo data set (safe to run twice).
     Demo,
+    /// Load synthetic review history (for trying the dashboard, and for the benchmarks).
+    Generate(GenerateArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GenerateArgs {
+    /// Tasks to create.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(i64).range(1..=100_000_000))]
+    pub tasks: i64,
+    /// Reviews to create, oldest tasks first; by default every task that needs review gets its
+    /// reviews.
+    #[arg(long, value_parser = clap::value_parser!(i64).range(0..))]
+    pub reviews: Option<i64>,
+    /// Spread the tasks over this many days before now.
+    #[arg(long, default_value_t = 90, value_parser = clap::value_parser!(i32).range(1..=3650))]
+    pub days: i32,
+    /// Number of reviewer accounts (`reviewer-01`, …) doing the reviews.
+    #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(i32).range(2..=99))]
+    pub reviewers: i32,
+    /// External-id prefix of the generated tasks; loading the same prefix twice does nothing.
+    #[arg(long, default_value = "gen-")]
+    pub prefix: String,
 }
 
 #[derive(Debug, Clone, Args)]

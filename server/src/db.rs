@@ -38,7 +38,42 @@ pub async fn open(args: &DbArgs) -> Result<Database> {
         .run(&pool)
         .await
         .context("cannot apply database migrations")?;
+    backfill_edit_distances(&pool)
+        .await
+        .context("cannot compute edit distances of earlier corrections")?;
     Ok(Database { pool, cluster })
+}
+
+/// Corrections stored before reviews had an `edit_distance` get theirs now, a batch at a time.
+/// After the first start on the new schema the check is one probe of an empty partial index.
+async fn backfill_edit_distances(pool: &PgPool) -> Result<(), sqlx::Error> {
+    loop {
+        let rows = sqlx::query!(
+            r#"select r.id, t.summary, r.corrected_summary as "corrected!"
+               from reviews r join tasks t on t.id = r.task_id
+               where r.corrected_summary is not null and r.edit_distance is null
+               limit 1000"#
+        )
+        .fetch_all(pool)
+        .await?;
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let distances: Vec<f64> = rows
+            .iter()
+            .map(|r| app::stats::word_edit_distance(&r.summary, &r.corrected))
+            .collect();
+        sqlx::query!(
+            "update reviews r set edit_distance = d.distance
+             from unnest($1::int8[], $2::float8[]) as d(id, distance)
+             where r.id = d.id",
+            &ids,
+            &distances,
+        )
+        .execute(pool)
+        .await?;
+    }
 }
 
 impl Database {

@@ -3,6 +3,7 @@
 //! some summaries carrying the typical faults (an invented number, an omission, a wrong emphasis),
 //! so a new user sees a realistic queue at once. Loading is idempotent (`demo-NN` external ids).
 
+use crate::generate;
 use crate::ingest::{self, NewTask};
 use serde_json::{Map, Value, json};
 use sqlx::PgPool;
@@ -287,11 +288,24 @@ pub fn tasks() -> Vec<NewTask> {
     out
 }
 
-/// Loads the demo set; tasks already present (by external id) are left as they are.
-/// Returns how many were new.
-pub async fn load(pool: &PgPool) -> Result<usize, sqlx::Error> {
+/// The month of history behind the demo's dashboard: every task that needed a person has been
+/// reviewed, so the queue holds only the thirty tasks above.
+pub fn history() -> generate::Spec {
+    generate::Spec {
+        prefix: "demo-history-".into(),
+        tasks: 1_500,
+        reviews: None,
+        days: 30,
+        reviewers: 6,
+    }
+}
+
+/// Loads the demo set and its history; tasks already present (by external id) are left as they
+/// are. Returns how many tasks were new.
+pub async fn load(pool: &PgPool) -> anyhow::Result<usize> {
     let stored = ingest::store(pool, tasks()).await?;
-    Ok(stored.iter().filter(|t| t.created).count())
+    let history = generate::load(pool, &history()).await?;
+    Ok(stored.iter().filter(|t| t.created).count() + history.tasks as usize)
 }
 
 #[cfg(test)]

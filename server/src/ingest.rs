@@ -9,7 +9,7 @@ use app::domain::Reason;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use sqlx::PgPool;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
 /// Largest batch `POST /api/v1/tasks` accepts.
@@ -203,6 +203,7 @@ pub async fn store(pool: &PgPool, tasks: Vec<NewTask>) -> Result<Vec<Ingested>, 
     let mut tx = pool.begin().await?;
     let mut settings: HashMap<String, RoutingSettings> = HashMap::new();
     let mut out = Vec::with_capacity(tasks.len());
+    let mut versions: HashSet<(String, String)> = HashSet::new();
     for task in tasks {
         if let Some(existing) = find_existing(&mut *tx, task.external_id.as_deref()).await? {
             out.push(existing);
@@ -253,6 +254,9 @@ pub async fn store(pool: &PgPool, tasks: Vec<NewTask>) -> Result<Vec<Ingested>, 
         )
         .fetch_optional(&mut *tx)
         .await?;
+        if inserted.is_some() {
+            versions.insert((task.model, task.model_version));
+        }
         match inserted {
             Some(id) => out.push(Ingested {
                 id,
@@ -264,6 +268,17 @@ pub async fn store(pool: &PgPool, tasks: Vec<NewTask>) -> Result<Vec<Ingested>, 
             // Another request stored the same external_id between our look-up and insert.
             None => out.extend(find_existing(&mut *tx, task.external_id.as_deref()).await?),
         }
+    }
+    // The dashboard's list of models and versions.
+    for (model, version) in versions {
+        sqlx::query!(
+            "insert into model_versions (model, model_version) values ($1, $2)
+             on conflict do nothing",
+            model,
+            version,
+        )
+        .execute(&mut *tx)
+        .await?;
     }
     tx.commit().await?;
     Ok(out)

@@ -12,6 +12,8 @@ pub mod config;
 pub mod db;
 /// The demo data set.
 pub mod demo;
+/// Synthetic review history for the demo and the benchmarks.
+pub mod generate;
 /// A private PostgreSQL cluster in Loupe's data folder.
 pub mod embedded;
 /// Turning pipeline outputs into tasks, routed and stored.

@@ -6,7 +6,7 @@ use app::state::{AppState, Settings};
 use clap::Parser;
 use leptos::config::LeptosOptions;
 use server::config::{Cli, Command, DbArgs, RoleArg, ServeArgs, TokenCommand, UserCommand};
-use server::{cli, db, demo};
+use server::{cli, db, demo, generate};
 use std::io::Read;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -83,6 +83,27 @@ async fn run_task(pool: &sqlx::PgPool, command: Command, password: Option<String
         Command::Demo => {
             let added = demo::load(pool).await?;
             println!("demo data loaded ({added} new tasks)");
+        }
+        Command::Generate(args) => {
+            let spec = generate::Spec {
+                prefix: args.prefix,
+                tasks: args.tasks,
+                reviews: args.reviews,
+                days: args.days,
+                reviewers: args.reviewers,
+            };
+            let started = std::time::Instant::now();
+            let made = generate::load(pool, &spec).await?;
+            if made.tasks == 0 {
+                println!("tasks with prefix {:?} exist already; nothing generated", spec.prefix);
+            } else {
+                println!(
+                    "generated {} tasks and {} reviews in {:.1} s",
+                    made.tasks,
+                    made.reviews,
+                    started.elapsed().as_secs_f64()
+                );
+            }
         }
     }
     Ok(())

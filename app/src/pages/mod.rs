@@ -1,11 +1,15 @@
 //! The pages and the small pieces they share: the header and how an error is shown.
 
-/// `/admin`: the admin area.
+/// `/admin`: the feedback dashboard.
 pub mod admin;
+/// SVG charts for the dashboard.
+pub mod charts;
 /// `/login`.
 pub mod login;
 /// `/review`: the reviewer's page.
 pub mod review;
+/// `/admin/tasks/:id`: one task's full history.
+pub mod task;
 
 use crate::account::{Logout, whoami};
 use crate::domain::Role;

@@ -12,6 +12,8 @@ use serde_json::json;
 pub enum ApiError {
     /// 401: no token, or one that is unknown or revoked.
     Unauthorized,
+    /// 403: signed in, but the role does not allow this.
+    Forbidden,
     /// 404: the named thing does not exist.
     NotFound(&'static str),
     /// 404: a field names something that does not exist (an unknown `task_id`).
@@ -32,6 +34,20 @@ impl From<FieldError> for ApiError {
     }
 }
 
+impl From<app::error::AppError> for ApiError {
+    /// Only field errors carry over; everything else a shared helper reports is opaque here.
+    fn from(e: app::error::AppError) -> Self {
+        match e {
+            app::error::AppError::Validation { field, message } => {
+                ApiError::Invalid(FieldError::new(field, message))
+            }
+            app::error::AppError::Unauthorized => ApiError::Unauthorized,
+            app::error::AppError::Forbidden => ApiError::Forbidden,
+            _ => ApiError::Internal,
+        }
+    }
+}
+
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
         tracing::error!(error = %e, "database error in API request");
@@ -45,6 +61,10 @@ impl IntoResponse for ApiError {
             ApiError::Unauthorized => (
                 StatusCode::UNAUTHORIZED,
                 json!({"error": "unauthorized", "message": "send a valid API token as `Authorization: Bearer <token>`"}),
+            ),
+            ApiError::Forbidden => (
+                StatusCode::FORBIDDEN,
+                json!({"error": "forbidden", "message": "this needs an admin account or an API token"}),
             ),
             ApiError::NotFound(what) => (
                 StatusCode::NOT_FOUND,

@@ -7,6 +7,8 @@
 pub mod auth;
 /// The API's error type and its JSON form.
 pub mod error;
+/// `GET /api/v1/export`: feedback and training data, streamed.
+pub mod export;
 /// `POST /feedback` and `POST /api/v1/feedback`.
 pub mod feedback;
 /// `POST /api/v1/tasks` and `GET /api/v1/tasks/{id}`.
@@ -33,6 +35,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/tasks", post(tasks::create))
         .route("/tasks/{id}", get(tasks::show))
         .route("/feedback", post(feedback::receive))
+        .route("/export", get(export::export))
         .fallback(|| async { ApiError::NotFound("route") });
     Router::new()
         .nest("/api/v1", v1)

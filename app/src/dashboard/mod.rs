@@ -1,0 +1,301 @@
+//! The admin dashboard's data: wire types, and the server functions that fill them.
+//!
+//! Every figure is aggregated by PostgreSQL over indexed tables ([`queries`]); the server only
+//! turns a few dozen aggregated numbers into rates, intervals and alphas ([`crate::stats`]).
+
+/// The date range and model filter shared by the dashboard and the export API.
+#[cfg(feature = "ssr")]
+pub mod filter;
+#[cfg(feature = "ssr")]
+mod queries;
+
+use crate::error::AppError;
+use crate::stats::CalibrationBin;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// The routing reasons in the order the volume chart stacks them.
+pub const REASONS: [&str; 4] = ["low_confidence", "flagged", "audit_sample", "auto_accepted"];
+
+/// The thresholds the what-if table tries.
+pub const WHAT_IF_THRESHOLDS: [f64; 10] = [0.50, 0.55, 0.60, 0.65, 0.70, 0.75, 0.80, 0.85, 0.90, 0.95];
+
+/// Everything the dashboard page shows for one filter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Dashboard {
+    /// The filter as applied (defaults filled in), for the form.
+    pub filter: FilterView,
+    /// Every (model, version) pair seen, for the filter's choices.
+    pub models: Vec<(String, String)>,
+    /// First day of each chart bucket.
+    pub buckets: Vec<String>,
+    /// Days per bucket (1 or 7).
+    pub bucket_days: i32,
+    /// Tasks per bucket for each reason in [`REASONS`] order.
+    pub volume: Vec<Vec<i64>>,
+    pub queue: QueueFigures,
+    /// Reviews per bucket.
+    pub reviews_per_bucket: Vec<i64>,
+    pub reviews: ReviewFigures,
+    /// Mean rating and acceptance per bucket, one series per model version.
+    pub versions: Vec<VersionSeries>,
+    pub calibration: Calibration,
+    pub what_if: WhatIf,
+    pub reviewers: Vec<ReviewerRow>,
+    pub agreement: Agreement,
+    pub routing: Vec<RoutingRow>,
+    pub comments: Vec<CommentRow>,
+    pub escalations: Vec<EscalationRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct FilterView {
+    pub from: String,
+    pub to: String,
+    pub model: Option<String>,
+    pub version: Option<String>,
+}
+
+impl FilterView {
+    /// The filter as a query string (without `?`), for links that keep the view.
+    pub fn query(&self) -> String {
+        let mut parts = vec![format!("from={}", self.from), format!("to={}", self.to)];
+        if let Some(m) = &self.model {
+            parts.push(format!("model={}", encode(m)));
+        }
+        if let Some(v) = &self.version {
+            parts.push(format!("version={}", encode(v)));
+        }
+        parts.join("&")
+    }
+}
+
+/// Percent-encodes a query value.
+fn encode(raw: &str) -> String {
+    raw.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The queue right now (not limited to the date range).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct QueueFigures {
+    /// Tasks waiting for a reviewer.
+    pub waiting: i64,
+    /// Age of the oldest waiting or leased task.
+    pub oldest_seconds: Option<f64>,
+    /// Tasks a reviewer holds now.
+    pub in_review: i64,
+    /// Escalated tasks waiting for an admin.
+    pub escalated: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ReviewFigures {
+    pub total: i64,
+    pub accepted: i64,
+    pub rejected: i64,
+    pub escalated: i64,
+    /// Reviews with a corrected summary.
+    pub corrected: i64,
+    /// Reviews per rating 1–5.
+    pub ratings: [i64; 5],
+    /// Corrections per tenth of normalized edit distance (0–0.1, …, 0.9–1).
+    pub edit_histogram: [i64; 10],
+    pub mean_edit_distance: Option<f64>,
+}
+
+impl ReviewFigures {
+    /// `part` as a share of all reviews.
+    pub fn share(&self, part: i64) -> Option<f64> {
+        (self.total > 0).then(|| part as f64 / self.total as f64)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VersionSeries {
+    /// `model version`.
+    pub label: String,
+    pub mean_rating: Vec<Option<f64>>,
+    pub acceptance: Vec<Option<f64>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Calibration {
+    /// Ten confidence deciles over every reviewed task.
+    pub all: Vec<CalibrationBin>,
+    /// The same over audit-sample reviews only: the part chosen without looking at confidence
+    /// or flags, and so the unbiased one.
+    pub audit: Vec<CalibrationBin>,
+    pub ece_all: Option<f64>,
+    pub ece_audit: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct WhatIf {
+    /// The threshold in force for the filtered model (or the default).
+    pub current: f64,
+    pub rows: Vec<WhatIfRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WhatIfRow {
+    pub threshold: f64,
+    /// Share of outputs that would go to review: flagged, or confidence under the threshold.
+    pub review_share: Option<f64>,
+    /// Audit-sample reviews with confidence at or above the threshold, and how many rejected.
+    pub audit_reviews: i64,
+    pub audit_rejects: i64,
+    /// Estimated share of auto-accepted outputs reviewers would reject, with its 95% interval.
+    pub reject_share: Option<f64>,
+    pub interval: Option<(f64, f64)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReviewerRow {
+    pub username: String,
+    pub reviews: i64,
+    pub median_seconds: f64,
+    pub mean_rating: f64,
+    /// Share of this reviewer's verdicts that match another reviewer's on the same task.
+    pub agreement: Option<f64>,
+    /// How many such comparisons there were.
+    pub compared: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Agreement {
+    /// Tasks with two or more reviews in the range.
+    pub tasks: i64,
+    /// Krippendorff's alpha (ordinal) on their ratings.
+    pub alpha: Option<f64>,
+    /// Share of reviewer pairs on a task that gave the same verdict.
+    pub verdict_agreement: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoutingRow {
+    pub model: String,
+    pub threshold: f64,
+    pub audit_rate: f64,
+    pub reviews_per_task: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommentRow {
+    pub task_id: Uuid,
+    pub reviewer: String,
+    pub rating: i16,
+    pub verdict: String,
+    pub comment: String,
+    /// RFC 3339.
+    pub at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EscalationRow {
+    pub task_id: Uuid,
+    pub model: String,
+    pub model_version: String,
+    pub reviewer: Option<String>,
+    pub comment: Option<String>,
+    pub at: Option<String>,
+}
+
+/// One task with everything said about it, for the admin's task page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskHistory {
+    pub id: Uuid,
+    pub external_id: Option<String>,
+    pub document: String,
+    pub summary: String,
+    pub confidence: f64,
+    pub threshold: f64,
+    pub model: String,
+    pub model_version: String,
+    pub reason: String,
+    pub status: String,
+    pub created_at: String,
+    pub reviews: Vec<HistoryReview>,
+    pub end_user: Vec<HistoryFeedback>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryReview {
+    pub reviewer: String,
+    pub rating: i16,
+    pub verdict: String,
+    pub comment: Option<String>,
+    pub corrected_summary: Option<String>,
+    pub edit_distance: Option<f64>,
+    pub seconds_spent: i32,
+    pub at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryFeedback {
+    pub user_id: String,
+    pub feedback_type: String,
+    pub value: Option<String>,
+    pub comments: Option<String>,
+    pub at: String,
+}
+
+/// The dashboard for a filter given as the URL's query values. Admins only.
+#[server(prefix = "/api", endpoint = "admin/dashboard")]
+pub async fn load_dashboard(
+    from: Option<String>,
+    to: Option<String>,
+    model: Option<String>,
+    version: Option<String>,
+) -> Result<Dashboard, AppError> {
+    use crate::auth::require_role;
+    use crate::domain::Role;
+    use crate::state::expect_state;
+
+    require_role(Role::Admin).await?;
+    let filter = filter::Filter::parse(
+        from.as_deref(),
+        to.as_deref(),
+        model.as_deref(),
+        version.as_deref(),
+        chrono::Utc::now().date_naive(),
+    )?;
+    queries::dashboard(&expect_state().pool, &filter).await
+}
+
+/// A task and its full review history. Admins only.
+#[server(prefix = "/api", endpoint = "admin/task")]
+pub async fn load_task_history(id: String) -> Result<TaskHistory, AppError> {
+    use crate::auth::require_role;
+    use crate::domain::Role;
+    use crate::state::expect_state;
+
+    require_role(Role::Admin).await?;
+    let id = Uuid::parse_str(id.trim()).map_err(|_| AppError::NotFound("task".into()))?;
+    queries::task_history(&expect_state().pool, id).await
+}
+
+/// Sets how many reviewers must see each new task of a model (`*` for the default). Tasks already
+/// queued keep the number they were routed with. Admins only.
+#[server(prefix = "/api", endpoint = "admin/reviews-per-task")]
+pub async fn set_reviews_per_task(model: String, reviews_per_task: String) -> Result<(), AppError> {
+    use crate::auth::require_role;
+    use crate::domain::Role;
+    use crate::state::expect_state;
+
+    require_role(Role::Admin).await?;
+    let n: i32 = reviews_per_task
+        .trim()
+        .parse()
+        .ok()
+        .filter(|n| (1..=10).contains(n))
+        .ok_or_else(|| AppError::invalid("reviews_per_task", "must be a whole number from 1 to 10"))?;
+    queries::set_reviews_per_task(&expect_state().pool, model.trim(), n).await
+}

@@ -1,0 +1,608 @@
+//! `GET /api/v1/export`: feedback and training data, filtered like the dashboard and streamed.
+//!
+//! Formats: `jsonl` and `csv` (every review, then every end-user feedback), `sft` (document →
+//! corrected summary) and `dpo` (document, chosen = the correction or an accepted summary of the
+//! same document, rejected = the rejected summary). Rows flow from a PostgreSQL cursor through a
+//! small bounded channel into the response, so memory stays flat however large the export: when
+//! the client reads slowly, the query waits.
+//!
+//! Callers: an API token, or a signed-in admin (the dashboard's download links).
+
+use super::auth::Pipeline;
+use super::error::ApiError;
+use crate::ingest::FieldError;
+use app::auth::user_from_headers;
+use app::dashboard::filter::Filter;
+use app::domain::Role;
+use app::state::AppState;
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{FromRequestParts, Query, State};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use futures::{Stream, StreamExt};
+use http::request::Parts;
+use http::{HeaderValue, header};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sqlx::PgPool;
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+/// Bytes gathered before a chunk is handed to the response.
+const CHUNK_BYTES: usize = 64 * 1024;
+/// Chunks that may wait in the channel: with `CHUNK_BYTES`, at most about half a megabyte of an
+/// export is in server memory at any time.
+const CHANNEL_CHUNKS: usize = 8;
+
+/// Who may export: a pipeline token or an admin session.
+pub struct Exporter;
+
+impl FromRequestParts<AppState> for Exporter {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if parts.headers.contains_key(header::AUTHORIZATION) {
+            Pipeline::from_request_parts(parts, state).await?;
+            return Ok(Exporter);
+        }
+        match user_from_headers(state, &parts.headers).await? {
+            Some(user) if user.role == Role::Admin => Ok(Exporter),
+            Some(_) => Err(ApiError::Forbidden),
+            None => Err(ApiError::Unauthorized),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ExportQuery {
+    format: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    model: Option<String>,
+    version: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Jsonl,
+    Csv,
+    Sft,
+    Dpo,
+}
+
+impl Format {
+    fn parse(raw: Option<&str>) -> Result<Self, FieldError> {
+        match raw.map(str::trim).unwrap_or("jsonl") {
+            "jsonl" => Ok(Format::Jsonl),
+            "csv" => Ok(Format::Csv),
+            "sft" => Ok(Format::Sft),
+            "dpo" => Ok(Format::Dpo),
+            _ => Err(FieldError::new(
+                "format",
+                "must be one of jsonl, csv, sft, dpo",
+            )),
+        }
+    }
+
+    /// (file name part, extension, content type)
+    fn file(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Format::Jsonl => ("feedback", "jsonl", "application/x-ndjson"),
+            Format::Csv => ("feedback", "csv", "text/csv; charset=utf-8"),
+            Format::Sft => ("sft", "jsonl", "application/x-ndjson"),
+            Format::Dpo => ("dpo", "jsonl", "application/x-ndjson"),
+        }
+    }
+}
+
+pub async fn export(
+    _caller: Exporter,
+    State(state): State<AppState>,
+    query: Result<Query<ExportQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(query) = query.map_err(|_| {
+        ApiError::Invalid(FieldError::new("query", "could not be read as query parameters"))
+    })?;
+    let format = Format::parse(query.format.as_deref())?;
+    let filter = Filter::parse(
+        query.from.as_deref(),
+        query.to.as_deref(),
+        query.model.as_deref(),
+        query.version.as_deref(),
+        Utc::now().date_naive(),
+    )?;
+    let (name, extension, content_type) = format.file();
+    let file_name = format!("loupe-{name}-{}-{}.{extension}", filter.from, filter.to);
+
+    let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(CHANNEL_CHUNKS);
+    let pool = state.pool.clone();
+    tokio::spawn(async move {
+        let mut out = Writer {
+            tx,
+            buf: Vec::with_capacity(CHUNK_BYTES * 2),
+        };
+        let result = produce(&pool, format, &filter, &mut out).await;
+        match result {
+            Ok(()) => {
+                let _ = out.flush().await;
+            }
+            Err(Stop::ClientGone) => tracing::info!("export stopped: the client went away"),
+            Err(Stop::Database(e)) => {
+                tracing::error!(error = %e, "export failed part-way");
+                // Ending the body with an error makes the client see a broken transfer rather
+                // than a file that merely looks complete.
+                let _ = out
+                    .tx
+                    .send(Err(std::io::Error::other("export failed")))
+                    .await;
+            }
+        }
+    });
+    let body = Body::from_stream(futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    }));
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+enum Stop {
+    ClientGone,
+    Database(sqlx::Error),
+}
+
+impl From<sqlx::Error> for Stop {
+    fn from(e: sqlx::Error) -> Self {
+        Stop::Database(e)
+    }
+}
+
+/// Gathers rows into chunks and hands full chunks to the response.
+struct Writer {
+    tx: mpsc::Sender<Result<Bytes, std::io::Error>>,
+    buf: Vec<u8>,
+}
+
+impl Writer {
+    async fn row_done(&mut self) -> Result<(), Stop> {
+        if self.buf.len() >= CHUNK_BYTES {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self) -> Result<(), Stop> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = Bytes::from(std::mem::replace(
+            &mut self.buf,
+            Vec::with_capacity(CHUNK_BYTES * 2),
+        ));
+        self.tx.send(Ok(chunk)).await.map_err(|_| Stop::ClientGone)
+    }
+
+    fn json_line(&mut self, value: &impl Serialize) {
+        // Serializing plain structs of strings and numbers into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut self.buf, value);
+        self.buf.push(b'\n');
+    }
+}
+
+/// Runs the query for `format`, writing each row as it arrives.
+async fn produce(pool: &PgPool, format: Format, f: &Filter, out: &mut Writer) -> Result<(), Stop> {
+    match format {
+        Format::Jsonl | Format::Csv => {
+            if format == Format::Csv {
+                csv_row(&mut out.buf, &CSV_HEADER.map(Cell::Text));
+            }
+            let reviews = review_rows(pool, f);
+            pump(reviews, out, |out, r| match format {
+                Format::Csv => csv_row(&mut out.buf, &r.csv()),
+                _ => out.json_line(&r),
+            })
+            .await?;
+            let end_user = end_user_rows(pool, f);
+            pump(end_user, out, |out, r| match format {
+                Format::Csv => csv_row(&mut out.buf, &r.csv()),
+                _ => out.json_line(&r),
+            })
+            .await
+        }
+        Format::Sft => pump(sft_rows(pool, f), out, |out, r| out.json_line(&r)).await,
+        Format::Dpo => pump(dpo_rows(pool, f), out, |out, r| out.json_line(&r)).await,
+    }
+}
+
+async fn pump<T>(
+    mut rows: impl Stream<Item = Result<T, sqlx::Error>> + Unpin,
+    out: &mut Writer,
+    mut write: impl FnMut(&mut Writer, T),
+) -> Result<(), Stop> {
+    while let Some(row) = rows.next().await {
+        write(out, row?);
+        out.row_done().await?;
+    }
+    Ok(())
+}
+
+/// One human review, as exported.
+#[derive(Debug, Serialize)]
+struct ReviewLine {
+    source: &'static str,
+    feedback_id: i64,
+    task_id: Uuid,
+    external_id: Option<String>,
+    model: String,
+    model_version: String,
+    confidence: f64,
+    reason: String,
+    reviewer: String,
+    rating: i16,
+    verdict: String,
+    comment: Option<String>,
+    corrected_summary: Option<String>,
+    edit_distance: Option<f64>,
+    seconds_spent: i32,
+    created_at: DateTime<Utc>,
+    summary: String,
+    document: String,
+}
+
+/// One end user's thumbs, rating or comment, as exported.
+#[derive(Debug, Serialize)]
+struct EndUserLine {
+    source: &'static str,
+    feedback_id: i64,
+    task_id: Uuid,
+    external_id: Option<String>,
+    model: String,
+    model_version: String,
+    confidence: f64,
+    reason: String,
+    user_id: String,
+    feedback_type: String,
+    value: Option<Value>,
+    comment: Option<String>,
+    created_at: DateTime<Utc>,
+}
+
+fn review_rows(
+    pool: &PgPool,
+    f: &Filter,
+) -> impl Stream<Item = Result<ReviewLine, sqlx::Error>> + Unpin {
+    sqlx::query!(
+        r#"select r.id, r.task_id, t.external_id, r.model, r.model_version, r.confidence,
+                  r.reason, u.username, r.rating, r.verdict, r.comment, r.corrected_summary,
+                  r.edit_distance, r.seconds_spent, r.created_at, t.summary, t.document
+           from reviews r
+           join tasks t on t.id = r.task_id
+           join users u on u.id = r.reviewer_id
+           where r.created_at >= $1 and r.created_at < $2
+             and ($3::text is null or r.model = $3) and ($4::text is null or r.model_version = $4)
+           order by r.id"#,
+        f.start(),
+        f.end(),
+        f.model.as_deref(),
+        f.version.as_deref(),
+    )
+    .fetch(pool)
+    .map(|row| {
+        row.map(|r| ReviewLine {
+            source: "review",
+            feedback_id: r.id,
+            task_id: r.task_id,
+            external_id: r.external_id,
+            model: r.model,
+            model_version: r.model_version,
+            confidence: r.confidence,
+            reason: r.reason,
+            reviewer: r.username,
+            rating: r.rating,
+            verdict: r.verdict,
+            comment: r.comment,
+            corrected_summary: r.corrected_summary,
+            edit_distance: r.edit_distance,
+            seconds_spent: r.seconds_spent,
+            created_at: r.created_at,
+            summary: r.summary,
+            document: r.document,
+        })
+    })
+}
+
+fn end_user_rows(
+    pool: &PgPool,
+    f: &Filter,
+) -> impl Stream<Item = Result<EndUserLine, sqlx::Error>> + Unpin {
+    sqlx::query!(
+        r#"select e.id, e.task_id, t.external_id, t.model, t.model_version, t.confidence,
+                  t.reason, e.user_id, e.feedback_type, e.value, e.comments, e.created_at
+           from external_feedback e
+           join tasks t on t.id = e.task_id
+           where e.created_at >= $1 and e.created_at < $2
+             and ($3::text is null or t.model = $3) and ($4::text is null or t.model_version = $4)
+           order by e.id"#,
+        f.start(),
+        f.end(),
+        f.model.as_deref(),
+        f.version.as_deref(),
+    )
+    .fetch(pool)
+    .map(|row| {
+        row.map(|r| EndUserLine {
+            source: "end_user",
+            feedback_id: r.id,
+            task_id: r.task_id,
+            external_id: r.external_id,
+            model: r.model,
+            model_version: r.model_version,
+            confidence: r.confidence,
+            reason: r.reason,
+            user_id: r.user_id,
+            feedback_type: r.feedback_type,
+            value: r.value,
+            comment: r.comments,
+            created_at: r.created_at,
+        })
+    })
+}
+
+/// A supervised fine-tuning example: the document and the summary a reviewer wrote for it.
+#[derive(Debug, Serialize)]
+struct SftLine {
+    prompt: String,
+    completion: String,
+    task_id: Uuid,
+    model: String,
+    model_version: String,
+}
+
+fn sft_rows(pool: &PgPool, f: &Filter) -> impl Stream<Item = Result<SftLine, sqlx::Error>> + Unpin {
+    sqlx::query!(
+        r#"select r.task_id, r.model, r.model_version, t.document,
+                  r.corrected_summary as "corrected!"
+           from reviews r join tasks t on t.id = r.task_id
+           where r.corrected_summary is not null
+             and r.created_at >= $1 and r.created_at < $2
+             and ($3::text is null or r.model = $3) and ($4::text is null or r.model_version = $4)
+           order by r.id"#,
+        f.start(),
+        f.end(),
+        f.model.as_deref(),
+        f.version.as_deref(),
+    )
+    .fetch(pool)
+    .map(|row| {
+        row.map(|r| SftLine {
+            prompt: r.document,
+            completion: r.corrected,
+            task_id: r.task_id,
+            model: r.model,
+            model_version: r.model_version,
+        })
+    })
+}
+
+/// A preference pair for DPO-style training.
+#[derive(Debug, Serialize)]
+struct DpoLine {
+    prompt: String,
+    chosen: String,
+    rejected: String,
+    task_id: Uuid,
+    model: String,
+    model_version: String,
+}
+
+/// One pair per rejecting review: chosen is the reviewer's correction, or failing that the newest
+/// accepted summary of the same document (found through the document-hash index).
+fn dpo_rows(pool: &PgPool, f: &Filter) -> impl Stream<Item = Result<DpoLine, sqlx::Error>> + Unpin {
+    sqlx::query!(
+        r#"select r.task_id, r.model, r.model_version, t.document, t.summary as rejected,
+                  coalesce(r.corrected_summary, sibling.summary) as "chosen!"
+           from reviews r
+           join tasks t on t.id = r.task_id
+           left join lateral (
+               select s.summary from tasks s
+               where r.corrected_summary is null
+                 and md5(s.document) = md5(t.document) and s.id <> t.id
+                 and exists (select 1 from reviews a where a.task_id = s.id and a.verdict = 'accept')
+               order by s.created_at desc
+               limit 1
+           ) sibling on true
+           where r.verdict = 'reject'
+             and (r.corrected_summary is not null or sibling.summary is not null)
+             and r.created_at >= $1 and r.created_at < $2
+             and ($3::text is null or r.model = $3) and ($4::text is null or r.model_version = $4)
+           order by r.id"#,
+        f.start(),
+        f.end(),
+        f.model.as_deref(),
+        f.version.as_deref(),
+    )
+    .fetch(pool)
+    .map(|row| {
+        row.map(|r| DpoLine {
+            prompt: r.document,
+            chosen: r.chosen,
+            rejected: r.rejected,
+            task_id: r.task_id,
+            model: r.model,
+            model_version: r.model_version,
+        })
+    })
+}
+
+/// The CSV columns; reviews fill rating / verdict, end-user feedback fills feedback_type / value.
+const CSV_HEADER: [&str; 20] = [
+    "source",
+    "feedback_id",
+    "task_id",
+    "external_id",
+    "model",
+    "model_version",
+    "confidence",
+    "reason",
+    "author",
+    "rating",
+    "verdict",
+    "feedback_type",
+    "value",
+    "comment",
+    "corrected_summary",
+    "edit_distance",
+    "seconds_spent",
+    "created_at",
+    "summary",
+    "document",
+];
+
+/// A CSV cell: text that may come from a person or a model, or a number Loupe produced.
+enum Cell<'a> {
+    Text(&'a str),
+    Number(String),
+    Empty,
+}
+
+impl ReviewLine {
+    fn csv(&self) -> [Cell<'_>; 20] {
+        [
+            Cell::Text(self.source),
+            Cell::Number(self.feedback_id.to_string()),
+            Cell::Number(self.task_id.to_string()),
+            opt(&self.external_id),
+            Cell::Text(&self.model),
+            Cell::Text(&self.model_version),
+            Cell::Number(self.confidence.to_string()),
+            Cell::Text(&self.reason),
+            Cell::Text(&self.reviewer),
+            Cell::Number(self.rating.to_string()),
+            Cell::Text(&self.verdict),
+            Cell::Empty,
+            Cell::Empty,
+            opt(&self.comment),
+            opt(&self.corrected_summary),
+            self.edit_distance
+                .map(|d| Cell::Number(format!("{d:.4}")))
+                .unwrap_or(Cell::Empty),
+            Cell::Number(self.seconds_spent.to_string()),
+            Cell::Number(self.created_at.to_rfc3339()),
+            Cell::Text(&self.summary),
+            Cell::Text(&self.document),
+        ]
+    }
+}
+
+impl EndUserLine {
+    fn csv(&self) -> [Cell<'_>; 20] {
+        let value = match &self.value {
+            None | Some(Value::Null) => Cell::Empty,
+            Some(Value::String(s)) => Cell::Text(s),
+            // Numbers and booleans from the API, written the way JSON writes them.
+            Some(other) => Cell::Number(other.to_string()),
+        };
+        [
+            Cell::Text(self.source),
+            Cell::Number(self.feedback_id.to_string()),
+            Cell::Number(self.task_id.to_string()),
+            opt(&self.external_id),
+            Cell::Text(&self.model),
+            Cell::Text(&self.model_version),
+            Cell::Number(self.confidence.to_string()),
+            Cell::Text(&self.reason),
+            Cell::Text(&self.user_id),
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Text(&self.feedback_type),
+            value,
+            opt(&self.comment),
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Number(self.created_at.to_rfc3339()),
+            Cell::Empty,
+            Cell::Empty,
+        ]
+    }
+}
+
+fn opt(value: &Option<String>) -> Cell<'_> {
+    value.as_deref().map(Cell::Text).unwrap_or(Cell::Empty)
+}
+
+/// Writes one CSV record (RFC 4180: quoted where needed, CRLF line ends).
+fn csv_row(out: &mut Vec<u8>, cells: &[Cell<'_>]) {
+    for (i, cell) in cells.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        match cell {
+            Cell::Empty => {}
+            Cell::Number(n) => out.extend_from_slice(n.as_bytes()),
+            Cell::Text(t) => csv_text(out, t),
+        }
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
+/// A text cell. Text starting with `=`, `+`, `-`, `@`, tab or carriage return would be read as a
+/// formula by spreadsheet programs (CSV injection), so it gets a leading `'`, which they show as
+/// text; the cell is then always quoted.
+fn csv_text(out: &mut Vec<u8>, text: &str) {
+    let formula = text.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let needs_quotes =
+        formula || text.contains([',', '"', '\n', '\r']) || text.starts_with(' ') || text.ends_with(' ');
+    if !needs_quotes {
+        out.extend_from_slice(text.as_bytes());
+        return;
+    }
+    out.push(b'"');
+    if formula {
+        out.push(b'\'');
+    }
+    for b in text.bytes() {
+        if b == b'"' {
+            out.push(b'"');
+        }
+        out.push(b);
+    }
+    out.push(b'"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn csv(cells: &[Cell<'_>]) -> String {
+        let mut out = Vec::new();
+        csv_row(&mut out, cells);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn csv_quotes_what_needs_quoting_and_defuses_formulas() {
+        assert_eq!(
+            csv(&[Cell::Text("plain"), Cell::Text("a,b"), Cell::Text("say \"hi\""), Cell::Empty]),
+            "plain,\"a,b\",\"say \"\"hi\"\"\",\r\n"
+        );
+        assert_eq!(
+            csv(&[Cell::Text("=HYPERLINK(\"x\")"), Cell::Text("+1"), Cell::Text("-2"), Cell::Text("@SUM(A1)")]),
+            "\"'=HYPERLINK(\"\"x\"\")\",\"'+1\",\"'-2\",\"'@SUM(A1)\"\r\n"
+        );
+        assert_eq!(csv(&[Cell::Text("two\nlines"), Cell::Number("-1".into())]), "\"two\nlines\",-1\r\n");
+    }
+
+    #[test]
+    fn unknown_formats_name_the_field() {
+        assert_eq!(Format::parse(None), Ok(Format::Jsonl));
+        assert_eq!(Format::parse(Some("dpo")), Ok(Format::Dpo));
+        assert_eq!(Format::parse(Some("xlsx")).unwrap_err().field, "format");
+    }
+}
