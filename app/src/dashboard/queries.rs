@@ -13,7 +13,9 @@ use crate::stats::{
 use sqlx::PgPool;
 
 /// Confidence is counted in twentieths: pairs of them make the calibration deciles, and every
-/// what-if threshold (0.50, 0.55, …) falls on a boundary.
+/// what-if threshold (0.50, 0.55, …) falls on a boundary. The bin is `floor(confidence × 20 + ε)`:
+/// 0.85 × 20 is 16.999… in floating point, and routing counts 0.85 as "not under 0.85", so the
+/// bins must too.
 const CONFIDENCE_BINS: usize = 20;
 
 pub async fn dashboard(pool: &PgPool, f: &Filter) -> Result<Dashboard, AppError> {
@@ -291,7 +293,7 @@ async fn confidence_bins(
     f: &Filter,
 ) -> Result<[ConfidenceBin; CONFIDENCE_BINS], AppError> {
     let rows = sqlx::query!(
-        r#"select least(floor(confidence * 20), 19)::int as "bin!",
+        r#"select least(floor(confidence * 20 + 1e-9), 19)::int as "bin!",
                   count(*) as "count!",
                   sum(confidence) as "confidence_sum!",
                   count(*) filter (where verdict = 'accept') as "accepted!",
@@ -361,7 +363,7 @@ async fn task_confidence(
     f: &Filter,
 ) -> Result<[(i64, i64); CONFIDENCE_BINS], AppError> {
     let rows = sqlx::query!(
-        r#"select least(floor(confidence * 20), 19)::int as "bin!",
+        r#"select least(floor(confidence * 20 + 1e-9), 19)::int as "bin!",
                   count(*) filter (where not flagged) as "plain!",
                   count(*) filter (where flagged) as "flagged!"
            from tasks
@@ -464,7 +466,7 @@ async fn agreement(pool: &PgPool, f: &Filter) -> Result<Agreement, AppError> {
                  and ($3::text is null or model = $3) and ($4::text is null or model_version = $4)
            )
            select a.rating as "c?", b.rating as "k?",
-                  sum(1.0 / (a.m - 1))::float8 as "weight!",
+                  coalesce(sum(1.0 / (a.m - 1)), 0)::float8 as "weight!",
                   count(*) as "pairs!",
                   count(*) filter (where a.verdict = b.verdict) as "agree!",
                   count(distinct a.task_id) as "tasks!"

@@ -25,6 +25,8 @@ impl TestApp {
     }
 
     pub async fn spawn_with(pool: PgPool, settings: Settings) -> TestApp {
+        // Server logs go to the test's captured output: shown only when the test fails.
+        let _ = tracing_subscriber::fmt().with_test_writer().try_init();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let state = AppState {

@@ -5,7 +5,9 @@
 mod helpers;
 
 mod accounts;
+mod dashboard;
 mod embedded;
+mod export;
 mod feedback;
 mod ingest;
 mod process;
