@@ -29,6 +29,6 @@ test("a reviewer is refused the admin area", async ({ page }) => {
 
 test("an admin opens the admin area", async ({ page }) => {
   await signIn(page, admin, "/admin");
-  await expect(page.getByRole("heading", { name: "Admin" })).toBeVisible();
-  await expect(page.getByRole("heading", { name: "Tasks by status" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Feedback dashboard" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Queue now" })).toBeVisible();
 });

@@ -374,8 +374,8 @@ fn ReviewsPerTaskForm(
     names.dedup();
     let result = saved.value();
     view! {
-        <ActionForm action=saved attr:class="inline-form">
-            <label>"Model"
+        <ActionForm action=saved attr:class="inline-form" attr:aria-label="Set reviews per task">
+            <label>"For model"
                 <select name="model">
                     <option value="*">"default (*)"</option>
                     {names.into_iter().map(|m| view! { <option value=m.clone()>{m.clone()}</option> }).collect_view()}

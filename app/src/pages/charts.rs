@@ -161,15 +161,18 @@ pub fn Chart(
             )
         })
         .fold(0.0, f64::max);
-    let top = y_max.unwrap_or_else(|| nice_ceiling(stacked.iter().copied().fold(line_max, f64::max)));
+    // Counts start from an axis of at least 5 so the five gridline steps stay whole numbers.
+    let top = y_max.unwrap_or_else(|| {
+        nice_ceiling(stacked.iter().copied().fold(line_max, f64::max).max(5.0))
+    });
     let y = move |v: f64| TOP + plot_h - (v / top).clamp(0.0, 1.0) * plot_h;
     let x_mid = move |i: usize| LEFT + (i as f64 + 0.5) * band_w;
     let total: f64 = series.iter().flat_map(|s| s.values.iter().flatten()).sum();
     let empty = series.iter().all(|s| s.values.iter().flatten().all(|v| *v == 0.0));
 
-    let grid = (0..=4)
+    let grid = (0..=5)
         .map(|k| {
-            let v = top * k as f64 / 4.0;
+            let v = top * k as f64 / 5.0;
             let gy = y(v);
             view! {
                 <line class="grid" x1=LEFT x2=WIDTH - RIGHT y1=gy y2=gy />
