@@ -51,8 +51,8 @@ pub struct GenerateArgs {
     /// Tasks to create.
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(i64).range(1..=100_000_000))]
     pub tasks: i64,
-    /// Reviews to create, oldest tasks first; by default every task that needs review gets its
-    /// reviews.
+    /// Reviews to create, spread over the tasks that need review; by default every such task
+    /// gets its reviews.
     #[arg(long, value_parser = clap::value_parser!(i64).range(0..))]
     pub reviews: Option<i64>,
     /// Spread the tasks over this many days before now.

@@ -17,8 +17,8 @@ pub struct Spec {
     /// was loaded before and nothing is done.
     pub prefix: String,
     pub tasks: i64,
-    /// Review rows to create, oldest tasks first; `None` reviews every task that needs it, so
-    /// the generated tasks leave the queue empty.
+    /// Review rows to create, for a pseudo-random choice of the tasks that need review (so every
+    /// period has some); `None` reviews every task that needs it, leaving the queue empty.
     pub reviews: Option<i64>,
     /// Tasks are spread evenly over this many days before now.
     pub days: i32,
@@ -110,7 +110,7 @@ need as (
            (abs(hashtext(t.id::text)::int8) + k - 1) % (select n from size) as slot
     from tasks t cross join lateral generate_series(1, t.reviews_required) k
     where t.external_id like $1 || '%' and t.status = 'queued'
-    order by t.created_at, k
+    order by md5(t.id::text), k
     limit $2
 ), judged as (
     select need.*,
