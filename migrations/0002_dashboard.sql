@@ -31,8 +31,17 @@ create index reviews_created_at on reviews (created_at);
 create index reviews_model_created_at on reviews (model, model_version, created_at);
 create index reviews_reviewer on reviews (reviewer_id, created_at);
 
-create index tasks_created_at on tasks (created_at);
-create index tasks_model_created_at on tasks (model, model_version, created_at);
+-- Covering indexes: the dashboard's task figures (volume by reason, confidence histogram) read
+-- only these columns, so PostgreSQL answers them from the index without touching the wide rows
+-- that hold the documents.
+create index tasks_created_at on tasks (created_at)
+    include (reason, confidence, flagged, model, model_version);
+create index tasks_model_created_at on tasks (model, model_version, created_at)
+    include (reason, confidence, flagged);
+-- Open work (the queue and escalations), again answerable from the index alone.
+create index tasks_open on tasks (model, model_version)
+    include (status, lease_expires_at, created_at)
+    where status in ('queued', 'in_review', 'escalated');
 create index tasks_escalated on tasks (completed_at) where status = 'escalated';
 create index external_feedback_created_at on external_feedback (created_at);
 -- Finds corrections still without an edit distance (see the server's start-up backfill); empty

@@ -20,23 +20,23 @@ const CONFIDENCE_BINS: usize = 20;
 
 pub async fn dashboard(pool: &PgPool, f: &Filter) -> Result<Dashboard, AppError> {
     // The queries are independent: run them side by side on the pool.
-    let (models, volume, queue, reviews, per_bucket, edits, confidence, what_if_tasks) = tokio::try_join!(
+    let (models, (volume, what_if_tasks), queue, reviews, per_bucket, edits, confidence) = tokio::try_join!(
         models(pool),
-        volume(pool, f),
+        task_counts(pool, f),
         queue(pool, f),
         review_totals(pool, f),
         reviews_per_bucket(pool, f),
         edit_histogram(pool, f),
         confidence_bins(pool, f),
-        task_confidence(pool, f),
     )?;
-    let (reviewers, agreement, routing, comments, escalations) = tokio::try_join!(
+    let (reviewers, (agreement, pairs), routing, comments, escalations) = tokio::try_join!(
         reviewers(pool, f),
         agreement(pool, f),
         routing(pool),
         comments(pool, f),
         escalations(pool, f),
     )?;
+    let reviewers = with_agreement(reviewers, &pairs);
 
     let buckets = f.bucket_labels();
     let slots = buckets.len();
@@ -78,15 +78,26 @@ async fn models(pool: &PgPool) -> Result<Vec<(String, String)>, AppError> {
     Ok(rows.into_iter().map(|r| (r.model, r.model_version)).collect())
 }
 
-/// (bucket, reason, count)
-async fn volume(pool: &PgPool, f: &Filter) -> Result<Vec<(i32, String, i64)>, AppError> {
+/// One pass over the range's tasks, counted two ways: per (bucket, reason) for the volume chart,
+/// and per (confidence twentieth, flagged) for the what-if. The covering index on `created_at`
+/// holds every column read, so this is an index-only scan.
+async fn task_counts(
+    pool: &PgPool,
+    f: &Filter,
+) -> Result<(Vec<(i32, String, i64)>, [(i64, i64); CONFIDENCE_BINS]), AppError> {
     let rows = sqlx::query!(
-        r#"select (((created_at at time zone 'UTC')::date - $5::date) / $6)::int as "bucket!",
-                  reason, count(*) as "count!"
-           from tasks
-           where created_at >= $1 and created_at < $2
-             and ($3::text is null or model = $3) and ($4::text is null or model_version = $4)
-           group by 1, 2"#,
+        r#"select bucket as "bucket?", reason as "reason?", bin as "bin?", flagged as "flagged?",
+                  count(*) as "count!"
+           from (
+               select (((created_at at time zone 'UTC')::date - $5::date) / $6)::int as bucket,
+                      reason,
+                      least(floor(confidence * 20 + 1e-9), 19)::int as bin,
+                      flagged
+               from tasks
+               where created_at >= $1 and created_at < $2
+                 and ($3::text is null or model = $3) and ($4::text is null or model_version = $4)
+           ) t
+           group by grouping sets ((bucket, reason), (bin, flagged))"#,
         f.start(),
         f.end(),
         f.model.as_deref(),
@@ -96,7 +107,24 @@ async fn volume(pool: &PgPool, f: &Filter) -> Result<Vec<(i32, String, i64)>, Ap
     )
     .fetch_all(pool)
     .await?;
-    Ok(rows.into_iter().map(|r| (r.bucket, r.reason, r.count)).collect())
+    let mut volume = Vec::new();
+    let mut confidence = [(0, 0); CONFIDENCE_BINS];
+    for r in rows {
+        match (r.bucket, r.reason, r.bin, r.flagged) {
+            (Some(bucket), Some(reason), _, _) => volume.push((bucket, reason, r.count)),
+            (_, _, Some(bin), Some(flagged)) => {
+                if let Some(s) = slot(bin, CONFIDENCE_BINS) {
+                    if flagged {
+                        confidence[s].1 += r.count;
+                    } else {
+                        confidence[s].0 += r.count;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok((volume, confidence))
 }
 
 fn spread_volume(rows: Vec<(i32, String, i64)>, slots: usize) -> Vec<Vec<i64>> {
@@ -357,35 +385,6 @@ fn calibration(bins: &[ConfidenceBin; CONFIDENCE_BINS]) -> Calibration {
     }
 }
 
-/// Tasks per twentieth of confidence: (not flagged, flagged).
-async fn task_confidence(
-    pool: &PgPool,
-    f: &Filter,
-) -> Result<[(i64, i64); CONFIDENCE_BINS], AppError> {
-    let rows = sqlx::query!(
-        r#"select least(floor(confidence * 20 + 1e-9), 19)::int as "bin!",
-                  count(*) filter (where not flagged) as "plain!",
-                  count(*) filter (where flagged) as "flagged!"
-           from tasks
-           where created_at >= $1 and created_at < $2
-             and ($3::text is null or model = $3) and ($4::text is null or model_version = $4)
-           group by 1"#,
-        f.start(),
-        f.end(),
-        f.model.as_deref(),
-        f.version.as_deref(),
-    )
-    .fetch_all(pool)
-    .await?;
-    let mut out = [(0, 0); CONFIDENCE_BINS];
-    for r in rows {
-        if let Some(s) = slot(r.bin, CONFIDENCE_BINS) {
-            out[s] = (r.plain, r.flagged);
-        }
-    }
-    Ok(out)
-}
-
 /// For each candidate threshold t: the share of outputs that would be reviewed (flagged or
 /// confidence < t), and the reject rate among audit-sample reviews with confidence ≥ t — the
 /// random sample of what would be auto-accepted — with a Wilson interval.
@@ -417,24 +416,20 @@ fn what_if(
     WhatIf { current, rows }
 }
 
-async fn reviewers(pool: &PgPool, f: &Filter) -> Result<Vec<ReviewerRow>, AppError> {
+/// Per reviewer in the range: reviews, median time, mean rating (agreement is added from the
+/// agreement query's pairs).
+async fn reviewers(pool: &PgPool, f: &Filter) -> Result<Vec<(i64, ReviewerRow)>, AppError> {
     let rows = sqlx::query!(
-        r#"select u.username,
+        r#"select r.reviewer_id, u.username,
                   count(*) as "reviews!",
                   percentile_cont(0.5) within group (order by r.seconds_spent) as "median_seconds!",
-                  avg(r.rating)::float8 as "mean_rating!",
-                  coalesce(sum(p.agree), 0)::int8 as "agree!",
-                  coalesce(sum(p.compared), 0)::int8 as "compared!"
+                  avg(r.rating)::float8 as "mean_rating!"
            from reviews r
            join users u on u.id = r.reviewer_id
-           left join lateral (
-               select count(*) filter (where o.verdict = r.verdict) as agree, count(*) as compared
-               from reviews o where o.task_id = r.task_id and o.id <> r.id
-           ) p on true
            where r.created_at >= $1 and r.created_at < $2
              and ($3::text is null or r.model = $3) and ($4::text is null or r.model_version = $4)
-           group by u.username
-           order by 2 desc, 1"#,
+           group by r.reviewer_id, u.username
+           order by 3 desc, 2"#,
         f.start(),
         f.end(),
         f.model.as_deref(),
@@ -444,35 +439,56 @@ async fn reviewers(pool: &PgPool, f: &Filter) -> Result<Vec<ReviewerRow>, AppErr
     .await?;
     Ok(rows
         .into_iter()
-        .map(|r| ReviewerRow {
-            username: r.username,
-            reviews: r.reviews,
-            median_seconds: r.median_seconds,
-            mean_rating: r.mean_rating,
-            agreement: (r.compared > 0).then(|| r.agree as f64 / r.compared as f64),
-            compared: r.compared,
+        .map(|r| {
+            let row = ReviewerRow {
+                username: r.username,
+                reviews: r.reviews,
+                median_seconds: r.median_seconds,
+                mean_rating: r.mean_rating,
+                agreement: None,
+                compared: 0,
+            };
+            (r.reviewer_id, row)
         })
         .collect())
 }
 
-/// Krippendorff's alpha from the ratings' coincidence matrix, and pairwise verdict agreement,
-/// over tasks with two or more reviews in the range.
-async fn agreement(pool: &PgPool, f: &Filter) -> Result<Agreement, AppError> {
+/// Reviewer id → (pairs with the same verdict, pairs compared).
+type PairCounts = std::collections::HashMap<i64, (i64, i64)>;
+
+fn with_agreement(rows: Vec<(i64, ReviewerRow)>, pairs: &PairCounts) -> Vec<ReviewerRow> {
+    rows.into_iter()
+        .map(|(id, mut row)| {
+            if let Some(&(agree, compared)) = pairs.get(&id) {
+                row.compared = compared;
+                row.agreement = (compared > 0).then(|| agree as f64 / compared as f64);
+            }
+            row
+        })
+        .collect()
+}
+
+/// Krippendorff's alpha from the ratings' coincidence matrix, pairwise verdict agreement overall
+/// and per reviewer, over tasks with two or more reviews in the range. One query, three grouping
+/// sets: (rating, rating) for the matrix, (reviewer) for the reviewer table, () for the totals.
+async fn agreement(pool: &PgPool, f: &Filter) -> Result<(Agreement, PairCounts), AppError> {
     let rows = sqlx::query!(
         r#"with r as (
-               select id, task_id, rating, verdict, count(*) over (partition by task_id) as m
+               select id, task_id, reviewer_id, rating, verdict,
+                      count(*) over (partition by task_id) as m
                from reviews
                where created_at >= $1 and created_at < $2
                  and ($3::text is null or model = $3) and ($4::text is null or model_version = $4)
            )
-           select a.rating as "c?", b.rating as "k?",
+           select grouping(a.rating, b.rating, a.reviewer_id) as "set!",
+                  a.rating as "c?", b.rating as "k?", a.reviewer_id as "reviewer?",
                   coalesce(sum(1.0 / (a.m - 1)), 0)::float8 as "weight!",
                   count(*) as "pairs!",
                   count(*) filter (where a.verdict = b.verdict) as "agree!",
                   count(distinct a.task_id) as "tasks!"
            from r a join r b on b.task_id = a.task_id and b.id <> a.id
            where a.m >= 2
-           group by grouping sets ((a.rating, b.rating), ())"#,
+           group by grouping sets ((a.rating, b.rating), (a.reviewer_id), ())"#,
         f.start(),
         f.end(),
         f.model.as_deref(),
@@ -482,18 +498,23 @@ async fn agreement(pool: &PgPool, f: &Filter) -> Result<Agreement, AppError> {
     .await?;
     let mut matrix = [[0.0; 5]; 5];
     let mut out = Agreement::default();
+    let mut per_reviewer = PairCounts::new();
     for r in rows {
-        match (r.c.and_then(rating_index), r.k.and_then(rating_index)) {
-            (Some(c), Some(k)) => matrix[c][k] += r.weight,
-            // The empty grouping set's row, with null ratings, carries the totals.
-            _ => {
+        // grouping(): a bit is set for each column *not* grouped in the row's set.
+        match (r.set, r.c.and_then(rating_index), r.k.and_then(rating_index), r.reviewer) {
+            (0b001, Some(c), Some(k), _) => matrix[c][k] += r.weight,
+            (0b110, _, _, Some(reviewer)) => {
+                per_reviewer.insert(reviewer, (r.agree, r.pairs));
+            }
+            (0b111, ..) => {
                 out.tasks = r.tasks;
                 out.verdict_agreement = (r.pairs > 0).then(|| r.agree as f64 / r.pairs as f64);
             }
+            _ => {}
         }
     }
     out.alpha = krippendorff_alpha_ordinal(&matrix);
-    Ok(out)
+    Ok((out, per_reviewer))
 }
 
 fn rating_index(rating: i16) -> Option<usize> {
