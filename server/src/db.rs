@@ -28,6 +28,9 @@ pub async fn open(args: &DbArgs) -> Result<Database> {
             (cluster.connect_options(), Some(cluster))
         }
     };
+    // JIT compilation costs PostgreSQL a few hundred milliseconds on the dashboard's larger
+    // aggregates and gains nothing on queries this size, so Loupe's sessions turn it off.
+    let options = options.options([("jit", "off")]);
     let pool = PgPoolOptions::new()
         .max_connections(32)
         .acquire_timeout(Duration::from_secs(10))

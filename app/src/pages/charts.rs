@@ -111,7 +111,27 @@ fn nice_ceiling(v: f64) -> f64 {
         .unwrap_or(10.0 * magnitude)
 }
 
+/// Escapes text for HTML / SVG element content and attribute values.
+fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// A bar / line chart over categories, with a legend.
+///
+/// The SVG is written as markup rather than built from `view!` nodes: a chart is hundreds of
+/// elements of a dozen shapes, and as typed views they cost the WASM bundle far more than this
+/// one string builder does. Every piece of text from the data goes through [`esc`].
 ///
 /// `name` identifies the chart to tests (`data-chart`); `data-total` is the sum of every value
 /// drawn, which lets a test see that a filter changed what is shown.
@@ -133,6 +153,26 @@ pub fn Chart(
     #[prop(optional)]
     marker: Option<(f64, String)>,
 ) -> AnyView {
+    let total: f64 = series.iter().flat_map(|s| s.values.iter().flatten()).sum();
+    let markup = svg_markup(name, &caption, &labels, &series, unit, y_max, marker.as_ref());
+    view! {
+        <figure class="chart" data-chart=name data-total=format!("{total}") inner_html=markup></figure>
+    }
+    .into_any()
+}
+
+/// The chart's SVG and legend as markup.
+fn svg_markup(
+    name: &str,
+    caption: &str,
+    labels: &[String],
+    series: &[Series],
+    unit: Unit,
+    y_max: Option<f64>,
+    marker: Option<&(f64, String)>,
+) -> String {
+    use std::fmt::Write;
+
     let n = labels.len().max(1);
     let plot_w = WIDTH - LEFT - RIGHT;
     let plot_h = HEIGHT - TOP - BOTTOM;
@@ -152,159 +192,185 @@ pub fn Chart(
         .iter()
         .filter(|s| s.mark == Mark::Line)
         .flat_map(|s| {
-            s.values.iter().flatten().copied().chain(
-                s.band
-                    .iter()
-                    .flatten()
-                    .flatten()
-                    .map(|(_, hi)| *hi),
-            )
+            s.values
+                .iter()
+                .flatten()
+                .copied()
+                .chain(s.band.iter().flatten().flatten().map(|(_, hi)| *hi))
         })
         .fold(0.0, f64::max);
     // Counts start from an axis of at least 5 so the five gridline steps stay whole numbers.
     let top = y_max.unwrap_or_else(|| {
         nice_ceiling(stacked.iter().copied().fold(line_max, f64::max).max(5.0))
     });
-    let y = move |v: f64| TOP + plot_h - (v / top).clamp(0.0, 1.0) * plot_h;
-    let x_mid = move |i: usize| LEFT + (i as f64 + 0.5) * band_w;
-    let total: f64 = series.iter().flat_map(|s| s.values.iter().flatten()).sum();
-    let empty = series.iter().all(|s| s.values.iter().flatten().all(|v| *v == 0.0));
+    let y = |v: f64| TOP + plot_h - (v / top).clamp(0.0, 1.0) * plot_h;
+    let x_mid = |i: usize| LEFT + (i as f64 + 0.5) * band_w;
+    let hover = |s: &Series, i: usize, v: f64| {
+        let note = s.notes.as_ref().and_then(|n| n.get(i)).map(String::as_str).unwrap_or("");
+        let label = labels.get(i).map(String::as_str).unwrap_or("");
+        esc(&format!("{label} · {}: {}{note}", s.name, unit.exact(v)))
+    };
 
-    let grid = (0..=5)
-        .map(|k| {
-            let v = top * k as f64 / 5.0;
-            let gy = y(v);
-            view! {
-                <line class="grid" x1=LEFT x2=WIDTH - RIGHT y1=gy y2=gy />
-                <text class="tick" x=LEFT - 6.0 y=gy + 4.0 text-anchor="end">{unit.format(v)}</text>
-            }
-        })
-        .collect_view();
-
+    // Writing into a String cannot fail; the results of write! are ignored for that reason.
+    let mut out = String::with_capacity(4096);
+    let _ = write!(
+        out,
+        r#"<svg viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="chart-{name}"><title id="chart-{name}">{}</title>"#,
+        esc(caption)
+    );
+    for k in 0..=5 {
+        let v = top * k as f64 / 5.0;
+        let gy = y(v);
+        let _ = write!(
+            out,
+            r#"<line class="grid" x1="{LEFT}" x2="{}" y1="{gy:.1}" y2="{gy:.1}"/><text class="tick" x="{}" y="{:.1}" text-anchor="end">{}</text>"#,
+            WIDTH - RIGHT,
+            LEFT - 6.0,
+            gy + 4.0,
+            unit.format(v)
+        );
+    }
     let step = n.div_ceil(MAX_LABELS);
-    let x_labels = labels
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| i % step == 0)
-        .map(|(i, label)| {
-            view! {
-                <text class="tick" x=x_mid(i) y=HEIGHT - BOTTOM + 16.0 text-anchor="middle">{label.clone()}</text>
-            }
-        })
-        .collect_view();
+    for (i, label) in labels.iter().enumerate().filter(|(i, _)| i % step == 0) {
+        let _ = write!(
+            out,
+            r#"<text class="tick" x="{:.1}" y="{}" text-anchor="middle">{}</text>"#,
+            x_mid(i),
+            HEIGHT - BOTTOM + 16.0,
+            esc(label)
+        );
+    }
 
     let mut base = vec![0.0; n];
-    let mut bar_views = Vec::new();
-    let mut line_views = Vec::new();
-    for (k, s) in series.iter().enumerate() {
-        let class = format!("s{}", k % 6);
-        match s.mark {
-            Mark::Bars => {
-                for (i, v) in s.values.iter().enumerate().take(n) {
-                    let Some(v) = *v else { continue };
-                    if v <= 0.0 {
-                        continue;
-                    }
-                    let y0 = y(base[i]);
-                    let y1 = y(base[i] + v);
-                    base[i] += v;
-                    let note = s.notes.as_ref().and_then(|n| n.get(i)).cloned().unwrap_or_default();
-                    let hover = format!("{} · {}: {}{}", labels.get(i).cloned().unwrap_or_default(), s.name, unit.exact(v), note);
-                    bar_views.push(view! {
-                        <rect class=format!("bar {class}") x=LEFT + i as f64 * band_w + band_w * 0.12
-                              y=y1 width=band_w * 0.76 height=(y0 - y1).max(0.5)>
-                            <title>{hover}</title>
-                        </rect>
-                    }.into_any());
-                }
+    for (k, s) in series.iter().enumerate().filter(|(_, s)| s.mark == Mark::Bars) {
+        for (i, v) in s.values.iter().enumerate().take(n) {
+            let Some(v) = *v else { continue };
+            if v <= 0.0 {
+                continue;
             }
-            Mark::Line => {
-                if let Some(band) = &s.band {
-                    let upper: Vec<(f64, f64)> = band.iter().enumerate().take(n)
-                        .filter_map(|(i, b)| b.map(|(_, hi)| (x_mid(i), y(hi)))).collect();
-                    let lower: Vec<(f64, f64)> = band.iter().enumerate().take(n)
-                        .filter_map(|(i, b)| b.map(|(lo, _)| (x_mid(i), y(lo)))).collect();
-                    if upper.len() > 1 {
-                        let points = upper.iter().chain(lower.iter().rev())
-                            .map(|(px, py)| format!("{px:.1},{py:.1}"))
-                            .collect::<Vec<_>>()
-                            .join(" ");
-                        line_views.push(view! { <polygon class=format!("band {class}") points=points /> }.into_any());
-                    }
-                }
-                // One path with a move at every gap.
-                let mut d = String::new();
-                let mut pen_down = false;
-                for (i, v) in s.values.iter().enumerate().take(n) {
-                    match v {
-                        Some(v) => {
-                            let cmd = if pen_down { 'L' } else { 'M' };
-                            d.push_str(&format!("{cmd}{:.1},{:.1} ", x_mid(i), y(*v)));
-                            pen_down = true;
-                        }
-                        None => pen_down = false,
-                    }
-                }
-                line_views.push(view! { <path class=format!("line {class}") d=d /> }.into_any());
-                for (i, v) in s.values.iter().enumerate().take(n) {
-                    let Some(v) = *v else { continue };
-                    let note = s.notes.as_ref().and_then(|n| n.get(i)).cloned().unwrap_or_default();
-                    let hover = format!("{} · {}: {}{}", labels.get(i).cloned().unwrap_or_default(), s.name, unit.exact(v), note);
-                    line_views.push(view! {
-                        <circle class=format!("point {class}") cx=x_mid(i) cy=y(v) r=3.5>
-                            <title>{hover}</title>
-                        </circle>
-                    }.into_any());
-                }
-            }
+            let (y0, y1) = (y(base[i]), y(base[i] + v));
+            base[i] += v;
+            let _ = write!(
+                out,
+                r#"<rect class="bar s{}" x="{:.1}" y="{y1:.1}" width="{:.1}" height="{:.1}"><title>{}</title></rect>"#,
+                k % 6,
+                LEFT + i as f64 * band_w + band_w * 0.12,
+                band_w * 0.76,
+                (y0 - y1).max(0.5),
+                hover(s, i, v)
+            );
         }
     }
-
-    let marker_view = marker.map(|(fraction, label)| {
+    for (k, s) in series.iter().enumerate().filter(|(_, s)| s.mark == Mark::Line) {
+        if let Some(band) = &s.band {
+            let upper: Vec<String> = band
+                .iter()
+                .enumerate()
+                .take(n)
+                .filter_map(|(i, b)| b.map(|(_, hi)| format!("{:.1},{:.1}", x_mid(i), y(hi))))
+                .collect();
+            let lower: Vec<String> = band
+                .iter()
+                .enumerate()
+                .take(n)
+                .filter_map(|(i, b)| b.map(|(lo, _)| format!("{:.1},{:.1}", x_mid(i), y(lo))))
+                .collect();
+            if upper.len() > 1 {
+                let points: Vec<String> = upper.into_iter().chain(lower.into_iter().rev()).collect();
+                let _ = write!(out, r#"<polygon class="band s{}" points="{}"/>"#, k % 6, points.join(" "));
+            }
+        }
+        // One path with a move at every gap.
+        let mut d = String::new();
+        let mut pen_down = false;
+        for (i, v) in s.values.iter().enumerate().take(n) {
+            match v {
+                Some(v) => {
+                    let _ = write!(d, "{}{:.1},{:.1} ", if pen_down { 'L' } else { 'M' }, x_mid(i), y(*v));
+                    pen_down = true;
+                }
+                None => pen_down = false,
+            }
+        }
+        let _ = write!(out, r#"<path class="line s{}" d="{}"/>"#, k % 6, d.trim_end());
+        for (i, v) in s.values.iter().enumerate().take(n) {
+            let Some(v) = *v else { continue };
+            let _ = write!(
+                out,
+                r#"<circle class="point s{}" cx="{:.1}" cy="{:.1}" r="3.5"><title>{}</title></circle>"#,
+                k % 6,
+                x_mid(i),
+                y(v),
+                hover(s, i, v)
+            );
+        }
+    }
+    if let Some((fraction, label)) = marker {
         let mx = LEFT + fraction.clamp(0.0, 1.0) * plot_w;
-        view! {
-            <line class="marker" x1=mx x2=mx y1=TOP y2=TOP + plot_h />
-            <text class="marker-label" x=mx + 4.0 y=TOP + 12.0>{label}</text>
-        }
-    });
-
-    let legend = series
-        .iter()
-        .enumerate()
-        .map(|(k, s)| {
-            view! { <li><span class=format!("swatch s{}", k % 6) aria-hidden="true"></span>{s.name.clone()}</li> }
-        })
-        .collect_view();
-    let label_id = format!("chart-{name}");
-    let labelled_by = label_id.clone();
-
-    view! {
-        <figure class="chart" data-chart=name data-total=format!("{total}")>
-            <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" aria-labelledby=labelled_by>
-                <title id=label_id>{caption}</title>
-                {grid}
-                {x_labels}
-                {bar_views}
-                {line_views}
-                {marker_view}
-                {empty.then(|| view! {
-                    <text class="empty" x=LEFT + plot_w / 2.0 y=TOP + plot_h / 2.0 text-anchor="middle">"No data in this range"</text>
-                })}
-            </svg>
-            <ul class="legend">{legend}</ul>
-        </figure>
+        let _ = write!(
+            out,
+            r#"<line class="marker" x1="{mx:.1}" x2="{mx:.1}" y1="{TOP}" y2="{:.1}"/><text class="marker-label" x="{:.1}" y="{}">{}</text>"#,
+            TOP + plot_h,
+            mx + 4.0,
+            TOP + 12.0,
+            esc(label)
+        );
     }
-    .into_any()
+    if series.iter().all(|s| s.values.iter().flatten().all(|v| *v == 0.0)) {
+        let _ = write!(
+            out,
+            r#"<text class="empty" x="{:.1}" y="{:.1}" text-anchor="middle">No data in this range</text>"#,
+            LEFT + plot_w / 2.0,
+            TOP + plot_h / 2.0
+        );
+    }
+    out.push_str("</svg><ul class=\"legend\">");
+    for (k, s) in series.iter().enumerate() {
+        let _ = write!(
+            out,
+            r#"<li><span class="swatch s{}" aria-hidden="true"></span>{}</li>"#,
+            k % 6,
+            esc(&s.name)
+        );
+    }
+    out.push_str("</ul>");
+    out
 }
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn text_from_the_data_is_escaped_in_the_markup() {
+        let series = vec![Series::bars("<script>alert(1)</script>", [1.0])];
+        let markup = svg_markup("t", "a \"caption\"", &["x & y".into()], &series, Unit::Count, None, None);
+        assert!(!markup.contains("<script>"));
+        assert!(markup.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(markup.contains("x &amp; y"));
+        assert!(markup.contains("a &quot;caption&quot;"));
+    }
+
+    #[test]
+    fn stacked_bars_are_drawn_one_rect_per_positive_value_with_hover_text() {
+        let series = vec![
+            Series::bars("low", [2.0, 0.0]),
+            Series::bars("high", [3.0, 1.0]),
+        ];
+        let markup = svg_markup("t", "c", &["d1".into(), "d2".into()], &series, Unit::Count, None, None);
+        assert_eq!(markup.matches("<rect").count(), 3);
+        assert!(markup.contains("<title>d1 · high: 3</title>"));
+        assert!(!markup.contains("No data"));
+        let empty = svg_markup("t", "c", &["d1".into()], &[Series::bars("x", [0.0])], Unit::Count, None, None);
+        assert!(empty.contains("No data in this range"));
+    }
+
     #[test]
     fn axis_tops_are_round_numbers_at_or_above_the_data() {
-        assert_eq!(super::nice_ceiling(0.0), 1.0);
-        assert_eq!(super::nice_ceiling(7.0), 10.0);
-        assert_eq!(super::nice_ceiling(10.0), 10.0);
-        assert_eq!(super::nice_ceiling(13.0), 20.0);
-        assert_eq!(super::nice_ceiling(420.0), 500.0);
+        assert_eq!(nice_ceiling(0.0), 1.0);
+        assert_eq!(nice_ceiling(7.0), 10.0);
+        assert_eq!(nice_ceiling(10.0), 10.0);
+        assert_eq!(nice_ceiling(13.0), 20.0);
+        assert_eq!(nice_ceiling(420.0), 500.0);
     }
 }
