@@ -2,8 +2,12 @@
 
 /// `/admin`: the feedback dashboard.
 pub mod admin;
-/// SVG charts for the dashboard.
+/// SVG charts for the dashboard (drawn on the server only).
+#[cfg(feature = "ssr")]
 pub mod charts;
+/// The dashboard's body, rendered on the server only.
+#[cfg(feature = "ssr")]
+pub mod dashboard_view;
 /// `/login`.
 pub mod login;
 /// `/review`: the reviewer's page.

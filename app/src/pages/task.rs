@@ -1,8 +1,9 @@
 //! `/admin/tasks/:id`: one task with everything said about it — the source, the AI summary, every
 //! review (with its correction) and every end user's feedback. Linked from the dashboard's
-//! comments and escalations.
+//! comments and escalations. Read-only, so its body is rendered on the server only ([`render`])
+//! and reaches the browser as HTML.
 
-use crate::dashboard::load_task_history;
+use crate::dashboard::load_task_page;
 use crate::pages::{ErrorNotice, Header};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -13,7 +14,7 @@ pub fn TaskPage() -> impl IntoView {
     let params = use_params_map();
     let task = Resource::new(
         move || params.get().get("id").unwrap_or_default(),
-        load_task_history,
+        load_task_page,
     );
     view! {
         <Title text="Task" />
@@ -23,7 +24,20 @@ pub fn TaskPage() -> impl IntoView {
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match task.await {
-                        Ok(t) => view! {
+                        Ok(html) => view! { <div inner_html=html></div> }.into_any(),
+                        Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </main>
+    }
+}
+
+/// The task's history as HTML.
+#[cfg(feature = "ssr")]
+pub fn render(t: &crate::dashboard::TaskHistory) -> String {
+    use leptos::tachys::view::RenderHtml;
+    view! {
                             <h1>"Task " <code>{t.external_id.clone().unwrap_or_else(|| t.id.to_string())}</code></h1>
                             <p class="meta">
                                 {format!("{} {} · confidence {:.2} (threshold {:.2}) · {} · {} · received {}",
@@ -57,11 +71,6 @@ pub fn TaskPage() -> impl IntoView {
                                     </li>
                                 }).collect_view()}
                             </ul>
-                        }.into_any(),
-                        Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
-                    }
-                })}
-            </Transition>
-        </main>
-    }
+                        }
+    .to_html()
 }
