@@ -19,8 +19,22 @@ use sqlx::PgPool;
 const CONFIDENCE_BINS: usize = 20;
 
 pub async fn dashboard(pool: &PgPool, f: &Filter) -> Result<Dashboard, AppError> {
-    // The queries are independent: run them side by side on the pool.
-    let (models, (volume, what_if_tasks), queue, reviews, per_bucket, edits, confidence) = tokio::try_join!(
+    // The queries are independent: run them side by side on the pool, so the page takes about
+    // as long as the slowest one per core rather than the sum.
+    let (
+        models,
+        (volume, what_if_tasks),
+        queue,
+        reviews,
+        per_bucket,
+        edits,
+        confidence,
+        reviewers,
+        (agreement, pairs),
+        routing,
+        comments,
+        escalations,
+    ) = tokio::try_join!(
         models(pool),
         task_counts(pool, f),
         queue(pool, f),
@@ -28,8 +42,6 @@ pub async fn dashboard(pool: &PgPool, f: &Filter) -> Result<Dashboard, AppError>
         reviews_per_bucket(pool, f),
         edit_histogram(pool, f),
         confidence_bins(pool, f),
-    )?;
-    let (reviewers, (agreement, pairs), routing, comments, escalations) = tokio::try_join!(
         reviewers(pool, f),
         agreement(pool, f),
         routing(pool),
