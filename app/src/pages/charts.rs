@@ -55,6 +55,8 @@ pub struct Series {
     pub band: Option<Vec<Option<(f64, f64)>>>,
     /// Extra hover text per category (for example the count behind a rate).
     pub notes: Option<Vec<String>>,
+    /// Text printed above each bar (for example the count behind a rate).
+    pub captions: Option<Vec<String>>,
 }
 
 impl Series {
@@ -65,6 +67,7 @@ impl Series {
             values: values.into_iter().map(Some).collect(),
             band: None,
             notes: None,
+            captions: None,
         }
     }
 
@@ -75,6 +78,7 @@ impl Series {
             values,
             band: None,
             notes: None,
+            captions: None,
         }
     }
 
@@ -93,7 +97,8 @@ const WIDTH: f64 = 640.0;
 const HEIGHT: f64 = 220.0;
 const LEFT: f64 = 44.0;
 const RIGHT: f64 = 10.0;
-const TOP: f64 = 10.0;
+/// Room above the plot for the captions over full-height bars.
+const TOP: f64 = 20.0;
 const BOTTOM: f64 = 30.0;
 /// At most this many category labels under the axis; the rest are in the hover text.
 const MAX_LABELS: usize = 8;
@@ -259,6 +264,15 @@ fn svg_markup(
                 (y0 - y1).max(0.5),
                 hover(s, i, v)
             );
+            if let Some(caption) = s.captions.as_ref().and_then(|c| c.get(i)) {
+                let _ = write!(
+                    out,
+                    r#"<text class="caption" x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
+                    x_mid(i),
+                    y1 - 4.0,
+                    esc(caption)
+                );
+            }
         }
     }
     for (k, s) in series.iter().enumerate().filter(|(_, s)| s.mark == Mark::Line) {

@@ -75,11 +75,12 @@ pub fn render(d: &Dashboard) -> String {
         let counts: Vec<String> = bins.iter().map(|b| format!(" ({} reviews)", b.count)).collect();
         vec![
             Series {
-                name: "human acceptance".into(),
+                name: "human acceptance (n above each bar)".into(),
                 mark: crate::pages::charts::Mark::Bars,
                 values: bins.iter().map(|b| (b.count > 0).then_some(b.acceptance)).collect(),
                 band: None,
                 notes: Some(counts.clone()),
+                captions: Some(bins.iter().map(|b| format!("n={}", b.count)).collect()),
             },
             Series::line(
                 "mean confidence",
