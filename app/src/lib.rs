@@ -22,6 +22,8 @@ pub mod pages;
 pub mod queue;
 /// Calibration error, intervals, agreement and edit distance over aggregated counts.
 pub mod stats;
+/// Percent-encoding for query values.
+pub mod url;
 /// `AppState` and its settings.
 #[cfg(feature = "ssr")]
 pub mod state;

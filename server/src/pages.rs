@@ -3,6 +3,7 @@
 //! only covers full page loads), so the page's data never depends on it.
 
 use app::auth::user_from_headers;
+use app::url::encode_query_value;
 use app::domain::Role;
 use app::state::AppState;
 use axum::extract::{Request, State};
@@ -31,7 +32,7 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
                 .path_and_query()
                 .map(|p| p.as_str())
                 .unwrap_or("/review");
-            Redirect::to(&format!("/login?next={}", encode_component(next_path))).into_response()
+            Redirect::to(&format!("/login?next={}", encode_query_value(next_path, true))).into_response()
         }
         Some(user) if path.starts_with("/admin") && user.role != Role::Admin => {
             // Render the page (it explains the refusal) but answer 403.
@@ -43,24 +44,12 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
     }
 }
 
-/// Percent-encodes everything but unreserved characters and `/`, for a query value.
-fn encode_component(raw: &str) -> String {
-    raw.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     #[test]
     fn next_is_encoded_as_one_query_value() {
         assert_eq!(
-            super::encode_component("/admin?x=1&y=2"),
+            super::encode_query_value("/admin?x=1&y=2", true),
             "/admin%3Fx%3D1%26y%3D2"
         );
     }

@@ -62,25 +62,13 @@ impl FilterView {
     pub fn query(&self) -> String {
         let mut parts = vec![format!("from={}", self.from), format!("to={}", self.to)];
         if let Some(m) = &self.model {
-            parts.push(format!("model={}", encode(m)));
+            parts.push(format!("model={}", crate::url::encode_query_value(m, false)));
         }
         if let Some(v) = &self.version {
-            parts.push(format!("version={}", encode(v)));
+            parts.push(format!("version={}", crate::url::encode_query_value(v, false)));
         }
         parts.join("&")
     }
-}
-
-/// Percent-encodes a query value.
-fn encode(raw: &str) -> String {
-    raw.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// The queue right now (not limited to the date range).
