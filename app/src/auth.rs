@@ -211,6 +211,12 @@ pub async fn require_role(role: Role) -> Result<User, AppError> {
     current_user().await?.require(role)
 }
 
+/// In a server function for admins only: the database, once the caller is known to be an admin.
+pub async fn admin_pool() -> Result<sqlx::PgPool, AppError> {
+    require_role(Role::Admin).await?;
+    Ok(expect_state().pool)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

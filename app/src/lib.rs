@@ -16,14 +16,21 @@ pub mod dashboard;
 pub mod domain;
 /// The error type server functions return.
 pub mod error;
+/// A task as pipelines see it, and the webhook outbox.
+#[cfg(feature = "ssr")]
+pub mod outbox;
 /// The pages.
 pub mod pages;
 /// Claiming, reviewing and skipping tasks (server functions).
 pub mod queue;
+/// Routing settings per model.
+pub mod routing_settings;
 /// Calibration error, intervals, agreement and edit distance over aggregated counts.
 pub mod stats;
 /// Percent-encoding for query values.
 pub mod url;
+/// Webhook endpoints and their delivery log.
+pub mod webhooks;
 /// `AppState` and its settings.
 #[cfg(feature = "ssr")]
 pub mod state;

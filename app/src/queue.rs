@@ -329,6 +329,12 @@ mod server {
         )
         .execute(&mut *tx)
         .await?;
+        // The pipeline hears of it through the outbox, committed with the review or not at all.
+        match status {
+            "reviewed" => crate::outbox::enqueue(&mut tx, crate::outbox::TASK_REVIEWED, task_id).await?,
+            "escalated" => crate::outbox::enqueue(&mut tx, crate::outbox::TASK_ESCALATED, task_id).await?,
+            _ => 0,
+        };
         tx.commit().await?;
         Ok(())
     }

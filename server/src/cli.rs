@@ -88,3 +88,130 @@ pub async fn ensure_admin(pool: &PgPool, password: Option<String>) -> Result<Opt
     let password = add_user(pool, "admin", Role::Admin, password).await?;
     Ok((!given).then_some(password))
 }
+
+/// Prints rows as aligned columns under a header.
+pub fn print_table(header: &[&str], rows: &[Vec<String>]) {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        println!("{}", padded.join("  ").trim_end());
+    };
+    line(header.to_vec());
+    for row in rows {
+        line(row.iter().map(String::as_str).collect());
+    }
+}
+
+fn day(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    t.map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_else(|| "-".into())
+}
+
+/// Every account: name, role, state, creation time.
+pub async fn list_users(pool: &PgPool) -> Result<Vec<Vec<String>>> {
+    let rows = sqlx::query!("select username, role, disabled, created_at from users order by username")
+        .fetch_all(pool)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            vec![
+                r.username,
+                r.role,
+                if r.disabled { "disabled" } else { "active" }.into(),
+                day(Some(r.created_at)),
+            ]
+        })
+        .collect())
+}
+
+/// Disables or re-enables an account. Disabling ends its sessions at once, and refuses to leave
+/// Loupe without an active admin.
+pub async fn set_disabled(pool: &PgPool, username: &str, disabled: bool) -> Result<()> {
+    let username = username.trim().to_lowercase();
+    let mut tx = pool.begin().await?;
+    let user = sqlx::query!(
+        "select id, role, disabled from users where username = $1 for update",
+        username
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .with_context(|| format!("no user named {username}"))?;
+    if disabled && user.role == "admin" {
+        let other_admins = sqlx::query_scalar!(
+            r#"select count(*) as "n!" from users where role = 'admin' and not disabled and id <> $1"#,
+            user.id
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        if other_admins == 0 {
+            bail!("{username} is the last active admin; add another admin first");
+        }
+    }
+    sqlx::query!("update users set disabled = $2 where id = $1", user.id, disabled)
+        .execute(&mut *tx)
+        .await?;
+    if disabled {
+        sqlx::query!("delete from sessions where user_id = $1", user.id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Every token: id, name, prefix, created, last used, revoked.
+pub async fn list_tokens(pool: &PgPool) -> Result<Vec<Vec<String>>> {
+    let rows = sqlx::query!(
+        "select id, name, prefix, created_at, last_used_at, revoked_at from api_tokens order by id"
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            vec![
+                r.id.to_string(),
+                r.name,
+                format!("{}…", r.prefix),
+                day(Some(r.created_at)),
+                day(r.last_used_at),
+                r.revoked_at.map_or_else(|| "active".into(), |t| format!("revoked {}", day(Some(t)))),
+            ]
+        })
+        .collect())
+}
+
+/// Revokes a token named by its id or by its shown prefix; returns its name.
+pub async fn revoke_token(pool: &PgPool, key: &str) -> Result<String> {
+    let key = key.trim().trim_end_matches('…');
+    let id: Option<i64> = key.parse().ok();
+    let found = sqlx::query!(
+        "select id, name, revoked_at from api_tokens where id = $1 or prefix = $2",
+        id,
+        key
+    )
+    .fetch_all(pool)
+    .await?;
+    let token = match found.as_slice() {
+        [one] => one,
+        [] => bail!("no token with id or prefix {key:?} (see `loupe token list`)"),
+        _ => bail!("{key:?} matches several tokens; use the id"),
+    };
+    if token.revoked_at.is_some() {
+        bail!("token {} ({}) is already revoked", token.id, token.name);
+    }
+    sqlx::query!("update api_tokens set revoked_at = now() where id = $1", token.id)
+        .execute(pool)
+        .await?;
+    Ok(token.name.clone())
+}

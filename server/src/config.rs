@@ -44,6 +44,42 @@ pub enum Command {
     Demo,
     /// Load synthetic review history (for trying the dashboard, and for the benchmarks).
     Generate(GenerateArgs),
+    /// Send model outputs from a JSON Lines file (one task object per line, each with an
+    /// external_id). Safe to run again: outputs already stored are skipped, so an interrupted
+    /// import resumes where it stopped.
+    Import(ImportArgs),
+    /// Write feedback or training data (the same formats as GET /api/v1/export).
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// The .jsonl file.
+    pub file: PathBuf,
+    /// Lines stored per transaction.
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub batch: u64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    /// jsonl, csv, sft or dpo.
+    #[arg(long, default_value = "jsonl")]
+    pub format: String,
+    /// First day, YYYY-MM-DD (UTC); default 30 days before --to.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Last day, YYYY-MM-DD (UTC); default today.
+    #[arg(long)]
+    pub to: Option<String>,
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Needs --model.
+    #[arg(long)]
+    pub version: Option<String>,
+    /// Write here instead of standard output.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -92,6 +128,13 @@ pub struct ServeArgs {
     /// Mark session cookies Secure; set this when Loupe is served over HTTPS.
     #[arg(long, env = "LOUPE_SECURE_COOKIES")]
     pub secure_cookies: bool,
+    /// Seconds a webhook endpoint has to answer one delivery attempt.
+    #[arg(long, env = "LOUPE_WEBHOOK_TIMEOUT_SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=120))]
+    pub webhook_timeout_seconds: u64,
+    /// Seconds before the first retry of a failed delivery; each further retry waits twice as
+    /// long (at most an hour), for up to 24 hours.
+    #[arg(long, env = "LOUPE_WEBHOOK_RETRY_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub webhook_retry_seconds: u64,
 }
 
 impl ServeArgs {
@@ -123,10 +166,20 @@ pub enum UserCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// List accounts.
+    List,
+    /// Stop an account from signing in and end its sessions.
+    Disable { username: String },
+    /// Let a disabled account sign in again.
+    Enable { username: String },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
     /// Create a token for a pipeline; it is shown once and stored only as a hash.
     Create { name: String },
+    /// List tokens (never the tokens themselves).
+    List,
+    /// Revoke a token by its id or its prefix as `token list` shows them.
+    Revoke { token: String },
 }

@@ -73,22 +73,28 @@ struct RawTask {
     metadata: Option<Value>,
 }
 
-/// Parses one task object, checking every rule.
-pub fn parse_task(value: Value, max_document_bytes: usize) -> Result<NewTask, FieldError> {
+/// Reads a JSON object into `T`, naming the offending field (`what` when the value is not an
+/// object at all).
+pub fn from_object<T: serde::de::DeserializeOwned>(value: Value, what: &str) -> Result<T, FieldError> {
     if !value.is_object() {
-        return Err(FieldError::new("task", "must be a JSON object"));
+        return Err(FieldError::new(what, "must be a JSON object"));
     }
-    let raw: RawTask = serde_path_to_error::deserialize(value).map_err(|e| {
+    serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let message = e.into_inner().to_string();
         let field = if path.is_empty() || path == "." {
             // Serde reports an unknown field at the object itself; name the field instead.
-            message.split('`').nth(1).unwrap_or("task").to_owned()
+            message.split('`').nth(1).unwrap_or(what).to_owned()
         } else {
             path
         };
         FieldError::new(field, message)
-    })?;
+    })
+}
+
+/// Parses one task object, checking every rule.
+pub fn parse_task(value: Value, max_document_bytes: usize) -> Result<NewTask, FieldError> {
+    let raw: RawTask = from_object(value, "task")?;
     let document = text(raw.document, "document", max_document_bytes)?;
     let summary = text(raw.summary, "summary", max_document_bytes)?;
     let confidence = raw

@@ -16,12 +16,18 @@ pub mod demo;
 pub mod generate;
 /// A private PostgreSQL cluster in Loupe's data folder.
 pub mod embedded;
+/// `loupe import`: outputs from a JSON Lines file.
+pub mod import;
 /// Turning pipeline outputs into tasks, routed and stored.
 pub mod ingest;
 /// Guards for the browser pages.
 pub mod pages;
+/// Progress lines for long CLI tasks.
+pub mod progress;
 /// Which outputs a person must see.
 pub mod routing;
+/// Sending webhook deliveries from the outbox.
+pub mod webhooks;
 
 use app::state::AppState;
 use axum::Router;

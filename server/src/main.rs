@@ -6,7 +6,7 @@ use app::state::{AppState, Settings};
 use clap::Parser;
 use leptos::config::LeptosOptions;
 use server::config::{Cli, Command, DbArgs, RoleArg, ServeArgs, TokenCommand, UserCommand};
-use server::{cli, db, demo, generate};
+use server::{cli, db, demo, generate, import};
 use std::io::Read;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -75,11 +75,45 @@ async fn run_task(pool: &sqlx::PgPool, command: Command, password: Option<String
                 println!("password: {password}");
             }
         }
+        Command::User(UserCommand::List) => cli::print_table(
+            &["username", "role", "state", "created"],
+            &cli::list_users(pool).await?,
+        ),
+        Command::User(UserCommand::Disable { username }) => {
+            cli::set_disabled(pool, &username, true).await?;
+            println!("disabled {username}; its sessions have ended");
+        }
+        Command::User(UserCommand::Enable { username }) => {
+            cli::set_disabled(pool, &username, false).await?;
+            println!("enabled {username}");
+        }
         Command::Token(TokenCommand::Create { name }) => {
             let token = cli::create_token(pool, &name).await?;
             eprintln!("created token {name:?}; it is shown only now, store it safely:");
             println!("{token}");
         }
+        Command::Token(TokenCommand::List) => cli::print_table(
+            &["id", "name", "prefix", "created", "last used", "state"],
+            &cli::list_tokens(pool).await?,
+        ),
+        Command::Token(TokenCommand::Revoke { token }) => {
+            let name = cli::revoke_token(pool, &token).await?;
+            println!("revoked token {name:?}");
+        }
+        Command::Import(args) => {
+            let report = import::run(
+                pool,
+                &args.file,
+                args.batch as usize,
+                Settings::default().max_document_bytes,
+            )
+            .await?;
+            println!(
+                "imported {} lines: {} new, {} already stored",
+                report.lines, report.created, report.existing
+            );
+        }
+        Command::Export(args) => export_to(pool, args).await?,
         Command::Demo => {
             let added = demo::load(pool).await?;
             println!("demo data loaded ({added} new tasks)");
@@ -105,6 +139,39 @@ async fn run_task(pool: &sqlx::PgPool, command: Command, password: Option<String
                 );
             }
         }
+    }
+    Ok(())
+}
+
+/// `loupe export`: the API's export, written to a file or standard output.
+async fn export_to(pool: &sqlx::PgPool, args: server::config::ExportArgs) -> Result<()> {
+    use std::io::Write;
+    use std::sync::atomic::Ordering;
+    let query = server::api::export::ExportQuery {
+        format: Some(args.format),
+        from: args.from,
+        to: args.to,
+        model: args.model,
+        version: args.version,
+    };
+    let mut export = server::api::export::start(pool.clone(), &query)
+        .map_err(|e| anyhow::anyhow!("--{} {}", e.field, e.rule))?;
+    let mut out: Box<dyn Write> = match &args.output {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    let mut progress = server::progress::Progress::new("export", None);
+    while let Some(chunk) = export.chunks.recv().await {
+        let chunk = chunk.context("the export failed part-way; the output is incomplete")?;
+        out.write_all(&chunk).context("cannot write the export")?;
+        progress.update(export.rows.load(Ordering::Relaxed), "rows");
+    }
+    out.flush().context("cannot write the export")?;
+    progress.finish(export.rows.load(Ordering::Relaxed), "rows");
+    if let Some(path) = &args.output {
+        eprintln!("wrote {}", path.display());
     }
     Ok(())
 }
@@ -153,11 +220,23 @@ async fn serve_on(
             ..Settings::default()
         }),
     };
+    // Deliveries left pending by an earlier run (or another process) are picked up from the outbox.
+    let worker = server::webhooks::Worker::new(
+        pool.clone(),
+        server::webhooks::WorkerSettings {
+            timeout: Duration::from_secs(args.webhook_timeout_seconds),
+            first_retry: Duration::from_secs(args.webhook_retry_seconds),
+            ..Default::default()
+        },
+    )?;
+    let worker = tokio::spawn(worker.run());
     println!("Loupe is running at http://{}", args.addr);
     axum::serve(listener, server::router(state))
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("server error")?;
+    // A send cut short here is retried by the next run: its claim simply expires.
+    worker.abort();
     tracing::info!("shutting down");
     Ok(())
 }

@@ -1,8 +1,10 @@
-//! Bearer tokens for pipelines: `Authorization: Bearer loupe_…`, looked up by SHA-256.
-//! A handler that takes [`Pipeline`] cannot run for an unauthenticated caller.
+//! Who may call the API. Pipelines send `Authorization: Bearer loupe_…` (looked up by SHA-256);
+//! a handler that takes [`Pipeline`] runs only for them. Routes an admin also uses from the
+//! browser (export, webhooks, routing settings) take [`Operator`]: a token, or an admin session.
 
 use super::error::ApiError;
-use app::auth::sha256;
+use app::auth::{sha256, user_from_headers};
+use app::domain::Role;
 use app::state::AppState;
 use axum::extract::FromRequestParts;
 use http::request::Parts;
@@ -49,5 +51,24 @@ impl FromRequestParts<AppState> for Pipeline {
         .await?
         .ok_or(ApiError::Unauthorized)?;
         Ok(Pipeline { token_id })
+    }
+}
+
+/// A pipeline token or a signed-in admin (reviewers get 403, anonymous callers 401).
+pub struct Operator;
+
+impl FromRequestParts<AppState> for Operator {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if parts.headers.contains_key(http::header::AUTHORIZATION) {
+            Pipeline::from_request_parts(parts, state).await?;
+            return Ok(Operator);
+        }
+        match user_from_headers(state, &parts.headers).await? {
+            Some(user) if user.role == Role::Admin => Ok(Operator),
+            Some(_) => Err(ApiError::Forbidden),
+            None => Err(ApiError::Unauthorized),
+        }
     }
 }

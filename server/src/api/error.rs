@@ -15,7 +15,7 @@ pub enum ApiError {
     /// 403: signed in, but the role does not allow this.
     Forbidden,
     /// 404: the named thing does not exist.
-    NotFound(&'static str),
+    NotFound(std::borrow::Cow<'static, str>),
     /// 404: a field names something that does not exist (an unknown `task_id`).
     Unknown(FieldError),
     /// 422: one field broke a rule.
@@ -43,8 +43,16 @@ impl From<app::error::AppError> for ApiError {
             }
             app::error::AppError::Unauthorized => ApiError::Unauthorized,
             app::error::AppError::Forbidden => ApiError::Forbidden,
+            app::error::AppError::NotFound(what) => ApiError::NotFound(what.into()),
             _ => ApiError::Internal,
         }
+    }
+}
+
+impl ApiError {
+    /// 404 for a named kind of thing.
+    pub fn not_found(what: &'static str) -> Self {
+        ApiError::NotFound(what.into())
     }
 }
 

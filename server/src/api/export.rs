@@ -8,24 +8,23 @@
 //!
 //! Callers: an API token, or a signed-in admin (the dashboard's download links).
 
-use super::auth::Pipeline;
+use super::auth::Operator;
 use super::error::ApiError;
 use crate::ingest::FieldError;
-use app::auth::user_from_headers;
 use app::dashboard::filter::Filter;
-use app::domain::Role;
 use app::state::AppState;
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{FromRequestParts, Query, State};
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use futures::{Stream, StreamExt};
-use http::request::Parts;
 use http::{HeaderValue, header};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sqlx::PgPool;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
@@ -35,32 +34,76 @@ const CHUNK_BYTES: usize = 64 * 1024;
 /// export is in server memory at any time.
 const CHANNEL_CHUNKS: usize = 8;
 
-/// Who may export: a pipeline token or an admin session.
-pub struct Exporter;
-
-impl FromRequestParts<AppState> for Exporter {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        if parts.headers.contains_key(header::AUTHORIZATION) {
-            Pipeline::from_request_parts(parts, state).await?;
-            return Ok(Exporter);
-        }
-        match user_from_headers(state, &parts.headers).await? {
-            Some(user) if user.role == Role::Admin => Ok(Exporter),
-            Some(_) => Err(ApiError::Forbidden),
-            None => Err(ApiError::Unauthorized),
-        }
-    }
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ExportQuery {
+    /// jsonl (default), csv, sft or dpo.
+    pub format: Option<String>,
+    /// First day (YYYY-MM-DD, UTC); default 30 days before `to`.
+    pub from: Option<String>,
+    /// Last day (YYYY-MM-DD, UTC); default today.
+    pub to: Option<String>,
+    pub model: Option<String>,
+    /// Needs `model`.
+    pub version: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
-pub struct ExportQuery {
-    format: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
-    model: Option<String>,
-    version: Option<String>,
+/// An export under way: its suggested file name and type, the chunks as they are produced, and
+/// the number of rows written so far (for a progress display).
+pub struct Export {
+    pub file_name: String,
+    pub content_type: &'static str,
+    pub chunks: mpsc::Receiver<Result<Bytes, std::io::Error>>,
+    pub rows: Arc<AtomicU64>,
+}
+
+/// Checks the query and starts producing the export in the background. Shared by the HTTP
+/// route and `loupe export`.
+pub fn start(pool: PgPool, query: &ExportQuery) -> Result<Export, FieldError> {
+    let format = Format::parse(query.format.as_deref())?;
+    let filter = Filter::parse(
+        query.from.as_deref(),
+        query.to.as_deref(),
+        query.model.as_deref(),
+        query.version.as_deref(),
+        Utc::now().date_naive(),
+    )
+    .map_err(|e| match e {
+        app::error::AppError::Validation { field, message } => FieldError::new(field, message),
+        _ => FieldError::new("query", "could not be read"),
+    })?;
+    let (name, extension, content_type) = format.file();
+    let file_name = format!("loupe-{name}-{}-{}.{extension}", filter.from, filter.to);
+    let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(CHANNEL_CHUNKS);
+    let rows = Arc::new(AtomicU64::new(0));
+    let counter = rows.clone();
+    tokio::spawn(async move {
+        let mut out = Writer {
+            tx,
+            buf: Vec::with_capacity(CHUNK_BYTES * 2),
+            rows: counter,
+        };
+        match produce(&pool, format, &filter, &mut out).await {
+            Ok(()) => {
+                let _ = out.flush().await;
+            }
+            Err(Stop::ClientGone) => tracing::info!("export stopped: the reader went away"),
+            Err(Stop::Database(e)) => {
+                tracing::error!(error = %e, "export failed part-way");
+                // Ending the stream with an error makes the reader see a broken transfer rather
+                // than a file that merely looks complete.
+                let _ = out
+                    .tx
+                    .send(Err(std::io::Error::other("export failed")))
+                    .await;
+            }
+        }
+    });
+    Ok(Export {
+        file_name,
+        content_type,
+        chunks: rx,
+        rows,
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,50 +139,22 @@ impl Format {
     }
 }
 
+/// Streams reviews and end-user feedback (jsonl, csv) or training pairs (sft, dpo) as a download.
+#[utoipa::path(get, path = "/api/v1/export", tag = "feedback",
+    params(ExportQuery),
+    responses(
+        (status = 200, description = "The export, streamed",
+         content((String = "application/x-ndjson"), (String = "text/csv"))),
+        super::openapi::Errors))]
 pub async fn export(
-    _caller: Exporter,
+    _caller: Operator,
     State(state): State<AppState>,
     query: Result<Query<ExportQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let Query(query) = query.map_err(|_| {
-        ApiError::Invalid(FieldError::new("query", "could not be read as query parameters"))
-    })?;
-    let format = Format::parse(query.format.as_deref())?;
-    let filter = Filter::parse(
-        query.from.as_deref(),
-        query.to.as_deref(),
-        query.model.as_deref(),
-        query.version.as_deref(),
-        Utc::now().date_naive(),
-    )?;
-    let (name, extension, content_type) = format.file();
-    let file_name = format!("loupe-{name}-{}-{}.{extension}", filter.from, filter.to);
-
-    let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(CHANNEL_CHUNKS);
-    let pool = state.pool.clone();
-    tokio::spawn(async move {
-        let mut out = Writer {
-            tx,
-            buf: Vec::with_capacity(CHUNK_BYTES * 2),
-        };
-        let result = produce(&pool, format, &filter, &mut out).await;
-        match result {
-            Ok(()) => {
-                let _ = out.flush().await;
-            }
-            Err(Stop::ClientGone) => tracing::info!("export stopped: the client went away"),
-            Err(Stop::Database(e)) => {
-                tracing::error!(error = %e, "export failed part-way");
-                // Ending the body with an error makes the client see a broken transfer rather
-                // than a file that merely looks complete.
-                let _ = out
-                    .tx
-                    .send(Err(std::io::Error::other("export failed")))
-                    .await;
-            }
-        }
-    });
-    let body = Body::from_stream(futures::stream::unfold(rx, |mut rx| async move {
+    let Query(query) = query.map_err(|_| super::bad_query())?;
+    let export = start(state.pool.clone(), &query)?;
+    let (file_name, content_type) = (export.file_name, export.content_type);
+    let body = Body::from_stream(futures::stream::unfold(export.chunks, |mut rx| async move {
         rx.recv().await.map(|item| (item, rx))
     }));
     let mut response = body.into_response();
@@ -167,10 +182,12 @@ impl From<sqlx::Error> for Stop {
 struct Writer {
     tx: mpsc::Sender<Result<Bytes, std::io::Error>>,
     buf: Vec<u8>,
+    rows: Arc<AtomicU64>,
 }
 
 impl Writer {
     async fn row_done(&mut self) -> Result<(), Stop> {
+        self.rows.fetch_add(1, Ordering::Relaxed);
         if self.buf.len() >= CHUNK_BYTES {
             self.flush().await?;
         }

@@ -42,11 +42,7 @@ struct Feedback {
 }
 
 fn parse(body: Value) -> Result<Feedback, FieldError> {
-    if !body.is_object() {
-        return Err(FieldError::new("body", "must be a JSON object"));
-    }
-    let raw: RawFeedback = serde_path_to_error::deserialize(body)
-        .map_err(|e| FieldError::new(e.path().to_string(), e.into_inner().to_string()))?;
+    let raw: RawFeedback = crate::ingest::from_object(body, "body")?;
     let task_key = match raw.task_id {
         Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_owned(),
         Some(Value::Number(n)) => n.to_string(),
@@ -132,7 +128,10 @@ fn parse(body: Value) -> Result<Feedback, FieldError> {
     })
 }
 
-/// Stores one piece of end-user feedback against its task.
+/// Stores one piece of end-user feedback against its task (also served at `POST /feedback`).
+#[utoipa::path(post, path = "/api/v1/feedback", tag = "feedback",
+    request_body = super::openapi::EndUserFeedbackInput,
+    responses((status = 200, body = super::openapi::Received), super::openapi::Errors))]
 pub async fn receive(
     State(state): State<AppState>,
     caller: Pipeline,

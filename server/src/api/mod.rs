@@ -9,10 +9,18 @@ pub mod auth;
 pub mod error;
 /// `GET /api/v1/export`: feedback and training data, streamed.
 pub mod export;
+/// `GET /api/v1/feedback`: the cursor-paginated feed of all feedback.
+pub mod feed;
 /// `POST /feedback` and `POST /api/v1/feedback`.
 pub mod feedback;
+/// The OpenAPI document and the docs page made from it.
+pub mod openapi;
+/// `/api/v1/routing`: routing settings per model.
+pub mod routing;
 /// `POST /api/v1/tasks` and `GET /api/v1/tasks/{id}`.
 pub mod tasks;
+/// `/api/v1/webhooks`: endpoints, delivery log, resend.
+pub mod webhooks;
 
 use app::state::AppState;
 use axum::Router;
@@ -21,6 +29,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::extract::rejection::BytesRejection;
 use axum::routing::{get, post};
 use error::ApiError;
+use crate::ingest::FieldError;
 use serde_json::Value;
 
 /// Body size the API accepts: room for a full batch, and for one document at the configured
@@ -34,11 +43,22 @@ pub fn router(state: &AppState) -> Router<AppState> {
     let v1 = Router::new()
         .route("/tasks", post(tasks::create))
         .route("/tasks/{id}", get(tasks::show))
-        .route("/feedback", post(feedback::receive))
+        .route("/feedback", post(feedback::receive).get(feed::feed))
         .route("/export", get(export::export))
-        .fallback(|| async { ApiError::NotFound("route") });
+        .route("/webhooks", get(webhooks::list).post(webhooks::create))
+        .route("/webhooks/{id}", axum::routing::delete(webhooks::delete))
+        .route("/webhooks/{id}/deliveries", get(webhooks::deliveries))
+        .route("/webhooks/deliveries/{id}/resend", post(webhooks::resend))
+        .route("/routing", get(routing::list))
+        .route(
+            "/routing/{model}",
+            get(routing::show).put(routing::put).delete(routing::reset),
+        )
+        .route("/openapi.json", get(openapi::document))
+        .fallback(|| async { ApiError::not_found("route") });
     Router::new()
         .nest("/api/v1", v1)
+        .route("/api/docs", get(openapi::docs_page))
         .route("/feedback", post(feedback::receive))
         .layer(DefaultBodyLimit::max(body_limit(state)))
 }
@@ -54,4 +74,26 @@ pub fn json_body(body: Result<Bytes, BytesRejection>) -> Result<Value, ApiError>
     })?;
     serde_json::from_slice(&body)
         .map_err(|e| ApiError::Malformed(format!("the body is not valid JSON: {e}")))
+}
+
+/// 422 for a query string that does not parse at all.
+pub fn bad_query() -> ApiError {
+    ApiError::Invalid(FieldError::new("query", "could not be read as query parameters"))
+}
+
+/// A `limit` query parameter: `default` when absent, else a whole number from 1 to `max`.
+pub fn limit(raw: Option<&str>, default: i64, max: i64) -> Result<i64, ApiError> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(default),
+        Some(s) => s
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (1..=max).contains(n))
+            .ok_or_else(|| {
+                ApiError::Invalid(FieldError::new(
+                    "limit",
+                    format!("must be a whole number from 1 to {max}"),
+                ))
+            }),
+    }
 }

@@ -11,18 +11,18 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
 use http::StatusCode;
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::json;
 use uuid::Uuid;
 
 /// One task's routing outcome, as the API reports it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TaskReceipt {
     pub id: Uuid,
     pub external_id: Option<String>,
     pub needs_review: bool,
+    /// low_confidence, flagged, audit_sample or auto_accepted.
     pub reason: &'static str,
     pub status: String,
     /// False when the external_id was known and the existing task is returned.
@@ -44,6 +44,12 @@ impl From<Ingested> for TaskReceipt {
 
 /// Takes one task object (answering 201, or 200 for a known external_id) or an array of up to
 /// 1,000 (answering 200 with `{"tasks": [...]}` in the same order).
+#[utoipa::path(post, path = "/api/v1/tasks", tag = "tasks",
+    request_body = super::openapi::TaskBody,
+    responses(
+        (status = 201, description = "One new task", body = TaskReceipt),
+        (status = 200, description = "A known external_id (one task), or a batch", body = super::openapi::ReceiptBody),
+        super::openapi::Errors))]
 pub async fn create(
     State(state): State<AppState>,
     _caller: Pipeline,
@@ -68,79 +74,20 @@ pub async fn create(
     }
 }
 
-#[derive(Debug, Serialize)]
-struct ReviewOut {
-    reviewer: String,
-    rating: i16,
-    verdict: String,
-    comment: Option<String>,
-    corrected_summary: Option<String>,
-    seconds_spent: i32,
-    created_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Serialize)]
-struct FeedbackOut {
-    user_id: String,
-    feedback_type: String,
-    value: Option<Value>,
-    comments: Option<String>,
-    created_at: DateTime<Utc>,
-}
-
-/// A task's status, routing and every review and end-user feedback so far.
+/// A task's status, routing, outcome (`verdict`, `corrected_summary`), reviews and end-user
+/// feedback. Enough for a pipeline that polls: wait until `status` is `reviewed` or `escalated`.
+#[utoipa::path(get, path = "/api/v1/tasks/{id}", tag = "tasks",
+    params(("id" = Uuid, Path, description = "The task id Loupe returned")),
+    responses((status = 200, body = super::openapi::TaskDoc), super::openapi::Errors))]
 pub async fn show(
     State(state): State<AppState>,
     _caller: Pipeline,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let id = Uuid::parse_str(&id).map_err(|_| ApiError::NotFound("task"))?;
-    let task = sqlx::query!(
-        "select id, external_id, status, reason, confidence, threshold, model, model_version,
-                flagged, metadata, reviews_required, reviews_done, created_at, completed_at
-         from tasks where id = $1",
-        id
-    )
-    .fetch_optional(&state.pool)
-    .await?
-    .ok_or(ApiError::NotFound("task"))?;
-    let reviews = sqlx::query_as!(
-        ReviewOut,
-        "select u.username as reviewer, r.rating, r.verdict, r.comment, r.corrected_summary,
-                r.seconds_spent, r.created_at
-         from reviews r join users u on u.id = r.reviewer_id
-         where r.task_id = $1 order by r.created_at, r.id",
-        id
-    )
-    .fetch_all(&state.pool)
-    .await?;
-    let feedback = sqlx::query_as!(
-        FeedbackOut,
-        "select user_id, feedback_type, value, comments, created_at
-         from external_feedback where task_id = $1 order by created_at, id",
-        id
-    )
-    .fetch_all(&state.pool)
-    .await?;
-    let needs_review = task.reason != "auto_accepted";
-    Ok(Json(json!({
-        "id": task.id,
-        "external_id": task.external_id,
-        "status": task.status,
-        "needs_review": needs_review,
-        "reason": task.reason,
-        "confidence": task.confidence,
-        "threshold": task.threshold,
-        "model": task.model,
-        "model_version": task.model_version,
-        "flagged": task.flagged,
-        "metadata": task.metadata,
-        "reviews_required": task.reviews_required,
-        "reviews_done": task.reviews_done,
-        "created_at": task.created_at,
-        "completed_at": task.completed_at,
-        "reviews": reviews,
-        "feedback": feedback,
-    }))
-    .into_response())
+    let id = Uuid::parse_str(&id).map_err(|_| ApiError::not_found("task"))?;
+    let mut conn = state.pool.acquire().await?;
+    let task = app::outbox::task_json(&mut conn, id)
+        .await?
+        .ok_or(ApiError::not_found("task"))?;
+    Ok(Json(task).into_response())
 }

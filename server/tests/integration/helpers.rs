@@ -39,6 +39,14 @@ impl TestApp {
             settings: Arc::new(settings),
         };
         tokio::spawn(async move { axum::serve(listener, server::router(state)).await });
+        // The webhook worker, as `loupe serve` runs it, with retries quick enough for a test.
+        let worker = server::webhooks::Worker::new(pool.clone(), test_worker_settings()).unwrap();
+        tokio::spawn(worker.run());
+        Self::attach(pool, addr).await
+    }
+
+    /// A client for a Loupe already serving `pool`'s database at `addr` (another process).
+    pub async fn attach(pool: PgPool, addr: SocketAddr) -> TestApp {
         let token = server::cli::create_token(&pool, "test pipeline")
             .await
             .unwrap();
@@ -84,6 +92,25 @@ impl TestApp {
             .unwrap();
         let status = res.status();
         (status, res.json().await.unwrap())
+    }
+
+    /// Any method with the test token and an optional JSON body; the answer's status and JSON
+    /// (`null` for an empty body).
+    pub async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut req = self.http.request(method, self.url(path)).bearer_auth(&self.token);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status();
+        let bytes = res.bytes().await.unwrap();
+        let json = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap()
+        };
+        (status, json)
     }
 
     /// Submits tasks and returns the receipts (one object, or the batch's array).
@@ -139,6 +166,16 @@ impl TestApp {
             .fetch_one(&self.pool)
             .await
             .unwrap()
+    }
+}
+
+/// Webhook worker settings for tests: a first retry after 300 ms, polling every 50 ms.
+pub fn test_worker_settings() -> server::webhooks::WorkerSettings {
+    server::webhooks::WorkerSettings {
+        timeout: std::time::Duration::from_secs(5),
+        first_retry: std::time::Duration::from_millis(300),
+        poll: std::time::Duration::from_millis(50),
+        ..Default::default()
     }
 }
 

@@ -3,6 +3,7 @@
 //! starts a private cluster for that).
 
 mod helpers;
+mod receiver;
 
 mod accounts;
 mod dashboard;
@@ -10,5 +11,7 @@ mod embedded;
 mod export;
 mod feedback;
 mod ingest;
+mod pipelines;
 mod process;
 mod review;
+mod webhooks;

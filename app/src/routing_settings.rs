@@ -1,0 +1,183 @@
+//! Routing settings per model (threshold, audit rate, reviews per task): reading and changing
+//! them, for the admin area (the server function here) and the JSON API (the server crate).
+//! The row for model `*` holds the defaults; a model without a row of its own uses them.
+//! A change applies to outputs that arrive afterwards; tasks already routed keep their decision.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// The model name of the defaults row.
+pub const DEFAULTS: &str = "*";
+
+/// One model's settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RoutingSetting {
+    pub model: String,
+    /// Outputs with confidence under this go to review.
+    pub threshold: f64,
+    /// Share of the confident rest sampled for review.
+    pub audit_rate: f64,
+    /// Reviewers who must see each task.
+    pub reviews_per_task: i32,
+    pub updated_at: String,
+}
+
+/// A change; a field left out keeps its current value (or the default for a model without a row).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RoutingChange {
+    pub threshold: Option<f64>,
+    pub audit_rate: Option<f64>,
+    pub reviews_per_task: Option<i32>,
+}
+
+impl RoutingChange {
+    /// Checks each given field against its range.
+    pub fn validate(&self) -> Result<(), AppError> {
+        let unit = |v: Option<f64>| v.is_none_or(|v| v.is_finite() && (0.0..=1.0).contains(&v));
+        if !unit(self.threshold) {
+            return Err(AppError::invalid("threshold", "must be a number from 0 to 1"));
+        }
+        if !unit(self.audit_rate) {
+            return Err(AppError::invalid("audit_rate", "must be a number from 0 to 1"));
+        }
+        if self.reviews_per_task.is_some_and(|n| !(1..=10).contains(&n)) {
+            return Err(AppError::invalid(
+                "reviews_per_task",
+                "must be a whole number from 1 to 10",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Checks a model name: `*` or 1-200 characters without control characters.
+pub fn validate_model(model: &str) -> Result<&str, AppError> {
+    let model = model.trim();
+    if model.is_empty() || model.chars().count() > 200 || model.chars().any(char::is_control) {
+        return Err(AppError::invalid(
+            "model",
+            "must be 1-200 characters without control characters (`*` for the defaults)",
+        ));
+    }
+    Ok(model)
+}
+
+#[cfg(feature = "ssr")]
+pub mod store {
+    //! The `routing_settings` table.
+
+    use super::*;
+    use sqlx::PgPool;
+
+    /// The defaults first, then every model with settings of its own, by name.
+    pub async fn list(pool: &PgPool) -> Result<Vec<RoutingSetting>, AppError> {
+        let rows = sqlx::query!(
+            "select model, threshold, audit_rate, reviews_per_task, updated_at
+             from routing_settings order by model <> '*', model"
+        )
+        .fetch_all(pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| RoutingSetting {
+                model: r.model,
+                threshold: r.threshold,
+                audit_rate: r.audit_rate,
+                reviews_per_task: r.reviews_per_task,
+                updated_at: r.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            })
+            .collect())
+    }
+
+    /// The settings in force for `model` (its own row, or the defaults under its name).
+    pub async fn get(pool: &PgPool, model: &str) -> Result<RoutingSetting, AppError> {
+        let model = validate_model(model)?;
+        let all = list(pool).await?;
+        let own = all.iter().find(|s| s.model == model);
+        let found = own
+            .or_else(|| all.iter().find(|s| s.model == DEFAULTS))
+            .cloned()
+            .ok_or(AppError::Internal)?;
+        Ok(RoutingSetting {
+            model: model.to_owned(),
+            ..found
+        })
+    }
+
+    /// Applies a change to one model's row (made from the defaults when it has none).
+    pub async fn put(
+        pool: &PgPool,
+        model: &str,
+        change: &RoutingChange,
+    ) -> Result<RoutingSetting, AppError> {
+        let model = validate_model(model)?;
+        change.validate()?;
+        sqlx::query!(
+            "insert into routing_settings (model, threshold, audit_rate, reviews_per_task)
+             select $1, coalesce($2, threshold), coalesce($3, audit_rate), coalesce($4, reviews_per_task)
+             from routing_settings where model = '*'
+             on conflict (model) do update set
+                 threshold = coalesce($2, routing_settings.threshold),
+                 audit_rate = coalesce($3, routing_settings.audit_rate),
+                 reviews_per_task = coalesce($4, routing_settings.reviews_per_task),
+                 updated_at = now()",
+            model,
+            change.threshold,
+            change.audit_rate,
+            change.reviews_per_task,
+        )
+        .execute(pool)
+        .await?;
+        get(pool, model).await
+    }
+
+    /// Drops a model's own settings so it follows the defaults again.
+    pub async fn reset(pool: &PgPool, model: &str) -> Result<(), AppError> {
+        let model = validate_model(model)?;
+        if model == DEFAULTS {
+            return Err(AppError::invalid("model", "the defaults can be changed but not removed"));
+        }
+        let deleted = sqlx::query!("delete from routing_settings where model = $1", model)
+            .execute(pool)
+            .await?;
+        if deleted.rows_affected() == 0 {
+            return Err(AppError::NotFound("routing settings for this model".into()));
+        }
+        Ok(())
+    }
+}
+
+/// Sets routing for one model from the admin form; empty fields keep their value.
+#[server(prefix = "/api", endpoint = "admin/routing")]
+pub async fn set_routing(
+    model: String,
+    threshold: Option<String>,
+    audit_rate: Option<String>,
+    reviews_per_task: Option<String>,
+) -> Result<RoutingSetting, AppError> {
+    let pool = crate::auth::admin_pool().await?;
+    fn number<T: std::str::FromStr>(
+        raw: Option<String>,
+        field: &str,
+        rule: &str,
+    ) -> Result<Option<T>, AppError> {
+        match raw.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => Ok(None),
+            Some(s) => s.parse().map(Some).map_err(|_| AppError::invalid(field, rule)),
+        }
+    }
+    let change = RoutingChange {
+        threshold: number(threshold, "threshold", "must be a number from 0 to 1")?,
+        audit_rate: number(audit_rate, "audit_rate", "must be a number from 0 to 1")?,
+        reviews_per_task: number(
+            reviews_per_task,
+            "reviews_per_task",
+            "must be a whole number from 1 to 10",
+        )?,
+    };
+    store::put(&pool, &model, &change).await
+}

@@ -1,0 +1,338 @@
+//! Webhook endpoints and their delivery log: the wire types, the rules an endpoint must meet, and
+//! the storage both the admin area (server functions here) and the JSON API (the server crate)
+//! use. Sending is the server's webhook worker's job.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// The events an endpoint may subscribe to.
+pub const EVENTS: [&str; 2] = [TASK_REVIEWED, TASK_ESCALATED];
+/// A task got all the reviews it needs.
+pub const TASK_REVIEWED: &str = "task.reviewed";
+/// A reviewer escalated a task.
+pub const TASK_ESCALATED: &str = "task.escalated";
+
+/// A registered endpoint, without its secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Endpoint {
+    pub id: i64,
+    pub url: String,
+    pub events: Vec<String>,
+    pub description: String,
+    pub active: bool,
+    pub created_at: String,
+    /// Deliveries by status, over the endpoint's whole log.
+    pub pending: i64,
+    pub delivered: i64,
+    pub failed: i64,
+}
+
+/// A new endpoint and its signing secret, which is shown only in this answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CreatedEndpoint {
+    #[serde(flatten)]
+    pub endpoint: Endpoint,
+    pub secret: String,
+}
+
+/// One event for one endpoint, with every attempt to send it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Delivery {
+    pub id: String,
+    pub endpoint_id: i64,
+    pub url: String,
+    pub event: String,
+    pub task_id: Option<String>,
+    /// `pending`, `delivered` or `failed` (retries gave up).
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: Option<String>,
+    pub last_status: Option<i32>,
+    pub last_error: Option<String>,
+    pub created_at: String,
+    pub delivered_at: Option<String>,
+    pub log: Vec<Attempt>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Attempt {
+    pub started_at: String,
+    pub status_code: Option<i32>,
+    pub error: Option<String>,
+    pub duration_ms: i32,
+    /// The Loupe process that sent it (host and pid).
+    pub sender: String,
+}
+
+/// What the admin webhooks page shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct WebhooksPage {
+    pub endpoints: Vec<Endpoint>,
+    pub deliveries: Vec<Delivery>,
+}
+
+/// Checks a new endpoint's fields; returns (url, events, secret, description) cleaned up.
+pub fn validate(
+    url: &str,
+    events: &[String],
+    secret: Option<&str>,
+    description: Option<&str>,
+) -> Result<(String, Vec<String>, Option<String>, String), AppError> {
+    let url = url.trim();
+    let parsed: Option<http::Uri> = url.parse().ok();
+    let ok = parsed.as_ref().is_some_and(|u| {
+        matches!(u.scheme_str(), Some("http" | "https"))
+            && u.host().is_some_and(|h| !h.is_empty())
+    });
+    if !ok || url.len() > 2000 || url.chars().any(char::is_whitespace) {
+        return Err(AppError::invalid(
+            "url",
+            "must be an http:// or https:// URL with a host, at most 2,000 characters",
+        ));
+    }
+    let mut chosen: Vec<String> = Vec::new();
+    for e in events {
+        let e = e.trim();
+        if !EVENTS.contains(&e) {
+            return Err(AppError::invalid(
+                "events",
+                "each event must be task.reviewed or task.escalated",
+            ));
+        }
+        if !chosen.iter().any(|c| c == e) {
+            chosen.push(e.to_owned());
+        }
+    }
+    if chosen.is_empty() {
+        return Err(AppError::invalid("events", "choose at least one event"));
+    }
+    let secret = match secret.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) if !(16..=200).contains(&s.chars().count()) || !s.is_ascii() => {
+            return Err(AppError::invalid(
+                "secret",
+                "must be 16-200 ASCII characters (leave it out to have one generated)",
+            ));
+        }
+        other => other.map(str::to_owned),
+    };
+    let description = description.unwrap_or("").trim().to_owned();
+    if description.chars().count() > 200 {
+        return Err(AppError::invalid("description", "must be at most 200 characters"));
+    }
+    Ok((url.to_owned(), chosen, secret, description))
+}
+
+#[cfg(feature = "ssr")]
+pub mod store {
+    //! The endpoint and delivery tables.
+
+    use super::*;
+    use sqlx::PgPool;
+    use uuid::Uuid;
+
+    fn time(t: chrono::DateTime<chrono::Utc>) -> String {
+        t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    }
+
+    /// Every endpoint, newest first, with its delivery counts.
+    pub async fn endpoints(pool: &PgPool) -> Result<Vec<Endpoint>, AppError> {
+        let rows = sqlx::query!(
+            r#"select e.id, e.url, e.events, e.description, e.active, e.created_at,
+                      count(*) filter (where d.status = 'pending') as "pending!",
+                      count(*) filter (where d.status = 'delivered') as "delivered!",
+                      count(*) filter (where d.status = 'failed') as "failed!"
+               from webhook_endpoints e left join webhook_deliveries d on d.endpoint_id = e.id
+               group by e.id order by e.id desc"#
+        )
+        .fetch_all(pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| Endpoint {
+                id: r.id,
+                url: r.url,
+                events: r.events,
+                description: r.description,
+                active: r.active,
+                created_at: time(r.created_at),
+                pending: r.pending,
+                delivered: r.delivered,
+                failed: r.failed,
+            })
+            .collect())
+    }
+
+    pub async fn endpoint(pool: &PgPool, id: i64) -> Result<Endpoint, AppError> {
+        endpoints(pool)
+            .await?
+            .into_iter()
+            .find(|e| e.id == id)
+            .ok_or_else(|| AppError::NotFound("webhook".into()))
+    }
+
+    /// Registers an endpoint; a secret is generated when none is given.
+    pub async fn create(
+        pool: &PgPool,
+        url: &str,
+        events: &[String],
+        secret: Option<&str>,
+        description: Option<&str>,
+    ) -> Result<CreatedEndpoint, AppError> {
+        let (url, events, secret, description) = validate(url, events, secret, description)?;
+        let secret = secret.unwrap_or_else(|| format!("whsec_{}", crate::auth::random_secret()));
+        let id = sqlx::query_scalar!(
+            "insert into webhook_endpoints (url, events, secret, description)
+             values ($1, $2, $3, $4) returning id",
+            url,
+            &events,
+            secret,
+            description
+        )
+        .fetch_one(pool)
+        .await?;
+        Ok(CreatedEndpoint {
+            endpoint: endpoint(pool, id).await?,
+            secret,
+        })
+    }
+
+    /// Removes an endpoint and its delivery log.
+    pub async fn delete(pool: &PgPool, id: i64) -> Result<(), AppError> {
+        let deleted = sqlx::query!("delete from webhook_endpoints where id = $1", id)
+            .execute(pool)
+            .await?;
+        if deleted.rows_affected() == 0 {
+            return Err(AppError::NotFound("webhook".into()));
+        }
+        Ok(())
+    }
+
+    /// The newest deliveries (of one endpoint, or of all), each with its attempts.
+    pub async fn deliveries(
+        pool: &PgPool,
+        endpoint: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<Delivery>, AppError> {
+        let rows = sqlx::query!(
+            "select d.id, d.endpoint_id, e.url, d.event, d.task_id, d.status, d.attempts,
+                    d.next_attempt_at, d.last_status, d.last_error, d.created_at, d.delivered_at
+             from webhook_deliveries d join webhook_endpoints e on e.id = d.endpoint_id
+             where $1::bigint is null or d.endpoint_id = $1
+             order by d.created_at desc, d.id limit $2",
+            endpoint,
+            limit
+        )
+        .fetch_all(pool)
+        .await?;
+        let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+        let attempts = sqlx::query!(
+            "select delivery_id, started_at, status_code, error, duration_ms, sender
+             from webhook_attempts where delivery_id = any($1) order by id",
+            &ids
+        )
+        .fetch_all(pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| Delivery {
+                id: r.id.to_string(),
+                endpoint_id: r.endpoint_id,
+                url: r.url,
+                event: r.event,
+                task_id: r.task_id.map(|t| t.to_string()),
+                next_attempt_at: (r.status == "pending").then(|| time(r.next_attempt_at)),
+                status: r.status,
+                attempts: r.attempts,
+                last_status: r.last_status,
+                last_error: r.last_error,
+                created_at: time(r.created_at),
+                delivered_at: r.delivered_at.map(time),
+                log: attempts
+                    .iter()
+                    .filter(|a| a.delivery_id == r.id)
+                    .map(|a| Attempt {
+                        started_at: time(a.started_at),
+                        status_code: a.status_code,
+                        error: a.error.clone(),
+                        duration_ms: a.duration_ms,
+                        sender: a.sender.clone(),
+                    })
+                    .collect(),
+            })
+            .collect())
+    }
+
+    /// Queues a delivery to be sent again now, with a fresh retry window; same delivery id, so a
+    /// receiver that did process it can tell.
+    pub async fn resend(pool: &PgPool, id: &str) -> Result<(), AppError> {
+        let id = Uuid::parse_str(id.trim()).map_err(|_| AppError::NotFound("delivery".into()))?;
+        let updated = sqlx::query!(
+            "update webhook_deliveries
+             set status = 'pending', next_attempt_at = now(), retry_until = now() + interval '24 hours',
+                 locked_until = null, delivered_at = null
+             where id = $1",
+            id
+        )
+        .execute(pool)
+        .await?;
+        if updated.rows_affected() == 0 {
+            return Err(AppError::NotFound("delivery".into()));
+        }
+        Ok(())
+    }
+}
+
+/// The admin webhooks page: endpoints and the newest 100 deliveries.
+#[server(prefix = "/api", endpoint = "admin/webhooks")]
+pub async fn load_webhooks() -> Result<WebhooksPage, AppError> {
+    let pool = crate::auth::admin_pool().await?;
+    Ok(WebhooksPage {
+        endpoints: store::endpoints(&pool).await?,
+        deliveries: store::deliveries(&pool, None, 100).await?,
+    })
+}
+
+/// Registers an endpoint from the admin form (one checkbox per event).
+#[server(prefix = "/api", endpoint = "admin/webhooks/add")]
+pub async fn add_webhook(
+    url: String,
+    description: Option<String>,
+    reviewed: Option<String>,
+    escalated: Option<String>,
+    secret: Option<String>,
+) -> Result<CreatedEndpoint, AppError> {
+    let pool = crate::auth::admin_pool().await?;
+    let mut events = Vec::new();
+    if reviewed.is_some() {
+        events.push(TASK_REVIEWED.to_owned());
+    }
+    if escalated.is_some() {
+        events.push(TASK_ESCALATED.to_owned());
+    }
+    store::create(
+        &pool,
+        &url,
+        &events,
+        secret.as_deref(),
+        description.as_deref(),
+    )
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "admin/webhooks/remove")]
+pub async fn remove_webhook(id: i64) -> Result<(), AppError> {
+    let pool = crate::auth::admin_pool().await?;
+    store::delete(&pool, id).await
+}
+
+#[server(prefix = "/api", endpoint = "admin/webhooks/resend")]
+pub async fn resend_delivery(id: String) -> Result<(), AppError> {
+    let pool = crate::auth::admin_pool().await?;
+    store::resend(&pool, &id).await
+}

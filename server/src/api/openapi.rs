@@ -1,0 +1,369 @@
+//! The OpenAPI document, generated from the handlers' annotations (`utoipa`), served at
+//! `/api/v1/openapi.json`, and a docs page rendered from it on the server (`/api/docs`: plain
+//! HTML, no scripts or assets from elsewhere).
+//!
+//! The request bodies are parsed by hand (for field-level errors), so the types here describe
+//! them for the document; the integration tests and Schemathesis check both agree.
+
+use axum::Json;
+use axum::response::{Html, IntoResponse, Response};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+/// Every error body: `{"error", "message", "field"?, "rule"?}`.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// unauthorized, forbidden, not_found, invalid, malformed_json, payload_too_large, internal.
+    pub error: String,
+    /// For a person to read.
+    pub message: String,
+    /// The offending field's path in the body or query (for invalid input).
+    pub field: Option<String>,
+    /// The rule that field broke.
+    pub rule: Option<String>,
+}
+
+/// The error answers any route may give.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum Errors {
+    /// The body is not valid JSON.
+    #[response(status = 400)]
+    Malformed(ErrorBody),
+    /// No token, or an unknown or revoked one (or, in the browser, no session).
+    #[response(status = 401)]
+    Unauthorized(ErrorBody),
+    /// Signed in without the admin role.
+    #[response(status = 403)]
+    Forbidden(ErrorBody),
+    /// No such task, endpoint, delivery or route.
+    #[response(status = 404)]
+    NotFound(ErrorBody),
+    /// The body is larger than the server accepts.
+    #[response(status = 413)]
+    TooLarge(ErrorBody),
+    /// A field broke a rule; `field` and `rule` say which.
+    #[response(status = 422)]
+    Invalid(ErrorBody),
+    /// Something failed on the server (logged there; no detail is sent).
+    #[response(status = 500)]
+    Internal(ErrorBody),
+}
+
+/// One model output for review.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct TaskInput {
+    /// The source document (at most the server's document limit, 1 MB by default).
+    document: String,
+    /// The AI summary to review.
+    summary: String,
+    /// The model's confidence, 0 to 1.
+    #[schema(minimum = 0.0, maximum = 1.0)]
+    confidence: f64,
+    model: String,
+    model_version: Option<String>,
+    /// The pipeline's own id: sending it again returns the stored task instead of a new one.
+    external_id: Option<String>,
+    /// The pipeline asks for a human, whatever the confidence.
+    flagged: Option<bool>,
+    /// Any JSON object up to 64 KB, kept with the task.
+    metadata: Option<serde_json::Map<String, Value>>,
+}
+
+/// One task, or a batch of 1-1,000.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub enum TaskBody {
+    One(TaskInput),
+    Batch(Vec<TaskInput>),
+}
+
+/// A batch's receipts, in order.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct BatchReceipts {
+    tasks: Vec<super::tasks::TaskReceipt>,
+}
+
+/// One receipt (a known external_id) or a batch's receipts.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub enum ReceiptBody {
+    One(super::tasks::TaskReceipt),
+    Batch(BatchReceipts),
+}
+
+/// A reviewer's judgement, as pipelines see it.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ReviewDoc {
+    reviewer: String,
+    #[schema(minimum = 1, maximum = 5)]
+    rating: i16,
+    /// accept, reject or escalate.
+    verdict: String,
+    comment: Option<String>,
+    corrected_summary: Option<String>,
+    seconds_spent: i32,
+    created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// End-user feedback as stored.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct EndUserFeedbackDoc {
+    user_id: String,
+    /// thumbs, rating or comment.
+    feedback_type: String,
+    value: Option<Value>,
+    comments: Option<String>,
+    created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A task as pipelines see it: `GET /api/v1/tasks/{id}`, and the `task` of every webhook event.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct TaskDoc {
+    id: uuid::Uuid,
+    external_id: Option<String>,
+    /// auto_accepted, queued, in_review, reviewed or escalated.
+    status: String,
+    needs_review: bool,
+    /// low_confidence, flagged, audit_sample or auto_accepted.
+    reason: String,
+    confidence: f64,
+    /// The threshold in force when the task was routed.
+    threshold: f64,
+    model: String,
+    model_version: String,
+    flagged: bool,
+    metadata: serde_json::Map<String, Value>,
+    reviews_required: i32,
+    reviews_done: i32,
+    /// Once complete: escalate, reject (any reviewer rejected) or accept; null before, and for
+    /// auto-accepted tasks.
+    verdict: Option<String>,
+    /// The latest correction a reviewer made, if any.
+    corrected_summary: Option<String>,
+    created_at: chrono::DateTime<chrono::Utc>,
+    completed_at: Option<chrono::DateTime<chrono::Utc>>,
+    reviews: Vec<ReviewDoc>,
+    feedback: Vec<EndUserFeedbackDoc>,
+}
+
+/// The body Loupe POSTs to a webhook endpoint. Headers: `Loupe-Event`, `Loupe-Delivery` (the
+/// same on every retry of one delivery) and `Loupe-Signature: t=<unix seconds>,v1=<hex
+/// HMAC-SHA256 of "<t>.<body>" under the endpoint's secret>`.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct WebhookEvent {
+    /// task.reviewed or task.escalated.
+    event: String,
+    occurred_at: chrono::DateTime<chrono::Utc>,
+    task: TaskDoc,
+}
+
+/// End-user feedback from the AI product's backend.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct EndUserFeedbackInput {
+    /// Loupe's task id or the pipeline's external_id.
+    task_id: String,
+    user_id: String,
+    /// thumbs, rating or comment.
+    feedback_type: String,
+    /// thumbs: "up" / "down" or 1 / -1; rating: 1-5; comment: leave out.
+    value: Option<Value>,
+    comments: Option<String>,
+}
+
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct Received {
+    /// Always "received".
+    status: String,
+}
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        doc.components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme(
+                "token",
+                SecurityScheme::Http(
+                    HttpBuilder::new()
+                        .scheme(HttpAuthScheme::Bearer)
+                        .bearer_format("loupe_…")
+                        .description(Some(
+                            "A token from `loupe token create NAME`. Export, webhook and routing \
+                             routes also accept a signed-in admin's session cookie.",
+                        ))
+                        .build(),
+                ),
+            );
+        // The legacy path takes exactly what `POST /api/v1/feedback` takes.
+        if let Some(v1) = doc.paths.paths.get("/api/v1/feedback").and_then(|p| p.post.clone()) {
+            let mut legacy = utoipa::openapi::path::PathItem::default();
+            let mut op = v1;
+            op.operation_id = Some("receive_legacy".into());
+            legacy.post = Some(op);
+            doc.paths.paths.insert("/feedback".into(), legacy);
+        }
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Loupe API",
+        description = "Send model outputs for human review, learn the verdicts (poll or webhook), \
+                       send end-user feedback, read the feedback feed and exports, and manage \
+                       webhooks and routing.",
+    ),
+    paths(
+        super::tasks::create,
+        super::tasks::show,
+        super::feedback::receive,
+        super::feed::feed,
+        super::export::export,
+        super::webhooks::list,
+        super::webhooks::create,
+        super::webhooks::delete,
+        super::webhooks::deliveries,
+        super::webhooks::resend,
+        super::routing::list,
+        super::routing::show,
+        super::routing::put,
+        super::routing::reset,
+    ),
+    components(schemas(WebhookEvent, ErrorBody)),
+    modifiers(&Security),
+    security(("token" = [])),
+    tags(
+        (name = "tasks", description = "Outputs sent for review, and their verdicts"),
+        (name = "feedback", description = "End-user feedback, the feedback feed, exports"),
+        (name = "webhooks", description = "Event delivery to your endpoints"),
+        (name = "routing", description = "Which outputs a person must see, per model"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The document as JSON, built once.
+pub fn spec() -> &'static Value {
+    static SPEC: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    SPEC.get_or_init(|| serde_json::to_value(ApiDoc::openapi()).expect("the OpenAPI document serializes"))
+}
+
+/// `GET /api/v1/openapi.json`: public, like any API description.
+pub async fn document() -> Json<&'static Value> {
+    Json(spec())
+}
+
+/// `GET /api/docs`: the document as a readable page.
+pub async fn docs_page() -> Response {
+    Html(render_docs(spec())).into_response()
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// A schema reference or inline schema, shown as its name or as compact JSON.
+fn schema_label(schema: &Value) -> String {
+    if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
+        let name = r.rsplit('/').next().unwrap_or(r);
+        return format!("<a href=\"#schema-{0}\">{0}</a>", escape(name));
+    }
+    format!("<code>{}</code>", escape(&schema.to_string()))
+}
+
+fn render_docs(spec: &Value) -> String {
+    let mut out = String::from(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <meta name=\"color-scheme\" content=\"light dark\">\
+         <title>Loupe API</title><style>\
+         body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}\
+         code,pre{font:14px ui-monospace,monospace}pre{overflow:auto;padding:.5rem;border:1px solid #8886}\
+         .op{border-top:1px solid #8886;padding:.5rem 0}.m{font-weight:700;text-transform:uppercase}\
+         table{border-collapse:collapse}td,th{border:1px solid #8886;padding:.2rem .5rem;text-align:left}\
+         </style></head><body><h1>Loupe API</h1>",
+    );
+    let info = &spec["info"];
+    out += &format!(
+        "<p>{}</p><p>Version {}. Machine-readable: <a href=\"/api/v1/openapi.json\">openapi.json</a>. \
+         Every route takes <code>Authorization: Bearer &lt;token&gt;</code>.</p>",
+        escape(info["description"].as_str().unwrap_or("")),
+        escape(info["version"].as_str().unwrap_or(""))
+    );
+    let empty = serde_json::Map::new();
+    let paths = spec["paths"].as_object().unwrap_or(&empty);
+    for (path, item) in paths {
+        for (method, op) in item.as_object().unwrap_or(&empty) {
+            if !["get", "post", "put", "delete", "patch"].contains(&method.as_str()) {
+                continue;
+            }
+            out += &format!(
+                "<section class=\"op\"><h2><span class=\"m\">{}</span> <code>{}</code></h2>",
+                escape(method),
+                escape(path)
+            );
+            for key in ["summary", "description"] {
+                if let Some(text) = op[key].as_str() {
+                    out += &format!("<p>{}</p>", escape(text));
+                }
+            }
+            if let Some(params) = op["parameters"].as_array() {
+                out += "<table><tr><th>parameter</th><th>in</th><th>required</th><th>about</th></tr>";
+                for p in params {
+                    out += &format!(
+                        "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                        escape(p["name"].as_str().unwrap_or("")),
+                        escape(p["in"].as_str().unwrap_or("")),
+                        if p["required"].as_bool() == Some(true) { "yes" } else { "no" },
+                        escape(p["description"].as_str().unwrap_or(""))
+                    );
+                }
+                out += "</table>";
+            }
+            if let Some(content) = op["requestBody"]["content"].as_object() {
+                for (mime, body) in content {
+                    out += &format!(
+                        "<p>Body ({}): {}</p>",
+                        escape(mime),
+                        schema_label(&body["schema"])
+                    );
+                }
+            }
+            out += "<ul>";
+            for (status, res) in op["responses"].as_object().unwrap_or(&empty) {
+                let schemas: Vec<String> = res["content"]
+                    .as_object()
+                    .map(|c| c.values().map(|m| schema_label(&m["schema"])).collect())
+                    .unwrap_or_default();
+                out += &format!(
+                    "<li><b>{}</b> {} {}</li>",
+                    escape(status),
+                    escape(res["description"].as_str().unwrap_or("")),
+                    schemas.join(", ")
+                );
+            }
+            out += "</ul></section>";
+        }
+    }
+    out += "<h2>Schemas</h2>";
+    for (name, schema) in spec["components"]["schemas"].as_object().unwrap_or(&empty) {
+        out += &format!(
+            "<h3 id=\"schema-{0}\">{0}</h3><pre>{1}</pre>",
+            escape(name),
+            escape(&serde_json::to_string_pretty(schema).unwrap_or_default())
+        );
+    }
+    out += "</body></html>";
+    out
+}
