@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything Loupe needs beyond a fresh machine's Rust toolchain, PostgreSQL 15 binaries,
-# Node and npm: the wasm32 target, cargo-leptos, wasm-bindgen-cli, wasm-opt (npm binaryen), the
-# Playwright test runner and Debian's Chromium. Each step is skipped when its tool already answers,
+# Node, npm and Python 3: the wasm32 target, cargo-leptos, wasm-bindgen-cli, wasm-opt (npm
+# binaryen), the Playwright test runner, Debian's Chromium and Schemathesis (from PyPI). Each step is skipped when its tool already answers,
 # so a second run takes seconds.
 #
 # Why the detours: the network here reaches only the package registries, so nothing may download a
@@ -78,6 +78,23 @@ fi
 if [ ! -x "$root/end2end/node_modules/.bin/wasm-opt" ] || [ ! -d "$root/end2end/node_modules/@playwright/test" ]; then
     log "installing end2end npm packages"
     (cd "$root/end2end" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+# Python 3 with venv runs the client example's tests and Schemathesis; Debian splits venv out.
+if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+    log "installing Debian's python3 and python3-venv"
+    if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3 python3-venv >/dev/null
+fi
+
+# Schemathesis (API fuzzing against the OpenAPI document) lives in its own virtualenv, pinned.
+SCHEMATHESIS_VERSION=4.32.5
+venv="$root/.tools/venv"
+if ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
+    log "installing Schemathesis $SCHEMATHESIS_VERSION into .tools/venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
 log "tools ready"

@@ -3,7 +3,10 @@
 #   1. unit and integration tests (cargo test) against a private PostgreSQL cluster, where
 #      `#[sqlx::test]` gives each test a fresh database;
 #   2. browser tests (Playwright in Debian's Chromium) against a real Loupe built by cargo-leptos,
-#      with its own embedded PostgreSQL and the demo data.
+#      with its own embedded PostgreSQL and the demo data;
+#   3. against that same Loupe: the Python client's tests (examples/python), a compile check of the
+#      Airflow example, and Schemathesis over the OpenAPI document (no 5xx, no response outside
+#      the schema).
 # Ends with one line "tests: N passed, M failed".
 set -euo pipefail
 
@@ -56,9 +59,35 @@ set +e
 e2e_status=${PIPESTATUS[0]}
 set -e
 
+echo "== Python client and Airflow example"
+printf '%s' "python-reviewer-pw" | "$bin" user add py-reviewer --role reviewer --password-stdin
+set +e
+python3 -m py_compile examples/airflow/loupe_review_dag.py examples/python/loupe_client.py
+compile_status=$?
+LOUPE_PY_REVIEWER=py-reviewer LOUPE_PY_REVIEWER_PASSWORD=python-reviewer-pw \
+    python3 -m unittest -v examples/python/test_loupe_client.py 2>&1 | tee "$work/python.log"
+py_status=${PIPESTATUS[0]}
+set -e
+
+echo "== Schemathesis against the OpenAPI document"
+set +e
+"$root/.tools/venv/bin/schemathesis" run "$LOUPE_URL/api/v1/openapi.json" \
+    --header "Authorization: Bearer $LOUPE_TOKEN" \
+    --checks not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance \
+    --phases examples,coverage,fuzzing --max-examples 40 --workers 2 --seed 1 \
+    --no-color 2>&1 | tee "$work/schemathesis.log"
+st_status=${PIPESTATUS[0]}
+set -e
+
 # One closing line for the whole run (grep finds nothing when a runner printed no count).
 count() { { grep -hoE "$1" "$2" || true; } | { grep -oE '[0-9]+' || true; } | awk '{s+=$1} END {print s+0}'; }
-passed=$(( $(count 'test result: [a-zA-Z]+\. [0-9]+ passed' "$work/cargo.log") + $(count '^ +[0-9]+ passed' "$work/playwright.log") ))
-failed=$(( $(count '[0-9]+ failed;' "$work/cargo.log") + $(count '^ +[0-9]+ failed' "$work/playwright.log") ))
+# unittest prints "Ran N tests" and, on failure, "FAILED (failures=F, errors=E, skipped=S)";
+# a skipped test counts as not passed. Schemathesis and the compile check count as one test each.
+py_ran=$(count '^Ran [0-9]+ test' "$work/python.log")
+py_bad=$(count '(failures|errors|skipped)=[0-9]+' "$work/python.log")
+others_passed=$(( (compile_status == 0) + (st_status == 0) ))
+others_failed=$(( (compile_status != 0) + (st_status != 0) ))
+passed=$(( $(count 'test result: [a-zA-Z]+\. [0-9]+ passed' "$work/cargo.log") + $(count '^ +[0-9]+ passed' "$work/playwright.log") + py_ran - py_bad + others_passed ))
+failed=$(( $(count '[0-9]+ failed;' "$work/cargo.log") + $(count '^ +[0-9]+ failed' "$work/playwright.log") + py_bad + others_failed ))
 echo "tests: $passed passed, $failed failed"
-[ "$cargo_status" = 0 ] && [ "$e2e_status" = 0 ]
+[ "$cargo_status" = 0 ] && [ "$e2e_status" = 0 ] && [ "$compile_status" = 0 ] && [ "$py_status" = 0 ] && [ "$st_status" = 0 ]

@@ -79,6 +79,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/review") view=pages::review::ReviewPage ssr=SsrMode::Async />
                 <Route path=path!("/admin") view=pages::admin::AdminPage ssr=SsrMode::Async />
                 <Route path=path!("/admin/tasks/:id") view=pages::task::TaskPage ssr=SsrMode::Async />
+                <Route path=path!("/admin/webhooks") view=pages::webhooks::WebhooksAdminPage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

@@ -302,20 +302,3 @@ pub async fn load_task_page(id: String) -> Result<String, AppError> {
     Ok(crate::pages::task::render(&task))
 }
 
-/// Sets how many reviewers must see each new task of a model (`*` for the default). Tasks already
-/// queued keep the number they were routed with. Admins only.
-#[server(prefix = "/api", endpoint = "admin/reviews-per-task")]
-pub async fn set_reviews_per_task(model: String, reviews_per_task: String) -> Result<(), AppError> {
-    use crate::auth::require_role;
-    use crate::domain::Role;
-    use crate::state::expect_state;
-
-    require_role(Role::Admin).await?;
-    let n: i32 = reviews_per_task
-        .trim()
-        .parse()
-        .ok()
-        .filter(|n| (1..=10).contains(n))
-        .ok_or_else(|| AppError::invalid("reviews_per_task", "must be a whole number from 1 to 10"))?;
-    queries::set_reviews_per_task(&expect_state().pool, model.trim(), n).await
-}

@@ -676,28 +676,3 @@ pub async fn task_history(pool: &PgPool, id: Uuid) -> Result<TaskHistory, AppErr
             .collect(),
     })
 }
-
-pub async fn set_reviews_per_task(pool: &PgPool, model: &str, n: i32) -> Result<(), AppError> {
-    let known = model == "*"
-        || sqlx::query_scalar!(
-            r#"select exists (select 1 from model_versions where model = $1) as "known!""#,
-            model
-        )
-        .fetch_one(pool)
-        .await?;
-    if !known {
-        return Err(AppError::invalid("model", "no task of this model has arrived yet"));
-    }
-    // A model without its own row inherits the default threshold and audit rate.
-    sqlx::query!(
-        "insert into routing_settings (model, threshold, audit_rate, reviews_per_task)
-         select $1, threshold, audit_rate, $2 from routing_settings where model = '*'
-         on conflict (model) do update
-             set reviews_per_task = excluded.reviews_per_task, updated_at = now()",
-        model,
-        n,
-    )
-    .execute(pool)
-    .await?;
-    Ok(())
-}

@@ -5,6 +5,7 @@
 use crate::dashboard::{DashboardPage, FilterView, load_dashboard_page};
 use crate::error::field_message;
 use crate::pages::{ErrorNotice, Header};
+use crate::routing_settings::SetRouting;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -12,7 +13,7 @@ use leptos_router::hooks::use_query_map;
 #[component]
 pub fn AdminPage() -> impl IntoView {
     let query = use_query_map();
-    let saved = ServerAction::<crate::dashboard::SetReviewsPerTask>::new();
+    let saved = ServerAction::<SetRouting>::new();
     let data = Resource::new(
         move || {
             let q = query.get();
@@ -43,7 +44,7 @@ pub fn AdminPage() -> impl IntoView {
 
 /// The page around the server-rendered body: the filter, the export links and the settings form.
 #[component]
-fn DashboardShell(d: DashboardPage, saved: ServerAction<crate::dashboard::SetReviewsPerTask>) -> impl IntoView {
+fn DashboardShell(d: DashboardPage, saved: ServerAction<SetRouting>) -> impl IntoView {
     let query = d.filter.query();
     let export = move |format: &str| format!("/api/v1/export?format={format}&{query}");
     view! {
@@ -57,11 +58,16 @@ fn DashboardShell(d: DashboardPage, saved: ServerAction<crate::dashboard::SetRev
                 <a href=export("sft") download>"fine-tuning pairs"</a>
                 <a href=export("dpo") download>"preference pairs"</a>
             </p>
+            <p class="exports">
+                <a href="/admin/webhooks">"Webhooks and delivery log"</a>
+                <a href="/api/docs">"API reference"</a>
+            </p>
         </div>
         <div class="dashboard" inner_html=d.html></div>
         <section class="panel">
-            <h2>"Change reviews per task"</h2>
-            <ReviewsPerTaskForm models=d.models saved=saved />
+            <h2>"Change routing"</h2>
+            <p class="hint">"Applies to outputs that arrive from now on. Leave a field empty to keep its value."</p>
+            <RoutingForm models=d.models saved=saved />
         </section>
     }
 }
@@ -109,27 +115,45 @@ fn FilterForm(filter: FilterView, models: Vec<(String, String)>) -> impl IntoVie
 }
 
 #[component]
-fn ReviewsPerTaskForm(
-    models: Vec<(String, String)>,
-    saved: ServerAction<crate::dashboard::SetReviewsPerTask>,
-) -> impl IntoView {
+fn RoutingForm(models: Vec<(String, String)>, saved: ServerAction<SetRouting>) -> impl IntoView {
     let mut names: Vec<String> = models.into_iter().map(|(m, _)| m).collect();
     names.dedup();
     let result = saved.value();
+    let error = move |field: &'static str| {
+        move || field_message(&result.get(), field).map(|m| view! { <span class="field-error" role="alert">{m}</span> })
+    };
+    let done = move || match result.get() {
+        Some(Ok(s)) => Some(view! {
+            <p class="saved" role="status">{format!(
+                "Saved for {}: threshold {}, audit rate {}, {} review(s) per task.",
+                s.model, s.threshold, s.audit_rate, s.reviews_per_task
+            )}</p>
+        }),
+        _ => None,
+    };
     view! {
-        <ActionForm action=saved attr:class="inline-form" attr:aria-label="Set reviews per task">
+        <ActionForm action=saved attr:class="inline-form" attr:aria-label="Change routing">
             <label>"For model"
                 <select name="model">
                     <option value="*">"default (*)"</option>
                     {names.into_iter().map(|m| view! { <option value=m.clone()>{m.clone()}</option> }).collect_view()}
                 </select>
             </label>
-            {move || field_message(&result.get(), "model").map(|m| view! { <span class="field-error" role="alert">{m}</span> })}
-            <label>"Reviews per task"
-                <input type="number" name="reviews_per_task" min="1" max="10" value="2" required />
+            {error("model")}
+            <label>"Threshold"
+                <input type="number" name="threshold" min="0" max="1" step="0.01" placeholder="keep" />
             </label>
-            {move || field_message(&result.get(), "reviews_per_task").map(|m| view! { <span class="field-error" role="alert">{m}</span> })}
+            {error("threshold")}
+            <label>"Audit rate"
+                <input type="number" name="audit_rate" min="0" max="1" step="0.01" placeholder="keep" />
+            </label>
+            {error("audit_rate")}
+            <label>"Reviews per task"
+                <input type="number" name="reviews_per_task" min="1" max="10" placeholder="keep" />
+            </label>
+            {error("reviews_per_task")}
             <button type="submit">"Save"</button>
         </ActionForm>
+        {done}
     }
 }

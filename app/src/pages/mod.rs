@@ -14,6 +14,8 @@ pub mod login;
 pub mod review;
 /// `/admin/tasks/:id`: one task's full history.
 pub mod task;
+/// `/admin/webhooks`: endpoints and the delivery log.
+pub mod webhooks;
 
 use crate::account::{Logout, whoami};
 use crate::domain::Role;

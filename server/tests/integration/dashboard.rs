@@ -311,7 +311,7 @@ async fn reviewers_cannot_see_the_dashboard_or_a_task_history(pool: PgPool) {
     assert_eq!(reviewer.get_page("/admin").await.status(), 403);
     assert_eq!(reviewer.get_page(&format!("/admin/tasks/{t}")).await.status(), 403);
     let err = reviewer
-        .call::<Value>("admin/reviews-per-task", &[("model", "*"), ("reviews_per_task", "2")])
+        .call::<Value>("admin/routing", &[("model", "*"), ("reviews_per_task", "2")])
         .await
         .unwrap_err();
     assert_eq!(err, json!("Forbidden"));
@@ -350,7 +350,7 @@ async fn admins_set_reviews_per_task_and_new_tasks_of_that_model_need_that_many(
     app.submit(crate::helpers::task("before", 0.3)).await;
     let session = admin(&app).await;
     session
-        .call::<()>("admin/reviews-per-task", &[("model", "summarizer"), ("reviews_per_task", "2")])
+        .call::<Value>("admin/routing", &[("model", "summarizer"), ("reviews_per_task", "2")])
         .await
         .unwrap();
     app.submit(crate::helpers::task("after", 0.3)).await;
@@ -360,14 +360,14 @@ async fn admins_set_reviews_per_task_and_new_tasks_of_that_model_need_that_many(
             .await
             .unwrap();
     assert_eq!(required, [("after".into(), 2), ("before".into(), 1)]);
-    // Out of range, and a model Loupe has never seen: each names its field, nothing changes.
+    // Out of range, and no model: each names its field, nothing changes.
     let err = session
-        .call::<()>("admin/reviews-per-task", &[("model", "summarizer"), ("reviews_per_task", "11")])
+        .call::<Value>("admin/routing", &[("model", "summarizer"), ("reviews_per_task", "11")])
         .await
         .unwrap_err();
     assert_eq!(err["Validation"]["field"], "reviews_per_task");
     let err = session
-        .call::<()>("admin/reviews-per-task", &[("model", "nope"), ("reviews_per_task", "2")])
+        .call::<Value>("admin/routing", &[("model", " "), ("reviews_per_task", "2")])
         .await
         .unwrap_err();
     assert_eq!(err["Validation"]["field"], "model");
