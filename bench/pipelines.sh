@@ -18,11 +18,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# The embedded cluster is what is measured, whatever the caller's environment names.
+unset DATABASE_URL
 export LOUPE_DATA_DIR="$work/data" LOUPE_ADMIN_PASSWORD=bench-admin-password RUST_LOG=warn
 start() {
     LOUPE_ADDR="127.0.0.1:$1" "$bin" serve >>"$work/server.log" 2>&1 &
     pids+=($!)
-    until curl -sf "http://127.0.0.1:$1/healthz" >/dev/null; do sleep 0.3; done
+    until curl -sf "http://127.0.0.1:$1/healthz" >/dev/null; do
+        kill -0 "${pids[-1]}" 2>/dev/null || { cat "$work/server.log"; exit 1; }
+        sleep 0.3
+    done
 }
 start 3201
 "$bin" generate --tasks 20000 --days 30 --prefix bench- >/dev/null

@@ -154,6 +154,7 @@ async fn export_to(pool: &sqlx::PgPool, args: server::config::ExportArgs) -> Res
         model: args.model,
         version: args.version,
     };
+    let total = server::api::export::estimate(pool, &query).await;
     let mut export = server::api::export::start(pool.clone(), &query)
         .map_err(|e| anyhow::anyhow!("--{} {}", e.field, e.rule))?;
     let mut out: Box<dyn Write> = match &args.output {
@@ -162,7 +163,7 @@ async fn export_to(pool: &sqlx::PgPool, args: server::config::ExportArgs) -> Res
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
-    let mut progress = server::progress::Progress::new("export", None);
+    let mut progress = server::progress::Progress::new("export", total);
     while let Some(chunk) = export.chunks.recv().await {
         let chunk = chunk.context("the export failed part-way; the output is incomplete")?;
         out.write_all(&chunk).context("cannot write the export")?;

@@ -56,6 +56,47 @@ pub struct Export {
     pub rows: Arc<AtomicU64>,
 }
 
+/// About how many rows the export will have, for a progress bar: exact for jsonl, csv and sft, an
+/// upper bound for dpo (a rejection without a correction or an accepted sibling yields no pair).
+/// `None` when the query is invalid (`start` reports why) or the count fails.
+pub async fn estimate(pool: &PgPool, query: &ExportQuery) -> Option<u64> {
+    let format = Format::parse(query.format.as_deref()).ok()?;
+    let f = Filter::parse(
+        query.from.as_deref(),
+        query.to.as_deref(),
+        query.model.as_deref(),
+        query.version.as_deref(),
+        Utc::now().date_naive(),
+    )
+    .ok()?;
+    let kind = match format {
+        Format::Jsonl | Format::Csv => "all",
+        Format::Sft => "sft",
+        Format::Dpo => "dpo",
+    };
+    let n = sqlx::query_scalar!(
+        r#"select (select count(*) from reviews r
+                   where r.created_at >= $1 and r.created_at < $2
+                     and ($3::text is null or r.model = $3) and ($4::text is null or r.model_version = $4)
+                     and case $5 when 'sft' then r.corrected_summary is not null
+                                 when 'dpo' then r.verdict = 'reject' else true end)
+                + case when $5 = 'all' then
+                      (select count(*) from external_feedback e join tasks t on t.id = e.task_id
+                       where e.created_at >= $1 and e.created_at < $2
+                         and ($3::text is null or t.model = $3) and ($4::text is null or t.model_version = $4))
+                  else 0 end as "n!""#,
+        f.start(),
+        f.end(),
+        f.model.as_deref(),
+        f.version.as_deref(),
+        kind,
+    )
+    .fetch_one(pool)
+    .await
+    .ok()?;
+    u64::try_from(n).ok()
+}
+
 /// Checks the query and starts producing the export in the background. Shared by the HTTP
 /// route and `loupe export`.
 pub fn start(pool: PgPool, query: &ExportQuery) -> Result<Export, FieldError> {

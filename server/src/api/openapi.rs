@@ -5,6 +5,7 @@
 //! The request bodies are parsed by hand (for field-level errors), so the types here describe
 //! them for the document; the integration tests and Schemathesis check both agree.
 
+use super::auth::Operator;
 use axum::Json;
 use axum::response::{Html, IntoResponse, Response};
 use serde::Serialize;
@@ -52,18 +53,24 @@ pub enum Errors {
     Internal(ErrorBody),
 }
 
-/// One model output for review.
-#[derive(utoipa::ToSchema)]
+/// One model output for review. Unknown fields are refused.
+// Deserialize only so serde's `deny_unknown_fields` reaches the schema (additionalProperties).
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct TaskInput {
     /// The source document (at most the server's document limit, 1 MB by default).
+    #[schema(min_length = 1, pattern = r"\S")]
     document: String,
     /// The AI summary to review.
+    #[schema(min_length = 1, pattern = r"\S")]
     summary: String,
     /// The model's confidence, 0 to 1.
     #[schema(minimum = 0.0, maximum = 1.0)]
     confidence: f64,
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     model: String,
+    #[schema(max_length = 200)]
     model_version: Option<String>,
     /// The pipeline's own id: sending it again returns the stored task instead of a new one.
     external_id: Option<String>,
@@ -167,15 +174,19 @@ pub struct WebhookEvent {
 }
 
 /// End-user feedback from the AI product's backend.
-#[derive(utoipa::ToSchema)]
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 #[allow(dead_code)]
 pub struct EndUserFeedbackInput {
     /// Loupe's task id or the pipeline's external_id.
+    #[schema(min_length = 1, pattern = r"\S")]
     task_id: String,
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     user_id: String,
     /// thumbs, rating or comment.
+    #[schema(pattern = "^(thumbs|rating|comment)$")]
     feedback_type: String,
     /// thumbs: "up" / "down" or 1 / -1; rating: 1-5; comment: leave out.
+    #[serde(default)]
     value: Option<Value>,
     comments: Option<String>,
 }
@@ -259,13 +270,13 @@ pub fn spec() -> &'static Value {
     SPEC.get_or_init(|| serde_json::to_value(ApiDoc::openapi()).expect("the OpenAPI document serializes"))
 }
 
-/// `GET /api/v1/openapi.json`: public, like any API description.
-pub async fn document() -> Json<&'static Value> {
+/// `GET /api/v1/openapi.json`, for API tokens and admins (like every route).
+pub async fn document(_caller: Operator) -> Json<&'static Value> {
     Json(spec())
 }
 
-/// `GET /api/docs`: the document as a readable page.
-pub async fn docs_page() -> Response {
+/// `GET /api/docs`: the document as a readable page, for admins (and token holders).
+pub async fn docs_page(_caller: Operator) -> Response {
     Html(render_docs(spec())).into_response()
 }
 

@@ -19,12 +19,26 @@ use serde::Deserialize;
 #[serde(deny_unknown_fields)]
 pub struct NewEndpoint {
     /// Where to POST events: an http:// or https:// URL.
+    #[schema(max_length = 2000, pattern = r"^https?://[^\s/?#]+[^\s]*$")]
     pub url: String,
     /// `task.reviewed`, `task.escalated`, or both.
+    #[schema(min_items = 1, max_items = 2, value_type = Vec<EventName>)]
     pub events: Vec<String>,
     /// Signing secret, 16-200 ASCII characters; generated when left out.
+    #[schema(min_length = 16, max_length = 200)]
     pub secret: Option<String>,
+    #[schema(max_length = 200)]
     pub description: Option<String>,
+}
+
+/// The events an endpoint may subscribe to (for the OpenAPI document).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub enum EventName {
+    #[schema(rename = "task.reviewed")]
+    TaskReviewed,
+    #[schema(rename = "task.escalated")]
+    TaskEscalated,
 }
 
 /// Registers an endpoint. The answer holds its secret, shown only this once.

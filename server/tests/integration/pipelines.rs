@@ -199,9 +199,13 @@ async fn routing_settings_are_read_and_set_per_model_and_steer_new_tasks(pool: P
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn the_openapi_document_describes_every_route_and_the_docs_page_renders_it(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
-    let res = app.http.get(app.url("/api/v1/openapi.json")).send().await.unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    let doc: Value = res.json().await.unwrap();
+    // Like every route, the document and its page need a token or an admin session.
+    for path in ["/api/v1/openapi.json", "/api/docs"] {
+        let res = app.http.get(app.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{path}");
+    }
+    let (status, doc) = app.get_json("/api/v1/openapi.json").await;
+    assert_eq!(status, StatusCode::OK);
     let expected = [
         ("/api/v1/tasks", "post"),
         ("/api/v1/tasks/{id}", "get"),
@@ -250,7 +254,8 @@ async fn the_openapi_document_describes_every_route_and_the_docs_page_renders_it
     assert!(doc["components"]["schemas"]["WebhookEvent"].is_object());
     assert_eq!(doc["components"]["securitySchemes"]["token"]["scheme"], "bearer");
 
-    let page = app.http.get(app.url("/api/docs")).send().await.unwrap();
+    let admin = app.user("ada", Role::Admin).await;
+    let page = admin.get_page("/api/docs").await;
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.unwrap();
     assert!(html.contains("<code>/api/v1/tasks/{id}</code>"));

@@ -466,7 +466,7 @@ async fn import_is_batched_idempotent_and_names_the_bad_line_and_export_writes_a
     let out_file = dir.join("feedback.csv");
     let (success, _, err) = run_cli(&url, &["export", "--format", "csv", "-o", out_file.to_str().unwrap()], None);
     assert!(success, "{err}");
-    assert!(err.contains("export 2 rows"), "{err}");
+    assert!(err.contains("100% 2/2 rows"), "{err}");
     let csv = std::fs::read_to_string(&out_file).unwrap();
     assert_eq!(csv.lines().count(), 3, "{csv}");
     assert!(csv.lines().nth(1).unwrap().contains("imp-0") || csv.contains("imp-0"), "{csv}");
