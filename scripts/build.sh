@@ -9,3 +9,5 @@ cd "$root"
 # wasm-opt comes from npm binaryen (see setup.sh); cargo-leptos looks it up on PATH.
 export PATH="$root/end2end/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 cargo leptos build "$@"
+# Compressed copies of the WASM, JS and CSS, served as they are (see server/src/lib.rs).
+node "$root/scripts/precompress.mjs" "${LEPTOS_SITE_ROOT:-$root/target/site}/pkg" >/dev/null

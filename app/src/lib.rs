@@ -12,6 +12,8 @@ pub mod account;
 pub mod auth;
 /// The admin dashboard's figures and the server functions behind them.
 pub mod dashboard;
+/// Word-level diff of a corrected summary against the AI's.
+pub mod diff;
 /// Ratings, verdicts, routing reasons and roles as parsed types.
 pub mod domain;
 /// The error type server functions return.

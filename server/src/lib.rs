@@ -37,6 +37,9 @@ use axum::routing::get;
 use http::StatusCode;
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
+use tower_http::CompressionLevel;
+use tower_http::compression::CompressionLayer;
+use tower_http::services::ServeDir;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -67,14 +70,23 @@ pub fn router(state: AppState) -> Router {
             pages::guard,
         ));
 
+    // The built assets, with the .br / .gz copies scripts/build.sh writes beside them: a browser
+    // gets the smallest encoding it accepts, compressed once at build time.
+    let pkg = std::path::Path::new(&*leptos_options.site_root).join(&*leptos_options.site_pkg_dir);
+    let assets = ServeDir::new(pkg).precompressed_br().precompressed_gzip();
+
     Router::new()
         .route("/", get(|| async { Redirect::to("/review") }))
         .route("/healthz", get(healthz))
         .merge(api::router(&state))
         .merge(pages)
+        .nest_service(&format!("/{}", leptos_options.site_pkg_dir), assets)
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             app::shell,
         ))
+        // Pages and JSON are compressed as they go out, at a fast setting; responses that are
+        // already encoded (the assets above) pass through untouched.
+        .layer(CompressionLayer::new().quality(CompressionLevel::Precise(4)))
         // One line per request at info (method, path, status, latency); never headers or bodies,
         // which carry tokens, cookies and documents.
         .layer(

@@ -76,6 +76,31 @@ pub fn ErrorNotice(error: AppError) -> impl IntoView {
     }
 }
 
+/// A word diff as text with its removals struck through and its additions marked, each also
+/// named for screen readers.
+#[component]
+pub fn DiffText(parts: Vec<crate::diff::Part>) -> impl IntoView {
+    use crate::diff::Change;
+    view! {
+        <p class="diff">
+            {parts
+                .into_iter()
+                .map(|p| match p.change {
+                    Change::Same => view! { <span>{p.text}" "</span> }.into_any(),
+                    Change::Removed => view! {
+                        <del><span class="sr-only">"removed: "</span>{p.text}</del>" "
+                    }
+                    .into_any(),
+                    Change::Added => view! {
+                        <ins><span class="sr-only">"added: "</span>{p.text}</ins>" "
+                    }
+                    .into_any(),
+                })
+                .collect_view()}
+        </p>
+    }
+}
+
 /// The page for any unknown path.
 #[component]
 pub fn NotFound() -> impl IntoView {

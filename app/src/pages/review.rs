@@ -4,7 +4,8 @@
 //! The form is an `ActionForm`, so it posts as plain HTML before the WASM loads; once hydrated,
 //! a window key handler adds the shortcuts and submitting swaps in the next task without a page
 //! load. Keys: 1–5 rate, a / r / e verdict, c comment, w correct the summary, Enter submit
-//! (Ctrl+Enter inside a text box), Esc leave a text box, s skip.
+//! (Ctrl+Enter inside a text box), Esc leave a text box, s skip, ? list them all. Correcting the
+//! summary shows a live word diff against the AI's.
 
 use crate::domain::{MAX_REVIEW_TEXT_CHARS, Verdict};
 use crate::error::{AppError, field_message, form_message};
@@ -79,6 +80,11 @@ fn TaskReview(
     let skip_form = NodeRef::<html::Form>::new();
     let comment = NodeRef::<html::Textarea>::new();
     let correction = NodeRef::<html::Textarea>::new();
+    // The correction as typed, diffed live against the AI summary below the box.
+    let corrected = RwSignal::new(task.summary.clone());
+    let original = task.summary.clone();
+    let diff = Memo::new(move |_| corrected.with(|c| crate::diff::word_diff(&original, c)));
+    let help = RwSignal::new(false);
     // While a submit or skip is in flight, keys must not send it again.
     let busy = Memo::new(move |_| submit.pending().get() || skip.pending().get());
 
@@ -94,6 +100,7 @@ fn TaskReview(
                     skip_form,
                     comment,
                     correction,
+                    help,
                 },
             );
         });
@@ -216,10 +223,21 @@ fn TaskReview(
                             rows="6"
                             maxlength=MAX_REVIEW_TEXT_CHARS
                             node_ref=correction
+                            on:input=move |ev| corrected.set(event_target_value(&ev))
                         >
                             {task.summary}
                         </textarea>
                         <p class="hint">"Edit only if the summary should read differently."</p>
+                        <div class="live-diff" aria-live="polite" aria-label="Your changes to the summary">
+                            {move || {
+                                let parts = diff.get();
+                                if crate::diff::unchanged(&parts) {
+                                    view! { <p class="hint">"No changes to the summary."</p> }.into_any()
+                                } else {
+                                    view! { <crate::pages::DiffText parts=parts /> }.into_any()
+                                }
+                            }}
+                        </div>
                         <p class="field-error" role="alert">{move || error_for("corrected_summary")}</p>
                     </div>
                     <p class="form-error" role="alert">{form_error}</p>
@@ -237,13 +255,48 @@ fn TaskReview(
                         "Skip " <kbd>"s"</kbd>
                     </button>
                 </ActionForm>
-                <p class="keys">
-                    "Keys: " <kbd>"1"</kbd>"–"<kbd>"5"</kbd>" rate · " <kbd>"a"</kbd>" " <kbd>"r"</kbd>
-                    " " <kbd>"e"</kbd>" verdict · " <kbd>"c"</kbd>" comment · " <kbd>"w"</kbd>
-                    " correct · " <kbd>"Enter"</kbd>" submit (" <kbd>"Ctrl"</kbd>"+" <kbd>"Enter"</kbd>
-                    " in a text box) · " <kbd>"Esc"</kbd>" leave a text box · " <kbd>"s"</kbd>" skip"
-                </p>
+                <button type="button" class="link keys-button" aria-haspopup="dialog"
+                    on:click=move |_| help.set(true)>
+                    "Keyboard shortcuts " <kbd>"?"</kbd>
+                </button>
+                <Shortcuts open=help />
             </section>
+        </div>
+    }
+}
+
+/// Every shortcut, in a dialog the `?` key (or the button under the form) opens; Esc closes it.
+#[component]
+fn Shortcuts(open: RwSignal<bool>) -> impl IntoView {
+    let close = NodeRef::<html::Button>::new();
+    // Focus moves into the dialog when it opens, so Esc and Tab work from there.
+    Effect::new(move |_| {
+        if open.get()
+            && let Some(button) = close.get()
+        {
+            let _ = button.focus();
+        }
+    });
+    const KEYS: [(&str, &str); 10] = [
+        ("1 – 5", "rate the summary"),
+        ("a / r / e", "verdict: accept, reject, escalate"),
+        ("c", "write a comment"),
+        ("w", "correct the summary"),
+        ("Enter", "submit (Ctrl + Enter inside a text box)"),
+        ("Esc", "leave a text box, or close this list"),
+        ("s", "skip this task"),
+        ("?", "show or hide this list"),
+        ("Tab", "move between controls"),
+        ("Space", "choose the focused option"),
+    ];
+    view! {
+        <div class="shortcuts" role="dialog" aria-modal="true" aria-labelledby="shortcuts-h"
+            hidden=move || !open.get()>
+            <h2 id="shortcuts-h">"Keyboard shortcuts"</h2>
+            <dl>
+                {KEYS.iter().map(|(k, what)| view! { <dt><kbd>{*k}</kbd></dt><dd>{*what}</dd> }).collect_view()}
+            </dl>
+            <button type="button" node_ref=close on:click=move |_| open.set(false)>"Close " <kbd>"Esc"</kbd></button>
         </div>
     }
 }
@@ -266,6 +319,8 @@ mod keyboard {
         pub skip_form: NodeRef<html::Form>,
         pub comment: NodeRef<html::Textarea>,
         pub correction: NodeRef<html::Textarea>,
+        /// The shortcuts dialog.
+        pub help: RwSignal<bool>,
     }
 
     pub fn on_key(ev: &KeyboardEvent, t: Targets) {
@@ -280,6 +335,14 @@ mod keyboard {
                     .and_then(|el| el.get_attribute("type"))
                     .is_none_or(|ty| !matches!(ty.as_str(), "radio" | "checkbox")));
         let key = ev.key();
+        // While the shortcuts list is open, only closing it does anything.
+        if t.help.get_untracked() {
+            if key == "Escape" || key == "?" {
+                ev.prevent_default();
+                t.help.set(false);
+            }
+            return;
+        }
         if typing {
             // In a text box only the escape hatches act; everything else is typing.
             if key == "Enter" && (ev.ctrl_key() || ev.meta_key()) {
@@ -303,6 +366,7 @@ mod keyboard {
             "c" => focus(t.comment),
             "w" => focus(t.correction),
             "s" => submit(&t, t.skip_form),
+            "?" => t.help.set(true),
             // A focused button keeps its own meaning for Enter (Skip stays skip).
             "Enter" if tag != "BUTTON" && tag != "A" => submit(&t, t.form),
             _ => return,

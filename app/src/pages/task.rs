@@ -57,7 +57,7 @@ pub fn render(t: &crate::dashboard::TaskHistory) -> String {
                                         {r.comment.clone().map(|c| view! { <blockquote>{c}</blockquote> })}
                                         {r.corrected_summary.clone().map(|c| view! {
                                             <p class="note">{format!("Correction (edit distance {:.2}):", r.edit_distance.unwrap_or_default())}</p>
-                                            <div class="text">{c}</div>
+                                            <crate::pages::DiffText parts=crate::diff::word_diff(&t.summary, &c) />
                                         })}
                                     </li>
                                 }).collect_view()}

@@ -195,9 +195,13 @@ pub async fn export(
     let Query(query) = query.map_err(|_| super::bad_query())?;
     let export = start(state.pool.clone(), &query)?;
     let (file_name, content_type) = (export.file_name, export.content_type);
-    let body = Body::from_stream(futures::stream::unfold(export.chunks, |mut rx| async move {
-        rx.recv().await.map(|item| (item, rx))
-    }));
+    // Fused: a compressing body may poll once more after the end, which a bare unfold forbids.
+    let body = Body::from_stream(
+        futures::stream::unfold(export.chunks, |mut rx| async move {
+            rx.recv().await.map(|item| (item, rx))
+        })
+        .fuse(),
+    );
     let mut response = body.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));

@@ -6,6 +6,7 @@ mod helpers;
 mod receiver;
 
 mod accounts;
+mod assets;
 mod dashboard;
 mod embedded;
 mod export;

@@ -1,0 +1,54 @@
+// Reviewer aids on the review page: the live word diff of a correction, and the `?` list of
+// every shortcut — both used from the keyboard only.
+import { expect, test } from "@playwright/test";
+import { reviewer, signIn, watchErrors } from "./helpers";
+
+test("correcting the summary shows a live word diff", async ({ page }) => {
+  const check = watchErrors(page);
+  await signIn(page, reviewer);
+  await expect(page.locator("body")).toHaveAttribute("data-keys", "ready");
+  const diff = page.getByLabel("Your changes to the summary");
+  await expect(diff).toContainText("No changes to the summary.");
+  // w focuses the correction; add two words at the end, then remove the first word.
+  await page.keyboard.press("w");
+  await expect(page.locator("#corrected_summary")).toBeFocused();
+  await page.keyboard.press("Control+End");
+  await page.keyboard.type(" Checked twice.");
+  await expect(diff.locator("ins")).toHaveText("added: Checked twice.");
+  await expect(diff.locator("del")).toHaveCount(0);
+  await page.keyboard.press("Control+Home");
+  await page.keyboard.press("Shift+Control+ArrowRight");
+  await page.keyboard.press("Delete");
+  await expect(diff.locator("del")).toHaveCount(1);
+  await expect(diff.locator("del .sr-only")).toHaveText("removed: ");
+  // Typing the original back removes the diff.
+  const original = await page.locator(".summary").innerText();
+  await page.locator("#corrected_summary").fill(original);
+  await expect(diff).toContainText("No changes to the summary.");
+  check();
+});
+
+test("? lists every shortcut and Esc closes the list", async ({ page }) => {
+  const check = watchErrors(page);
+  await signIn(page, reviewer);
+  await expect(page.locator("body")).toHaveAttribute("data-keys", "ready");
+  const dialog = page.getByRole("dialog", { name: "Keyboard shortcuts" });
+  await expect(dialog).toBeHidden();
+  await page.keyboard.press("?");
+  await expect(dialog).toBeVisible();
+  for (const what of ["rate the summary", "skip this task", "correct the summary", "show or hide this list"]) {
+    await expect(dialog).toContainText(what);
+  }
+  await expect(dialog.getByRole("button", { name: /Close/ })).toBeFocused();
+  // While the list is open, keys do not act on the task.
+  await page.keyboard.press("4");
+  await expect(page.locator('input[name="rating"]:checked')).toHaveCount(0);
+  await page.keyboard.press("Escape");
+  await expect(dialog).toBeHidden();
+  await page.keyboard.press("4");
+  await expect(page.locator('input[name="rating"][value="4"]')).toBeChecked();
+  // The button under the form opens it too.
+  await page.getByRole("button", { name: /Keyboard shortcuts/ }).click();
+  await expect(dialog).toBeVisible();
+  check();
+});
