@@ -16,6 +16,8 @@ pub mod dashboard;
 pub mod diff;
 /// Ratings, verdicts, routing reasons and roles as parsed types.
 pub mod domain;
+/// The admin's escalation queue.
+pub mod escalations;
 /// The error type server functions return.
 pub mod error;
 /// A task as pipelines see it, and the webhook outbox.
@@ -82,6 +84,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/admin") view=pages::admin::AdminPage ssr=SsrMode::Async />
                 <Route path=path!("/admin/tasks/:id") view=pages::task::TaskPage ssr=SsrMode::Async />
                 <Route path=path!("/admin/webhooks") view=pages::webhooks::WebhooksAdminPage ssr=SsrMode::Async />
+                <Route path=path!("/admin/escalations") view=pages::escalations::EscalationsPage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

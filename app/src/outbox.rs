@@ -14,14 +14,17 @@ pub use crate::webhooks::{TASK_ESCALATED, TASK_REVIEWED};
 /// The task's status, routing decision, outcome, reviews and end-user feedback; `None` when there
 /// is no such task.
 ///
-/// `verdict` is the human verdict once the task is complete: `escalate` for an escalated task,
-/// `reject` when any reviewer rejected it, else `accept`; `null` while it waits or when it was
-/// auto-accepted. `corrected_summary` is the latest correction, if any reviewer made one.
+/// `verdict` is the human verdict once the task is complete: an admin's resolution of an
+/// escalation when there is one, `escalate` for a task still escalated, `reject` when any reviewer
+/// rejected it, else `accept`; `null` while it waits or when it was auto-accepted. `corrected_summary` is the latest correction, if any reviewer made one.
 pub async fn task_json(conn: &mut PgConnection, id: Uuid) -> Result<Option<Value>, sqlx::Error> {
     let Some(task) = sqlx::query!(
-        "select id, external_id, status, reason, confidence, threshold, model, model_version,
-                flagged, metadata, reviews_required, reviews_done, created_at, completed_at
-         from tasks where id = $1",
+        r#"select t.id, t.external_id, t.status, t.reason, t.confidence, t.threshold, t.model,
+                  t.model_version, t.flagged, t.metadata, t.reviews_required, t.reviews_done,
+                  t.created_at, t.completed_at, t.resolved_verdict, t.resolution_note,
+                  t.resolved_at, u.username as "resolved_by?"
+           from tasks t left join users u on u.id = t.resolved_by
+           where t.id = $1"#,
         id
     )
     .fetch_optional(&mut *conn)
@@ -46,6 +49,7 @@ pub async fn task_json(conn: &mut PgConnection, id: Uuid) -> Result<Option<Value
     .fetch_all(&mut *conn)
     .await?;
     let verdict = match task.status.as_str() {
+        _ if task.resolved_verdict.is_some() => task.resolved_verdict.as_deref(),
         "escalated" => Some("escalate"),
         "reviewed" if reviews.iter().any(|r| r.verdict == "reject") => Some("reject"),
         "reviewed" => Some("accept"),
@@ -94,6 +98,12 @@ pub async fn task_json(conn: &mut PgConnection, id: Uuid) -> Result<Option<Value
         "reviews_done": task.reviews_done,
         "verdict": verdict,
         "corrected_summary": corrected_summary,
+        "resolution": task.resolved_verdict.as_ref().map(|v| json!({
+            "verdict": v,
+            "by": task.resolved_by,
+            "note": task.resolution_note,
+            "at": task.resolved_at,
+        })),
         "created_at": task.created_at,
         "completed_at": task.completed_at,
         "reviews": reviews,

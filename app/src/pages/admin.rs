@@ -59,6 +59,7 @@ fn DashboardShell(d: DashboardPage, saved: ServerAction<SetRouting>) -> impl Int
                 <a href=export("dpo") download>"preference pairs"</a>
             </p>
             <p class="exports">
+                <a href="/admin/escalations">"Escalation queue"</a>
                 <a href="/admin/webhooks">"Webhooks and delivery log"</a>
                 <a href="/api/docs">"API reference"</a>
             </p>

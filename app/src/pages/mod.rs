@@ -8,6 +8,8 @@ pub mod charts;
 /// The dashboard's body, rendered on the server only.
 #[cfg(feature = "ssr")]
 pub mod dashboard_view;
+/// `/admin/escalations`: escalated tasks for an admin's final verdict.
+pub mod escalations;
 /// `/login`.
 pub mod login;
 /// `/review`: the reviewer's page.

@@ -130,6 +130,18 @@ pub struct EndUserFeedbackDoc {
     created_at: chrono::DateTime<chrono::Utc>,
 }
 
+/// How an admin settled an escalated task.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ResolutionDoc {
+    /// accept or reject.
+    verdict: String,
+    /// The admin's username.
+    by: Option<String>,
+    note: Option<String>,
+    at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
 /// A task as pipelines see it: `GET /api/v1/tasks/{id}`, and the `task` of every webhook event.
 #[derive(utoipa::ToSchema)]
 #[allow(dead_code)]
@@ -150,11 +162,13 @@ pub struct TaskDoc {
     metadata: serde_json::Map<String, Value>,
     reviews_required: i32,
     reviews_done: i32,
-    /// Once complete: escalate, reject (any reviewer rejected) or accept; null before, and for
-    /// auto-accepted tasks.
+    /// Once complete: an admin's resolution verdict, else escalate (still escalated), reject (any
+    /// reviewer rejected) or accept; null before, and for auto-accepted tasks.
     verdict: Option<String>,
     /// The latest correction a reviewer made, if any.
     corrected_summary: Option<String>,
+    /// An admin's settlement of an escalation; its verdict is the task's.
+    resolution: Option<ResolutionDoc>,
     created_at: chrono::DateTime<chrono::Utc>,
     completed_at: Option<chrono::DateTime<chrono::Utc>>,
     reviews: Vec<ReviewDoc>,

@@ -9,6 +9,7 @@ mod accounts;
 mod assets;
 mod dashboard;
 mod embedded;
+mod escalations;
 mod export;
 mod feedback;
 mod ingest;
