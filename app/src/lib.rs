@@ -27,6 +27,8 @@ pub mod outbox;
 pub mod pages;
 /// Claiming, reviewing and skipping tasks (server functions).
 pub mod queue;
+/// The reviewer's queue page: what is waiting, and my day.
+pub mod queue_page;
 /// Routing settings per model.
 pub mod routing_settings;
 /// Calibration error, intervals, agreement and edit distance over aggregated counts.
@@ -81,6 +83,7 @@ pub fn App() -> impl IntoView {
             <Routes fallback=pages::NotFound>
                 <Route path=path!("/login") view=pages::login::LoginPage ssr=SsrMode::Async />
                 <Route path=path!("/review") view=pages::review::ReviewPage ssr=SsrMode::Async />
+                <Route path=path!("/queue") view=pages::queue::QueuePage ssr=SsrMode::Async />
                 <Route path=path!("/admin") view=pages::admin::AdminPage ssr=SsrMode::Async />
                 <Route path=path!("/admin/tasks/:id") view=pages::task::TaskPage ssr=SsrMode::Async />
                 <Route path=path!("/admin/webhooks") view=pages::webhooks::WebhooksAdminPage ssr=SsrMode::Async />

@@ -12,6 +12,8 @@ pub mod dashboard_view;
 pub mod escalations;
 /// `/login`.
 pub mod login;
+/// `/queue`: what is waiting, and my day.
+pub mod queue;
 /// `/review`: the reviewer's page.
 pub mod review;
 /// `/admin/tasks/:id`: one task's full history.
@@ -35,6 +37,7 @@ pub fn Header() -> impl IntoView {
         <header class="topbar">
             <a class="brand" href="/review">"Loupe"</a>
             <nav aria-label="Main">
+                <a href="/queue">"Queue"</a>
                 <a href="/review">"Review"</a>
                 <Transition fallback=|| ()>
                     {move || Suspend::new(async move {

@@ -34,11 +34,20 @@ async fn anonymous_server_function_calls_are_unauthorized(pool: PgPool) {
         "review/submit",
         "review/skip",
         "admin/overview",
+        "queue/summary",
+        "admin/routing",
+        "admin/webhooks",
+        "admin/webhooks/add",
+        "admin/webhooks/remove",
+        "admin/webhooks/resend",
+        "admin/escalations",
+        "admin/escalations/resolve",
     ] {
         let res = app
             .http
             .post(app.url(&format!("/api/{endpoint}")))
-            .form(&[("task_id", "x")])
+            // Every field any of them needs, so each gets past reading its form to its guard.
+            .form(&[("task_id", "x"), ("model", "m"), ("url", "http://x.test"), ("id", "1")])
             .send()
             .await
             .unwrap();

@@ -15,5 +15,6 @@ mod feedback;
 mod ingest;
 mod pipelines;
 mod process;
+mod queue_page;
 mod review;
 mod webhooks;
