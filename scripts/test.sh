@@ -70,11 +70,13 @@ py_status=${PIPESTATUS[0]}
 set -e
 
 echo "== Schemathesis against the OpenAPI document"
+# One worker: with two, Hypothesis's source inspection (Python 3.11's ast) can race and abort a
+# run with an internal error that says nothing about the API.
 set +e
 "$root/.tools/venv/bin/schemathesis" run "$LOUPE_URL/api/v1/openapi.json" \
     --header "Authorization: Bearer $LOUPE_TOKEN" \
     --checks not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance \
-    --phases examples,coverage,fuzzing --max-examples 40 --workers 2 --seed 1 \
+    --phases examples,coverage,fuzzing --max-examples 40 --workers 1 --seed 1 \
     --no-color 2>&1 | tee "$work/schemathesis.log"
 st_status=${PIPESTATUS[0]}
 set -e

@@ -20,6 +20,8 @@ pub mod domain;
 pub mod escalations;
 /// The error type server functions return.
 pub mod error;
+/// Error tags: the configurable list of mistake kinds.
+pub mod error_tags;
 /// A task as pipelines see it, and the webhook outbox.
 #[cfg(feature = "ssr")]
 pub mod outbox;

@@ -34,7 +34,7 @@ pub async fn task_json(conn: &mut PgConnection, id: Uuid) -> Result<Option<Value
     };
     let reviews = sqlx::query!(
         "select u.username as reviewer, r.rating, r.verdict, r.comment, r.corrected_summary,
-                r.seconds_spent, r.created_at
+                r.seconds_spent, r.created_at, r.error_tags
          from reviews r join users u on u.id = r.reviewer_id
          where r.task_id = $1 order by r.created_at, r.id",
         id
@@ -65,6 +65,7 @@ pub async fn task_json(conn: &mut PgConnection, id: Uuid) -> Result<Option<Value
                 "verdict": r.verdict,
                 "comment": r.comment,
                 "corrected_summary": r.corrected_summary,
+                "error_tags": r.error_tags,
                 "seconds_spent": r.seconds_spent,
                 "created_at": r.created_at,
             })

@@ -27,6 +27,8 @@ pub struct TaskView {
     pub metadata: Vec<(String, String)>,
     /// Tasks still waiting after this one, for the page header.
     pub waiting: i64,
+    /// The error tags a reviewer may mark, in key order.
+    pub error_tags: Vec<String>,
 }
 
 impl TaskView {
@@ -72,6 +74,7 @@ pub async fn submit_review(
     verdict: Option<String>,
     comment: Option<String>,
     corrected_summary: Option<String>,
+    error_tags: Option<String>,
 ) -> Result<(), AppError> {
     use crate::auth::require_role;
     use crate::domain::{Rating, Role, Verdict, parse_review_text};
@@ -84,14 +87,13 @@ pub async fn submit_review(
     let comment = parse_review_text("comment", comment.as_deref())?;
     let corrected = parse_review_text("corrected_summary", corrected_summary.as_deref())?;
     let state = expect_state();
+    let allowed = crate::error_tags::store::list(&state.pool).await?;
+    let tags = crate::error_tags::parse_chosen(error_tags.as_deref(), &allowed)?;
     server::store_review(
         &state.pool,
         user.id,
         task_id,
-        rating,
-        verdict,
-        comment,
-        corrected,
+        server::Judgement { rating, verdict, comment, corrected, tags },
     )
     .await
 }
@@ -140,6 +142,15 @@ mod server {
     /// `skip locked` subquery re-checks a row that changed under it and then yields nothing);
     /// a few retries tell that apart from a queue that is really empty.
     const CLAIM_ATTEMPTS: usize = 5;
+
+    /// What a reviewer said about a task, parsed.
+    pub struct Judgement {
+        pub rating: Rating,
+        pub verdict: Verdict,
+        pub comment: Option<String>,
+        pub corrected: Option<String>,
+        pub tags: Vec<String>,
+    }
 
     pub async fn held_or_claim(state: &AppState, reviewer: i64) -> Result<Option<Uuid>, AppError> {
         let pool = &state.pool;
@@ -251,6 +262,7 @@ mod server {
             reason,
             metadata,
             waiting: row.waiting,
+            error_tags: crate::error_tags::store::list(db).await?,
         })
     }
 
@@ -260,11 +272,9 @@ mod server {
         pool: &PgPool,
         reviewer: i64,
         task_id: Uuid,
-        rating: Rating,
-        verdict: Verdict,
-        comment: Option<String>,
-        corrected: Option<String>,
+        judgement: Judgement,
     ) -> Result<(), AppError> {
+        let Judgement { rating, verdict, comment, corrected, tags } = judgement;
         let mut tx = pool.begin().await?;
         let task = sqlx::query!(
             r#"select summary, status, lease_owner, reviews_required, reviews_done,
@@ -293,8 +303,8 @@ mod server {
         sqlx::query!(
             "insert into reviews
                  (task_id, reviewer_id, rating, verdict, comment, corrected_summary, seconds_spent,
-                  edit_distance, model, model_version, confidence, reason)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                  edit_distance, model, model_version, confidence, reason, error_tags)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
             task_id,
             reviewer,
             i16::from(rating.get()),
@@ -307,6 +317,7 @@ mod server {
             task.model_version,
             task.confidence,
             task.reason,
+            &tags,
         )
         .execute(&mut *tx)
         .await?;

@@ -1,7 +1,7 @@
 // Reviewer aids on the review page: the live word diff of a correction, and the `?` list of
 // every shortcut — both used from the keyboard only.
 import { expect, test } from "@playwright/test";
-import { reviewer, signIn, watchErrors } from "./helpers";
+import { apiTask, reviewer, signIn, watchErrors } from "./helpers";
 
 test("correcting the summary shows a live word diff", async ({ page }) => {
   const check = watchErrors(page);
@@ -50,5 +50,30 @@ test("? lists every shortcut and Esc closes the list", async ({ page }) => {
   // The button under the form opens it too.
   await page.getByRole("button", { name: /Keyboard shortcuts/ }).click();
   await expect(dialog).toBeVisible();
+  check();
+});
+
+test("error tags are marked with the number keys and stored with the review", async ({ page }) => {
+  const check = watchErrors(page);
+  await signIn(page, reviewer);
+  await expect(page.locator("body")).toHaveAttribute("data-keys", "ready");
+  const card = page.locator(".task-grid");
+  const id = await card.getAttribute("data-task-id");
+  const tags = page.getByRole("group", { name: "Error tags" });
+  await expect(tags.getByRole("checkbox")).toHaveCount(5);
+  // 6 marks the first tag, 8 the third; 6 again unmarks and marks back.
+  await page.keyboard.press("6");
+  await page.keyboard.press("8");
+  await expect(tags.getByRole("checkbox", { name: "hallucination" })).toBeChecked();
+  await expect(tags.getByRole("checkbox", { name: "wrong emphasis" })).toBeChecked();
+  await page.keyboard.press("6");
+  await expect(tags.getByRole("checkbox", { name: "hallucination" })).not.toBeChecked();
+  await page.keyboard.press("6");
+  await page.keyboard.press("2");
+  await page.keyboard.press("r");
+  await page.keyboard.press("Enter");
+  await expect(card).not.toHaveAttribute("data-task-id", id!);
+  const stored = await apiTask(page, id!);
+  expect(stored.reviews.at(-1).error_tags).toEqual(["hallucination", "wrong emphasis"]);
   check();
 });

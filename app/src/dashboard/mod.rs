@@ -47,6 +47,8 @@ pub struct Dashboard {
     pub routing: Vec<RoutingRow>,
     pub comments: Vec<CommentRow>,
     pub escalations: Vec<EscalationRow>,
+    /// Reviews per error tag in the range, most frequent first.
+    pub error_tags: Vec<(String, i64)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]

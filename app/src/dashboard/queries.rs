@@ -34,6 +34,7 @@ pub async fn dashboard(pool: &PgPool, f: &Filter) -> Result<Dashboard, AppError>
         routing,
         comments,
         escalations,
+        error_tags,
     ) = tokio::try_join!(
         models(pool),
         task_counts(pool, f),
@@ -47,6 +48,7 @@ pub async fn dashboard(pool: &PgPool, f: &Filter) -> Result<Dashboard, AppError>
         routing(pool),
         comments(pool, f),
         escalations(pool, f),
+        error_tags(pool, f),
     )?;
     let reviewers = with_agreement(reviewers, &pairs);
 
@@ -77,8 +79,27 @@ pub async fn dashboard(pool: &PgPool, f: &Filter) -> Result<Dashboard, AppError>
         routing,
         comments,
         escalations,
+        error_tags,
         buckets,
     })
+}
+
+/// Reviews in the range per error tag, most frequent first.
+async fn error_tags(pool: &PgPool, f: &Filter) -> Result<Vec<(String, i64)>, AppError> {
+    let rows = sqlx::query!(
+        r#"select tag as "tag!", count(*) as "n!"
+           from reviews r, unnest(r.error_tags) as tag
+           where r.created_at >= $1 and r.created_at < $2 and cardinality(r.error_tags) > 0
+             and ($3::text is null or r.model = $3) and ($4::text is null or r.model_version = $4)
+           group by tag order by count(*) desc, tag"#,
+        f.start(),
+        f.end(),
+        f.model.as_deref(),
+        f.version.as_deref(),
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.tag, r.n)).collect())
 }
 
 async fn models(pool: &PgPool) -> Result<Vec<(String, String)>, AppError> {

@@ -69,6 +69,9 @@ fn DashboardShell(d: DashboardPage, saved: ServerAction<SetRouting>) -> impl Int
             <h2>"Change routing"</h2>
             <p class="hint">"Applies to outputs that arrive from now on. Leave a field empty to keep its value."</p>
             <RoutingForm models=d.models saved=saved />
+            <h2>"Error tags"</h2>
+            <p class="hint">"The kinds of mistake reviewers can mark, in the order of their keys (6, 7, 8, 9, 0). Past reviews keep their tags."</p>
+            <TagsForm />
         </section>
     }
 }
@@ -112,6 +115,26 @@ fn FilterForm(filter: FilterView, models: Vec<(String, String)>) -> impl IntoVie
             <button type="submit">"Apply"</button>
             <a href="/admin">"Last 30 days, all models"</a>
         </form>
+    }
+}
+
+#[component]
+fn TagsForm() -> impl IntoView {
+    let save = ServerAction::<crate::error_tags::SetErrorTags>::new();
+    let result = save.value();
+    view! {
+        <ActionForm action=save attr:class="inline-form" attr:aria-label="Change error tags">
+            <label>"Tags, comma-separated"
+                <input type="text" name="tags" size="50" required
+                    placeholder="hallucination, omission, wrong emphasis, style, harmful" />
+            </label>
+            {move || field_message(&result.get(), "tags").map(|m| view! { <span class="field-error" role="alert">{m}</span> })}
+            <button type="submit">"Save"</button>
+        </ActionForm>
+        {move || match result.get() {
+            Some(Ok(tags)) => Some(view! { <p class="saved" role="status">{format!("Saved: {}.", tags.join(", "))}</p> }),
+            _ => None,
+        }}
     }
 }
 

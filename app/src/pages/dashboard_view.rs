@@ -218,10 +218,28 @@ pub fn render(d: &Dashboard) -> String {
         </section>
     }
     .into_any();
+    let tagged = view! {
+        <section class="panel" aria-labelledby="tags-h">
+            <h2 id="tags-h">"Error tags"</h2>
+            {if d.error_tags.is_empty() {
+                view! { <p class="note">"No review in this range has an error tag."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="data" aria-label="Reviews per error tag">
+                        <thead><tr><th scope="col">"tag"</th><th scope="col">"reviews"</th></tr></thead>
+                        <tbody>
+                            {d.error_tags.iter().map(|(tag, n)| view! { <tr><td>{tag.clone()}</td><td>{*n}</td></tr> }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
+        </section>
+    }
+    .into_any();
     let routing = view! {
         <section class="panel">
-            <h2>"Reviews per task"</h2>
-            <p class="note">"How many different reviewers see each new task of a model. Agreement is measured where this is 2 or more. Tasks already queued keep their number."</p>
+            <h2>"Routing"</h2>
+            <p class="note">"Threshold, audit rate and how many different reviewers see each new task of a model. Agreement is measured where reviews per task is 2 or more. Tasks already routed keep their decision."</p>
             <table class="data">
                 <thead><tr><th scope="col">"model"</th><th scope="col">"threshold"</th><th scope="col">"audit rate"</th><th scope="col">"reviews per task"</th></tr></thead>
                 <tbody>
@@ -270,6 +288,6 @@ pub fn render(d: &Dashboard) -> String {
         </div>
     }
     .into_any();
-    view! { {cards} {charts} {reviewers} {routing} {feeds} }.to_html()
+    view! { {cards} {charts} {reviewers} {tagged} {routing} {feeds} }.to_html()
 }
 

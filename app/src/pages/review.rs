@@ -85,6 +85,9 @@ fn TaskReview(
     let original = task.summary.clone();
     let diff = Memo::new(move |_| corrected.with(|c| crate::diff::word_diff(&original, c)));
     let help = RwSignal::new(false);
+    // Error tags: the checkboxes show the choice, one hidden field carries it (comma-separated).
+    let all_tags = StoredValue::new(task.error_tags.clone());
+    let tags = RwSignal::new(Vec::<String>::new());
     // While a submit or skip is in flight, keys must not send it again.
     let busy = Memo::new(move |_| submit.pending().get() || skip.pending().get());
 
@@ -101,6 +104,8 @@ fn TaskReview(
                     comment,
                     correction,
                     help,
+                    all_tags,
+                    tags,
                 },
             );
         });
@@ -203,6 +208,28 @@ fn TaskReview(
                             .collect_view()}
                         <p class="field-error" role="alert">{move || error_for("verdict")}</p>
                     </fieldset>
+                    <fieldset class="tags">
+                        <legend>"Error tags"</legend>
+                        <input type="hidden" name="error_tags" prop:value=move || tags.with(|t| t.join(",")) />
+                        {task.error_tags.iter().enumerate().map(|(i, tag)| {
+                            let tag = tag.clone();
+                            let key = keyboard::TAG_KEYS.get(i).copied();
+                            let (t1, t2) = (tag.clone(), tag.clone());
+                            view! {
+                                <label class="choice tag">
+                                    <input
+                                        type="checkbox"
+                                        value=tag.clone()
+                                        prop:checked=move || tags.with(|t| t.contains(&t1))
+                                        on:change=move |_| keyboard::toggle(tags, &t2)
+                                    />
+                                    <span>{tag}</span>
+                                    {key.map(|k| view! { <kbd>{k.to_string()}</kbd> })}
+                                </label>
+                            }
+                        }).collect_view()}
+                        <p class="field-error" role="alert">{move || error_for("error_tags")}</p>
+                    </fieldset>
                     <div class="field">
                         <label for="comment">"Comment " <kbd>"c"</kbd></label>
                         <textarea
@@ -277,9 +304,10 @@ fn Shortcuts(open: RwSignal<bool>) -> impl IntoView {
             let _ = button.focus();
         }
     });
-    const KEYS: [(&str, &str); 10] = [
+    const KEYS: [(&str, &str); 11] = [
         ("1 – 5", "rate the summary"),
         ("a / r / e", "verdict: accept, reject, escalate"),
+        ("6 – 9, 0", "mark or unmark the first five error tags"),
         ("c", "write a comment"),
         ("w", "correct the summary"),
         ("Enter", "submit (Ctrl + Enter inside a text box)"),
@@ -321,6 +349,22 @@ mod keyboard {
         pub correction: NodeRef<html::Textarea>,
         /// The shortcuts dialog.
         pub help: RwSignal<bool>,
+        /// The configured error tags, and the ones chosen.
+        pub all_tags: StoredValue<Vec<String>>,
+        pub tags: RwSignal<Vec<String>>,
+    }
+
+    /// The keys that toggle the first error tags, in list order.
+    pub const TAG_KEYS: [char; 5] = ['6', '7', '8', '9', '0'];
+
+    /// Adds `tag` to the chosen tags, or removes it.
+    pub fn toggle(tags: RwSignal<Vec<String>>, tag: &str) {
+        tags.update(|t| match t.iter().position(|x| x == tag) {
+            Some(i) => {
+                t.remove(i);
+            }
+            None => t.push(tag.to_owned()),
+        });
     }
 
     pub fn on_key(ev: &KeyboardEvent, t: Targets) {
@@ -367,6 +411,13 @@ mod keyboard {
             "w" => focus(t.correction),
             "s" => submit(&t, t.skip_form),
             "?" => t.help.set(true),
+            "6" | "7" | "8" | "9" | "0" => {
+                let index = TAG_KEYS.iter().position(|k| key.starts_with(*k)).unwrap_or(0);
+                match t.all_tags.with_value(|all| all.get(index).cloned()) {
+                    Some(tag) => toggle(t.tags, &tag),
+                    None => return,
+                }
+            }
             // A focused button keeps its own meaning for Enter (Skip stays skip).
             "Enter" if tag != "BUTTON" && tag != "A" => submit(&t, t.form),
             _ => return,

@@ -114,6 +114,8 @@ pub struct ReviewDoc {
     verdict: String,
     comment: Option<String>,
     corrected_summary: Option<String>,
+    /// The kinds of mistake the reviewer marked (hallucination, omission, …).
+    error_tags: Vec<String>,
     seconds_spent: i32,
     created_at: chrono::DateTime<chrono::Utc>,
 }

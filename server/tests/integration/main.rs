@@ -9,6 +9,7 @@ mod accounts;
 mod assets;
 mod dashboard;
 mod embedded;
+mod error_tags;
 mod escalations;
 mod export;
 mod feedback;
