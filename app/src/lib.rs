@@ -18,6 +18,8 @@ pub mod diff;
 pub mod domain;
 /// The admin's escalation queue.
 pub mod escalations;
+/// Review guidelines, edited by admins, opened by reviewers.
+pub mod guidelines;
 /// The error type server functions return.
 pub mod error;
 /// Error tags: the configurable list of mistake kinds.

@@ -1,7 +1,7 @@
 // Reviewer aids on the review page: the live word diff of a correction, and the `?` list of
 // every shortcut — both used from the keyboard only.
 import { expect, test } from "@playwright/test";
-import { apiTask, reviewer, signIn, watchErrors } from "./helpers";
+import { admin, apiTask, reviewer, signIn, watchErrors } from "./helpers";
 
 test("correcting the summary shows a live word diff", async ({ page }) => {
   const check = watchErrors(page);
@@ -75,5 +75,34 @@ test("error tags are marked with the number keys and stored with the review", as
   await expect(card).not.toHaveAttribute("data-task-id", id!);
   const stored = await apiTask(page, id!);
   expect(stored.reviews.at(-1).error_tags).toEqual(["hallucination", "wrong emphasis"]);
+  check();
+});
+
+test("g opens the review guidelines an admin wrote, and closes them", async ({ browser }) => {
+  // An admin writes the guidelines on the dashboard.
+  const adminPage = await (await browser.newContext()).newPage();
+  await signIn(adminPage, admin, "/admin");
+  const editor = adminPage.getByRole("form", { name: "Edit review guidelines" });
+  await editor.getByLabel("Guidelines").fill("# Numbers\n\nCheck **every** figure against the source.\n- Dates too");
+  await editor.getByRole("button", { name: "Save guidelines" }).click();
+  await expect(adminPage.getByText("Guidelines saved.")).toBeVisible();
+
+  const page = await (await browser.newContext()).newPage();
+  const check = watchErrors(page);
+  await signIn(page, reviewer);
+  await expect(page.locator("body")).toHaveAttribute("data-keys", "ready");
+  const panel = page.getByRole("complementary", { name: "Review guidelines" });
+  await expect(panel).toBeHidden();
+  await page.keyboard.press("g");
+  await expect(panel).toBeVisible();
+  await expect(panel.getByRole("heading", { name: "Numbers" })).toBeVisible();
+  await expect(panel.locator("strong")).toHaveText("every");
+  await expect(panel.getByRole("listitem")).toHaveText("Dates too");
+  await page.keyboard.press("Escape");
+  await expect(panel).toBeHidden();
+  await page.keyboard.press("g");
+  await expect(panel).toBeVisible();
+  await page.keyboard.press("g");
+  await expect(panel).toBeHidden();
   check();
 });

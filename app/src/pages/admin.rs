@@ -72,6 +72,9 @@ fn DashboardShell(d: DashboardPage, saved: ServerAction<SetRouting>) -> impl Int
             <h2>"Error tags"</h2>
             <p class="hint">"The kinds of mistake reviewers can mark, in the order of their keys (6, 7, 8, 9, 0). Past reviews keep their tags."</p>
             <TagsForm />
+            <h2>"Review guidelines"</h2>
+            <p class="hint">"Reviewers open these beside each task (key g). A line starting with # is a heading, - starts a list item, **bold** is bold."</p>
+            <GuidelinesForm />
         </section>
     }
 }
@@ -115,6 +118,29 @@ fn FilterForm(filter: FilterView, models: Vec<(String, String)>) -> impl IntoVie
             <button type="submit">"Apply"</button>
             <a href="/admin">"Last 30 days, all models"</a>
         </form>
+    }
+}
+
+#[component]
+fn GuidelinesForm() -> impl IntoView {
+    let save = ServerAction::<crate::guidelines::SaveGuidelines>::new();
+    let current = Resource::new(|| (), |_| crate::guidelines::load_guidelines());
+    let result = save.value();
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let text = current.await.map(|g| g.text).unwrap_or_default();
+                view! {
+                    <ActionForm action=save attr:class="guidelines-form" attr:aria-label="Edit review guidelines">
+                        <label for="guidelines-text">"Guidelines"</label>
+                        <textarea id="guidelines-text" name="text" rows="10">{text}</textarea>
+                        {move || field_message(&result.get(), "text").map(|m| view! { <span class="field-error" role="alert">{m}</span> })}
+                        <button type="submit">"Save guidelines"</button>
+                    </ActionForm>
+                }
+            })}
+        </Transition>
+        {move || matches!(result.get(), Some(Ok(_))).then(|| view! { <p class="saved" role="status">"Guidelines saved."</p> })}
     }
 }
 

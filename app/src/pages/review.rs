@@ -85,6 +85,7 @@ fn TaskReview(
     let original = task.summary.clone();
     let diff = Memo::new(move |_| corrected.with(|c| crate::diff::word_diff(&original, c)));
     let help = RwSignal::new(false);
+    let guide = RwSignal::new(false);
     // Error tags: the checkboxes show the choice, one hidden field carries it (comma-separated).
     let all_tags = StoredValue::new(task.error_tags.clone());
     let tags = RwSignal::new(Vec::<String>::new());
@@ -104,6 +105,7 @@ fn TaskReview(
                     comment,
                     correction,
                     help,
+                    guide,
                     all_tags,
                     tags,
                 },
@@ -286,9 +288,42 @@ fn TaskReview(
                     on:click=move |_| help.set(true)>
                     "Keyboard shortcuts " <kbd>"?"</kbd>
                 </button>
+                <button type="button" class="link keys-button" aria-controls="guidelines"
+                    aria-expanded=move || guide.get().to_string()
+                    on:click=move |_| guide.update(|g| *g = !*g)>
+                    "Guidelines " <kbd>"g"</kbd>
+                </button>
                 <Shortcuts open=help />
+                <GuidelinesPanel open=guide />
             </section>
         </div>
+    }
+}
+
+/// The review guidelines beside the task, loaded when first opened (key `g`, Esc closes).
+#[component]
+fn GuidelinesPanel(open: RwSignal<bool>) -> impl IntoView {
+    let text = Resource::new(
+        move || open.get(),
+        |open| async move {
+            if open { crate::guidelines::load_guidelines().await.map(Some) } else { Ok(None) }
+        },
+    );
+    view! {
+        <aside id="guidelines" class="guidelines" aria-labelledby="guidelines-h" hidden=move || !open.get()>
+            <h2 id="guidelines-h">"Review guidelines"</h2>
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match text.await {
+                        Ok(Some(g)) if g.text.is_empty() => view! { <p class="hint">"No guidelines have been written yet."</p> }.into_any(),
+                        Ok(Some(g)) => view! { <div class="guidelines-text" inner_html=g.html></div> }.into_any(),
+                        Ok(None) => ().into_any(),
+                        Err(e) => view! { <p class="form-error">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+            <button type="button" on:click=move |_| open.set(false)>"Close " <kbd>"g"</kbd></button>
+        </aside>
     }
 }
 
@@ -304,7 +339,7 @@ fn Shortcuts(open: RwSignal<bool>) -> impl IntoView {
             let _ = button.focus();
         }
     });
-    const KEYS: [(&str, &str); 11] = [
+    const KEYS: [(&str, &str); 12] = [
         ("1 – 5", "rate the summary"),
         ("a / r / e", "verdict: accept, reject, escalate"),
         ("6 – 9, 0", "mark or unmark the first five error tags"),
@@ -313,6 +348,7 @@ fn Shortcuts(open: RwSignal<bool>) -> impl IntoView {
         ("Enter", "submit (Ctrl + Enter inside a text box)"),
         ("Esc", "leave a text box, or close this list"),
         ("s", "skip this task"),
+        ("g", "show or hide the review guidelines"),
         ("?", "show or hide this list"),
         ("Tab", "move between controls"),
         ("Space", "choose the focused option"),
@@ -347,8 +383,9 @@ mod keyboard {
         pub skip_form: NodeRef<html::Form>,
         pub comment: NodeRef<html::Textarea>,
         pub correction: NodeRef<html::Textarea>,
-        /// The shortcuts dialog.
+        /// The shortcuts dialog and the guidelines panel.
         pub help: RwSignal<bool>,
+        pub guide: RwSignal<bool>,
         /// The configured error tags, and the ones chosen.
         pub all_tags: StoredValue<Vec<String>>,
         pub tags: RwSignal<Vec<String>>,
@@ -411,6 +448,8 @@ mod keyboard {
             "w" => focus(t.correction),
             "s" => submit(&t, t.skip_form),
             "?" => t.help.set(true),
+            "g" => t.guide.update(|g| *g = !*g),
+            "Escape" if t.guide.get_untracked() => t.guide.set(false),
             "6" | "7" | "8" | "9" | "0" => {
                 let index = TAG_KEYS.iter().position(|k| key.starts_with(*k)).unwrap_or(0);
                 match t.all_tags.with_value(|all| all.get(index).cloned()) {

@@ -42,12 +42,15 @@ async fn anonymous_server_function_calls_are_unauthorized(pool: PgPool) {
         "admin/webhooks/resend",
         "admin/escalations",
         "admin/escalations/resolve",
+        "admin/error-tags",
+        "guidelines",
+        "admin/guidelines",
     ] {
         let res = app
             .http
             .post(app.url(&format!("/api/{endpoint}")))
             // Every field any of them needs, so each gets past reading its form to its guard.
-            .form(&[("task_id", "x"), ("model", "m"), ("url", "http://x.test"), ("id", "1")])
+            .form(&[("task_id", "x"), ("model", "m"), ("url", "http://x.test"), ("id", "1"), ("tags", "t"), ("text", "t")])
             .send()
             .await
             .unwrap();

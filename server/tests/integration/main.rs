@@ -2,6 +2,7 @@
 //! per test (`#[sqlx::test]` creates it on the server named by `DATABASE_URL`; `scripts/test.sh`
 //! starts a private cluster for that).
 
+mod guidelines;
 mod helpers;
 mod receiver;
 
