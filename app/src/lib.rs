@@ -20,6 +20,8 @@ pub mod domain;
 pub mod escalations;
 /// Review guidelines, edited by admins, opened by reviewers.
 pub mod guidelines;
+/// A reviewer's own last reviews, and amending one.
+pub mod history;
 /// The error type server functions return.
 pub mod error;
 /// Error tags: the configurable list of mistake kinds.
@@ -88,6 +90,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=pages::login::LoginPage ssr=SsrMode::Async />
                 <Route path=path!("/review") view=pages::review::ReviewPage ssr=SsrMode::Async />
                 <Route path=path!("/queue") view=pages::queue::QueuePage ssr=SsrMode::Async />
+                <Route path=path!("/history") view=pages::history::HistoryPage ssr=SsrMode::Async />
                 <Route path=path!("/admin") view=pages::admin::AdminPage ssr=SsrMode::Async />
                 <Route path=path!("/admin/tasks/:id") view=pages::task::TaskPage ssr=SsrMode::Async />
                 <Route path=path!("/admin/webhooks") view=pages::webhooks::WebhooksAdminPage ssr=SsrMode::Async />

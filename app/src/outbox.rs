@@ -34,7 +34,7 @@ pub async fn task_json(conn: &mut PgConnection, id: Uuid) -> Result<Option<Value
     };
     let reviews = sqlx::query!(
         "select u.username as reviewer, r.rating, r.verdict, r.comment, r.corrected_summary,
-                r.seconds_spent, r.created_at, r.error_tags
+                r.seconds_spent, r.created_at, r.error_tags, r.amended_at
          from reviews r join users u on u.id = r.reviewer_id
          where r.task_id = $1 order by r.created_at, r.id",
         id
@@ -68,6 +68,7 @@ pub async fn task_json(conn: &mut PgConnection, id: Uuid) -> Result<Option<Value
                 "error_tags": r.error_tags,
                 "seconds_spent": r.seconds_spent,
                 "created_at": r.created_at,
+                "amended_at": r.amended_at,
             })
         })
         .collect();

@@ -10,6 +10,8 @@ pub mod charts;
 pub mod dashboard_view;
 /// `/admin/escalations`: escalated tasks for an admin's final verdict.
 pub mod escalations;
+/// `/history`: my last reviews, amendable for a while.
+pub mod history;
 /// `/login`.
 pub mod login;
 /// `/queue`: what is waiting, and my day.
@@ -39,6 +41,7 @@ pub fn Header() -> impl IntoView {
             <nav aria-label="Main">
                 <a href="/queue">"Queue"</a>
                 <a href="/review">"Review"</a>
+                <a href="/history">"History"</a>
                 <Transition fallback=|| ()>
                     {move || Suspend::new(async move {
                         me.await.ok().flatten().map(|me| {

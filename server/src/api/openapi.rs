@@ -118,6 +118,8 @@ pub struct ReviewDoc {
     error_tags: Vec<String>,
     seconds_spent: i32,
     created_at: chrono::DateTime<chrono::Utc>,
+    /// Set when the reviewer amended the review (the earlier version is kept by Loupe).
+    amended_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// End-user feedback as stored.

@@ -4,6 +4,7 @@
 
 mod guidelines;
 mod helpers;
+mod history;
 mod receiver;
 
 mod accounts;
