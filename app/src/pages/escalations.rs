@@ -43,11 +43,7 @@ pub fn EscalationsPage() -> impl IntoView {
 fn Item(e: Escalation, resolved: RwSignal<u32>) -> impl IntoView {
     let resolve = ServerAction::<ResolveEscalation>::new();
     let result = resolve.value();
-    Effect::new(move |_| {
-        if matches!(result.get(), Some(Ok(()))) {
-            resolved.update(|n| *n += 1);
-        }
-    });
+    crate::pages::bump_on_success(result, resolved);
     let id = e.task_id.clone();
     let error = move |field: &'static str| {
         move || field_message(&result.get(), field).map(|m| view! { <span class="field-error" role="alert">{m}</span> })

@@ -38,11 +38,7 @@ pub fn HistoryPage() -> impl IntoView {
 fn Entry(r: MyReview, amended: RwSignal<u32>) -> impl IntoView {
     let amend = ServerAction::<AmendReview>::new();
     let result = amend.value();
-    Effect::new(move |_| {
-        if matches!(result.get(), Some(Ok(()))) {
-            amended.update(|n| *n += 1);
-        }
-    });
+    crate::pages::bump_on_success(result, amended);
     let error = move |field: &'static str| {
         move || field_message(&result.get(), field).map(|m| view! { <span class="field-error" role="alert">{m}</span> })
     };

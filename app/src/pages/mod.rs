@@ -84,6 +84,19 @@ pub fn ErrorNotice(error: AppError) -> impl IntoView {
     }
 }
 
+/// Bumps `counter` each time `value` (an action's result) turns into a success, so a list
+/// resource keyed on the counter reloads after one of its per-item forms succeeds.
+pub fn bump_on_success(
+    value: impl Get<Value = Option<Result<(), AppError>>> + Send + Sync + 'static,
+    counter: RwSignal<u32>,
+) {
+    Effect::new(move |_| {
+        if matches!(value.get(), Some(Ok(()))) {
+            counter.update(|n| *n += 1);
+        }
+    });
+}
+
 /// A word diff as text with its removals struck through and its additions marked, each also
 /// named for screen readers.
 #[component]
