@@ -79,25 +79,29 @@ pub async fn amend_review(
     corrected_summary: Option<String>,
     error_tags: Option<String>,
 ) -> Result<(), AppError> {
-    use crate::domain::{Rating, Role, Verdict, parse_review_text};
+    use crate::domain::{Role, Verdict};
     let user = crate::auth::require_role(Role::Reviewer).await?;
     let pool = crate::state::expect_state().pool;
     let review_id: i64 = review_id
         .trim()
         .parse()
         .map_err(|_| AppError::NotFound("review".into()))?;
-    let rating = Rating::parse(rating.as_deref())?;
-    let verdict = Verdict::parse(verdict.as_deref())?;
+    let crate::queue::Judgement { rating, verdict, comment, corrected, tags } =
+        crate::queue::Judgement::parse(
+            &pool,
+            rating.as_deref(),
+            verdict.as_deref(),
+            comment.as_deref(),
+            corrected_summary.as_deref(),
+            error_tags.as_deref(),
+        )
+        .await?;
     if verdict == Verdict::Escalate {
         return Err(AppError::invalid(
             "verdict",
             "an amendment can accept or reject; to escalate, ask an admin",
         ));
     }
-    let comment = parse_review_text("comment", comment.as_deref())?;
-    let corrected = parse_review_text("corrected_summary", corrected_summary.as_deref())?;
-    let allowed = crate::error_tags::store::list(&pool).await?;
-    let tags = crate::error_tags::parse_chosen(error_tags.as_deref(), &allowed)?;
 
     let mut tx = pool.begin().await?;
     let old = sqlx::query!(

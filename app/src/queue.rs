@@ -65,6 +65,39 @@ pub async fn current_task() -> Result<Option<TaskView>, AppError> {
     server::task_view(&state.pool, id).await.map(Some)
 }
 
+/// What a reviewer said about a task, parsed from the review form (or an amendment of it).
+#[cfg(feature = "ssr")]
+pub struct Judgement {
+    pub rating: crate::domain::Rating,
+    pub verdict: crate::domain::Verdict,
+    pub comment: Option<String>,
+    pub corrected: Option<String>,
+    pub tags: Vec<String>,
+}
+
+#[cfg(feature = "ssr")]
+impl Judgement {
+    /// Parses the form's fields; each error names its field. Tags are checked against the
+    /// configured list.
+    pub async fn parse(
+        pool: &sqlx::PgPool,
+        rating: Option<&str>,
+        verdict: Option<&str>,
+        comment: Option<&str>,
+        corrected_summary: Option<&str>,
+        error_tags: Option<&str>,
+    ) -> Result<Self, AppError> {
+        use crate::domain::{Rating, Verdict, parse_review_text};
+        let rating = Rating::parse(rating)?;
+        let verdict = Verdict::parse(verdict)?;
+        let comment = parse_review_text("comment", comment)?;
+        let corrected = parse_review_text("corrected_summary", corrected_summary)?;
+        let allowed = crate::error_tags::store::list(pool).await?;
+        let tags = crate::error_tags::parse_chosen(error_tags, &allowed)?;
+        Ok(Judgement { rating, verdict, comment, corrected, tags })
+    }
+}
+
 /// Stores the reviewer's judgement of the task they hold and completes it when it has all the
 /// reviews it wants. Fields arrive as form text and are parsed here so each error names its field.
 #[server(prefix = "/api", endpoint = "review/submit")]
@@ -77,25 +110,22 @@ pub async fn submit_review(
     error_tags: Option<String>,
 ) -> Result<(), AppError> {
     use crate::auth::require_role;
-    use crate::domain::{Rating, Role, Verdict, parse_review_text};
+    use crate::domain::Role;
     use crate::state::expect_state;
 
     let user = require_role(Role::Reviewer).await?;
     let task_id = parse_task_id(&task_id)?;
-    let rating = Rating::parse(rating.as_deref())?;
-    let verdict = Verdict::parse(verdict.as_deref())?;
-    let comment = parse_review_text("comment", comment.as_deref())?;
-    let corrected = parse_review_text("corrected_summary", corrected_summary.as_deref())?;
     let state = expect_state();
-    let allowed = crate::error_tags::store::list(&state.pool).await?;
-    let tags = crate::error_tags::parse_chosen(error_tags.as_deref(), &allowed)?;
-    server::store_review(
+    let judgement = Judgement::parse(
         &state.pool,
-        user.id,
-        task_id,
-        server::Judgement { rating, verdict, comment, corrected, tags },
+        rating.as_deref(),
+        verdict.as_deref(),
+        comment.as_deref(),
+        corrected_summary.as_deref(),
+        error_tags.as_deref(),
     )
-    .await
+    .await?;
+    server::store_review(&state.pool, user.id, task_id, judgement).await
 }
 
 /// Gives the task back to the queue; the reviewer who skipped it will not be offered it again
@@ -132,7 +162,7 @@ fn parse_task_id(raw: &str) -> Result<Uuid, AppError> {
 #[cfg(feature = "ssr")]
 mod server {
     use super::{QueueOverview, TaskView};
-    use crate::domain::{Rating, Reason, Verdict};
+    use crate::domain::{Reason, Verdict};
     use crate::error::AppError;
     use crate::state::AppState;
     use sqlx::{PgExecutor, PgPool};
@@ -142,15 +172,6 @@ mod server {
     /// `skip locked` subquery re-checks a row that changed under it and then yields nothing);
     /// a few retries tell that apart from a queue that is really empty.
     const CLAIM_ATTEMPTS: usize = 5;
-
-    /// What a reviewer said about a task, parsed.
-    pub struct Judgement {
-        pub rating: Rating,
-        pub verdict: Verdict,
-        pub comment: Option<String>,
-        pub corrected: Option<String>,
-        pub tags: Vec<String>,
-    }
 
     pub async fn held_or_claim(state: &AppState, reviewer: i64) -> Result<Option<Uuid>, AppError> {
         let pool = &state.pool;
@@ -272,9 +293,9 @@ mod server {
         pool: &PgPool,
         reviewer: i64,
         task_id: Uuid,
-        judgement: Judgement,
+        judgement: super::Judgement,
     ) -> Result<(), AppError> {
-        let Judgement { rating, verdict, comment, corrected, tags } = judgement;
+        let super::Judgement { rating, verdict, comment, corrected, tags } = judgement;
         let mut tx = pool.begin().await?;
         let task = sqlx::query!(
             r#"select summary, status, lease_owner, reviews_required, reviews_done,
