@@ -19,13 +19,9 @@ pub struct Guidelines {
     pub updated_at: String,
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
 /// Escapes a line, then turns `**…**` pairs into bold.
 fn inline(line: &str) -> String {
-    let escaped = escape(line);
+    let escaped = crate::html::escape(line);
     let mut out = String::new();
     let mut parts = escaped.split("**").peekable();
     let mut bold = false;

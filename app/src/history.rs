@@ -130,10 +130,7 @@ pub async fn amend_review(
             "this review escalated the task; an admin settles it now",
         ));
     }
-    let corrected = corrected.filter(|c| c.trim() != old.summary.trim());
-    let edit_distance = corrected
-        .as_deref()
-        .map(|c| crate::stats::word_edit_distance(&old.summary, c));
+    let (corrected, edit_distance) = crate::queue::Judgement::correction_of(corrected, &old.summary);
     sqlx::query!(
         "insert into review_revisions
              (review_id, rating, verdict, comment, corrected_summary, error_tags, edit_distance, written_at)

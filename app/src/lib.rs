@@ -29,6 +29,8 @@ pub mod error_tags;
 /// A task as pipelines see it, and the webhook outbox.
 #[cfg(feature = "ssr")]
 pub mod outbox;
+/// Escaping text for HTML written as strings.
+pub mod html;
 /// The pages.
 pub mod pages;
 /// Claiming, reviewing and skipping tasks (server functions).

@@ -96,6 +96,17 @@ impl Judgement {
         let tags = crate::error_tags::parse_chosen(error_tags, &allowed)?;
         Ok(Judgement { rating, verdict, comment, corrected, tags })
     }
+
+    /// The correction measured against the task's `summary`: `(None, None)` when there is none
+    /// or it only repeats the summary (an unchanged summary is not a correction), else the text
+    /// and its word edit distance.
+    pub fn correction_of(corrected: Option<String>, summary: &str) -> (Option<String>, Option<f64>) {
+        let corrected = corrected.filter(|c| c.trim() != summary.trim());
+        let distance = corrected
+            .as_deref()
+            .map(|c| crate::stats::word_edit_distance(summary, c));
+        (corrected, distance)
+    }
 }
 
 /// Stores the reviewer's judgement of the task they hold and completes it when it has all the
@@ -314,11 +325,7 @@ mod server {
                     .into(),
             ));
         }
-        // An unchanged summary is not a correction.
-        let corrected = corrected.filter(|c| c.trim() != task.summary.trim());
-        let edit_distance = corrected
-            .as_deref()
-            .map(|c| crate::stats::word_edit_distance(&task.summary, c));
+        let (corrected, edit_distance) = super::Judgement::correction_of(corrected, &task.summary);
         // The task's model, version, confidence and reason are copied so the dashboard can
         // aggregate reviews without joining tasks.
         sqlx::query!(

@@ -142,13 +142,28 @@ pub mod store {
 
     /// Every endpoint, newest first, with its delivery counts.
     pub async fn endpoints(pool: &PgPool) -> Result<Vec<Endpoint>, AppError> {
+        select(pool, None).await
+    }
+
+    /// One endpoint with its delivery counts.
+    pub async fn endpoint(pool: &PgPool, id: i64) -> Result<Endpoint, AppError> {
+        select(pool, Some(id))
+            .await?
+            .pop()
+            .ok_or_else(|| AppError::NotFound("webhook".into()))
+    }
+
+    /// All endpoints, or the one with `id`.
+    async fn select(pool: &PgPool, id: Option<i64>) -> Result<Vec<Endpoint>, AppError> {
         let rows = sqlx::query!(
             r#"select e.id, e.url, e.events, e.description, e.active, e.created_at,
                       count(*) filter (where d.status = 'pending') as "pending!",
                       count(*) filter (where d.status = 'delivered') as "delivered!",
                       count(*) filter (where d.status = 'failed') as "failed!"
                from webhook_endpoints e left join webhook_deliveries d on d.endpoint_id = e.id
-               group by e.id order by e.id desc"#
+               where $1::bigint is null or e.id = $1
+               group by e.id order by e.id desc"#,
+            id
         )
         .fetch_all(pool)
         .await?;
@@ -166,14 +181,6 @@ pub mod store {
                 failed: r.failed,
             })
             .collect())
-    }
-
-    pub async fn endpoint(pool: &PgPool, id: i64) -> Result<Endpoint, AppError> {
-        endpoints(pool)
-            .await?
-            .into_iter()
-            .find(|e| e.id == id)
-            .ok_or_else(|| AppError::NotFound("webhook".into()))
     }
 
     /// Registers an endpoint; a secret is generated when none is given.

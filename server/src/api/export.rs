@@ -56,19 +56,28 @@ pub struct Export {
     pub rows: Arc<AtomicU64>,
 }
 
-/// About how many rows the export will have, for a progress bar: exact for jsonl, csv and sft, an
-/// upper bound for dpo (a rejection without a correction or an accepted sibling yields no pair).
-/// `None` when the query is invalid (`start` reports why) or the count fails.
-pub async fn estimate(pool: &PgPool, query: &ExportQuery) -> Option<u64> {
-    let format = Format::parse(query.format.as_deref()).ok()?;
-    let f = Filter::parse(
+/// The format and filter a query asks for; each bad value names its field.
+fn parse(query: &ExportQuery) -> Result<(Format, Filter), FieldError> {
+    let format = Format::parse(query.format.as_deref())?;
+    let filter = Filter::parse(
         query.from.as_deref(),
         query.to.as_deref(),
         query.model.as_deref(),
         query.version.as_deref(),
         Utc::now().date_naive(),
     )
-    .ok()?;
+    .map_err(|e| match e {
+        app::error::AppError::Validation { field, message } => FieldError::new(field, message),
+        _ => FieldError::new("query", "could not be read"),
+    })?;
+    Ok((format, filter))
+}
+
+/// About how many rows the export will have, for a progress bar: exact for jsonl, csv and sft, an
+/// upper bound for dpo (a rejection without a correction or an accepted sibling yields no pair).
+/// `None` when the query is invalid (`start` reports why) or the count fails.
+pub async fn estimate(pool: &PgPool, query: &ExportQuery) -> Option<u64> {
+    let (format, f) = parse(query).ok()?;
     let kind = match format {
         Format::Jsonl | Format::Csv => "all",
         Format::Sft => "sft",
@@ -100,18 +109,7 @@ pub async fn estimate(pool: &PgPool, query: &ExportQuery) -> Option<u64> {
 /// Checks the query and starts producing the export in the background. Shared by the HTTP
 /// route and `loupe export`.
 pub fn start(pool: PgPool, query: &ExportQuery) -> Result<Export, FieldError> {
-    let format = Format::parse(query.format.as_deref())?;
-    let filter = Filter::parse(
-        query.from.as_deref(),
-        query.to.as_deref(),
-        query.model.as_deref(),
-        query.version.as_deref(),
-        Utc::now().date_naive(),
-    )
-    .map_err(|e| match e {
-        app::error::AppError::Validation { field, message } => FieldError::new(field, message),
-        _ => FieldError::new("query", "could not be read"),
-    })?;
+    let (format, filter) = parse(query)?;
     let (name, extension, content_type) = format.file();
     let file_name = format!("loupe-{name}-{}-{}.{extension}", filter.from, filter.to);
     let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(CHANNEL_CHUNKS);

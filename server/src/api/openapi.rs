@@ -298,9 +298,7 @@ pub async fn docs_page(_caller: Operator) -> Response {
     Html(render_docs(spec())).into_response()
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
+use app::html::escape;
 
 /// A schema reference or inline schema, shown as its name or as compact JSON.
 fn schema_label(schema: &Value) -> String {
