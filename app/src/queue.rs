@@ -65,8 +65,19 @@ pub async fn current_task() -> Result<Option<TaskView>, AppError> {
     server::task_view(&state.pool, id).await.map(Some)
 }
 
+/// The tasks a reviewer has after moving on (submit or skip) when the page asked with
+/// `prefetch=1`: the one now current, and the one claimed behind it (both `None` otherwise). The page has usually shown `current`
+/// already (it was the prefetched `next`); the server's answer confirms or corrects it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Upcoming {
+    pub current: Option<TaskView>,
+    pub next: Option<TaskView>,
+}
+
+/// How often the open review page renews its leases; well inside the prefetch lease.
+pub const RENEW_EVERY_SECS: u32 = 30;
+
 /// What a reviewer said about a task, parsed from the review form (or an amendment of it).
-#[cfg(feature = "ssr")]
 pub struct Judgement {
     pub rating: crate::domain::Rating,
     pub verdict: crate::domain::Verdict,
@@ -75,10 +86,28 @@ pub struct Judgement {
     pub tags: Vec<String>,
 }
 
-#[cfg(feature = "ssr")]
 impl Judgement {
-    /// Parses the form's fields; each error names its field. Tags are checked against the
-    /// configured list.
+    /// Parses the form's fields against the configured error tags; each error names its field.
+    /// The page runs this too, before it moves on, so the server and the page apply one rule.
+    pub fn from_fields(
+        rating: Option<&str>,
+        verdict: Option<&str>,
+        comment: Option<&str>,
+        corrected_summary: Option<&str>,
+        error_tags: Option<&str>,
+        allowed_tags: &[String],
+    ) -> Result<Self, AppError> {
+        use crate::domain::{Rating, Verdict, parse_review_text};
+        let rating = Rating::parse(rating)?;
+        let verdict = Verdict::parse(verdict)?;
+        let comment = parse_review_text("comment", comment)?;
+        let corrected = parse_review_text("corrected_summary", corrected_summary)?;
+        let tags = crate::error_tags::parse_chosen(error_tags, allowed_tags)?;
+        Ok(Judgement { rating, verdict, comment, corrected, tags })
+    }
+
+    /// [`Judgement::from_fields`] with the tag list read from the database.
+    #[cfg(feature = "ssr")]
     pub async fn parse(
         pool: &sqlx::PgPool,
         rating: Option<&str>,
@@ -87,19 +116,14 @@ impl Judgement {
         corrected_summary: Option<&str>,
         error_tags: Option<&str>,
     ) -> Result<Self, AppError> {
-        use crate::domain::{Rating, Verdict, parse_review_text};
-        let rating = Rating::parse(rating)?;
-        let verdict = Verdict::parse(verdict)?;
-        let comment = parse_review_text("comment", comment)?;
-        let corrected = parse_review_text("corrected_summary", corrected_summary)?;
         let allowed = crate::error_tags::store::list(pool).await?;
-        let tags = crate::error_tags::parse_chosen(error_tags, &allowed)?;
-        Ok(Judgement { rating, verdict, comment, corrected, tags })
+        Self::from_fields(rating, verdict, comment, corrected_summary, error_tags, &allowed)
     }
 
     /// The correction measured against the task's `summary`: `(None, None)` when there is none
     /// or it only repeats the summary (an unchanged summary is not a correction), else the text
     /// and its word edit distance.
+    #[cfg(feature = "ssr")]
     pub fn correction_of(corrected: Option<String>, summary: &str) -> (Option<String>, Option<f64>) {
         let corrected = corrected.filter(|c| c.trim() != summary.trim());
         let distance = corrected
@@ -110,7 +134,8 @@ impl Judgement {
 }
 
 /// Stores the reviewer's judgement of the task they hold and completes it when it has all the
-/// reviews it wants. Fields arrive as form text and are parsed here so each error names its field.
+/// reviews it wants; with `prefetch=1`, answers with the reviewer's current task and the one
+/// behind it. Fields arrive as form text and are parsed here so each error names its field.
 #[server(prefix = "/api", endpoint = "review/submit")]
 pub async fn submit_review(
     task_id: String,
@@ -119,7 +144,8 @@ pub async fn submit_review(
     comment: Option<String>,
     corrected_summary: Option<String>,
     error_tags: Option<String>,
-) -> Result<(), AppError> {
+    prefetch: Option<String>,
+) -> Result<Upcoming, AppError> {
     use crate::auth::require_role;
     use crate::domain::Role;
     use crate::state::expect_state;
@@ -136,13 +162,14 @@ pub async fn submit_review(
         error_tags.as_deref(),
     )
     .await?;
-    server::store_review(&state.pool, user.id, task_id, judgement).await
+    server::store_review(&state.pool, user.id, task_id, judgement).await?;
+    server::upcoming(&state, user.id, prefetch.as_deref() == Some("1")).await
 }
 
 /// Gives the task back to the queue; the reviewer who skipped it will not be offered it again
-/// for a while.
+/// for a while. Answers like [`submit_review`].
 #[server(prefix = "/api", endpoint = "review/skip")]
-pub async fn skip_task(task_id: String) -> Result<(), AppError> {
+pub async fn skip_task(task_id: String, prefetch: Option<String>) -> Result<Upcoming, AppError> {
     use crate::auth::require_role;
     use crate::domain::Role;
     use crate::state::expect_state;
@@ -150,7 +177,49 @@ pub async fn skip_task(task_id: String) -> Result<(), AppError> {
     let user = require_role(Role::Reviewer).await?;
     let task_id = parse_task_id(&task_id)?;
     let state = expect_state();
-    server::skip(&state.pool, user.id, task_id).await
+    server::skip(&state.pool, user.id, task_id).await?;
+    server::upcoming(&state, user.id, prefetch.as_deref() == Some("1")).await
+}
+
+/// Claims the task after the current one in the background, with a short lease the page renews;
+/// returns the one already claimed if there is one. `None` when nothing else is waiting.
+#[server(prefix = "/api", endpoint = "review/next")]
+pub async fn claim_next() -> Result<Option<TaskView>, AppError> {
+    use crate::auth::require_role;
+    use crate::domain::Role;
+    use crate::state::expect_state;
+
+    let user = require_role(Role::Reviewer).await?;
+    let state = expect_state();
+    match server::prefetch(&state, user.id).await? {
+        Some(id) => server::task_view(&state.pool, id).await.map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Keeps the reviewer's leases alive while the review page is open; answers with the tasks
+/// still held, so the page can drop a prefetched task whose lease lapsed (a sleeping laptop).
+#[server(prefix = "/api", endpoint = "review/renew")]
+pub async fn renew_leases() -> Result<Vec<Uuid>, AppError> {
+    use crate::auth::require_role;
+    use crate::domain::Role;
+    use crate::state::expect_state;
+
+    let user = require_role(Role::Reviewer).await?;
+    let state = expect_state();
+    server::renew(&state.pool, user.id, state.settings.prefetch_lease.as_secs_f64()).await
+}
+
+/// Gives back the task claimed in the background: the page sends this (as a beacon) when it is
+/// left, so the task goes to someone else at once rather than when its lease runs out.
+#[server(prefix = "/api", endpoint = "review/release")]
+pub async fn release_next() -> Result<(), AppError> {
+    use crate::auth::require_role;
+    use crate::domain::Role;
+    use crate::state::expect_state;
+
+    let user = require_role(Role::Reviewer).await?;
+    server::release_prefetched(&expect_state().pool, user.id).await
 }
 
 /// Counts for the admin overview. Admins only.
@@ -184,25 +253,100 @@ mod server {
     /// a few retries tell that apart from a queue that is really empty.
     const CLAIM_ATTEMPTS: usize = 5;
 
+    /// The reviewer's current task: the one on screen if they hold it, else the one claimed
+    /// in the background (promoted: it is on screen from now on), else a fresh claim.
     pub async fn held_or_claim(state: &AppState, reviewer: i64) -> Result<Option<Uuid>, AppError> {
         let pool = &state.pool;
-        let held = sqlx::query_scalar!(
-            "select id from tasks
+        let lease_secs = state.settings.lease.as_secs_f64();
+        let held = sqlx::query!(
+            "select id, lease_prefetched from tasks
              where lease_owner = $1 and status = 'in_review' and lease_expires_at > now()
-             order by leased_at limit 1",
+             order by lease_prefetched, leased_at limit 1",
             reviewer
         )
         .fetch_optional(pool)
         .await?;
+        match held {
+            Some(held) if !held.lease_prefetched => return Ok(Some(held.id)),
+            Some(held) => {
+                // Time spent on a task counts from when it is shown, not from when it was fetched.
+                let promoted = sqlx::query_scalar!(
+                    "update tasks set lease_prefetched = false, leased_at = now(),
+                            lease_expires_at = now() + make_interval(secs => $3)
+                     where id = $1 and lease_owner = $2 and status = 'in_review'
+                     returning id",
+                    held.id,
+                    reviewer,
+                    lease_secs,
+                )
+                .fetch_optional(pool)
+                .await?;
+                if promoted.is_some() {
+                    return Ok(promoted);
+                }
+            }
+            None => {}
+        }
+        claim(state, reviewer, lease_secs, false).await
+    }
+
+    /// The reviewer's background claim: the one they already hold, or a new one.
+    pub async fn prefetch(state: &AppState, reviewer: i64) -> Result<Option<Uuid>, AppError> {
+        let held = sqlx::query_scalar!(
+            "select id from tasks
+             where lease_owner = $1 and status = 'in_review' and lease_prefetched
+               and lease_expires_at > now()
+             limit 1",
+            reviewer
+        )
+        .fetch_optional(&state.pool)
+        .await?;
         if held.is_some() {
             return Ok(held);
         }
-        let lease_secs = state.settings.lease.as_secs_f64();
+        claim(state, reviewer, state.settings.prefetch_lease.as_secs_f64(), true).await
+    }
+
+    /// After a submit or skip, for the page that asked (`with_next`): the current task and the
+    /// one behind it. A form posted without scripts asks for nothing and claims nothing here;
+    /// its page load that follows does.
+    pub async fn upcoming(
+        state: &AppState,
+        reviewer: i64,
+        with_next: bool,
+    ) -> Result<super::Upcoming, AppError> {
+        if !with_next {
+            return Ok(super::Upcoming { current: None, next: None });
+        }
+        let current = match held_or_claim(state, reviewer).await? {
+            Some(id) => Some(task_view(&state.pool, id).await?),
+            None => None,
+        };
+        let next = match &current {
+            Some(_) => match prefetch(state, reviewer).await? {
+                Some(id) => Some(task_view(&state.pool, id).await?),
+                None => None,
+            },
+            None => None,
+        };
+        Ok(super::Upcoming { current, next })
+    }
+
+    /// Claims the first task this reviewer may take: never one they reviewed or recently
+    /// skipped, nor one someone else holds.
+    async fn claim(
+        state: &AppState,
+        reviewer: i64,
+        lease_secs: f64,
+        prefetched: bool,
+    ) -> Result<Option<Uuid>, AppError> {
+        let pool = &state.pool;
         let cooldown_secs = state.settings.skip_cooldown.as_secs_f64();
         for _ in 0..CLAIM_ATTEMPTS {
             let claimed = sqlx::query_scalar!(
                 "update tasks set status = 'in_review', lease_owner = $1, leased_at = now(),
-                        lease_expires_at = now() + make_interval(secs => $2)
+                        lease_expires_at = now() + make_interval(secs => $2),
+                        lease_prefetched = $4
                  where id = (
                      select c.id from tasks c
                      where (c.status = 'queued'
@@ -219,6 +363,7 @@ mod server {
                 reviewer,
                 lease_secs,
                 cooldown_secs,
+                prefetched,
             )
             .fetch_optional(pool)
             .await?;
@@ -230,6 +375,33 @@ mod server {
             }
         }
         Ok(None)
+    }
+
+    /// Extends every lease the reviewer holds to at least `secs` from now.
+    pub async fn renew(pool: &PgPool, reviewer: i64, secs: f64) -> Result<Vec<Uuid>, AppError> {
+        let held = sqlx::query_scalar!(
+            "update tasks
+             set lease_expires_at = greatest(lease_expires_at, now() + make_interval(secs => $2))
+             where lease_owner = $1 and status = 'in_review' and lease_expires_at > now()
+             returning id",
+            reviewer,
+            secs,
+        )
+        .fetch_all(pool)
+        .await?;
+        Ok(held)
+    }
+
+    pub async fn release_prefetched(pool: &PgPool, reviewer: i64) -> Result<(), AppError> {
+        sqlx::query!(
+            "update tasks set status = 'queued', lease_owner = null, leased_at = null,
+                    lease_expires_at = null, lease_prefetched = false
+             where lease_owner = $1 and status = 'in_review' and lease_prefetched",
+            reviewer
+        )
+        .execute(pool)
+        .await?;
+        Ok(())
     }
 
     async fn claimable_exists(
@@ -360,6 +532,7 @@ mod server {
         sqlx::query!(
             "update tasks set status = $2, reviews_done = $3,
                     lease_owner = null, leased_at = null, lease_expires_at = null,
+                    lease_prefetched = false,
                     completed_at = case when $2 in ('reviewed', 'escalated') then now() end
              where id = $1",
             task_id,
@@ -382,7 +555,7 @@ mod server {
         let mut tx = pool.begin().await?;
         let released = sqlx::query!(
             "update tasks set status = 'queued', lease_owner = null, leased_at = null,
-                    lease_expires_at = null
+                    lease_expires_at = null, lease_prefetched = false
              where id = $1 and lease_owner = $2 and status = 'in_review'",
             task_id,
             reviewer

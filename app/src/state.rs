@@ -22,6 +22,10 @@ pub struct Settings {
     pub max_document_bytes: usize,
     /// How long a skipped task stays away from the reviewer who skipped it.
     pub skip_cooldown: Duration,
+    /// The lease on a task claimed in the background (the next one up). Short, because the
+    /// open page renews it every [`crate::queue::RENEW_EVERY_SECS`]; a closed tab frees the task
+    /// within this time even when the page could not say goodbye.
+    pub prefetch_lease: Duration,
 }
 
 impl Default for Settings {
@@ -32,6 +36,7 @@ impl Default for Settings {
             secure_cookies: false,
             max_document_bytes: 1_000_000,
             skip_cooldown: Duration::from_secs(3600),
+            prefetch_lease: Duration::from_secs(90),
         }
     }
 }

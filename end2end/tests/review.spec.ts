@@ -30,8 +30,9 @@ test("a reviewer rates, comments and submits with the keyboard only and sees the
   // The new task starts with a clean form.
   await expect(page.locator('input[name="rating"]:checked')).toHaveCount(0);
 
+  // The review is sent after the next task is shown, so the server may still be storing it.
+  await expect.poll(async () => (await apiTask(page, first!)).status).toBe("reviewed");
   const stored = await apiTask(page, first!);
-  expect(stored.status).toBe("reviewed");
   expect(stored.reviews).toHaveLength(1);
   expect(stored.reviews[0]).toMatchObject({ reviewer: "rita", rating: 4, verdict: "reject", comment: "The summary invents a figure." });
   check();
@@ -50,6 +51,56 @@ test("submitting without a rating shows the message beside the rating and keeps 
   await expect(card).toHaveAttribute("data-task-id", id!);
   await expect(page.locator("#comment")).toHaveValue("kept text");
   check();
+});
+
+test("the next task is on screen while the server is still storing the review", async ({ page }) => {
+  const check = watchErrors(page);
+  await signIn(page, reviewer);
+  await expect(page.locator("body")).toHaveAttribute("data-keys", "ready");
+  const desk = page.locator(".desk");
+  const card = page.locator(".task-grid");
+  const first = await card.getAttribute("data-task-id");
+  // The next task was claimed in the background once the page came to life.
+  await expect(desk).toHaveAttribute("data-next", /[0-9a-f-]{36}/);
+  const next = await desk.getAttribute("data-next");
+  expect(next).not.toBe(first);
+  expect((await apiTask(page, next!)).status).toBe("in_review");
+
+  // Hold the submit request until the next task is visible: nothing the reviewer sees waits on it.
+  let letGo!: () => void;
+  const held = new Promise<void>((resolve) => (letGo = resolve));
+  let submitted = 0;
+  await page.route("**/api/review/submit", async (route) => {
+    submitted += 1;
+    await held;
+    await route.continue();
+  });
+  await page.keyboard.press("5");
+  await page.keyboard.press("Enter");
+  await expect(card).toHaveAttribute("data-task-id", next!);
+  await expect(page.locator('input[name="rating"]:checked')).toHaveCount(0);
+  expect(submitted).toBe(1);
+  expect((await apiTask(page, first!)).status).toBe("in_review");
+  letGo();
+  await expect.poll(async () => (await apiTask(page, first!)).status).toBe("reviewed");
+  // The server's answer brings the task after that one.
+  await expect(desk).toHaveAttribute("data-next", /[0-9a-f-]{36}/);
+  expect(await desk.getAttribute("data-next")).not.toBe(next);
+  // The marks the benchmark reads are there: moving on, then the task painted.
+  const marks = await page.evaluate(() => performance.getEntriesByType("mark").map((m) => m.name));
+  expect(marks).toContain("loupe:move-on");
+  expect(marks.lastIndexOf("loupe:task-shown")).toBeGreaterThan(marks.lastIndexOf("loupe:move-on"));
+  check();
+});
+
+test("leaving the review page gives the prefetched task back to the queue", async ({ page }) => {
+  await signIn(page, reviewer);
+  const desk = page.locator(".desk");
+  await expect(desk).toHaveAttribute("data-next", /[0-9a-f-]{36}/);
+  const next = await desk.getAttribute("data-next");
+  expect((await apiTask(page, next!)).status).toBe("in_review");
+  await page.goto("/history");
+  await expect.poll(async () => (await apiTask(page, next!)).status).toBe("queued");
 });
 
 test("the s key skips the task to the next one", async ({ page }) => {

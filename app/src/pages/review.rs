@@ -8,52 +8,127 @@
 //! summary shows a live word diff against the AI's.
 
 use crate::domain::{MAX_REVIEW_TEXT_CHARS, Verdict};
-use crate::error::{AppError, field_message, form_message};
+use crate::error::AppError;
 use crate::pages::{ErrorNotice, Header};
-use crate::queue::{SkipTask, SubmitReview, TaskView, current_task};
+use crate::queue::{Judgement, SkipTask, SubmitReview, TaskView, Upcoming, current_task};
+use leptos::server_fn::ServerFn;
+use leptos::form::FromFormData;
 use leptos::html;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 #[component]
 pub fn ReviewPage() -> impl IntoView {
-    let submit = ServerAction::<SubmitReview>::new();
-    let skip = ServerAction::<SkipTask>::new();
-    // Move on only when the submitted task is settled one way or another; after a validation
-    // error the same form stays, with what the reviewer typed.
-    let settled = Memo::new(move |prev: Option<&usize>| {
-        let version = submit.version().get();
-        let moves_on = submit.value().with(|v| {
-            matches!(
-                v,
-                Some(Ok(())) | Some(Err(AppError::Conflict(_) | AppError::NotFound(_)))
-            )
-        });
-        if moves_on {
-            version
-        } else {
-            prev.copied().unwrap_or(0)
-        }
-    });
-    let task = Resource::new(
-        move || (settled.get(), skip.version().get()),
-        |_| current_task(),
-    );
+    // Read once, on the server for the first paint; from then on the desk owns what is shown.
+    let first = Resource::new(|| (), |_| current_task());
     view! {
         <Title text="Review" />
         <Header />
         <main class="review">
             <Transition fallback=|| view! { <p class="loading">"Loading the next task…"</p> }>
                 {move || Suspend::new(async move {
-                    match task.await {
-                        Ok(Some(t)) => view! { <TaskReview task=t submit skip /> }.into_any(),
-                        Ok(None) => view! { <EmptyQueue /> }.into_any(),
+                    match first.await {
+                        Ok(task) => view! { <Desk first=task /> }.into_any(),
                         Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
                     }
                 })}
             </Transition>
         </main>
     }
+}
+
+/// What the desk shows.
+#[derive(Clone)]
+enum Shown {
+    Task(TaskView),
+    /// Moved on with nothing prefetched: waiting for the server's answer.
+    Loading,
+    Empty,
+}
+
+/// The reviewer's desk: the task on screen plus the next one, claimed in the background.
+///
+/// Moving on (a valid submit, or a skip) shows the prefetched task at once and sends the
+/// review afterwards; the server's answer names the current task (normally the one already on
+/// screen) and the new one behind it. A review the server refuses after the page moved on is
+/// reported in a notice at the top, and the reviewer's lease on that task stays, so it comes
+/// back to them.
+#[component]
+fn Desk(first: Option<TaskView>) -> impl IntoView {
+    let shown = RwSignal::new(first.map_or(Shown::Empty, Shown::Task));
+    let next = RwSignal::new(None::<TaskView>);
+    let notice = RwSignal::new(None::<String>);
+    let submit = ServerAction::<SubmitReview>::new();
+    let skip = ServerAction::<SkipTask>::new();
+
+    // The server's answer after moving on: confirm what is shown, or correct it.
+    let settle = move |result: Result<Upcoming, AppError>| match result {
+        Ok(Upcoming { current, next: behind }) => {
+            let showing = shown.with_untracked(|s| match s {
+                Shown::Task(t) => Some(t.id),
+                _ => None,
+            });
+            match current {
+                Some(c) if Some(c.id) == showing => {}
+                Some(c) => shown.set(Shown::Task(c)),
+                None => shown.set(Shown::Empty),
+            }
+            next.set(behind);
+        }
+        Err(e) => {
+            notice.set(Some(format!("Your last review was not saved: {e}")));
+            if matches!(shown.get_untracked(), Shown::Loading) {
+                reload_current(shown, notice);
+            }
+        }
+    };
+    Effect::new(move |_| {
+        if let Some(result) = submit.value().get() {
+            settle(result);
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(result) = skip.value().get() {
+            settle(result);
+        }
+    });
+
+    let move_on = Callback::new(move |()| {
+        lease::mark("loupe:move-on");
+        shown.set(match next.get_untracked() {
+            Some(t) => Shown::Task(t),
+            None => Shown::Loading,
+        });
+        next.set(None);
+    });
+
+    lease::keep(shown, next);
+
+    view! {
+        <div class="late-notice" role="alert" hidden=move || notice.with(Option::is_none)>
+            <span>{move || notice.get()}</span>
+            " "
+            <button type="button" class="link" on:click=move |_| notice.set(None)>"Dismiss"</button>
+        </div>
+        <div class="desk" data-next=move || next.with(|n| n.as_ref().map(|t| t.id.to_string()))>
+            {move || match shown.get() {
+                Shown::Task(t) => view! { <TaskReview task=t submit skip move_on /> }.into_any(),
+                Shown::Loading => view! { <p class="loading">"Loading the next task…"</p> }.into_any(),
+                Shown::Empty => view! { <EmptyQueue /> }.into_any(),
+            }}
+        </div>
+    }
+}
+
+/// Asks the server for the current task after a failed move-on left nothing on screen.
+fn reload_current(shown: RwSignal<Shown>, notice: RwSignal<Option<String>>) {
+    leptos::task::spawn_local(async move {
+        match current_task().await {
+            Ok(Some(t)) => shown.set(Shown::Task(t)),
+            Ok(None) => shown.set(Shown::Empty),
+            Err(e) => notice.set(Some(e.to_string())),
+        }
+    });
 }
 
 #[component]
@@ -73,6 +148,7 @@ fn TaskReview(
     task: TaskView,
     submit: ServerAction<SubmitReview>,
     skip: ServerAction<SkipTask>,
+    move_on: Callback<()>,
 ) -> impl IntoView {
     let rating = RwSignal::new(None::<u8>);
     let verdict = RwSignal::new(Verdict::Accept);
@@ -89,8 +165,11 @@ fn TaskReview(
     // Error tags: the checkboxes show the choice, one hidden field carries it (comma-separated).
     let all_tags = StoredValue::new(task.error_tags.clone());
     let tags = RwSignal::new(Vec::<String>::new());
-    // While a submit or skip is in flight, keys must not send it again.
-    let busy = Memo::new(move |_| submit.pending().get() || skip.pending().get());
+    // Once this task is sent on its way, keys must not send it again.
+    let sent = RwSignal::new(false);
+    let busy = Memo::new(move |_| sent.get());
+    // The form's error, from the same checks the server makes, found before moving on.
+    let error = RwSignal::new(None::<AppError>);
 
     Effect::new(move |_| {
         let handle = window_event_listener(leptos::ev::keydown, move |ev| {
@@ -116,10 +195,54 @@ fn TaskReview(
         if let Some(body) = document().body() {
             let _ = body.set_attribute("data-keys", "ready");
         }
+        lease::mark_when_painted("loupe:task-shown");
     });
 
-    let error_for = move |field: &'static str| submit.value().with(|v| field_message(v, field));
-    let form_error = move || submit.value().with(form_message);
+    let error_for = move |field: &'static str| error.with(|e| e.as_ref().and_then(|e| e.message_for(field)));
+    let form_error = move || {
+        error.with(|e| e.as_ref().filter(|e| !matches!(e, AppError::Validation { .. })).map(ToString::to_string))
+    };
+    // Checks the form, then moves on at once and sends the review behind the scenes.
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if sent.get_untracked() {
+            return;
+        }
+        let args = match SubmitReview::from_event(&ev) {
+            Ok(args) => args,
+            Err(_) => {
+                error.set(Some(AppError::invalid("form", "the form could not be read; reload the page")));
+                return;
+            }
+        };
+        let checked = all_tags.with_value(|allowed| {
+            Judgement::from_fields(
+                args.rating.as_deref(),
+                args.verdict.as_deref(),
+                args.comment.as_deref(),
+                args.corrected_summary.as_deref(),
+                args.error_tags.as_deref(),
+                allowed,
+            )
+        });
+        if let Err(e) = checked {
+            error.set(Some(e));
+            return;
+        }
+        sent.set(true);
+        move_on.run(());
+        submit.dispatch(SubmitReview { prefetch: Some("1".into()), ..args });
+    };
+    let on_skip = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if sent.get_untracked() {
+            return;
+        }
+        let Ok(args) = SkipTask::from_event(&ev) else { return };
+        sent.set(true);
+        move_on.run(());
+        skip.dispatch(SkipTask { prefetch: Some("1".into()), ..args });
+    };
     let level = if task.is_low_confidence() {
         "low"
     } else {
@@ -165,7 +288,7 @@ fn TaskReview(
                 <h2 id="summary-heading">"AI summary"</h2>
                 <p class="summary">{task.summary.clone()}</p>
                 {metadata}
-                <ActionForm action=submit node_ref=form attr:class="review-form">
+                <form method="post" action=SubmitReview::url() node_ref=form class="review-form" on:submit=on_submit>
                     <input type="hidden" name="task_id" value=submit_id />
                     <fieldset class="rating">
                         <legend>"Rating " <kbd>"1"</kbd>"–"<kbd>"5"</kbd></legend>
@@ -271,19 +394,17 @@ fn TaskReview(
                     </div>
                     <p class="form-error" role="alert">{form_error}</p>
                     <div class="actions">
-                        <button type="submit" class="primary" disabled=move || submit.pending().get()>
-                            {move || if submit.pending().get() { "Saving…" } else { "Submit" }}
-                            " "
-                            <kbd>"Enter"</kbd>
+                        <button type="submit" class="primary" disabled=move || sent.get()>
+                            "Submit " <kbd>"Enter"</kbd>
                         </button>
                     </div>
-                </ActionForm>
-                <ActionForm action=skip node_ref=skip_form attr:class="skip-form">
+                </form>
+                <form method="post" action=SkipTask::url() node_ref=skip_form class="skip-form" on:submit=on_skip>
                     <input type="hidden" name="task_id" value=skip_id />
-                    <button type="submit" disabled=move || skip.pending().get()>
+                    <button type="submit" disabled=move || sent.get()>
                         "Skip " <kbd>"s"</kbd>
                     </button>
-                </ActionForm>
+                </form>
                 <button type="button" class="link keys-button" aria-haspopup="dialog"
                     on:click=move |_| help.set(true)>
                     "Keyboard shortcuts " <kbd>"?"</kbd>
@@ -478,5 +599,85 @@ mod keyboard {
         if let Some(area) = area.get_untracked() {
             let _ = area.focus();
         }
+    }
+}
+
+/// The background claim's lifecycle in the browser: fetch the next task once the page is live,
+/// renew the leases while it stays open, give the claim back when the page is left. Also the
+/// performance marks browser tests and benchmarks read. The server renders none of this.
+mod lease {
+    use super::Shown;
+    use crate::queue::{RENEW_EVERY_SECS, ReleaseNext, TaskView, claim_next, renew_leases};
+    use leptos::prelude::*;
+    use leptos::server_fn::ServerFn;
+    use leptos::task::spawn_local;
+    use std::time::Duration;
+
+    /// Keeps `next` filled while a task is on screen.
+    pub fn keep(shown: RwSignal<Shown>, next: RwSignal<Option<TaskView>>) {
+        let fetch = move || {
+            if matches!(shown.get_untracked(), Shown::Task(_)) && next.with_untracked(Option::is_none) {
+                spawn_local(async move {
+                    // A failure only costs the head start: the page then waits on the server.
+                    if let Ok(Some(t)) = claim_next().await {
+                        next.set(Some(t));
+                    }
+                });
+            }
+        };
+        Effect::new(move |_| {
+            fetch();
+            let renew = set_interval_with_handle(
+                move || {
+                    spawn_local(async move {
+                        if let Ok(held) = renew_leases().await {
+                            // The claim lapsed (a sleeping laptop): drop it and claim afresh.
+                            if next.with_untracked(|n| n.as_ref().is_some_and(|t| !held.contains(&t.id))) {
+                                next.set(None);
+                                fetch();
+                            }
+                        }
+                    });
+                },
+                Duration::from_secs(RENEW_EVERY_SECS.into()),
+            );
+            let hide = window_event_listener(leptos::ev::pagehide, move |_| {
+                release();
+                next.set(None);
+            });
+            // Back from the back/forward cache: the claim was given back, so take a new one.
+            let show = window_event_listener(leptos::ev::pageshow, move |ev| {
+                if ev.persisted() {
+                    fetch();
+                }
+            });
+            on_cleanup(move || {
+                if let Ok(renew) = renew {
+                    renew.clear();
+                }
+                hide.remove();
+                show.remove();
+                // Leaving for another page of the app: the claim goes back too.
+                if next.try_with_untracked(Option::is_some).unwrap_or(false) {
+                    release();
+                }
+            });
+        });
+    }
+
+    /// A beacon survives the page being torn down, which a fetch does not.
+    fn release() {
+        let _ = window().navigator().send_beacon(ReleaseNext::url());
+    }
+
+    pub fn mark(name: &str) {
+        if let Some(p) = window().performance() {
+            let _ = p.mark(name);
+        }
+    }
+
+    /// Marks the next frame, when layout for what was just rendered is done.
+    pub fn mark_when_painted(name: &'static str) {
+        request_animation_frame(move || mark(name));
     }
 }

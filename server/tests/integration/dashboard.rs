@@ -215,7 +215,7 @@ async fn a_correction_stores_its_word_edit_distance_and_the_dashboard_counts_it(
     let reviewer = app.reviewer("ann").await;
     let t = reviewer.current_task().await.unwrap();
     reviewer
-        .call::<()>(
+        .call::<Value>(
             "review/submit",
             &[
                 ("task_id", t["id"].as_str().unwrap()),

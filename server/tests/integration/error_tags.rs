@@ -21,12 +21,12 @@ async fn error_tags_are_stored_checked_counted_and_configurable(pool: PgPool) {
     let id = first["id"].as_str().unwrap().to_owned();
     // An unknown tag is named and nothing is stored.
     let err = rita
-        .call::<()>("review/submit", &[("task_id", &id), ("rating", "2"), ("verdict", "reject"), ("error_tags", "hallucination,typo")])
+        .call::<Value>("review/submit", &[("task_id", &id), ("rating", "2"), ("verdict", "reject"), ("error_tags", "hallucination,typo")])
         .await
         .unwrap_err();
     assert_eq!(err["Validation"]["field"], "error_tags");
     assert_eq!(app.count("reviews").await, 0);
-    rita.call::<()>("review/submit", &[("task_id", &id), ("rating", "2"), ("verdict", "reject"), ("error_tags", "style,hallucination")])
+    rita.call::<Value>("review/submit", &[("task_id", &id), ("rating", "2"), ("verdict", "reject"), ("error_tags", "style,hallucination")])
         .await
         .unwrap();
     let (_, stored) = app.get_json(&format!("/api/v1/tasks/{id}")).await;
@@ -44,11 +44,11 @@ async fn error_tags_are_stored_checked_counted_and_configurable(pool: PgPool) {
     assert_eq!(next["error_tags"], json!(["made-up number", "tone"]));
     let next_id = next["id"].as_str().unwrap().to_owned();
     let err = rita
-        .call::<()>("review/submit", &[("task_id", &next_id), ("rating", "3"), ("verdict", "accept"), ("error_tags", "hallucination")])
+        .call::<Value>("review/submit", &[("task_id", &next_id), ("rating", "3"), ("verdict", "accept"), ("error_tags", "hallucination")])
         .await
         .unwrap_err();
     assert_eq!(err["Validation"]["field"], "error_tags");
-    rita.call::<()>("review/submit", &[("task_id", &next_id), ("rating", "3"), ("verdict", "accept"), ("error_tags", "tone")])
+    rita.call::<Value>("review/submit", &[("task_id", &next_id), ("rating", "3"), ("verdict", "accept"), ("error_tags", "tone")])
         .await
         .unwrap();
     let (_, stored) = app.get_json(&format!("/api/v1/tasks/{id}")).await;

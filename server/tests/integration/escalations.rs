@@ -20,7 +20,7 @@ async fn an_admin_resolves_an_escalation_and_the_task_completes_with_that_verdic
     let id = receipt["id"].as_str().unwrap().to_owned();
     let rita = app.reviewer("rita").await;
     assert_eq!(rita.current_task().await.unwrap()["id"], id.as_str());
-    rita.call::<()>("review/submit", &[("task_id", &id), ("rating", "2"), ("verdict", "escalate"), ("comment", "legal must look")])
+    rita.call::<Value>("review/submit", &[("task_id", &id), ("rating", "2"), ("verdict", "escalate"), ("comment", "legal must look")])
         .await
         .unwrap();
 

@@ -34,7 +34,7 @@ async fn reviewed_fixture(app: &TestApp) {
         };
         let mut fields = vec![("task_id", id.as_str())];
         fields.extend(form);
-        reviewer.call::<()>("review/submit", &fields).await.unwrap();
+        reviewer.call::<Value>("review/submit", &fields).await.unwrap();
     }
     let res = app
         .post_json(

@@ -222,6 +222,18 @@ impl Session {
         }
     }
 
+    /// Posts to a server function with no body and no content type, as `navigator.sendBeacon`
+    /// does; answers the status.
+    pub async fn beacon(&self, endpoint: &str) -> StatusCode {
+        self.http
+            .post(format!("{}/api/{endpoint}", self.base))
+            .header("cookie", &self.cookie)
+            .send()
+            .await
+            .unwrap()
+            .status()
+    }
+
     pub async fn current_task(&self) -> Option<Value> {
         self.call::<Option<Value>>("review/current", &[])
             .await
@@ -229,7 +241,7 @@ impl Session {
     }
 
     pub async fn review(&self, task_id: &str, rating: &str, verdict: &str) -> Result<(), Value> {
-        self.call::<()>(
+        self.call::<Value>(
             "review/submit",
             &[
                 ("task_id", task_id),
@@ -239,6 +251,7 @@ impl Session {
             ],
         )
         .await
+        .map(drop)
     }
 
     pub async fn get_page(&self, path: &str) -> Response {

@@ -17,6 +17,7 @@ mod export;
 mod feedback;
 mod ingest;
 mod pipelines;
+mod prefetch;
 mod process;
 mod queue_page;
 mod review;

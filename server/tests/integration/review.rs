@@ -51,7 +51,7 @@ async fn a_review_is_stored_with_the_task_completed_in_one_step(pool: PgPool) {
     // Holding a task: asking again returns the same one, not a second claim.
     assert_eq!(reviewer.current_task().await.unwrap()["id"], t["id"]);
     reviewer
-        .call::<()>(
+        .call::<Value>(
             "review/submit",
             &[
                 ("task_id", &id_of(&t)),
@@ -98,7 +98,7 @@ async fn an_unchanged_summary_is_not_stored_as_a_correction(pool: PgPool) {
         ("corrected_summary", "Summary of same-summary.\n".into()),
     ];
     let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    reviewer.call::<()>("review/submit", &fields).await.unwrap();
+    reviewer.call::<Value>("review/submit", &fields).await.unwrap();
     let (corrected, verdict): (Option<String>, String) =
         sqlx::query_as("select corrected_summary, verdict from reviews")
             .fetch_one(&app.pool)
@@ -119,7 +119,7 @@ async fn a_rating_of_9_or_none_is_refused_naming_the_field_and_nothing_is_stored
         .unwrap_err();
     assert_eq!(err["Validation"]["field"], "rating");
     let err = reviewer
-        .call::<()>("review/submit", &[("task_id", &id_of(&t))])
+        .call::<Value>("review/submit", &[("task_id", &id_of(&t))])
         .await
         .unwrap_err();
     assert_eq!(err["Validation"]["field"], "rating");
@@ -154,7 +154,7 @@ async fn a_skip_releases_the_task_to_others_but_not_back_to_the_skipper(pool: Pg
         None,
         "a held task must not be offered to anyone else"
     );
-    fay.call::<()>("review/skip", &[("task_id", &id_of(&t))])
+    fay.call::<Value>("review/skip", &[("task_id", &id_of(&t))])
         .await
         .unwrap();
     assert_eq!(fay.current_task().await, None);
