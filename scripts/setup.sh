@@ -74,8 +74,10 @@ if [ ! -x /usr/bin/chromium ]; then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
 fi
 
-# wasm-opt (npm binaryen; Debian's is too old and breaks hydration) and Playwright live in end2end/.
-if [ ! -x "$root/end2end/node_modules/.bin/wasm-opt" ] || [ ! -d "$root/end2end/node_modules/@playwright/test" ]; then
+# wasm-opt (npm binaryen; Debian's is too old and breaks hydration), Playwright and axe-core (the
+# WCAG audit in the browser tests) live in end2end/.
+if [ ! -x "$root/end2end/node_modules/.bin/wasm-opt" ] || [ ! -d "$root/end2end/node_modules/@playwright/test" ] \
+    || [ ! -d "$root/end2end/node_modules/@axe-core/playwright" ]; then
     log "installing end2end npm packages"
     (cd "$root/end2end" && npm ci --no-audit --no-fund --loglevel=error)
 fi

@@ -41,6 +41,8 @@ pub mod queue_page;
 pub mod routing_settings;
 /// Calibration error, intervals, agreement and edit distance over aggregated counts.
 pub mod stats;
+/// How well the source supports each summary sentence (the review page's hints).
+pub mod support;
 /// Percent-encoding for query values.
 pub mod url;
 /// Webhook endpoints and their delivery log.

@@ -29,6 +29,10 @@ pub struct TaskView {
     pub waiting: i64,
     /// The error tags a reviewer may mark, in key order.
     pub error_tags: Vec<String>,
+    /// How well the source supports each summary sentence.
+    pub support: crate::support::Support,
+    /// Sentences scoring under this are marked as weakly supported.
+    pub weak_below: f64,
 }
 
 impl TaskView {
@@ -62,7 +66,7 @@ pub async fn current_task() -> Result<Option<TaskView>, AppError> {
     let Some(id) = server::held_or_claim(&state, user.id).await? else {
         return Ok(None);
     };
-    server::task_view(&state.pool, id).await.map(Some)
+    server::task_view(&state, id).await.map(Some)
 }
 
 /// The tasks a reviewer has after moving on (submit or skip) when the page asked with
@@ -192,7 +196,7 @@ pub async fn claim_next() -> Result<Option<TaskView>, AppError> {
     let user = require_role(Role::Reviewer).await?;
     let state = expect_state();
     match server::prefetch(&state, user.id).await? {
-        Some(id) => server::task_view(&state.pool, id).await.map(Some),
+        Some(id) => server::task_view(&state, id).await.map(Some),
         None => Ok(None),
     }
 }
@@ -245,6 +249,7 @@ mod server {
     use crate::domain::{Reason, Verdict};
     use crate::error::AppError;
     use crate::state::AppState;
+    use crate::support::Support;
     use sqlx::{PgExecutor, PgPool};
     use uuid::Uuid;
 
@@ -319,12 +324,12 @@ mod server {
             return Ok(super::Upcoming { current: None, next: None });
         }
         let current = match held_or_claim(state, reviewer).await? {
-            Some(id) => Some(task_view(&state.pool, id).await?),
+            Some(id) => Some(task_view(&state, id).await?),
             None => None,
         };
         let next = match &current {
             Some(_) => match prefetch(state, reviewer).await? {
-                Some(id) => Some(task_view(&state.pool, id).await?),
+                Some(id) => Some(task_view(&state, id).await?),
                 None => None,
             },
             None => None,
@@ -428,10 +433,11 @@ mod server {
         Ok(exists)
     }
 
-    pub async fn task_view(db: &PgPool, id: Uuid) -> Result<TaskView, AppError> {
+    pub async fn task_view(state: &AppState, id: Uuid) -> Result<TaskView, AppError> {
+        let db = &state.pool;
         let row = sqlx::query!(
             r#"select id, document, summary, confidence, threshold, model, model_version,
-                      reason, metadata,
+                      reason, metadata, support,
                       (select count(*) from tasks w where w.status = 'queued') as "waiting!"
                from tasks where id = $1"#,
             id
@@ -457,8 +463,6 @@ mod server {
         };
         Ok(TaskView {
             id: row.id,
-            document: row.document,
-            summary: row.summary,
             confidence: row.confidence,
             threshold: row.threshold,
             model: row.model,
@@ -467,7 +471,36 @@ mod server {
             metadata,
             waiting: row.waiting,
             error_tags: crate::error_tags::store::list(db).await?,
+            support: support_of(db, id, row.support, &row.document, &row.summary).await?,
+            weak_below: state.settings.weak_support,
+            document: row.document,
+            summary: row.summary,
         })
+    }
+
+    /// The stored hints, or new ones computed and stored on the task's first view.
+    async fn support_of(
+        db: &PgPool,
+        id: Uuid,
+        stored: Option<serde_json::Value>,
+        document: &str,
+        summary: &str,
+    ) -> Result<Support, AppError> {
+        if let Some(support) = stored
+            .and_then(|v| serde_json::from_value::<Support>(v).ok())
+            .filter(|s| s.version == crate::support::VERSION)
+        {
+            return Ok(support);
+        }
+        let support = Support::compute(document, summary);
+        let json = serde_json::to_value(&support).map_err(|e| {
+            tracing::error!(error = %e, "support hints did not serialise");
+            AppError::Internal
+        })?;
+        sqlx::query!("update tasks set support = $2 where id = $1", id, json)
+            .execute(db)
+            .await?;
+        Ok(support)
     }
 
     /// Records a review and completes the task in one transaction. The reviewer must still hold

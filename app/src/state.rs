@@ -26,6 +26,8 @@ pub struct Settings {
     /// open page renews it every [`crate::queue::RENEW_EVERY_SECS`]; a closed tab frees the task
     /// within this time even when the page could not say goodbye.
     pub prefetch_lease: Duration,
+    /// Summary sentences whose source support scores under this are marked as weak.
+    pub weak_support: f64,
 }
 
 impl Default for Settings {
@@ -37,6 +39,7 @@ impl Default for Settings {
             max_document_bytes: 1_000_000,
             skip_cooldown: Duration::from_secs(3600),
             prefetch_lease: Duration::from_secs(90),
+            weak_support: crate::support::DEFAULT_WEAK_BELOW,
         }
     }
 }

@@ -22,7 +22,7 @@ test("correcting the summary shows a live word diff", async ({ page }) => {
   await expect(diff.locator("del")).toHaveCount(1);
   await expect(diff.locator("del .sr-only")).toHaveText("removed: ");
   // Typing the original back removes the diff.
-  const original = await page.locator(".summary").innerText();
+  const original = await page.locator("#corrected_summary").evaluate((el) => (el as HTMLTextAreaElement).defaultValue);
   await page.locator("#corrected_summary").fill(original);
   await expect(diff).toContainText("No changes to the summary.");
   check();

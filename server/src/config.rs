@@ -125,6 +125,10 @@ pub struct ServeArgs {
     /// Largest document a pipeline may send, in bytes.
     #[arg(long, env = "LOUPE_MAX_DOCUMENT_BYTES", default_value_t = 1_000_000)]
     pub max_document_bytes: usize,
+    /// Support score (0–1, the share of a summary sentence's content found in the source) under
+    /// which the review page marks the sentence as weakly supported.
+    #[arg(long, env = "LOUPE_WEAK_SUPPORT", default_value_t = app::support::DEFAULT_WEAK_BELOW, value_parser = parse_share)]
+    pub weak_support: f64,
     /// Mark session cookies Secure; set this when Loupe is served over HTTPS.
     #[arg(long, env = "LOUPE_SECURE_COOKIES")]
     pub secure_cookies: bool,
@@ -135,6 +139,14 @@ pub struct ServeArgs {
     /// long (at most an hour), for up to 24 hours.
     #[arg(long, env = "LOUPE_WEBHOOK_RETRY_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub webhook_retry_seconds: u64,
+}
+
+/// A number from 0 to 1.
+fn parse_share(raw: &str) -> Result<f64, String> {
+    match raw.trim().parse::<f64>() {
+        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        _ => Err(format!("{raw:?} is not a number from 0 to 1")),
+    }
 }
 
 impl ServeArgs {

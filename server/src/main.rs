@@ -218,6 +218,7 @@ async fn serve_on(
             session_ttl: Duration::from_secs(args.session_hours * 3600),
             secure_cookies: args.secure_cookies,
             max_document_bytes: args.max_document_bytes,
+            weak_support: args.weak_support,
             ..Settings::default()
         }),
     };

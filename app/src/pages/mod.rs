@@ -20,6 +20,8 @@ pub mod queue;
 pub mod review;
 /// `/admin/tasks/:id`: one task's full history.
 pub mod task;
+/// The review page's source-support hints.
+pub mod support_view;
 /// `/admin/webhooks`: endpoints and the delivery log.
 pub mod webhooks;
 

@@ -9,6 +9,7 @@
 
 use crate::domain::{MAX_REVIEW_TEXT_CHARS, Verdict};
 use crate::error::AppError;
+use crate::pages::support_view::{SourceText, SummaryText, SupportLegend};
 use crate::pages::{ErrorNotice, Header};
 use crate::queue::{Judgement, SkipTask, SubmitReview, TaskView, Upcoming, current_task};
 use leptos::server_fn::ServerFn;
@@ -156,6 +157,15 @@ fn TaskReview(
     let skip_form = NodeRef::<html::Form>::new();
     let comment = NodeRef::<html::Textarea>::new();
     let correction = NodeRef::<html::Textarea>::new();
+    // The summary sentence being looked at, and the source sentences that support it.
+    let active = RwSignal::new(None::<usize>);
+    let support = StoredValue::new(task.support.clone());
+    let lit = Memo::new(move |_| {
+        active
+            .get()
+            .and_then(|i| support.with_value(|s| s.summary.get(i).map(|x| x.sources.clone())))
+            .unwrap_or_default()
+    });
     // The correction as typed, diffed live against the AI summary below the box.
     let corrected = RwSignal::new(task.summary.clone());
     let original = task.summary.clone();
@@ -268,7 +278,9 @@ fn TaskReview(
         <div class="task-grid" data-task-id=id>
             <section class="source" aria-labelledby="source-heading">
                 <h2 id="source-heading">"Source document"</h2>
-                <div class="document" tabindex="0">{task.document}</div>
+                <div class="document" tabindex="0">
+                    <SourceText document=task.document spans=task.support.source.clone() lit />
+                </div>
             </section>
             <section class="judge" aria-labelledby="summary-heading">
                 <div class="facts">
@@ -286,7 +298,10 @@ fn TaskReview(
                     <span class="waiting">{task.waiting}" more waiting"</span>
                 </div>
                 <h2 id="summary-heading">"AI summary"</h2>
-                <p class="summary">{task.summary.clone()}</p>
+                <p class="summary">
+                    <SummaryText summary=task.summary.clone() support=task.support.clone() weak_below=task.weak_below active />
+                </p>
+                <SupportLegend support=task.support weak_below=task.weak_below />
                 {metadata}
                 <form method="post" action=SubmitReview::url() node_ref=form class="review-form" on:submit=on_submit>
                     <input type="hidden" name="task_id" value=submit_id />
@@ -460,7 +475,7 @@ fn Shortcuts(open: RwSignal<bool>) -> impl IntoView {
             let _ = button.focus();
         }
     });
-    const KEYS: [(&str, &str); 12] = [
+    const KEYS: [(&str, &str); 13] = [
         ("1 – 5", "rate the summary"),
         ("a / r / e", "verdict: accept, reject, escalate"),
         ("6 – 9, 0", "mark or unmark the first five error tags"),
@@ -470,6 +485,7 @@ fn Shortcuts(open: RwSignal<bool>) -> impl IntoView {
         ("Esc", "leave a text box, or close this list"),
         ("s", "skip this task"),
         ("g", "show or hide the review guidelines"),
+        ("h / H", "next / previous summary sentence, with its support in the source"),
         ("?", "show or hide this list"),
         ("Tab", "move between controls"),
         ("Space", "choose the focused option"),
@@ -570,6 +586,7 @@ mod keyboard {
             "s" => submit(&t, t.skip_form),
             "?" => t.help.set(true),
             "g" => t.guide.update(|g| *g = !*g),
+            "h" | "H" => focus_next_sentence(key == "H"),
             "Escape" if t.guide.get_untracked() => t.guide.set(false),
             "6" | "7" | "8" | "9" | "0" => {
                 let index = TAG_KEYS.iter().position(|k| key.starts_with(*k)).unwrap_or(0);
@@ -592,6 +609,29 @@ mod keyboard {
         if let Some(form) = form.get_untracked() {
             // requestSubmit (not submit) fires the submit event the ActionForm listens for.
             let _ = form.request_submit();
+        }
+    }
+
+    /// Moves focus to the next summary sentence (the previous with Shift), wrapping around; the
+    /// sentence's focus handler then shows its support.
+    fn focus_next_sentence(back: bool) {
+        let Ok(list) = document().query_selector_all(".sum-sent") else { return };
+        let n = list.length();
+        if n == 0 {
+            return;
+        }
+        let current = document().active_element();
+        let at = (0..n).find(|&i| {
+            list.item(i).is_some_and(|node| current.as_ref().is_some_and(|c| node.is_same_node(Some(c))))
+        });
+        let next = match (at, back) {
+            (Some(i), false) => (i + 1) % n,
+            (Some(i), true) => (i + n - 1) % n,
+            (None, false) => 0,
+            (None, true) => n - 1,
+        };
+        if let Some(el) = list.item(next).and_then(|node| node.dyn_into::<web_sys::HtmlElement>().ok()) {
+            let _ = el.focus();
         }
     }
 

@@ -21,4 +21,5 @@ mod prefetch;
 mod process;
 mod queue_page;
 mod review;
+mod support;
 mod webhooks;

@@ -1,0 +1,176 @@
+//! The source-support hints on the review page: the source document split into its sentences,
+//! and the AI summary split into its sentences with weak ones and unsupported facts marked.
+//! Hovering or focusing a summary sentence highlights the source sentences that support it and
+//! scrolls the first into view. Every character of both texts is kept: the hints only wrap
+//! ranges of them in elements.
+
+use crate::support::{Span, Support};
+use leptos::prelude::*;
+
+/// Splits `text` at the given ranges: `(piece, Some(index))` for a range, `(gap, None)` for the
+/// text between ranges. Empty gaps are left out.
+fn pieces(text: &str, spans: impl Iterator<Item = Span>) -> Vec<(String, Option<usize>)> {
+    let mut out = Vec::new();
+    let mut at = 0usize;
+    for (i, (s, e)) in spans.enumerate() {
+        let (s, e) = (s as usize, e as usize);
+        if s < at || e > text.len() || !text.is_char_boundary(s) || !text.is_char_boundary(e) {
+            // Hints that no longer fit the text (never expected): show the rest as it is.
+            break;
+        }
+        if s > at {
+            out.push((text[at..s].to_owned(), None));
+        }
+        out.push((text[s..e].to_owned(), Some(i)));
+        at = e;
+    }
+    if at < text.len() {
+        out.push((text[at..].to_owned(), None));
+    }
+    out
+}
+
+/// The source document, its sentences highlighted while they support the active summary sentence.
+#[component]
+pub fn SourceText(document: String, spans: Vec<Span>, lit: Memo<Vec<u32>>) -> impl IntoView {
+    pieces(&document, spans.into_iter())
+        .into_iter()
+        .map(|(text, index)| match index {
+            Some(i) => view! {
+                <span id=format!("src-{i}") class="src-sent" class:supports=move || lit.with(|l| l.contains(&(i as u32)))>
+                    {text}
+                </span>
+            }
+            .into_any(),
+            // Gaps get an element too, so no two text nodes are ever adjacent for hydration.
+            None => view! { <span>{text}</span> }.into_any(),
+        })
+        .collect_view()
+}
+
+/// The AI summary, sentence by sentence. `active` is the sentence being looked at.
+#[component]
+pub fn SummaryText(
+    summary: String,
+    support: Support,
+    weak_below: f64,
+    active: RwSignal<Option<usize>>,
+) -> impl IntoView {
+    let sentences = support.summary;
+    let spans: Vec<Span> = sentences.iter().map(|s| s.span).collect();
+    pieces(&summary, spans.into_iter())
+        .into_iter()
+        .map(|(text, index)| {
+            let Some(i) = index else {
+                return view! { <span>{text}</span> }.into_any();
+            };
+            let sentence = &sentences[i];
+            let weak = sentence.score < weak_below;
+            let percent = (sentence.score * 100.0).round();
+            let first_source = sentence.sources.first().copied();
+            // Facts are ranges of the whole summary; make them relative to this sentence.
+            let offset = sentence.span.0;
+            let facts: Vec<Span> = sentence
+                .unsupported
+                .iter()
+                .map(|&(s, e)| (s - offset, e - offset))
+                .collect();
+            let inner = pieces(&text, facts.into_iter())
+                .into_iter()
+                .map(|(t, fact)| match fact {
+                    Some(_) => view! { <mark class="unsupported" title="Not found in the source">{t}</mark> }.into_any(),
+                    None => view! { <span>{t}</span> }.into_any(),
+                })
+                .collect_view();
+            let title = if weak {
+                format!("Weak support in the source ({percent:.0}% of its content found)")
+            } else {
+                format!("Supported by the source ({percent:.0}% of its content found)")
+            };
+            let show = move || {
+                active.set(Some(i));
+                if let Some(j) = first_source {
+                    reveal(j);
+                }
+            };
+            view! {
+                <span
+                    class="sum-sent"
+                    class:weak=weak
+                    class:active=move || active.get() == Some(i)
+                    aria-describedby=weak.then_some(WEAK_NOTE)
+                    tabindex="0"
+                    title=title
+                    on:mouseenter=move |_| show()
+                    on:focus=move |_| show()
+                    on:mouseleave=move |_| active.set(None)
+                    on:blur=move |_| active.set(None)
+                >
+                    {inner}
+                </span>
+            }
+            .into_any()
+        })
+        .collect_view()
+}
+
+/// The id of the hidden text a weak sentence is described by, so a screen reader hears why it
+/// is marked without the words becoming part of the summary's text.
+const WEAK_NOTE: &str = "weak-support-note";
+
+/// One line under the summary saying what the marks mean and how many there are.
+#[component]
+pub fn SupportLegend(support: Support, weak_below: f64) -> impl IntoView {
+    let weak = support.summary.iter().filter(|s| s.score < weak_below).count();
+    let facts: usize = support.summary.iter().map(|s| s.unsupported.len()).sum();
+    let total = support.summary.len();
+    let plural = |n: usize, one: &'static str, many: &'static str| if n == 1 { one } else { many };
+    view! {
+        <p class="support-legend">
+            {if weak == 0 && total == 1 {
+                "The sentence is supported by the source. ".to_owned()
+            } else if weak == 0 {
+                format!("All {total} sentences are supported by the source. ")
+            } else {
+                format!("{weak} of {total} {} weakly supported (dashed). ", plural(total, "sentence", "sentences"))
+            }}
+            {(facts > 0).then(|| format!("{facts} {} not in the source (marked). ", plural(facts, "fact", "facts")))}
+            "Hover or focus a sentence (" <kbd>"h"</kbd> ") to see its support."
+            <span id=WEAK_NOTE hidden>"Weak support in the source"</span>
+        </p>
+    }
+}
+
+/// Scrolls a source sentence into view, as little as needed.
+fn reveal(index: u32) {
+    if let Some(el) = document().get_element_by_id(&format!("src-{index}")) {
+        let options = web_sys::ScrollIntoViewOptions::new();
+        options.set_block(web_sys::ScrollLogicalPosition::Nearest);
+        options.set_behavior(web_sys::ScrollBehavior::Smooth);
+        el.scroll_into_view_with_scroll_into_view_options(&options);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pieces;
+
+    #[test]
+    fn pieces_keep_every_character_and_skip_empty_gaps() {
+        let text = "One. Two!  Three";
+        let got = pieces(text, [(0, 4), (5, 9), (11, 16)].into_iter());
+        assert_eq!(got.iter().map(|(t, _)| t.as_str()).collect::<String>(), text);
+        assert_eq!(
+            got,
+            [
+                ("One.".into(), Some(0)),
+                (" ".into(), None),
+                ("Two!".into(), Some(1)),
+                ("  ".into(), None),
+                ("Three".into(), Some(2))
+            ]
+        );
+        // Ranges that do not fit the text leave it whole rather than panic.
+        assert_eq!(pieces("é", [(0, 1)].into_iter()), [("é".to_owned(), None)]);
+    }
+}
