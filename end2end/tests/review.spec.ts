@@ -101,6 +101,17 @@ test("leaving the review page gives the prefetched task back to the queue", asyn
   expect((await apiTask(page, next!)).status).toBe("in_review");
   await page.goto("/history");
   await expect.poll(async () => (await apiTask(page, next!)).status).toBe("queued");
+
+  // The same when the reviewer follows a link inside the app (no page load, the desk unmounts).
+  await page.goto("/review");
+  await expect(desk).toHaveAttribute("data-next", /[0-9a-f-]{36}/);
+  const again = await desk.getAttribute("data-next");
+  expect((await apiTask(page, again!)).status).toBe("in_review");
+  await page.evaluate(() => ((window as any).__sameDocument = true));
+  await page.getByRole("link", { name: "Queue" }).click();
+  await expect(page).toHaveURL(/\/queue/);
+  await expect.poll(async () => (await apiTask(page, again!)).status).toBe("queued");
+  expect(await page.evaluate(() => (window as any).__sameDocument)).toBe(true);
 });
 
 test("the s key skips the task to the next one", async ({ page }) => {
