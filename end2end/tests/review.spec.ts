@@ -93,6 +93,42 @@ test("the next task is on screen while the server is still storing the review", 
   check();
 });
 
+test("a background claim that answers late never queues the task already on screen", async ({ page }) => {
+  const check = watchErrors(page);
+  // The server handles the background claim at once, but its answer reaches the page only
+  // after the reviewer has moved on (and the server has made that task the current one).
+  let letGo!: () => void;
+  const held = new Promise<void>((resolve) => (letGo = resolve));
+  let claimed!: () => void;
+  const claimedOnServer = new Promise<void>((resolve) => (claimed = resolve));
+  await page.route("**/api/review/next", async (route) => {
+    const response = await route.fetch();
+    claimed();
+    await held;
+    await route.fulfill({ response });
+  });
+  await signIn(page, reviewer);
+  await expect(page.locator("body")).toHaveAttribute("data-keys", "ready");
+  await claimedOnServer;
+  const card = page.locator(".task-grid");
+  const first = await card.getAttribute("data-task-id");
+  await page.keyboard.press("4");
+  await page.keyboard.press("Enter");
+  await expect(card).not.toHaveAttribute("data-task-id", first!);
+  const desk = page.locator(".desk");
+  await expect(desk).toHaveAttribute("data-next", /[0-9a-f-]{36}/);
+  const shown = await card.getAttribute("data-task-id");
+  const next = await desk.getAttribute("data-next");
+  const landed = page.waitForEvent("requestfinished", (r) => r.url().includes("/api/review/next"));
+  letGo();
+  await landed;
+  // Two frames: the page has handled the answer by then.
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  expect(await desk.getAttribute("data-next")).toBe(next);
+  expect(next).not.toBe(shown);
+  check();
+});
+
 test("leaving the review page gives the prefetched task back to the queue", async ({ page }) => {
   await signIn(page, reviewer);
   const desk = page.locator(".desk");

@@ -1,11 +1,13 @@
 //! `/review`: one task at a time — source, summary, confidence, why it was routed — and the
 //! feedback form, driven by the keyboard.
 //!
-//! The form is an `ActionForm`, so it posts as plain HTML before the WASM loads; once hydrated,
-//! a window key handler adds the shortcuts and submitting swaps in the next task without a page
-//! load. Keys: 1–5 rate, a / r / e verdict, c comment, w correct the summary, Enter submit
-//! (Ctrl+Enter inside a text box), Esc leave a text box, s skip, ? list them all. Correcting the
-//! summary shows a live word diff against the AI's.
+//! The form is a plain HTML form posting to the submit server function, so it works before the
+//! WASM loads. Once hydrated, the page keeps the next task claimed in the background ([`Desk`]),
+//! checks a submit with the server's own rules and swaps the next task in at once, and a window
+//! key handler adds the shortcuts. Keys: 1–5 rate, a / r / e verdict, 6–0 error tags, c comment,
+//! w correct the summary, Enter submit (Ctrl+Enter inside a text box), Esc leave a text box,
+//! s skip, g guidelines, h / H step through the summary's sentences and their support, ? list
+//! them all. Correcting the summary shows a live word diff against the AI's.
 
 use crate::domain::{MAX_REVIEW_TEXT_CHARS, Verdict};
 use crate::error::AppError;
@@ -607,7 +609,7 @@ mod keyboard {
             return;
         }
         if let Some(form) = form.get_untracked() {
-            // requestSubmit (not submit) fires the submit event the ActionForm listens for.
+            // requestSubmit (not submit) fires the submit event the form's handler listens for.
             let _ = form.request_submit();
         }
     }
@@ -660,7 +662,11 @@ mod lease {
                 spawn_local(async move {
                     // A failure only costs the head start: the page then waits on the server.
                     if let Ok(Some(t)) = claim_next().await {
-                        next.set(Some(t));
+                        // A move-on that overtook this request may have made it current already.
+                        let on_screen = shown.with_untracked(|s| matches!(s, Shown::Task(c) if c.id == t.id));
+                        if !on_screen {
+                            next.set(Some(t));
+                        }
                     }
                 });
             }
