@@ -129,6 +129,48 @@ test("a background claim that answers late never queues the task already on scre
   check();
 });
 
+test("an answer overtaken by a later move does not bring back a task already reviewed", async ({ page }) => {
+  const check = watchErrors(page);
+  await signIn(page, reviewer);
+  await expect(page.locator("body")).toHaveAttribute("data-keys", "ready");
+  const desk = page.locator(".desk");
+  const card = page.locator(".task-grid");
+  await expect(desk).toHaveAttribute("data-next", /[0-9a-f-]{36}/);
+  // The first submit reaches the server, but its answer reaches the page only at the end.
+  let letGo!: () => void;
+  const held = new Promise<void>((resolve) => (letGo = resolve));
+  let stored!: () => void;
+  const storedOnServer = new Promise<void>((resolve) => (stored = resolve));
+  let submits = 0;
+  await page.route("**/api/review/submit", async (route) => {
+    if (++submits > 1) return route.continue();
+    const response = await route.fetch();
+    stored();
+    await held;
+    await route.fulfill({ response });
+  });
+  const second = await desk.getAttribute("data-next");
+  await page.keyboard.press("4");
+  await page.keyboard.press("Enter");
+  await expect(card).toHaveAttribute("data-task-id", second!);
+  await storedOnServer;
+  await page.keyboard.press("3");
+  await page.keyboard.press("Enter");
+  // The second submit's answer brings the third task (and a fourth behind it).
+  await expect(card).not.toHaveAttribute("data-task-id", second!);
+  await expect(desk).toHaveAttribute("data-next", /[0-9a-f-]{36}/);
+  const third = await card.getAttribute("data-task-id");
+  const fourth = await desk.getAttribute("data-next");
+  const landed = page.waitForEvent("requestfinished", (r) => r.url().includes("/api/review/submit"));
+  letGo();
+  await landed;
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  await expect(card).toHaveAttribute("data-task-id", third!);
+  await expect(desk).toHaveAttribute("data-next", fourth!);
+  await expect(page.locator(".late-notice")).toBeHidden();
+  check();
+});
+
 test("leaving the review page gives the prefetched task back to the queue", async ({ page }) => {
   await signIn(page, reviewer);
   const desk = page.locator(".desk");
@@ -175,5 +217,18 @@ test.describe("without JavaScript", () => {
     await expect(card).not.toHaveAttribute("data-task-id", id!);
     const stored = await apiTask(page, id!);
     expect(stored.reviews[0]).toMatchObject({ rating: 2, verdict: "accept" });
+  });
+
+  test("a refused form comes back with the message beside its field and the task kept", async ({ page }) => {
+    await page.goto("/login");
+    await page.getByLabel("Username").fill(reviewer.username);
+    await page.getByLabel("Password").fill(reviewer.password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page).toHaveURL(/\/review/);
+    const card = page.locator(".task-grid");
+    const id = await card.getAttribute("data-task-id");
+    await page.getByRole("button", { name: /Submit/ }).click();
+    await expect(page.locator("fieldset.rating .field-error")).toHaveText("choose a rating from 1 to 5");
+    await expect(card).toHaveAttribute("data-task-id", id!);
   });
 });

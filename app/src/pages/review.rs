@@ -31,7 +31,7 @@ pub fn ReviewPage() -> impl IntoView {
             <Transition fallback=|| view! { <p class="loading">"Loading the next task…"</p> }>
                 {move || Suspend::new(async move {
                     match first.await {
-                        Ok(task) => view! { <Desk first=task /> }.into_any(),
+                        Ok(task) => view! { <DeskView first=task /> }.into_any(),
                         Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
                     }
                 })}
@@ -49,64 +49,108 @@ enum Shown {
     Empty,
 }
 
+impl Shown {
+    fn from_current(task: Option<TaskView>) -> Self {
+        task.map_or(Shown::Empty, Shown::Task)
+    }
+
+    fn task_id(&self) -> Option<uuid::Uuid> {
+        match self {
+            Shown::Task(t) => Some(t.id),
+            _ => None,
+        }
+    }
+}
+
 /// The reviewer's desk: the task on screen plus the next one, claimed in the background.
 ///
 /// Moving on (a valid submit, or a skip) shows the prefetched task at once and sends the
 /// review afterwards; the server's answer names the current task (normally the one already on
-/// screen) and the new one behind it. A review the server refuses after the page moved on is
-/// reported in a notice at the top, and the reviewer's lease on that task stays, so it comes
-/// back to them.
-#[component]
-fn Desk(first: Option<TaskView>) -> impl IntoView {
-    let shown = RwSignal::new(first.map_or(Shown::Empty, Shown::Task));
-    let next = RwSignal::new(None::<TaskView>);
-    let notice = RwSignal::new(None::<String>);
-    let submit = ServerAction::<SubmitReview>::new();
-    let skip = ServerAction::<SkipTask>::new();
+/// screen) and the new one behind it. Answers can arrive out of order when the reviewer moves on
+/// faster than the server answers, so only the answer to the latest move may change what is
+/// shown. A review the server refuses after the page moved on is reported in a notice at the
+/// top, and the reviewer's lease on that task stays, so it comes back to them.
+#[derive(Clone, Copy)]
+struct Desk {
+    shown: RwSignal<Shown>,
+    next: RwSignal<Option<TaskView>>,
+    notice: RwSignal<Option<String>>,
+    /// How many times the reviewer has moved on: the number of the latest move.
+    moves: StoredValue<u64>,
+}
 
-    // The server's answer after moving on: confirm what is shown, or correct it.
-    let settle = move |result: Result<Upcoming, AppError>| match result {
-        Ok(Upcoming { current, next: behind }) => {
-            let showing = shown.with_untracked(|s| match s {
-                Shown::Task(t) => Some(t.id),
-                _ => None,
-            });
-            match current {
-                Some(c) if Some(c.id) == showing => {}
-                Some(c) => shown.set(Shown::Task(c)),
-                None => shown.set(Shown::Empty),
-            }
-            next.set(behind);
-        }
-        Err(e) => {
-            notice.set(Some(format!("Your last review was not saved: {e}")));
-            if matches!(shown.get_untracked(), Shown::Loading) {
-                reload_current(shown, notice);
-            }
-        }
-    };
-    Effect::new(move |_| {
-        if let Some(result) = submit.value().get() {
-            settle(result);
-        }
-    });
-    Effect::new(move |_| {
-        if let Some(result) = skip.value().get() {
-            settle(result);
-        }
-    });
-
-    let move_on = Callback::new(move |()| {
+impl Desk {
+    /// Shows the prefetched task (or a loading line) and returns this move's number.
+    fn move_on(self) -> u64 {
         lease::mark("loupe:move-on");
-        shown.set(match next.get_untracked() {
+        self.shown.set(match self.next.get_untracked() {
             Some(t) => Shown::Task(t),
             None => Shown::Loading,
         });
-        next.set(None);
-    });
+        self.next.set(None);
+        self.moves.update_value(|n| *n += 1);
+        self.moves.get_value()
+    }
 
-    lease::keep(shown, next);
+    /// Waits for the server's answer to move number `move_no` and settles the desk with it.
+    fn send(self, move_no: u64, answer: impl Future<Output = Result<Upcoming, AppError>> + 'static) {
+        leptos::task::spawn_local(async move {
+            let result = answer.await;
+            let latest = self.moves.get_value() == move_no;
+            match result {
+                // An older answer describes a state a later move has already changed.
+                Ok(_) if !latest => {}
+                Ok(Upcoming { current, next }) => {
+                    let showing = self.shown.with_untracked(Shown::task_id);
+                    match current {
+                        Some(c) if Some(c.id) == showing => {}
+                        current => self.shown.set(Shown::from_current(current)),
+                    }
+                    self.next.set(next);
+                }
+                Err(e) => {
+                    self.notice.set(Some(format!("Your last review was not saved: {e}")));
+                    if latest && matches!(self.shown.get_untracked(), Shown::Loading) {
+                        self.reload_current();
+                    }
+                }
+            }
+        });
+    }
 
+    /// Asks the server for the current task after a failed move-on left nothing on screen.
+    fn reload_current(self) {
+        leptos::task::spawn_local(async move {
+            match current_task().await {
+                Ok(task) => self.shown.set(Shown::from_current(task)),
+                Err(e) => self.notice.set(Some(e.to_string())),
+            }
+        });
+    }
+}
+
+/// A submit or skip posted without scripts that the server refused comes back as the page's
+/// URL (`?__path=…&__err=…`); this is that error, for the form to show beside its field.
+fn error_from_url() -> Option<AppError> {
+    let error = use_context::<leptos::server::ServerActionError>()?;
+    [SubmitReview::PATH, SkipTask::PATH]
+        .contains(&error.path())
+        .then(|| leptos::server_fn::error::ServerFnUrlError::<AppError>::decode_err(error.err()))
+}
+
+#[component]
+fn DeskView(first: Option<TaskView>) -> impl IntoView {
+    let desk = Desk {
+        shown: RwSignal::new(Shown::from_current(first)),
+        next: RwSignal::new(None),
+        notice: RwSignal::new(None),
+        moves: StoredValue::new(0),
+    };
+    // Only the first task's form can be the one that was posted.
+    let url_error = StoredValue::new(error_from_url());
+    lease::keep(desk.shown, desk.next);
+
+    let Desk { shown, next, notice, .. } = desk;
     view! {
         <div class="late-notice" role="alert" hidden=move || notice.with(Option::is_none)>
             <span>{move || notice.get()}</span>
@@ -115,23 +159,15 @@ fn Desk(first: Option<TaskView>) -> impl IntoView {
         </div>
         <div class="desk" data-next=move || next.with(|n| n.as_ref().map(|t| t.id.to_string()))>
             {move || match shown.get() {
-                Shown::Task(t) => view! { <TaskReview task=t submit skip move_on /> }.into_any(),
+                Shown::Task(t) => {
+                    let error = url_error.try_update_value(Option::take).flatten();
+                    view! { <TaskReview task=t desk error /> }.into_any()
+                }
                 Shown::Loading => view! { <p class="loading">"Loading the next task…"</p> }.into_any(),
                 Shown::Empty => view! { <EmptyQueue /> }.into_any(),
             }}
         </div>
     }
-}
-
-/// Asks the server for the current task after a failed move-on left nothing on screen.
-fn reload_current(shown: RwSignal<Shown>, notice: RwSignal<Option<String>>) {
-    leptos::task::spawn_local(async move {
-        match current_task().await {
-            Ok(Some(t)) => shown.set(Shown::Task(t)),
-            Ok(None) => shown.set(Shown::Empty),
-            Err(e) => notice.set(Some(e.to_string())),
-        }
-    });
 }
 
 #[component]
@@ -149,9 +185,9 @@ fn EmptyQueue() -> impl IntoView {
 #[component]
 fn TaskReview(
     task: TaskView,
-    submit: ServerAction<SubmitReview>,
-    skip: ServerAction<SkipTask>,
-    move_on: Callback<()>,
+    desk: Desk,
+    /// The error of this form's post without scripts, if the server refused it.
+    error: Option<AppError>,
 ) -> impl IntoView {
     let rating = RwSignal::new(None::<u8>);
     let verdict = RwSignal::new(Verdict::Accept);
@@ -179,16 +215,15 @@ fn TaskReview(
     let tags = RwSignal::new(Vec::<String>::new());
     // Once this task is sent on its way, keys must not send it again.
     let sent = RwSignal::new(false);
-    let busy = Memo::new(move |_| sent.get());
     // The form's error, from the same checks the server makes, found before moving on.
-    let error = RwSignal::new(None::<AppError>);
+    let error = RwSignal::new(error);
 
     Effect::new(move |_| {
         let handle = window_event_listener(leptos::ev::keydown, move |ev| {
             keyboard::on_key(
                 &ev,
                 keyboard::Targets {
-                    busy,
+                    busy: sent,
                     rating,
                     verdict,
                     form,
@@ -242,8 +277,8 @@ fn TaskReview(
             return;
         }
         sent.set(true);
-        move_on.run(());
-        submit.dispatch(SubmitReview { prefetch: Some("1".into()), ..args });
+        let move_no = desk.move_on();
+        desk.send(move_no, SubmitReview { prefetch: Some("1".into()), ..args }.run_on_client());
     };
     let on_skip = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -252,8 +287,8 @@ fn TaskReview(
         }
         let Ok(args) = SkipTask::from_event(&ev) else { return };
         sent.set(true);
-        move_on.run(());
-        skip.dispatch(SkipTask { prefetch: Some("1".into()), ..args });
+        let move_no = desk.move_on();
+        desk.send(move_no, SkipTask { prefetch: Some("1".into()), ..args }.run_on_client());
     };
     let level = if task.is_low_confidence() {
         "low"
@@ -515,7 +550,7 @@ mod keyboard {
     /// What the shortcuts act on.
     #[derive(Clone, Copy)]
     pub struct Targets {
-        pub busy: Memo<bool>,
+        pub busy: RwSignal<bool>,
         pub rating: RwSignal<Option<u8>>,
         pub verdict: RwSignal<Verdict>,
         pub form: NodeRef<html::Form>,
@@ -663,8 +698,7 @@ mod lease {
                     // A failure only costs the head start: the page then waits on the server.
                     if let Ok(Some(t)) = claim_next().await {
                         // A move-on that overtook this request may have made it current already.
-                        let on_screen = shown.with_untracked(|s| matches!(s, Shown::Task(c) if c.id == t.id));
-                        if !on_screen {
+                        if shown.with_untracked(Shown::task_id) != Some(t.id) {
                             next.set(Some(t));
                         }
                     }
