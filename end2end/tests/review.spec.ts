@@ -205,11 +205,7 @@ test.describe("without JavaScript", () => {
   test.use({ javaScriptEnabled: false });
 
   test("the review form still submits and the next task appears", async ({ page }) => {
-    await page.goto("/login");
-    await page.getByLabel("Username").fill(reviewer.username);
-    await page.getByLabel("Password").fill(reviewer.password);
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await expect(page).toHaveURL(/\/review/);
+    await signIn(page, reviewer);
     const card = page.locator(".task-grid");
     const id = await card.getAttribute("data-task-id");
     await page.locator('input[name="rating"][value="2"]').check();
@@ -220,11 +216,7 @@ test.describe("without JavaScript", () => {
   });
 
   test("a refused form comes back with the message beside its field and the task kept", async ({ page }) => {
-    await page.goto("/login");
-    await page.getByLabel("Username").fill(reviewer.username);
-    await page.getByLabel("Password").fill(reviewer.password);
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await expect(page).toHaveURL(/\/review/);
+    await signIn(page, reviewer);
     const card = page.locator(".task-grid");
     const id = await card.getAttribute("data-task-id");
     await page.getByRole("button", { name: /Submit/ }).click();
