@@ -63,10 +63,8 @@ pub async fn current_task() -> Result<Option<TaskView>, AppError> {
 
     let user = require_role(Role::Reviewer).await?;
     let state = expect_state();
-    let Some(id) = server::held_or_claim(&state, user.id).await? else {
-        return Ok(None);
-    };
-    server::task_view(&state, id).await.map(Some)
+    let id = server::held_or_claim(&state, user.id).await?;
+    server::view_of(&state, id).await
 }
 
 /// The tasks a reviewer has after moving on (submit or skip) when the page asked with
@@ -195,10 +193,8 @@ pub async fn claim_next() -> Result<Option<TaskView>, AppError> {
 
     let user = require_role(Role::Reviewer).await?;
     let state = expect_state();
-    match server::prefetch(&state, user.id).await? {
-        Some(id) => server::task_view(&state, id).await.map(Some),
-        None => Ok(None),
-    }
+    let id = server::prefetch(&state, user.id).await?;
+    server::view_of(&state, id).await
 }
 
 /// Keeps the reviewer's leases alive while the review page is open; answers with the tasks
@@ -323,15 +319,9 @@ mod server {
         if !with_next {
             return Ok(super::Upcoming { current: None, next: None });
         }
-        let current = match held_or_claim(state, reviewer).await? {
-            Some(id) => Some(task_view(&state, id).await?),
-            None => None,
-        };
-        let next = match &current {
-            Some(_) => match prefetch(state, reviewer).await? {
-                Some(id) => Some(task_view(&state, id).await?),
-                None => None,
-            },
+        let current = view_of(state, held_or_claim(state, reviewer).await?).await?;
+        let next = match current {
+            Some(_) => view_of(state, prefetch(state, reviewer).await?).await?,
             None => None,
         };
         Ok(super::Upcoming { current, next })
@@ -433,7 +423,15 @@ mod server {
         Ok(exists)
     }
 
-    pub async fn task_view(state: &AppState, id: Uuid) -> Result<TaskView, AppError> {
+    /// The task as the review page shows it, for a claim that may have come back empty.
+    pub async fn view_of(state: &AppState, id: Option<Uuid>) -> Result<Option<TaskView>, AppError> {
+        match id {
+            Some(id) => task_view(state, id).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
+    async fn task_view(state: &AppState, id: Uuid) -> Result<TaskView, AppError> {
         let db = &state.pool;
         let row = sqlx::query!(
             r#"select id, document, summary, confidence, threshold, model, model_version,

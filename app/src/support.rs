@@ -47,6 +47,13 @@ pub struct SummarySentence {
     pub unsupported: Vec<Span>,
 }
 
+impl SummarySentence {
+    /// Whether the source supports this sentence too little, by the server's setting.
+    pub fn is_weak(&self, weak_below: f64) -> bool {
+        self.score < weak_below
+    }
+}
+
 impl Support {
     /// Scores every sentence of `summary` against `document`.
     pub fn compute(document: &str, summary: &str) -> Support {
@@ -383,7 +390,7 @@ mod tests {
         let s = Support::compute(doc, summary);
         assert_eq!(s.summary.len(), 2);
         assert!(s.summary[0].score > 0.9);
-        assert!(s.summary[1].score < DEFAULT_WEAK_BELOW, "{:?}", s.summary[1]);
+        assert!(s.summary[1].is_weak(DEFAULT_WEAK_BELOW), "{:?}", s.summary[1]);
         assert_eq!(texts(summary, &s.summary[1].unsupported), ["Jane Porter", "3"]);
     }
 

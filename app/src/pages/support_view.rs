@@ -65,7 +65,7 @@ pub fn SummaryText(
                 return view! { <span>{text}</span> }.into_any();
             };
             let sentence = &sentences[i];
-            let weak = sentence.score < weak_below;
+            let weak = sentence.is_weak(weak_below);
             let percent = (sentence.score * 100.0).round();
             let first_source = sentence.sources.first().copied();
             // Facts are ranges of the whole summary; make them relative to this sentence.
@@ -121,7 +121,7 @@ const WEAK_NOTE: &str = "weak-support-note";
 /// One line under the summary saying what the marks mean and how many there are.
 #[component]
 pub fn SupportLegend(support: Support, weak_below: f64) -> impl IntoView {
-    let weak = support.summary.iter().filter(|s| s.score < weak_below).count();
+    let weak = support.summary.iter().filter(|s| s.is_weak(weak_below)).count();
     let facts: usize = support.summary.iter().map(|s| s.unsupported.len()).sum();
     let total = support.summary.len();
     let plural = |n: usize, one: &'static str, many: &'static str| if n == 1 { one } else { many };
