@@ -1,9 +1,7 @@
 #!/usr/bin/env bash
 # Builds Loupe in release mode and measures, on this machine:
 #   - the browser bundle: .wasm / .js / .css sizes, raw, gzip -9 and brotli as served;
-#   - ingest throughput (bench/ingest.py) against a fresh embedded PostgreSQL;
-#   - the review page's cold transfer: HTML + WASM + JS + CSS, compressed as the server sends them
-#     to a browser that accepts brotli.
+#   - ingest throughput (bench/ingest.py) against a fresh embedded PostgreSQL.
 # Figures and how they were obtained are kept in bench/README.md.
 set -euo pipefail
 
@@ -11,11 +9,15 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 "$root/scripts/build.sh" --release
 
-echo "== bundle (release, after wasm-opt)"
-for f in target/site/pkg/loupe.wasm target/site/pkg/loupe.js target/site/pkg/loupe.css; do
-    printf '%-28s %9d bytes raw  %9d bytes gzip  %9d bytes brotli\n' "$(basename "$f")" "$(stat -c %s "$f")" \
+echo "== bundle (release, after wasm-opt and the lazy islands' split)"
+# The main WASM and its JS are what every page loads; each lazy island's WASM (split_*) and the
+# shared pieces (chunk_*) are fetched only by a page that shows that island.
+cd target/site/pkg
+for f in loupe.wasm loupe.js __wasm_split*.js loupe.css split_*.wasm; do
+    printf '%-56s %9d bytes raw  %9d bytes gzip  %9d bytes brotli\n' "$f" "$(stat -c %s "$f")" \
         "$(gzip -9c "$f" | wc -c)" "$(stat -c %s "$f.br")"
 done
+cd "$root"
 
 echo "== ingest"
 work="$(mktemp -d /tmp/loupe-bench.XXXXXX)"
@@ -30,15 +32,4 @@ until curl -sf "http://127.0.0.1:$port/healthz" >/dev/null; do sleep 0.5; done
 token="$(LOUPE_DATA_DIR="$work/data" "$bin" token create bench 2>/dev/null)"
 python3 "$root/bench/ingest.py" --url "http://127.0.0.1:$port" --token "$token" "$@"
 
-echo "== review page, cold, as transferred (Accept-Encoding: br, gzip)"
-base="http://127.0.0.1:$port"
-cookie="$(curl -s -D - -o /dev/null --data 'username=admin&password=bench-admin-password' "$base/api/login" \
-    | tr -d '\r' | sed -n 's/^[Ss]et-[Cc]ookie: \(loupe_session=[^;]*\).*/\1/p')"
-total=0
-for path in /review /pkg/loupe.wasm /pkg/loupe.js /pkg/loupe.css; do
-    read -r size encoding < <(curl -s -o /dev/null -H 'Accept-Encoding: br, gzip' -H "Cookie: $cookie" \
-        -w '%{size_download} %header{content-encoding}\n' "$base$path")
-    printf '%-16s %9d bytes (%s)\n' "$path" "$size" "${encoding:-identity}"
-    total=$((total + size))
-done
-printf '%-16s %9d bytes\n' total "$total"
+# The review page's cold transfer is measured in the browser: bench/browser.sh.

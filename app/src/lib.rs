@@ -1,7 +1,9 @@
 //! Loupe's isomorphic crate: the pages, their server functions and the types both sides share.
 //!
 //! Compiled twice: with `ssr` into the server (server-function bodies, SQL, auth) and with
-//! `hydrate` into the browser's WASM (components and server-function clients only).
+//! `hydrate` into the browser's WASM. Pages are rendered on the server; only the components marked
+//! `#[island]` (the review desk, the forms that answer in place) are hydrated, so only they and the
+//! server-function clients they call are in the WASM. Every link is a page load.
 
 #![recursion_limit = "256"]
 
@@ -69,7 +71,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                <HydrationScripts options islands=true />
                 <MetaTags />
             </head>
             <body>

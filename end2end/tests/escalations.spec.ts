@@ -1,11 +1,12 @@
 // The admin's escalation queue on the demo data: a missing verdict is named beside the form, a
 // final verdict completes the task (checked through the pipeline API) and removes it from the list.
 import { expect, test } from "@playwright/test";
-import { admin, apiTask, reviewer, signIn, watchErrors } from "./helpers";
+import { admin, apiTask, reviewer, signIn, watchErrors, live } from "./helpers";
 
 test("an admin settles an escalated task with a final verdict", async ({ page }) => {
   const check = watchErrors(page);
   await signIn(page, admin, "/admin/escalations");
+  await live(page, "escalations");
   await expect(page.getByRole("heading", { name: "Escalations", level: 1 })).toBeVisible();
   const items = page.locator("li.escalation");
   const before = await items.count();

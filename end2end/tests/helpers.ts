@@ -22,6 +22,15 @@ export async function signIn(page: Page, who: { username: string; password: stri
   await page.waitForURL(`**${path}`);
 }
 
+/**
+ * Waits until the island called `name` runs in the page (it adds itself to body's data-live).
+ * Before that its forms post as plain HTML and reload the page, so a message shown in place
+ * would be missed.
+ */
+export async function live(page: Page, name: string) {
+  await expect(page.locator("body")).toHaveAttribute("data-live", new RegExp(`(^| )${name}( |$)`));
+}
+
 /** Reads a task through the pipeline API with the token scripts/test.sh created. */
 export async function apiTask(page: Page, id: string): Promise<any> {
   const res = await page.request.get(`/api/v1/tasks/${id}`, {

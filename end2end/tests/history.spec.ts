@@ -1,6 +1,6 @@
 // A reviewer's history: the review just made is listed, and amending it keeps the earlier version.
 import { expect, test } from "@playwright/test";
-import { apiTask, reviewer, signIn, watchErrors } from "./helpers";
+import { apiTask, reviewer, signIn, watchErrors, live } from "./helpers";
 
 test("a reviewer amends a review from their history", async ({ page }) => {
   const check = watchErrors(page);
@@ -13,6 +13,7 @@ test("a reviewer amends a review from their history", async ({ page }) => {
   await expect(card).not.toHaveAttribute("data-task-id", id!);
 
   await page.goto("/history");
+  await live(page, "history");
   const entry = page.locator("li.my-review").first();
   await expect(entry).toContainText("accept · rated 5");
   await entry.locator("summary").click();

@@ -1,7 +1,7 @@
 // Reviewer aids on the review page: the live word diff of a correction, and the `?` list of
 // every shortcut — both used from the keyboard only.
 import { expect, test } from "@playwright/test";
-import { admin, apiTask, reviewer, signIn, watchErrors } from "./helpers";
+import { admin, apiTask, reviewer, signIn, watchErrors, live } from "./helpers";
 
 test("correcting the summary shows a live word diff", async ({ page }) => {
   const check = watchErrors(page);
@@ -82,6 +82,7 @@ test("g opens the review guidelines an admin wrote, and closes them", async ({ b
   // An admin writes the guidelines on the dashboard.
   const adminPage = await (await browser.newContext()).newPage();
   await signIn(adminPage, admin, "/admin");
+  await live(adminPage, "guidelines");
   const editor = adminPage.getByRole("form", { name: "Edit review guidelines" });
   await editor.getByLabel("Guidelines").fill("# Numbers\n\nCheck **every** figure against the source.\n- Dates too");
   await editor.getByRole("button", { name: "Save guidelines" }).click();

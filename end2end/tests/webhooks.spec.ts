@@ -1,11 +1,12 @@
 // The admin area for pipelines: registering a webhook endpoint, watching a failed delivery in the
 // log and resending it, and changing a model's routing from the dashboard.
 import { expect, test } from "@playwright/test";
-import { admin, signIn, watchErrors } from "./helpers";
+import { admin, signIn, watchErrors, live } from "./helpers";
 
 test("an admin registers a webhook, sees a failed delivery in the log and resends it", async ({ page }) => {
   const check = watchErrors(page);
   await signIn(page, admin, "/admin/webhooks");
+  await live(page, "webhooks");
   const form = page.getByRole("form", { name: "Add a webhook endpoint" });
 
   // A URL Loupe cannot post to is named beside the field, and nothing is added.
@@ -49,6 +50,7 @@ test("an admin registers a webhook, sees a failed delivery in the log and resend
   await expect(row.locator("ol.attempts li").first()).toContainText("could not connect");
 
   // Resend queues it again at once: another attempt lands in the log.
+  await live(page, "webhooks");
   const before = await row.locator("ol.attempts li").count();
   await row.getByRole("button", { name: /^Resend delivery/ }).click();
   await expect(async () => {
@@ -59,6 +61,7 @@ test("an admin registers a webhook, sees a failed delivery in the log and resend
   }).toPass({ timeout: 15_000 });
 
   // Removing the endpoint removes its log too.
+  await live(page, "webhooks");
   await page.getByRole("button", { name: "Remove http://127.0.0.1:9/hook" }).click();
   await expect(page.getByText("No endpoints yet.")).toBeVisible();
   await expect(page.getByText("Nothing delivered yet.")).toBeVisible();
@@ -68,6 +71,7 @@ test("an admin registers a webhook, sees a failed delivery in the log and resend
 test("an admin changes a model's routing from the dashboard", async ({ page }) => {
   const check = watchErrors(page);
   await signIn(page, admin, "/admin");
+  await live(page, "routing");
   const form = page.getByRole("form", { name: "Change routing" });
   await form.getByRole("combobox", { name: "For model" }).selectOption("digest");
   await form.getByLabel("Threshold").fill("0.9");

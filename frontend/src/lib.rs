@@ -1,7 +1,10 @@
-//! The browser entry point: hydrates the server-rendered page with the `app` crate's components.
+//! The browser entry point: hydrates the islands of the server-rendered page.
+
+#[allow(unused_imports)]
+use app::*;
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    leptos::mount::hydrate_islands();
 }

@@ -1,6 +1,7 @@
 //! `/admin`: the feedback dashboard. The filter (date range, model, version) lives in the URL, so
-//! a view can be shared; changing it navigates, and the page's one resource reloads. Reviewers
-//! are refused (by the page guard, and again by the server function).
+//! a view can be shared; changing it loads the page again. The body is drawn on the server; only
+//! the three settings forms run in the browser (islands). Reviewers are refused (by the page
+//! guard, and again by the server function).
 
 use crate::dashboard::{DashboardPage, FilterView, load_dashboard_page};
 use crate::error::field_message;
@@ -13,14 +14,13 @@ use leptos_router::hooks::use_query_map;
 #[component]
 pub fn AdminPage() -> impl IntoView {
     let query = use_query_map();
-    let saved = ServerAction::<SetRouting>::new();
     let data = Resource::new(
         move || {
             let q = query.get();
             let get = |k: &str| q.get(k).filter(|v| !v.is_empty());
-            (get("from"), get("to"), get("model"), get("version"), saved.version().get())
+            (get("from"), get("to"), get("model"), get("version"))
         },
-        |(from, to, model, version, _)| load_dashboard_page(from, to, model, version),
+        |(from, to, model, version)| load_dashboard_page(from, to, model, version),
     );
     view! {
         <Title text="Dashboard" />
@@ -29,7 +29,7 @@ pub fn AdminPage() -> impl IntoView {
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match data.await {
-                        Ok(d) => view! { <DashboardShell d=d saved=saved /> }.into_any(),
+                        Ok(d) => view! { <DashboardShell d=d /> }.into_any(),
                         Err(e) => view! {
                             <h1>"Feedback dashboard"</h1>
                             <ErrorNotice error=e.clone() />
@@ -44,7 +44,9 @@ pub fn AdminPage() -> impl IntoView {
 
 /// The page around the server-rendered body: the filter, the export links and the settings form.
 #[component]
-fn DashboardShell(d: DashboardPage, saved: ServerAction<SetRouting>) -> impl IntoView {
+fn DashboardShell(d: DashboardPage) -> impl IntoView {
+    let mut names: Vec<String> = d.models.iter().map(|(m, _)| m.clone()).collect();
+    names.dedup();
     let query = d.filter.query();
     let export = move |format: &str| format!("/api/v1/export?format={format}&{query}");
     view! {
@@ -68,7 +70,7 @@ fn DashboardShell(d: DashboardPage, saved: ServerAction<SetRouting>) -> impl Int
         <section class="panel">
             <h2>"Change routing"</h2>
             <p class="hint">"Applies to outputs that arrive from now on. Leave a field empty to keep its value."</p>
-            <RoutingForm models=d.models saved=saved />
+            <RoutingForm names />
             <h2>"Error tags"</h2>
             <p class="hint">"The kinds of mistake reviewers can mark, in the order of their keys (6, 7, 8, 9, 0). Past reviews keep their tags."</p>
             <TagsForm />
@@ -121,8 +123,10 @@ fn FilterForm(filter: FilterView, models: Vec<(String, String)>) -> impl IntoVie
     }
 }
 
-#[component]
+/// The guidelines editor, an island (as are the two forms below): saving says so beside the form.
+#[island(lazy)]
 fn GuidelinesForm() -> impl IntoView {
+    crate::pages::mark_live("guidelines");
     let save = ServerAction::<crate::guidelines::SaveGuidelines>::new();
     let current = Resource::new(|| (), |_| crate::guidelines::load_guidelines());
     let result = save.value();
@@ -144,8 +148,9 @@ fn GuidelinesForm() -> impl IntoView {
     }
 }
 
-#[component]
+#[island(lazy)]
 fn TagsForm() -> impl IntoView {
+    crate::pages::mark_live("tags");
     let save = ServerAction::<crate::error_tags::SetErrorTags>::new();
     let result = save.value();
     view! {
@@ -164,10 +169,14 @@ fn TagsForm() -> impl IntoView {
     }
 }
 
-#[component]
-fn RoutingForm(models: Vec<(String, String)>, saved: ServerAction<SetRouting>) -> impl IntoView {
-    let mut names: Vec<String> = models.into_iter().map(|(m, _)| m).collect();
-    names.dedup();
+/// The routing form. What it changes shows in the charts on the next page load.
+#[island(lazy)]
+fn RoutingForm(
+    /// The models to choose from, each once.
+    names: Vec<String>,
+) -> impl IntoView {
+    let saved = ServerAction::<SetRouting>::new();
+    crate::pages::mark_live("routing");
     let result = saved.value();
     let error = move |field: &'static str| {
         move || field_message(&result.get(), field).map(|m| view! { <span class="field-error" role="alert">{m}</span> })

@@ -1,7 +1,7 @@
 //! The dashboard's body — cards, charts, tables, the latest comments — rendered to HTML on the
 //! server only. It is read-only, so the browser gets it as finished markup and the WASM carries
 //! none of its code (as typed Leptos views it added about 165 KB gzip to every page's bundle);
-//! the filter and the settings form around it stay ordinary hydrated components.
+//! of the page only the settings forms run in the browser (islands).
 
 use crate::dashboard::{Dashboard, REASONS, WHAT_IF_THRESHOLDS};
 use crate::pages::charts::{Chart, Series, Unit};

@@ -9,33 +9,41 @@ use leptos_meta::Title;
 
 #[component]
 pub fn EscalationsPage() -> impl IntoView {
-    // Each task has its own form and action (so a message shows beside the form it is about);
-    // a resolution anywhere reloads the list.
-    let resolved = RwSignal::new(0u32);
-    let data = Resource::new(move || resolved.get(), |_| load_escalations());
     view! {
         <Title text="Escalations" />
         <Header />
         <main class="admin">
             <h1>"Escalations"</h1>
             <p class="hint">"Tasks a reviewer could not settle. Your verdict completes the task and is sent to the pipeline."</p>
-            <Transition fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match data.await {
-                        Ok(list) if list.is_empty() => view! {
-                            <section class="empty"><h2>"No escalations waiting"</h2>
-                            <p>"When a reviewer escalates a task it appears here."</p></section>
-                        }.into_any(),
-                        Ok(list) => view! {
-                            <ol class="escalations">
-                                {list.into_iter().map(|e| view! { <Item e=e resolved=resolved /> }).collect_view()}
-                            </ol>
-                        }.into_any(),
-                        Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
-                    }
-                })}
-            </Transition>
+            <EscalationList />
         </main>
+    }
+}
+
+/// The list and a form per task, an island: each task has its own form and action (so a message
+/// shows beside the form it is about); a resolution anywhere reloads the list.
+#[island(lazy)]
+fn EscalationList() -> impl IntoView {
+    crate::pages::mark_live("escalations");
+    let resolved = RwSignal::new(0u32);
+    let data = Resource::new(move || resolved.get(), |_| load_escalations());
+    view! {
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(list) if list.is_empty() => view! {
+                        <section class="empty"><h2>"No escalations waiting"</h2>
+                        <p>"When a reviewer escalates a task it appears here."</p></section>
+                    }.into_any(),
+                    Ok(list) => view! {
+                        <ol class="escalations">
+                            {list.into_iter().map(|e| view! { <Item e=e resolved=resolved /> }).collect_view()}
+                        </ol>
+                    }.into_any(),
+                    Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+                }
+            })}
+        </Transition>
     }
 }
 

@@ -9,28 +9,37 @@ use leptos_meta::Title;
 
 #[component]
 pub fn HistoryPage() -> impl IntoView {
-    let amended = RwSignal::new(0u32);
-    let data = Resource::new(move || amended.get(), |_| my_reviews());
     view! {
         <Title text="My reviews" />
         <Header />
         <main class="history-page">
             <h1>"My reviews"</h1>
             <p class="hint">{format!("Your last 50 reviews. You can amend one for {} minutes after submitting it; the earlier version is kept.", crate::history::AMEND_MINUTES)}</p>
-            <Transition fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match data.await {
-                        Ok(list) if list.is_empty() => view! { <p class="empty-note">"You have not reviewed anything yet."</p> }.into_any(),
-                        Ok(list) => view! {
-                            <ol class="my-reviews">
-                                {list.into_iter().map(|r| view! { <Entry r=r amended=amended /> }).collect_view()}
-                            </ol>
-                        }.into_any(),
-                        Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
-                    }
-                })}
-            </Transition>
+            <MyReviews />
         </main>
+    }
+}
+
+/// The list and its amendment forms, an island: an amendment reloads the list in place.
+#[island(lazy)]
+fn MyReviews() -> impl IntoView {
+    crate::pages::mark_live("history");
+    let amended = RwSignal::new(0u32);
+    let data = Resource::new(move || amended.get(), |_| my_reviews());
+    view! {
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(list) if list.is_empty() => view! { <p class="empty-note">"You have not reviewed anything yet."</p> }.into_any(),
+                    Ok(list) => view! {
+                        <ol class="my-reviews">
+                            {list.into_iter().map(|r| view! { <Entry r=r amended=amended /> }).collect_view()}
+                        </ol>
+                    }.into_any(),
+                    Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+                }
+            })}
+        </Transition>
     }
 }
 

@@ -30,7 +30,6 @@ use crate::domain::Role;
 use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::Redirect;
 
 /// The top bar: where you are, who you are, and the way out.
 #[component]
@@ -69,7 +68,10 @@ pub fn Header() -> impl IntoView {
 #[component]
 pub fn ErrorNotice(error: AppError) -> impl IntoView {
     match error {
-        AppError::Unauthorized => view! { <Redirect path="/login" /> }.into_any(),
+        AppError::Unauthorized => {
+            to_login();
+            ().into_any()
+        }
         AppError::Forbidden => view! {
             <section class="notice forbidden" role="alert">
                 <h1>"Not allowed"</h1>
@@ -84,6 +86,37 @@ pub fn ErrorNotice(error: AppError) -> impl IntoView {
         }
         .into_any(),
     }
+}
+
+/// A form posted without scripts that the server refused comes back as the page's URL
+/// (`?__path=…&__err=…`); this is that error when it came from one of `paths`, for the form to
+/// show beside its field. Read on the server, and handed to the form's island as a prop.
+pub fn refused_post(paths: &[&str]) -> Option<AppError> {
+    let error = use_context::<leptos::server::ServerActionError>()?;
+    paths
+        .contains(&error.path())
+        .then(|| leptos::server_fn::error::ServerFnUrlError::<AppError>::decode_err(error.err()))
+}
+
+/// Adds `name` to the page's `data-live` list once this island runs in the browser. Until then
+/// its forms post as plain HTML (which works, but reloads the page), so scripts and the browser
+/// tests wait for it.
+pub fn mark_live(name: &'static str) {
+    Effect::new(move |_| {
+        if let Some(body) = document().body() {
+            let live = body.get_attribute("data-live").unwrap_or_default();
+            let _ = body.set_attribute("data-live", format!("{live} {name}").trim_start());
+        }
+    });
+}
+
+/// Sends an anonymous visitor to the login page: a redirect while the server renders, a new
+/// page load in an island (the browser has no router to navigate with).
+fn to_login() {
+    #[cfg(feature = "ssr")]
+    leptos_axum::redirect("/login");
+    #[cfg(not(feature = "ssr"))]
+    let _ = window().location().set_href("/login");
 }
 
 /// Bumps `counter` each time `value` (an action's result) turns into a success, so a list

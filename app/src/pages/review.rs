@@ -2,9 +2,10 @@
 //! feedback form, driven by the keyboard.
 //!
 //! The form is a plain HTML form posting to the submit server function, so it works before the
-//! WASM loads. Once hydrated, the page keeps the next task claimed in the background ([`Desk`]),
-//! checks a submit with the server's own rules and swaps the next task in at once, and a window
-//! key handler adds the shortcuts. Keys: 1–5 rate, a / r / e verdict, 6–0 error tags, c comment,
+//! WASM loads. The desk ([`DeskView`]) is the page's one island, the only part that runs in the
+//! browser: it keeps the next task claimed in the background ([`Desk`]), checks a submit with the
+//! server's own rules and swaps the next task in at once, and a window key handler adds the
+//! shortcuts. Keys: 1–5 rate, a / r / e verdict, 6–0 error tags, c comment,
 //! w correct the summary, Enter submit (Ctrl+Enter inside a text box), Esc leave a text box,
 //! s skip, g guidelines, h / H step through the summary's sentences and their support, ? list
 //! them all. Correcting the summary shows a live word diff against the AI's.
@@ -24,17 +25,22 @@ use leptos_meta::Title;
 pub fn ReviewPage() -> impl IntoView {
     // Read once, on the server for the first paint; from then on the desk owns what is shown.
     let first = Resource::new(|| (), |_| current_task());
+    // Read on the server: the island cannot see the request's context in the browser.
+    let url_error = crate::pages::refused_post(&[SubmitReview::PATH, SkipTask::PATH]);
     view! {
         <Title text="Review" />
         <Header />
         <main class="review">
             <Transition fallback=|| view! { <p class="loading">"Loading the next task…"</p> }>
-                {move || Suspend::new(async move {
-                    match first.await {
-                        Ok(task) => view! { <DeskView first=task /> }.into_any(),
-                        Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
-                    }
-                })}
+                {move || {
+                    let url_error = url_error.clone();
+                    Suspend::new(async move {
+                        match first.await {
+                            Ok(task) => view! { <DeskView first=task url_error /> }.into_any(),
+                            Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+                        }
+                    })
+                }}
             </Transition>
         </main>
     }
@@ -129,17 +135,12 @@ impl Desk {
     }
 }
 
-/// A submit or skip posted without scripts that the server refused comes back as the page's
-/// URL (`?__path=…&__err=…`); this is that error, for the form to show beside its field.
-fn error_from_url() -> Option<AppError> {
-    let error = use_context::<leptos::server::ServerActionError>()?;
-    [SubmitReview::PATH, SkipTask::PATH]
-        .contains(&error.path())
-        .then(|| leptos::server_fn::error::ServerFnUrlError::<AppError>::decode_err(error.err()))
-}
-
-#[component]
-fn DeskView(first: Option<TaskView>) -> impl IntoView {
+#[island]
+fn DeskView(
+    first: Option<TaskView>,
+    /// The error of the first form's post without scripts, if the server refused it.
+    url_error: Option<AppError>,
+) -> impl IntoView {
     let desk = Desk {
         shown: RwSignal::new(Shown::from_current(first)),
         next: RwSignal::new(None),
@@ -147,7 +148,7 @@ fn DeskView(first: Option<TaskView>) -> impl IntoView {
         moves: StoredValue::new(0),
     };
     // Only the first task's form can be the one that was posted.
-    let url_error = StoredValue::new(error_from_url());
+    let url_error = StoredValue::new(url_error);
     lease::keep(desk.shown, desk.next);
 
     let Desk { shown, next, notice, .. } = desk;
@@ -721,6 +722,8 @@ mod lease {
                 },
                 Duration::from_secs(RENEW_EVERY_SECS.into()),
             );
+            // Every way off the page is a page load (the pages are server-rendered; only the
+            // desk runs in the browser), so `pagehide` covers them all.
             let hide = window_event_listener(leptos::ev::pagehide, move |_| {
                 release();
                 next.set(None);
@@ -737,10 +740,6 @@ mod lease {
                 }
                 hide.remove();
                 show.remove();
-                // Leaving for another page of the app: the claim goes back too.
-                if next.try_with_untracked(Option::is_some).unwrap_or(false) {
-                    release();
-                }
             });
         });
     }

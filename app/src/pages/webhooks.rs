@@ -11,13 +11,6 @@ use leptos_meta::Title;
 
 #[component]
 pub fn WebhooksAdminPage() -> impl IntoView {
-    let add = ServerAction::<AddWebhook>::new();
-    let remove = ServerAction::<RemoveWebhook>::new();
-    let resend = ServerAction::<ResendDelivery>::new();
-    let data = Resource::new(
-        move || (add.version().get(), remove.version().get(), resend.version().get()),
-        |_| load_webhooks(),
-    );
     view! {
         <Title text="Webhooks" />
         <Header />
@@ -28,16 +21,33 @@ pub fn WebhooksAdminPage() -> impl IntoView {
                 " events to these URLs, signed with each endpoint's secret ("<code>"Loupe-Signature"</code>
                 "), and retries failed deliveries for 24 hours. "<a href="/api/docs#schema-WebhookEvent">"Event format"</a>
             </p>
-            <AddForm add=add />
-            <Transition fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match data.await {
-                        Ok(page) => view! { <Lists page=page remove=remove resend=resend /> }.into_any(),
-                        Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
-                    }
-                })}
-            </Transition>
+            <Webhooks />
         </main>
+    }
+}
+
+/// The form and the lists, an island: adding, removing or resending reloads the lists in place,
+/// and a new endpoint's secret is shown once, beside the form.
+#[island(lazy)]
+fn Webhooks() -> impl IntoView {
+    crate::pages::mark_live("webhooks");
+    let add = ServerAction::<AddWebhook>::new();
+    let remove = ServerAction::<RemoveWebhook>::new();
+    let resend = ServerAction::<ResendDelivery>::new();
+    let data = Resource::new(
+        move || (add.version().get(), remove.version().get(), resend.version().get()),
+        |_| load_webhooks(),
+    );
+    view! {
+        <AddForm add=add />
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(page) => view! { <Lists page=page remove=remove resend=resend /> }.into_any(),
+                    Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+                }
+            })}
+        </Transition>
     }
 }
 

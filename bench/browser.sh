@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Zero-wait review in real Chromium: from the reviewer's Enter to the next task laid out on
-# screen, median / p90 / max over 20 submits (end2end/bench/zero-wait.bench.ts), against a
-# release build with the demo data. Run it three times over and report the median of medians.
+# The review page in real Chromium, against a release build with the demo data, three runs:
+#   - zero wait: from the reviewer's Enter to the next task laid out on screen, median / p90 / max
+#     over 20 submits (end2end/bench/zero-wait.bench.ts); report the median of the medians;
+#   - cold transfer: every file the page fetches with an empty cache until the desk answers keys,
+#     compressed as sent (end2end/bench/transfer.bench.ts).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -24,5 +26,5 @@ printf '%s' "$LOUPE_E2E_REVIEWER_PASSWORD" | "$bin" user add rita --role reviewe
 LOUPE_TOKEN="$("$bin" token create bench 2>/dev/null)"
 export LOUPE_TOKEN
 for run in 1 2 3; do
-    (cd "$root/end2end" && npx playwright test --config bench.config.ts --reporter line) | grep '^zero-wait:'
+    (cd "$root/end2end" && npx playwright test --config bench.config.ts --reporter line) | grep -E '^(zero-wait|transfer):'
 done
