@@ -19,6 +19,24 @@ test("a wrong password is reported beside the password field", async ({ page }) 
   check();
 });
 
+test.describe("without JavaScript", () => {
+  test.use({ javaScriptEnabled: false });
+
+  test("a wrong password comes back beside the password field, and signing in still works", async ({ page }) => {
+    await page.goto("/login?next=%2Fhistory");
+    await page.getByLabel("Username").fill(reviewer.username);
+    await page.getByLabel("Password").fill("definitely-wrong");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page.locator(".field:has(#password) .field-error")).toHaveText("wrong username or password");
+    await expect(page).toHaveURL(/\/login\?next=%2Fhistory/);
+    // A plain post reloads the page, so the form is empty again.
+    await page.getByLabel("Username").fill(reviewer.username);
+    await page.getByLabel("Password").fill(reviewer.password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page).toHaveURL(/\/history$/);
+  });
+});
+
 test("a reviewer is refused the admin area", async ({ page }) => {
   await signIn(page, reviewer);
   const response = await page.goto("/admin");
