@@ -50,3 +50,11 @@ test("an admin opens the admin area", async ({ page }) => {
   await expect(page.getByRole("heading", { name: "Feedback dashboard" })).toBeVisible();
   await expect(page.getByRole("heading", { name: "Queue now" })).toBeVisible();
 });
+
+test("signing out from the header ends the session", async ({ page }) => {
+  await signIn(page, reviewer, "/queue");
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await page.goto("/review");
+  await expect(page).toHaveURL(/\/login\?next=/);
+});
