@@ -22,14 +22,19 @@ pub fn AdminPage() -> impl IntoView {
         },
         |(from, to, model, version)| load_dashboard_page(from, to, model, version),
     );
+    // Loaded here, outside the islands, and handed to the editor as a prop: a resource created
+    // inside an island that sits in this Suspend can outlive the owner that provides the
+    // server's state while the page renders, and then its server function panics.
+    let guidelines = Resource::new(|| (), |_| crate::guidelines::load_guidelines());
     view! {
         <Title text="Dashboard" />
         <Header />
         <main class="admin">
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
+                    let guidelines = guidelines.await.map(|g| g.text).unwrap_or_default();
                     match data.await {
-                        Ok(d) => view! { <DashboardShell d=d /> }.into_any(),
+                        Ok(d) => view! { <DashboardShell d=d guidelines /> }.into_any(),
                         Err(e) => view! {
                             <h1>"Feedback dashboard"</h1>
                             <ErrorNotice error=e.clone() />
@@ -44,7 +49,7 @@ pub fn AdminPage() -> impl IntoView {
 
 /// The page around the server-rendered body: the filter, the export links and the settings form.
 #[component]
-fn DashboardShell(d: DashboardPage) -> impl IntoView {
+fn DashboardShell(d: DashboardPage, guidelines: String) -> impl IntoView {
     let mut names: Vec<String> = d.models.iter().map(|(m, _)| m.clone()).collect();
     names.dedup();
     let query = d.filter.query();
@@ -76,7 +81,7 @@ fn DashboardShell(d: DashboardPage) -> impl IntoView {
             <TagsForm />
             <h2>"Review guidelines"</h2>
             <p class="hint">"Reviewers open these beside each task (key g). A line starting with # is a heading, - starts a list item, **bold** is bold."</p>
-            <GuidelinesForm />
+            <GuidelinesForm text=guidelines />
         </section>
     }
 }
@@ -125,25 +130,20 @@ fn FilterForm(filter: FilterView, models: Vec<(String, String)>) -> impl IntoVie
 
 /// The guidelines editor, an island (as are the two forms below): saving says so beside the form.
 #[island(lazy)]
-fn GuidelinesForm() -> impl IntoView {
+fn GuidelinesForm(
+    /// The guidelines as stored.
+    text: String,
+) -> impl IntoView {
     crate::pages::mark_live("guidelines");
     let save = ServerAction::<crate::guidelines::SaveGuidelines>::new();
-    let current = Resource::new(|| (), |_| crate::guidelines::load_guidelines());
     let result = save.value();
     view! {
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                let text = current.await.map(|g| g.text).unwrap_or_default();
-                view! {
-                    <ActionForm action=save attr:class="guidelines-form" attr:aria-label="Edit review guidelines">
-                        <label for="guidelines-text">"Guidelines"</label>
-                        <textarea id="guidelines-text" name="text" rows="10">{text}</textarea>
-                        {move || field_message(&result.get(), "text").map(|m| view! { <span class="field-error" role="alert">{m}</span> })}
-                        <button type="submit">"Save guidelines"</button>
-                    </ActionForm>
-                }
-            })}
-        </Transition>
+        <ActionForm action=save attr:class="guidelines-form" attr:aria-label="Edit review guidelines">
+            <label for="guidelines-text">"Guidelines"</label>
+            <textarea id="guidelines-text" name="text" rows="10">{text}</textarea>
+            {move || field_message(&result.get(), "text").map(|m| view! { <span class="field-error" role="alert">{m}</span> })}
+            <button type="submit">"Save guidelines"</button>
+        </ActionForm>
         {move || matches!(result.get(), Some(Ok(_))).then(|| view! { <p class="saved" role="status">"Guidelines saved."</p> })}
     }
 }
