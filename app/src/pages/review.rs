@@ -135,6 +135,8 @@ impl Desk {
     }
 }
 
+/// The desk as an island: everything it needs arrives in its props, which the server serializes
+/// into the page, because in the browser it sees no context from the page around it.
 #[island]
 fn DeskView(
     first: Option<TaskView>,
