@@ -136,7 +136,10 @@ impl Desk {
 }
 
 /// The desk as an island: everything it needs arrives in its props, which the server serializes
-/// into the page, because in the browser it sees no context from the page around it.
+/// into the page, because in the browser it sees no context from the page around it. Nothing in
+/// it may call a server function while the server renders (the guidelines panel loads only once
+/// opened): the island sits in the page's `Suspend`, whose owner, and with it the server's state,
+/// can be gone by the time such a call runs (see `pages::admin`'s guidelines).
 #[island]
 fn DeskView(
     first: Option<TaskView>,
