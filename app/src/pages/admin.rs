@@ -50,6 +50,7 @@ pub fn AdminPage() -> impl IntoView {
 /// The page around the server-rendered body: the filter, the export links and the settings form.
 #[component]
 fn DashboardShell(d: DashboardPage, guidelines: String) -> impl IntoView {
+    // `models` is (model, version) pairs sorted by model: each model once, for both forms.
     let mut names: Vec<String> = d.models.iter().map(|(m, _)| m.clone()).collect();
     names.dedup();
     let query = d.filter.query();
@@ -57,7 +58,7 @@ fn DashboardShell(d: DashboardPage, guidelines: String) -> impl IntoView {
     view! {
         <div class="dash-head">
             <h1>"Feedback dashboard"</h1>
-            <FilterForm filter=d.filter.clone() models=d.models.clone() />
+            <FilterForm filter=d.filter.clone() names=names.clone() models=d.models.clone() />
             <p class="exports">
                 "Export this view: "
                 <a href=export("jsonl") download>"JSONL"</a>
@@ -88,9 +89,7 @@ fn DashboardShell(d: DashboardPage, guidelines: String) -> impl IntoView {
 
 /// The filter: a GET form, so it works without WASM and its result is a shareable URL.
 #[component]
-fn FilterForm(filter: FilterView, models: Vec<(String, String)>) -> impl IntoView {
-    let mut names: Vec<String> = models.iter().map(|(m, _)| m.clone()).collect();
-    names.dedup();
+fn FilterForm(filter: FilterView, names: Vec<String>, models: Vec<(String, String)>) -> impl IntoView {
     let selected_model = filter.model.clone().unwrap_or_default();
     let selected_version = filter.version.clone().unwrap_or_default();
     let versions: Vec<String> = models
