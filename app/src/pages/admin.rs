@@ -139,7 +139,7 @@ fn GuidelinesForm(
     view! {
         <ActionForm action=save attr:class="guidelines-form" attr:aria-label="Edit review guidelines">
             <label for="guidelines-text">"Guidelines"</label>
-            <textarea id="guidelines-text" name="text" rows="10">{text}</textarea>
+            <textarea id="guidelines-text" name="text" rows="10">{crate::html::textarea_text(&text)}</textarea>
             {move || field_message(&result.get(), "text").map(|m| view! { <span class="field-error" role="alert">{m}</span> })}
             <button type="submit">"Save guidelines"</button>
         </ActionForm>

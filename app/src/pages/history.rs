@@ -85,10 +85,10 @@ fn Entry(r: MyReview, amended: RwSignal<u32>) -> impl IntoView {
                         </select>
                     </label>
                     {error("verdict")}
-                    <label>"Comment" <textarea name="comment" rows="2">{comment_text}</textarea></label>
+                    <label>"Comment" <textarea name="comment" rows="2">{crate::html::textarea_text(&comment_text)}</textarea></label>
                     {error("comment")}
                     <label>"Corrected summary"
-                        <textarea name="corrected_summary" rows="3">{correction_text}</textarea>
+                        <textarea name="corrected_summary" rows="3">{crate::html::textarea_text(&correction_text)}</textarea>
                     </label>
                     {error("corrected_summary")}
                     <label>"Error tags (comma-separated)" <input type="text" name="error_tags" value=tags_text /></label>

@@ -435,7 +435,7 @@ fn TaskReview(
                             node_ref=correction
                             on:input=move |ev| corrected.set(event_target_value(&ev))
                         >
-                            {task.summary}
+                            {crate::html::textarea_text(&task.summary)}
                         </textarea>
                         <p class="hint">"Edit only if the summary should read differently."</p>
                         <div class="live-diff" aria-live="polite" aria-label="Your changes to the summary">
