@@ -86,7 +86,7 @@ pub async fn watch(cluster: Cluster, settings: Settings) -> anyhow::Error {
                 tracing::error!(attempt = restarts, error = %e, "could not restart the private PostgreSQL");
                 // Backends orphaned by a killed postmaster hold its shared memory for a moment and
                 // make the next start fail; waiting longer each time lets them go.
-                tokio::time::sleep(Duration::from_secs(1 << restarts.min(4))).await;
+                tokio::time::sleep(Duration::from_secs(1 << restarts.min(3))).await;
             }
         }
         up_since = Instant::now();

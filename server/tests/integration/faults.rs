@@ -432,6 +432,25 @@ async fn a_killed_postmaster_is_restarted_and_loupe_answers_again_without_a_rest
     folder.stop(server).await;
 }
 
+#[tokio::test]
+async fn a_postmaster_that_cannot_be_restarted_makes_loupe_exit_non_zero() {
+    let mut folder = Folder::new("gives-up");
+    let port = free_port();
+    let server = folder.serve(port, &[]).await;
+    // Without its configuration file the cluster cannot start again.
+    let conf = folder.path.join("pg/postgresql.conf");
+    std::fs::rename(&conf, conf.with_extension("away")).unwrap();
+    // SAFETY: the postmaster of this test's own cluster.
+    unsafe { libc::kill(folder.postmaster_pid().unwrap(), libc::SIGKILL) };
+    let status = folder.wait_exit(server, Duration::from_secs(120)).await;
+    assert!(
+        !status.success(),
+        "loupe exited with success after losing PostgreSQL"
+    );
+    let log = std::fs::read_to_string(folder.log(server)).unwrap();
+    assert!(log.contains("restarts did not keep it running"), "{log}");
+}
+
 /// What happens to the service while reviewers submit.
 #[derive(Clone, Copy, PartialEq)]
 enum Fault {
