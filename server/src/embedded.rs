@@ -137,13 +137,21 @@ impl Cluster {
             // The record of applied migrations is the migrator's alone.
             "revoke insert, update, delete on _sqlx_migrations from loupe_app",
         ];
+        let context = || format!("cannot set up the {APP_ROLE} role");
+        // A task beside a starting server runs this too; concurrent grants on the same catalog
+        // rows fail ("tuple concurrently updated"), so they take turns.
+        let mut tx = owner.begin().await.with_context(context)?;
+        sqlx::query("select pg_advisory_xact_lock(hashtext('loupe: app role grants'))")
+            .execute(&mut *tx)
+            .await
+            .with_context(context)?;
         for sql in statements {
             sqlx::raw_sql(sql)
-                .execute(owner)
+                .execute(&mut *tx)
                 .await
-                .with_context(|| format!("cannot set up the {APP_ROLE} role"))?;
+                .with_context(context)?;
         }
-        Ok(())
+        tx.commit().await.with_context(context)
     }
 
     /// Stops the server (fast shutdown: open sessions are ended, data is flushed).
