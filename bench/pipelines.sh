@@ -35,5 +35,7 @@ token="$("$bin" token create bench 2>/dev/null)"
 db="postgres://postgres@localhost/loupe?host=$LOUPE_DATA_DIR/pg-run"
 args=(--url http://127.0.0.1:3201 --token "$token" --db "$db" --bin "$bin" --data-dir "$LOUPE_DATA_DIR")
 python3 "$root/bench/pipelines.py" "${args[@]}" --label " (one process)" "$@"
-start 3202
+# The second process is a replica on the first one's cluster (DATABASE_URL): a second `serve` on
+# the same data folder is refused, since the folder belongs to one server.
+DATABASE_URL="$db" start 3202
 python3 "$root/bench/pipelines.py" "${args[@]}" --label " (two processes)" --only webhooks "$@"

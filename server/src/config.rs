@@ -26,6 +26,15 @@ pub struct DbArgs {
     /// Use this PostgreSQL server instead of the embedded cluster.
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
     pub database_url: Option<String>,
+    /// With DATABASE_URL: run migrations over this URL instead (a role that owns the schema), so
+    /// DATABASE_URL can name a role that only reads and writes rows.
+    #[arg(
+        long,
+        env = "LOUPE_MIGRATE_DATABASE_URL",
+        global = true,
+        hide_env_values = true
+    )]
+    pub migrate_database_url: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -139,6 +148,10 @@ pub struct ServeArgs {
     /// long (at most an hour), for up to 24 hours.
     #[arg(long, env = "LOUPE_WEBHOOK_RETRY_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub webhook_retry_seconds: u64,
+    /// Seconds the requests still running at Ctrl+C or SIGTERM get to finish before Loupe stops
+    /// anyway (and stops its private PostgreSQL cleanly).
+    #[arg(long, env = "LOUPE_SHUTDOWN_SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub shutdown_seconds: u64,
 }
 
 /// A number from 0 to 1.

@@ -1,8 +1,20 @@
 //! Opening Loupe's database: the server named by `DATABASE_URL`, or the private cluster in the
 //! data folder. Migrations run on every open, so a new version upgrades the schema at start.
+//!
+//! Who connects as whom:
+//! - private cluster: migrations run as the `postgres` superuser; `loupe serve`'s pool connects
+//!   as the unprivileged `loupe_app` role (see `embedded`); command-line tasks, run by someone
+//!   who can reach the cluster's socket anyway, keep the superuser (`generate` vacuums tables).
+//! - `DATABASE_URL`: that URL as given, for everything; migrations use
+//!   `LOUPE_MIGRATE_DATABASE_URL` instead when it is set, so the serving role can be one that
+//!   only reads and writes rows.
+//!
+//! The data folder is locked first (see `folder_lock`): a server takes it for itself; a task
+//! beside a running server uses that server's cluster and never starts or stops it.
 
 use crate::config::DbArgs;
 use crate::embedded::Cluster;
+use crate::folder_lock::{self, FolderLock, TaskAccess};
 use anyhow::{Context, Result};
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -12,39 +24,120 @@ use std::time::Duration;
 pub struct Database {
     pub pool: PgPool,
     pub cluster: Option<Cluster>,
+    /// Whether this process stops `cluster` when it closes: a server always (it holds the folder),
+    /// a task only if it started the cluster itself.
+    owns_cluster: bool,
+    /// Held until the cluster is stopped.
+    _lock: Option<FolderLock>,
 }
 
-/// Connects (starting the private cluster if no URL is given) and applies migrations.
+/// What the database is opened for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// `loupe serve`: takes the data folder for itself, connects as the application role.
+    Serve,
+    /// A command-line task: shares the folder with a running server if there is one.
+    Task,
+}
+
+/// Opens the database for a command-line task (see [`open_for`]).
 pub async fn open(args: &DbArgs) -> Result<Database> {
-    let (options, cluster) = match &args.database_url {
+    open_for(args, Purpose::Task).await
+}
+
+/// Connects (starting the private cluster if no URL is given and no server runs it) and applies
+/// migrations.
+pub async fn open_for(args: &DbArgs, purpose: Purpose) -> Result<Database> {
+    let mut lock = None;
+    let mut owns_cluster = false;
+    let (owner, app, cluster) = match &args.database_url {
         Some(url) => {
-            let options: PgConnectOptions = url
+            let app: PgConnectOptions = url
                 .parse()
                 .context("DATABASE_URL is not a valid PostgreSQL URL")?;
-            (options, None)
+            let owner = match &args.migrate_database_url {
+                Some(url) => url
+                    .parse()
+                    .context("LOUPE_MIGRATE_DATABASE_URL is not a valid PostgreSQL URL")?,
+                None => app.clone(),
+            };
+            (owner, app, None)
         }
         None => {
-            let cluster = Cluster::start(&args.data_dir).await?;
-            (cluster.connect_options(), Some(cluster))
+            let cluster = match purpose {
+                Purpose::Serve => {
+                    lock = Some(folder_lock::lock_for_server(&args.data_dir).await?);
+                    owns_cluster = true;
+                    Cluster::start(&args.data_dir).await?
+                }
+                Purpose::Task => match folder_lock::lock_for_task(&args.data_dir).await? {
+                    TaskAccess::Owner(held) => {
+                        lock = Some(held);
+                        let cluster = Cluster::start(&args.data_dir).await?;
+                        owns_cluster = cluster.started_here;
+                        cluster
+                    }
+                    TaskAccess::Guest { server_pid } => {
+                        tracing::debug!(server_pid, "using the running server's PostgreSQL");
+                        Cluster::attach(&args.data_dir).await?
+                    }
+                },
+            };
+            let app = match purpose {
+                Purpose::Serve => cluster.app_connect_options(),
+                Purpose::Task => cluster.connect_options(),
+            };
+            (cluster.connect_options(), app, Some(cluster))
         }
     };
-    // JIT compilation costs PostgreSQL a few hundred milliseconds on the dashboard's larger
-    // aggregates and gains nothing on queries this size, so Loupe's sessions turn it off.
-    let options = options.options([("jit", "off")]);
-    let pool = PgPoolOptions::new()
-        .max_connections(32)
-        .acquire_timeout(Duration::from_secs(10))
-        .connect_with(options)
-        .await
-        .context("cannot connect to PostgreSQL")?;
+    let owner_pool = connect(owner, 2).await?;
     crate::MIGRATOR
-        .run(&pool)
+        .run(&owner_pool)
         .await
         .context("cannot apply database migrations")?;
-    backfill_edit_distances(&pool)
+    if let Some(cluster) = &cluster {
+        cluster.grant_app_role(&owner_pool).await?;
+    }
+    backfill_edit_distances(&owner_pool)
         .await
         .context("cannot compute edit distances of earlier corrections")?;
-    Ok(Database { pool, cluster })
+    owner_pool.close().await;
+    let pool = connect(app, 32).await?;
+    if cluster.is_none() && purpose == Purpose::Serve && is_superuser(&pool).await {
+        tracing::warn!(
+            "DATABASE_URL connects as a superuser; give Loupe a role that can only read and write \
+             its tables, and LOUPE_MIGRATE_DATABASE_URL for migrations (see the README)"
+        );
+    }
+    Ok(Database {
+        pool,
+        cluster,
+        owns_cluster,
+        _lock: lock,
+    })
+}
+
+async fn connect(options: PgConnectOptions, max: u32) -> Result<PgPool> {
+    // JIT compilation costs PostgreSQL a few hundred milliseconds on the dashboard's larger
+    // aggregates and gains nothing on queries this size, so Loupe's sessions turn it off.
+    // The application name lets an operator (and the tests) tell Loupe's sessions apart.
+    let options = options.options([("jit", "off")]).application_name("loupe");
+    // `test_before_acquire` (sqlx's default, kept) pings an idle connection before handing it
+    // out, so connections broken by a PostgreSQL restart are replaced, not handed to a request.
+    PgPoolOptions::new()
+        .max_connections(max)
+        .acquire_timeout(Duration::from_secs(10))
+        .test_before_acquire(true)
+        .connect_with(options)
+        .await
+        .context("cannot connect to PostgreSQL")
+}
+
+async fn is_superuser(pool: &PgPool) -> bool {
+    sqlx::query_scalar::<_, bool>("select rolsuper from pg_roles where rolname = current_user")
+        .fetch_one(pool)
+        .await
+        .unwrap_or(false)
 }
 
 /// Corrections stored before reviews had an `edit_distance` get theirs now, a batch at a time.
@@ -80,11 +173,17 @@ async fn backfill_edit_distances(pool: &PgPool) -> Result<(), sqlx::Error> {
 }
 
 impl Database {
-    /// Closes the pool and stops the private cluster if `stop` says this process owns it.
-    pub async fn close(self, stop: impl FnOnce(&Cluster) -> bool) {
-        self.pool.close().await;
+    /// Closes the pool (waiting at most a few seconds for connections still in use) and stops
+    /// the private cluster if this process owns it; then releases the data folder.
+    pub async fn close(self) {
+        if tokio::time::timeout(Duration::from_secs(5), self.pool.close())
+            .await
+            .is_err()
+        {
+            tracing::warn!("connections still in use at exit; PostgreSQL ends them");
+        }
         if let Some(cluster) = &self.cluster
-            && stop(cluster)
+            && self.owns_cluster
         {
             match cluster.stop().await {
                 Ok(()) => tracing::info!("private PostgreSQL stopped"),

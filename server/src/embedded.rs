@@ -5,7 +5,13 @@
 //! next start. PostgreSQL refuses to run as root, so when Loupe runs as root the cluster runs as
 //! the `postgres` OS user, which owns the cluster's folders.
 //!
-//! Layout under the data folder: `pg/` the cluster, `pg-run/` its socket and log.
+//! Layout under the data folder: `pg/` the cluster, `pg-run/` its socket and log, `loupe.lock`
+//! the lock that keeps one server per folder (see `folder_lock`).
+//!
+//! Migrations run as the cluster's `postgres` superuser; the server's own pool connects as
+//! `loupe_app`, a login role with no superuser, createdb, createrole or replication rights that
+//! may read and write the tables and use their sequences and nothing else. A hole in a query then
+//! cannot read server files, run programs (`COPY … PROGRAM`) or change the schema.
 
 use anyhow::{Context, Result, bail};
 use sqlx::postgres::PgConnectOptions;
@@ -17,9 +23,11 @@ use tokio::process::Command;
 /// Name of the database Loupe keeps its data in.
 pub const DATABASE: &str = "loupe";
 const SUPERUSER: &str = "postgres";
+/// The role the server's pool connects as.
+pub const APP_ROLE: &str = "loupe_app";
 
 /// A running (or adopted) private cluster.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Cluster {
     cluster_dir: PathBuf,
     run_dir: PathBuf,
@@ -33,18 +41,7 @@ impl Cluster {
     /// Initialises the cluster if the folder has none, starts it unless it is already running,
     /// and makes sure the `loupe` database exists.
     pub async fn start(data_dir: &Path) -> Result<Cluster> {
-        std::fs::create_dir_all(data_dir)
-            .with_context(|| format!("cannot create data folder {}", data_dir.display()))?;
-        let data_dir = data_dir
-            .canonicalize()
-            .with_context(|| format!("cannot resolve data folder {}", data_dir.display()))?;
-        let cluster = Cluster {
-            cluster_dir: data_dir.join("pg"),
-            run_dir: data_dir.join("pg-run"),
-            bin_dir: find_bin_dir()?,
-            run_as_postgres: is_root(),
-            started_here: false,
-        };
+        let cluster = Self::at(data_dir)?;
         cluster.prepare_dirs()?;
         if !cluster.cluster_dir.join("PG_VERSION").exists() {
             cluster.initdb().await?;
@@ -58,12 +55,103 @@ impl Cluster {
         Ok(cluster)
     }
 
-    /// Connection options for the `loupe` database over the private socket.
+    /// The cluster a running server keeps in `data_dir`, for a command-line task beside it:
+    /// never started or stopped here. Waits (up to a minute) while the server is still starting
+    /// it or restarting it after a crash.
+    pub async fn attach(data_dir: &Path) -> Result<Cluster> {
+        let cluster = Self::at(data_dir)?;
+        let started = std::time::Instant::now();
+        loop {
+            if cluster.is_running().await?
+                && let Ok(conn) = cluster.connect_options().connect().await
+            {
+                conn.close().await.ok();
+                return Ok(cluster);
+            }
+            if started.elapsed() > std::time::Duration::from_secs(60) {
+                bail!(
+                    "the Loupe server using {} has no PostgreSQL running after a minute; see {}",
+                    data_dir.display(),
+                    cluster.run_dir.join("postgres.log").display()
+                );
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    }
+
+    fn at(data_dir: &Path) -> Result<Cluster> {
+        std::fs::create_dir_all(data_dir)
+            .with_context(|| format!("cannot create data folder {}", data_dir.display()))?;
+        let data_dir = data_dir
+            .canonicalize()
+            .with_context(|| format!("cannot resolve data folder {}", data_dir.display()))?;
+        Ok(Cluster {
+            cluster_dir: data_dir.join("pg"),
+            run_dir: data_dir.join("pg-run"),
+            bin_dir: find_bin_dir()?,
+            run_as_postgres: is_root(),
+            started_here: false,
+        })
+    }
+
+    /// Connection options for the `loupe` database over the private socket, as the superuser
+    /// (migrations and command-line tasks).
     pub fn connect_options(&self) -> PgConnectOptions {
         PgConnectOptions::new()
             .socket(&self.run_dir)
             .username(SUPERUSER)
             .database(DATABASE)
+    }
+
+    /// Connection options for the server's pool: the same database as [`APP_ROLE`].
+    pub fn app_connect_options(&self) -> PgConnectOptions {
+        self.connect_options().username(APP_ROLE)
+    }
+
+    /// The folder holding the cluster's socket (and its log).
+    pub fn socket_dir(&self) -> &Path {
+        &self.run_dir
+    }
+
+    /// Creates [`APP_ROLE`] if missing and gives it exactly the rights the server needs: read and
+    /// write the tables, use their sequences, now and for tables later migrations create.
+    /// Run as the superuser after migrations, on every start (idempotent).
+    pub async fn grant_app_role(&self, owner: &sqlx::PgPool) -> Result<()> {
+        let statements = [
+            "do $$ begin
+               if not exists (select from pg_roles where rolname = 'loupe_app') then
+                 create role loupe_app login;
+               end if;
+             end $$",
+            // Also strips any right someone gave the role by hand.
+            "alter role loupe_app login nosuperuser nocreatedb nocreaterole noreplication nobypassrls",
+            // PostgreSQL before 15 lets every role create tables in `public`.
+            "revoke create on schema public from public",
+            "grant usage on schema public to loupe_app",
+            "grant select, insert, update, delete on all tables in schema public to loupe_app",
+            "grant usage, select, update on all sequences in schema public to loupe_app",
+            "alter default privileges for role postgres in schema public
+               grant select, insert, update, delete on tables to loupe_app",
+            "alter default privileges for role postgres in schema public
+               grant usage, select, update on sequences to loupe_app",
+            // The record of applied migrations is the migrator's alone.
+            "revoke insert, update, delete on _sqlx_migrations from loupe_app",
+        ];
+        let context = || format!("cannot set up the {APP_ROLE} role");
+        // A task beside a starting server runs this too; concurrent grants on the same catalog
+        // rows fail ("tuple concurrently updated"), so they take turns.
+        let mut tx = owner.begin().await.with_context(context)?;
+        sqlx::query("select pg_advisory_xact_lock(hashtext('loupe: app role grants'))")
+            .execute(&mut *tx)
+            .await
+            .with_context(context)?;
+        for sql in statements {
+            sqlx::raw_sql(sql)
+                .execute(&mut *tx)
+                .await
+                .with_context(context)?;
+        }
+        tx.commit().await.with_context(context)
     }
 
     /// Stops the server (fast shutdown: open sessions are ended, data is flushed).
@@ -127,7 +215,8 @@ impl Cluster {
         Ok(())
     }
 
-    async fn is_running(&self) -> Result<bool> {
+    /// Whether `pg_ctl` finds the cluster running.
+    pub async fn is_running(&self) -> Result<bool> {
         let status = self
             .command("pg_ctl")
             .arg("status")
@@ -141,7 +230,8 @@ impl Cluster {
         Ok(status.success())
     }
 
-    async fn pg_ctl_start(&self) -> Result<()> {
+    /// Starts the cluster's postmaster and waits until it accepts connections.
+    pub async fn pg_ctl_start(&self) -> Result<()> {
         // Socket only, readable by the cluster's owner alone; `trust` auth is safe behind that.
         let server_options = format!(
             "-c listen_addresses='' -k '{}' -c unix_socket_permissions=0700",
@@ -195,8 +285,36 @@ impl Cluster {
         Ok(())
     }
 
+    /// Whether the postmaster named in `postmaster.pid` is alive: a signal-0 probe, no child
+    /// process, cheap enough to run every second. A zombie counts as dead.
+    pub fn postmaster_alive(&self) -> bool {
+        let Ok(text) = std::fs::read_to_string(self.cluster_dir.join("postmaster.pid")) else {
+            return false;
+        };
+        let Some(pid) = text
+            .lines()
+            .next()
+            .and_then(|l| l.trim().parse::<i32>().ok())
+        else {
+            return false;
+        };
+        // SAFETY: signal 0 only checks that the process exists.
+        let exists = unsafe { libc::kill(pid, 0) } == 0
+            || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+        if !exists {
+            return false;
+        }
+        // A killed postmaster whose parent has not reaped it yet still answers signal 0.
+        match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+            Ok(stat) => stat
+                .rsplit_once(')')
+                .is_none_or(|(_, rest)| !rest.trim_start().starts_with('Z')),
+            Err(_) => true,
+        }
+    }
+
     /// A PostgreSQL program, run as the postgres user when we are root.
-    fn command(&self, program: &str) -> Command {
+    pub fn command(&self, program: &str) -> Command {
         let path = self.bin_dir.join(program);
         let mut cmd = if self.run_as_postgres {
             let mut c = Command::new("runuser");

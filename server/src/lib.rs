@@ -16,6 +16,8 @@ pub mod demo;
 pub mod generate;
 /// A private PostgreSQL cluster in Loupe's data folder.
 pub mod embedded;
+/// One server per data folder: the folder's lock.
+pub mod folder_lock;
 /// `loupe import`: outputs from a JSON Lines file.
 pub mod import;
 /// Turning pipeline outputs into tasks, routed and stored.
@@ -26,6 +28,10 @@ pub mod pages;
 pub mod progress;
 /// Which outputs a person must see.
 pub mod routing;
+/// Stopping on a signal, with a deadline for requests in progress.
+pub mod shutdown;
+/// Restarting the private PostgreSQL when it dies.
+pub mod supervise;
 /// Sending webhook deliveries from the outbox.
 pub mod webhooks;
 

@@ -55,7 +55,7 @@ async fn run(args: Cli) -> Result<()> {
     let database = db::open(&args.db).await?;
     let result = run_task(&database.pool, command, password).await;
     // A task stops the private cluster only if it started it (a running server keeps it).
-    database.close(|cluster| cluster.started_here).await;
+    database.close().await;
     result
 }
 
@@ -183,17 +183,35 @@ async fn serve(db_args: &DbArgs, args: ServeArgs) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .with_context(|| format!("cannot listen on {}", args.addr))?;
-    let database = db::open(db_args).await?;
-    let result = serve_on(&database.pool, listener, args).await;
+    // Takes the data folder for this server: a second server on it stops here.
+    let database = db::open_for(db_args, db::Purpose::Serve).await?;
+    let shutdown = server::shutdown::Shutdown::on_signals();
+    // The private cluster is restarted when it dies; if it cannot be, Loupe stops (non-zero).
+    let supervisor = database.cluster.clone().map(|cluster| {
+        let shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            let gave_up = server::supervise::watch(cluster, Default::default()).await;
+            shutdown.fail(&gave_up);
+        })
+    });
+    let result = serve_on(&database.pool, listener, args, &shutdown).await;
+    if let Some(supervisor) = supervisor {
+        supervisor.abort();
+    }
     // The server owns the private cluster: it stops it on the way out.
-    database.close(|_| true).await;
-    result
+    database.close().await;
+    result?;
+    match shutdown.failure() {
+        Some(reason) => Err(anyhow::anyhow!(reason)),
+        None => Ok(()),
+    }
 }
 
 async fn serve_on(
     pool: &sqlx::PgPool,
     listener: tokio::net::TcpListener,
     args: ServeArgs,
+    shutdown: &server::shutdown::Shutdown,
 ) -> Result<()> {
     if let Some(password) = cli::ensure_admin(pool, args.admin_password.clone()).await? {
         println!("Created the first admin account (shown once; add more with `loupe user add`):");
@@ -233,31 +251,14 @@ async fn serve_on(
     )?;
     let worker = tokio::spawn(worker.run());
     println!("Loupe is running at http://{}", args.addr);
-    axum::serve(listener, server::router(state))
-        .with_graceful_shutdown(shutdown_signal())
+    let served =
+        axum::serve(listener, server::router(state)).with_graceful_shutdown(shutdown.requested());
+    shutdown
+        .serve_until_deadline(served, Duration::from_secs(args.shutdown_seconds))
         .await
         .context("server error")?;
     // A send cut short here is retried by the next run: its claim simply expires.
     worker.abort();
     tracing::info!("shutting down");
     Ok(())
-}
-
-/// Resolves on Ctrl+C or SIGTERM, so the private cluster is stopped cleanly either way.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
 }

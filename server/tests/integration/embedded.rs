@@ -56,6 +56,7 @@ async fn with_a_database_url_loupe_uses_that_server_and_migrates_it(pool: sqlx::
     let args = server::config::DbArgs {
         data_dir: "/nonexistent/loupe-data".into(),
         database_url: Some(url),
+        migrate_database_url: None,
     };
     let database = server::db::open(&args)
         .await
@@ -70,5 +71,5 @@ async fn with_a_database_url_loupe_uses_that_server_and_migrates_it(pool: sqlx::
             .await
             .unwrap();
     assert_eq!(defaults, 0.8);
-    database.close(|_| true).await;
+    database.close().await;
 }

@@ -14,6 +14,7 @@ mod embedded;
 mod error_tags;
 mod escalations;
 mod export;
+mod faults;
 mod feedback;
 mod ingest;
 mod pipelines;

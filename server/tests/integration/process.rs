@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_loupe");
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -61,7 +61,8 @@ fn stop(child: Child) -> (std::process::ExitStatus, String) {
     )
 }
 
-fn cli(data: &Path, args: &[&str], stdin: Option<&str>) -> String {
+/// Runs a CLI task on a data folder and returns what it printed; fails the test if it fails.
+pub(crate) fn cli(data: &Path, args: &[&str], stdin: Option<&str>) -> String {
     let mut child = loupe(data)
         .args(args)
         .stdin(Stdio::piped())
