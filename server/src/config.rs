@@ -139,6 +139,11 @@ pub struct ServeArgs {
     /// long (at most an hour), for up to 24 hours.
     #[arg(long, env = "LOUPE_WEBHOOK_RETRY_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub webhook_retry_seconds: u64,
+    /// Reverse proxies (IP addresses or CIDR networks, comma-separated) whose X-Forwarded-For
+    /// header names the client, for login throttling and logs. Default: none, so the header is
+    /// ignored and the connection's peer is the client.
+    #[arg(long, env = "LOUPE_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<app::client_addr::IpNet>,
 }
 
 /// A number from 0 to 1.

@@ -16,6 +16,7 @@ mod escalations;
 mod export;
 mod feedback;
 mod ingest;
+mod login_throttle;
 mod pipelines;
 mod prefetch;
 mod process;
