@@ -24,14 +24,21 @@ pub fn safe_next(next: Option<&str>) -> String {
 }
 
 /// Checks a username and password, starts a session and redirects to `next`.
+///
+/// Guessing is throttled per username and per client address (see [`crate::throttle`]): a
+/// throttled attempt is refused before any hashing, with `429` and `Retry-After`, and the form
+/// shows when to try again beside the password field. Every refusal is logged at warn with the
+/// (escaped) username and the client address, never the password.
 #[server(prefix = "/api", endpoint = "login")]
 pub async fn login(
     username: String,
     password: String,
     next: Option<String>,
 ) -> Result<(), AppError> {
-    use crate::auth::{create_session, session_cookie, verify_password};
+    use crate::auth::{create_session, loggable, session_cookie, valid_username, verify_password};
     use crate::state::expect_state;
+    use crate::throttle;
+    use http::StatusCode;
 
     let username = username.trim().to_lowercase();
     if username.is_empty() {
@@ -41,21 +48,72 @@ pub async fn login(
         return Err(AppError::invalid("password", "enter your password"));
     }
     let state = expect_state();
+    let client = client_address(&state);
+    let shown_client = client.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+    if !valid_username(&username) {
+        // No account can have this name: refused before any query or hash, counted nowhere.
+        tracing::warn!(username = %loggable(&username), client = %shown_client,
+            "sign-in refused: not a valid username");
+        refuse(StatusCode::UNPROCESSABLE_ENTITY, None);
+        return Err(AppError::invalid(
+            "username",
+            "no account has this name (usernames are 2-63 lowercase letters, digits, '.', '_' or '-')",
+        ));
+    }
+    let address = client.map(crate::client_addr::throttle_key);
+    let throttled = |t: throttle::Throttled| {
+        tracing::warn!(%username, client = %shown_client, rule = %t.scope.as_str(),
+            retry_after_secs = t.retry_after_secs, "sign-in throttled");
+        refuse(StatusCode::TOO_MANY_REQUESTS, Some(t.retry_after_secs));
+        AppError::invalid("password", t.message())
+    };
+    if let Some(t) = throttle::check(&state.pool, &username, address.as_deref()).await? {
+        return Err(throttled(t));
+    }
     let row = sqlx::query!(
         "select id, password_hash from users where username = $1 and not disabled",
         username
     )
     .fetch_optional(&state.pool)
     .await?;
+    let slot = match state.settings.password_hashing.acquire().await {
+        Ok(slot) => slot,
+        Err(busy) => {
+            tracing::warn!(%username, client = %shown_client,
+                "sign-in refused: every password hashing slot is busy");
+            refuse(StatusCode::SERVICE_UNAVAILABLE, Some(busy.retry_after_secs));
+            return Err(AppError::invalid(
+                "password",
+                "Loupe is checking too many sign-ins at once; try again in a few seconds",
+            ));
+        }
+    };
+    // Again, now that a slot is ours: during a flood, many attempts pass the first check while
+    // the first few failures are still being hashed; they must not all get a guess.
+    if let Some(t) = throttle::check(&state.pool, &username, address.as_deref()).await? {
+        return Err(throttled(t));
+    }
     // Verify even for an unknown name, so timing does not tell which usernames exist.
     let (user_id, stored) = match row {
         Some(r) => (Some(r.id), Some(r.password_hash)),
         None => (None, None),
     };
-    let verified = verify_password(password, stored).await;
+    // The slot is held until the outcome is counted (see `verify_password`).
+    let (verified, _slot) = verify_password(slot, password, stored).await;
     let Some(user_id) = user_id.filter(|_| verified) else {
+        throttle::record_failure(
+            &state.pool,
+            &state.settings.login_throttle,
+            &username,
+            address.as_deref(),
+        )
+        .await?;
+        tracing::warn!(%username, client = %shown_client,
+            "sign-in refused: wrong username or password");
+        refuse(StatusCode::UNAUTHORIZED, None);
         return Err(AppError::invalid("password", "wrong username or password"));
     };
+    throttle::record_success(&state.pool, &username).await?;
     let secret = create_session(&state.pool, user_id, state.settings.session_ttl).await?;
     let response = expect_context::<leptos_axum::ResponseOptions>();
     response.append_header(
@@ -68,9 +126,54 @@ pub async fn login(
         .parse()
         .map_err(|_| AppError::Internal)?,
     );
-    tracing::info!(%username, "signed in");
+    tracing::info!(%username, client = %shown_client, "signed in");
     leptos_axum::redirect(&safe_next(next.as_deref()));
     Ok(())
+}
+
+/// The address of the client this server function is answering (see [`crate::client_addr`]).
+/// `None` only when the server was started without connection info, which is logged.
+#[cfg(feature = "ssr")]
+fn client_address(state: &crate::state::AppState) -> Option<std::net::IpAddr> {
+    let parts = use_context::<http::request::Parts>()?;
+    let Some(peer) = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+    else {
+        tracing::warn!(
+            "no peer address on the request (serve with connect info); login is throttled per username only"
+        );
+        return None;
+    };
+    Some(crate::client_addr::client_ip(
+        peer.0.ip(),
+        &parts.headers,
+        &state.settings.trusted_proxies,
+    ))
+}
+
+/// Marks the answer to a refused sign-in: `status` for callers that read it (the page's script,
+/// other programs), and `Retry-After` when trying again later will help. A plain HTML form post
+/// keeps the redirect back to the form instead, which is how it shows the message without
+/// scripts. (Without a status, a refusal would go out as a 500, which the request log reports
+/// as a server failure on every wrong password.)
+#[cfg(feature = "ssr")]
+fn refuse(status: http::StatusCode, retry_after_secs: Option<u64>) {
+    let response = expect_context::<leptos_axum::ResponseOptions>();
+    if let Some(secs) = retry_after_secs {
+        response.insert_header(http::header::RETRY_AFTER, http::HeaderValue::from(secs));
+    }
+    // The same test leptos_axum uses to decide on that redirect.
+    let plain_form = use_context::<http::request::Parts>().is_some_and(|parts| {
+        parts
+            .headers
+            .get(http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"))
+    });
+    if !plain_form {
+        response.set_status(status);
+    }
 }
 
 /// Ends the current session and returns to the login page.

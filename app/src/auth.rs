@@ -3,7 +3,10 @@
 //! Sessions are random 256-bit secrets in an HttpOnly, SameSite=Lax cookie; the database keeps
 //! only their SHA-256, so neither a database dump nor a log line can be replayed as a login.
 //! Passwords are argon2id, hashed on the blocking pool because hashing takes tens of milliseconds
-//! of CPU on purpose. API tokens (in the server crate) reuse [`random_secret`] and [`sha256`].
+//! of CPU (and 19 MiB of memory) on purpose. Every hash and check needs a [`HashSlot`] from
+//! [`HashSlots`], which bounds how many run at once: without it a login flood would grow the
+//! blocking pool to hundreds of threads, each holding its own 19 MiB. API tokens (in the server
+//! crate) reuse [`random_secret`] and [`sha256`].
 
 use crate::domain::Role;
 use crate::error::AppError;
@@ -14,8 +17,9 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use http::HeaderMap;
 use sha2::{Digest, Sha256};
 use sqlx::PgExecutor;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "loupe_session";
@@ -53,9 +57,79 @@ pub fn sha256(secret: &str) -> Vec<u8> {
     Sha256::digest(secret.as_bytes()).to_vec()
 }
 
-/// Hashes a password with argon2id and a fresh salt.
-pub async fn hash_password(password: String) -> Result<String, AppError> {
+/// The bound on concurrent password hashing: a shared pool of slots (clones share it). A caller
+/// that finds every slot taken waits a little, then gives up with [`Busy`] rather than queueing
+/// without end, so a flood is answered with 503s while memory and threads stay bounded.
+#[derive(Clone)]
+pub struct HashSlots {
+    slots: Arc<Semaphore>,
+    size: usize,
+    wait: Duration,
+}
+
+/// One running hash's claim on [`HashSlots`]; released when the hash finishes.
+pub struct HashSlot {
+    _permit: OwnedSemaphorePermit,
+}
+
+/// Every hashing slot stayed taken for the whole wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Busy {
+    /// Whole seconds a client should wait before trying again (for `Retry-After`).
+    pub retry_after_secs: u64,
+}
+
+impl HashSlots {
+    /// `size` hashes at once; a caller waits up to `wait` for a slot.
+    pub fn new(size: usize, wait: Duration) -> Self {
+        HashSlots {
+            slots: Arc::new(Semaphore::new(size.max(1))),
+            size: size.max(1),
+            wait,
+        }
+    }
+
+    /// Two hashes per core (one hash keeps one core busy; two keep the cores busy while the
+    /// other half wait on memory), and a two-second wait.
+    pub fn for_this_machine() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        HashSlots::new(2 * cores, Duration::from_secs(2))
+    }
+
+    /// A free slot, waiting up to the configured time for one.
+    pub async fn acquire(&self) -> Result<HashSlot, Busy> {
+        match tokio::time::timeout(self.wait, self.slots.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(HashSlot { _permit: permit }),
+            // Timed out (or, never, closed): busy.
+            _ => Err(Busy {
+                retry_after_secs: self.wait.as_secs().max(1),
+            }),
+        }
+    }
+}
+
+impl Default for HashSlots {
+    fn default() -> Self {
+        HashSlots::for_this_machine()
+    }
+}
+
+impl std::fmt::Debug for HashSlots {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HashSlots")
+            .field("size", &self.size)
+            .field("free", &self.slots.available_permits())
+            .field("wait", &self.wait)
+            .finish()
+    }
+}
+
+/// Hashes a password with argon2id and a fresh salt, in `slot`.
+pub async fn hash_password(slot: HashSlot, password: String) -> Result<String, AppError> {
     tokio::task::spawn_blocking(move || {
+        // The slot moves into the blocking task: it is released when the hash is done, even if
+        // the request that asked for it has gone away meanwhile.
+        let _slot = slot;
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
             .hash_password(password.as_bytes(), &salt)
@@ -72,13 +146,22 @@ pub async fn hash_password(password: String) -> Result<String, AppError> {
     })
 }
 
-/// Checks a password against a stored hash. `None` (unknown user) still costs one verification,
-/// so response time does not reveal which usernames exist.
-pub async fn verify_password(password: String, stored: Option<String>) -> bool {
+/// Checks a password against a stored hash, in `slot`. `None` (unknown user) still costs one
+/// verification, so response time does not reveal which usernames exist.
+///
+/// The slot comes back with the answer (`None` only if the check panicked), so that login can
+/// hold it until the outcome is counted: a guess then stays in a slot from its last throttle
+/// check to its failure being recorded, and a flood cannot slip extra guesses into that gap.
+/// If the caller goes away first, the slot is released when the check finishes.
+pub async fn verify_password(
+    slot: HashSlot,
+    password: String,
+    stored: Option<String>,
+) -> (bool, Option<HashSlot>) {
     // A hash of a random password nobody knows, made once per process.
     static DECOY: OnceLock<String> = OnceLock::new();
     let known = stored.is_some();
-    tokio::task::spawn_blocking(move || {
+    let checked = tokio::task::spawn_blocking(move || {
         let stored = stored.unwrap_or_else(|| {
             DECOY
                 .get_or_init(|| {
@@ -97,10 +180,40 @@ pub async fn verify_password(password: String, stored: Option<String>) -> bool {
                     .is_ok()
             })
             .unwrap_or(false);
-        ok && known
+        (ok && known, slot)
     })
-    .await
-    .unwrap_or(false)
+    .await;
+    match checked {
+        Ok((ok, slot)) => (ok, Some(slot)),
+        Err(e) => {
+            tracing::error!(error = %e, "password check task failed");
+            (false, None)
+        }
+    }
+}
+
+/// Whether `name` could be a username: 2-63 lowercase letters, digits, '.', '_' or '-', starting
+/// with a letter or digit (the `users.username` check). A name that is not cannot have an
+/// account, so login refuses it before any database query or hash.
+pub fn valid_username(name: &str) -> bool {
+    (2..=63).contains(&name.len())
+        && name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
+}
+
+/// Attacker-typed text made safe for one log field: at most 64 characters, control characters
+/// and quotes escaped, so a crafted username cannot forge log lines or flood the log.
+pub fn loggable(text: &str) -> String {
+    let mut out: String = text.chars().take(64).flat_map(char::escape_debug).collect();
+    if text.chars().nth(64).is_some() {
+        out.push('…');
+    }
+    out
 }
 
 /// Starts a session for `user_id` and returns the secret for the cookie.
@@ -262,9 +375,50 @@ mod tests {
 
     #[tokio::test]
     async fn passwords_verify_only_against_their_own_hash() {
-        let hash = hash_password("correct horse".into()).await.unwrap();
-        assert!(verify_password("correct horse".into(), Some(hash.clone())).await);
-        assert!(!verify_password("wrong horse".into(), Some(hash)).await);
-        assert!(!verify_password("anything".into(), None).await);
+        let slots = HashSlots::new(1, Duration::from_secs(5));
+        let hash = hash_password(slots.acquire().await.unwrap(), "correct horse".into())
+            .await
+            .unwrap();
+        let check = async |password: &str, stored: Option<String>| {
+            verify_password(slots.acquire().await.unwrap(), password.into(), stored)
+                .await
+                .0
+        };
+        assert!(check("correct horse", Some(hash.clone())).await);
+        assert!(!check("wrong horse", Some(hash)).await);
+        assert!(!check("anything", None).await);
+    }
+
+    #[tokio::test]
+    async fn a_full_set_of_hash_slots_answers_busy_after_its_wait() {
+        let slots = HashSlots::new(1, Duration::from_millis(50));
+        let held = slots.acquire().await.unwrap();
+        assert_eq!(
+            slots.acquire().await.err(),
+            Some(Busy {
+                retry_after_secs: 1
+            })
+        );
+        drop(held);
+        assert!(
+            slots.acquire().await.is_ok(),
+            "a freed slot is handed out again"
+        );
+    }
+
+    #[test]
+    fn usernames_follow_the_stored_rule() {
+        assert!(valid_username("rita") && valid_username("a.b_c-9") && valid_username("0x"));
+        for bad in ["", "a", "Rita", "-rita", "ri ta", "rita\0", &"a".repeat(64)] {
+            assert!(!valid_username(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn attacker_text_is_escaped_and_capped_for_the_log() {
+        assert_eq!(loggable("bob\nINFO forged"), "bob\\nINFO forged");
+        assert_eq!(loggable("a\u{0}b"), "a\\0b");
+        let long = loggable(&"x".repeat(1000));
+        assert_eq!(long.chars().count(), 65);
     }
 }

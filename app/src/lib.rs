@@ -12,6 +12,9 @@ pub mod account;
 /// Passwords, sessions and the guards every server function starts with.
 #[cfg(feature = "ssr")]
 pub mod auth;
+/// The client address behind a request, and which proxies may name it.
+#[cfg(feature = "ssr")]
+pub mod client_addr;
 /// The admin dashboard's figures and the server functions behind them.
 pub mod dashboard;
 /// Word-level diff of a corrected summary against the AI's.
@@ -49,6 +52,9 @@ pub mod support;
 pub mod url;
 /// Webhook endpoints and their delivery log.
 pub mod webhooks;
+/// Login throttling: failed sign-ins counted per username and per address.
+#[cfg(feature = "ssr")]
+pub mod throttle;
 /// `AppState` and its settings.
 #[cfg(feature = "ssr")]
 pub mod state;

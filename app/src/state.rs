@@ -28,6 +28,12 @@ pub struct Settings {
     pub prefetch_lease: Duration,
     /// Summary sentences whose source support scores under this are marked as weak.
     pub weak_support: f64,
+    /// Proxies whose `X-Forwarded-For` names the client (none by default: the peer is the client).
+    pub trusted_proxies: crate::client_addr::TrustedProxies,
+    /// How failed sign-ins are throttled, per username and per client address.
+    pub login_throttle: crate::throttle::Policy,
+    /// The bound on concurrent password hashing (shared by every clone of these settings).
+    pub password_hashing: crate::auth::HashSlots,
 }
 
 impl Default for Settings {
@@ -40,6 +46,9 @@ impl Default for Settings {
             skip_cooldown: Duration::from_secs(3600),
             prefetch_lease: Duration::from_secs(90),
             weak_support: crate::support::DEFAULT_WEAK_BELOW,
+            trusted_proxies: Default::default(),
+            login_throttle: Default::default(),
+            password_hashing: Default::default(),
         }
     }
 }

@@ -3,7 +3,9 @@
 
 use crate::api::auth::TOKEN_PREFIX;
 use anyhow::{Context, Result, bail};
-use app::auth::{MIN_PASSWORD_CHARS, hash_password, random_secret, sha256};
+use app::auth::{
+    HashSlots, MIN_PASSWORD_CHARS, hash_password, random_secret, sha256, valid_username,
+};
 use app::domain::Role;
 use sqlx::PgPool;
 
@@ -15,15 +17,7 @@ pub async fn add_user(
     password: Option<String>,
 ) -> Result<String> {
     let username = username.trim().to_lowercase();
-    let valid_name = (2..=63).contains(&username.len())
-        && username
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphanumeric())
-        && username
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
-    if !valid_name {
+    if !valid_username(&username) {
         bail!(
             "username must be 2-63 characters: letters, digits, '.', '_' or '-', starting with a letter or digit"
         );
@@ -35,7 +29,12 @@ pub async fn add_user(
         Some(p) => p,
         None => random_secret()[..20].to_owned(),
     };
-    let hash = hash_password(password.clone())
+    // The CLI hashes one password; it takes a slot like every other hash, from its own set.
+    let slot = HashSlots::for_this_machine()
+        .acquire()
+        .await
+        .map_err(|_| anyhow::anyhow!("cannot hash the password: busy"))?;
+    let hash = hash_password(slot, password.clone())
         .await
         .map_err(|_| anyhow::anyhow!("cannot hash the password"))?;
     let inserted = sqlx::query!(

@@ -152,6 +152,11 @@ pub struct ServeArgs {
     /// anyway (and stops its private PostgreSQL cleanly).
     #[arg(long, env = "LOUPE_SHUTDOWN_SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=3600))]
     pub shutdown_seconds: u64,
+    /// Reverse proxies (IP addresses or CIDR networks, comma-separated) whose X-Forwarded-For
+    /// header names the client, for login throttling and logs. Default: none, so the header is
+    /// ignored and the connection's peer is the client.
+    #[arg(long, env = "LOUPE_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<app::client_addr::IpNet>,
 }
 
 /// A number from 0 to 1.

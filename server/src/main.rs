@@ -237,6 +237,7 @@ async fn serve_on(
             secure_cookies: args.secure_cookies,
             max_document_bytes: args.max_document_bytes,
             weak_support: args.weak_support,
+            trusted_proxies: app::client_addr::TrustedProxies::new(args.trusted_proxies.clone()),
             ..Settings::default()
         }),
     };
@@ -251,8 +252,9 @@ async fn serve_on(
     )?;
     let worker = tokio::spawn(worker.run());
     println!("Loupe is running at http://{}", args.addr);
-    let served =
-        axum::serve(listener, server::router(state)).with_graceful_shutdown(shutdown.requested());
+    // Connection info carries each request's peer address (login throttling's client address).
+    let app = server::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown.requested());
     shutdown
         .serve_until_deadline(served, Duration::from_secs(args.shutdown_seconds))
         .await

@@ -38,7 +38,8 @@ impl TestApp {
             pool: pool.clone(),
             settings: Arc::new(settings),
         };
-        tokio::spawn(async move { axum::serve(listener, server::router(state)).await });
+        let app = server::router(state).into_make_service_with_connect_info::<SocketAddr>();
+        tokio::spawn(async move { axum::serve(listener, app).await });
         // The webhook worker, as `loupe serve` runs it, with retries quick enough for a test.
         let worker = server::webhooks::Worker::new(pool.clone(), test_worker_settings()).unwrap();
         tokio::spawn(worker.run());

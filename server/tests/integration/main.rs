@@ -17,6 +17,7 @@ mod export;
 mod faults;
 mod feedback;
 mod ingest;
+mod login_throttle;
 mod pipelines;
 mod prefetch;
 mod process;
