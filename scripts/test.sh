@@ -52,6 +52,9 @@ for _ in $(seq 1 120); do
 done
 # Accounts and a token through the CLI, against the same data folder the server is using.
 printf '%s' "$LOUPE_E2E_REVIEWER_PASSWORD" | "$bin" user add rita --role reviewer --password-stdin
+# A reviewer of its own for the hostile-text suite (end2end/tests/xss.spec.ts): no lease another
+# suite left behind stands between it and the tasks it sends.
+printf '%s' "$LOUPE_E2E_REVIEWER_PASSWORD" | "$bin" user add hostile-rev --role reviewer --password-stdin
 LOUPE_TOKEN="$("$bin" token create e2e 2>/dev/null)"
 export LOUPE_TOKEN
 set +e

@@ -9,8 +9,11 @@
 //
 // Named to run last: its tasks are flagged with confidence 0, so they go to the front of the
 // queue, and it reviews all of them before it ends.
-import { expect, test, type Browser, type BrowserContext, type Page } from "@playwright/test";
+import { expect, request as apiRequest, test, type Browser, type BrowserContext, type Page } from "@playwright/test";
 import { admin, reviewer, signIn } from "./helpers";
+
+/** A reviewer of its own (scripts/test.sh adds it), so no lease left by another suite is in the way. */
+const fresh = { username: "hostile-rev", password: reviewer.password };
 
 /** Every payload calls `pwn(name)` (installed by the test) or opens a dialog if it ever runs. */
 const PAYLOADS = [
@@ -26,7 +29,7 @@ const PAYLOADS = [
   `<!--<script>pwn("comment")</script>--><![CDATA[<script>pwn("cdata")</script>]]>`,
   `<iframe srcdoc="<script>parent.pwn('srcdoc')</script>"></iframe>`,
   `<script>alert("dialog")</script><body onload=alert("body")>`,
-  `\u202e\ufffd\u200b<scr\ufffdipt>pwn("neighbours")</script>\u00a0`,
+  `\u202e\ufffd\u200b<scr\ufffdipt>pwn("neighbours")</script>\u00a0<b>end</b>`,
 ];
 const HOSTILE = PAYLOADS.join(" ");
 /** Short enough for labels (model names, versions, tags, ids). */
@@ -75,7 +78,8 @@ async function visit(w: Watched, path: string) {
 }
 
 test.describe.serial("hostile text", () => {
-  test.beforeAll(async ({ request }) => {
+  test.beforeAll(async () => {
+    const request = await apiRequest.newContext({ baseURL: process.env.LOUPE_URL ?? "http://127.0.0.1:3100" });
     const metadata: Record<string, unknown> = { [SHORT]: HOSTILE, nested: { [HOSTILE]: [HOSTILE, 1, null] }, url: "javascript:pwn('meta')" };
     const tasks = externalIds.map((external_id) => ({
       external_id,
@@ -93,6 +97,7 @@ test.describe.serial("hostile text", () => {
     const stored = Array.isArray(body) ? body : body.tasks ?? body.results ?? [];
     for (const t of stored) ids.push(t.id);
     expect(ids).toHaveLength(3);
+    await request.dispose();
   });
 
   test("an admin sets hostile guidelines, error tags and a webhook URL through the pages", async ({ browser }) => {
@@ -117,13 +122,13 @@ test.describe.serial("hostile text", () => {
     await form.getByLabel("URL").fill(`https://hooks.invalid/"><img src=x onerror=pwn("hook")>`);
     await form.getByRole("button", { name: "Add" }).click();
     // Accepted (shown as text) or refused beside the field: either way nothing may run.
-    await expect(page.getByRole("status").or(form.locator(".field-error"))).toBeVisible();
+    await expect(page.getByRole("status").or(form.locator(".field-error")).first()).toBeVisible();
     await visit(w, "/admin/webhooks");
     await w.context.close();
   });
 
   test("a reviewer works hostile tasks with the WASM running: text reads back exactly, nothing runs", async ({ browser }) => {
-    const w = await watched(browser, reviewer, true, "/review");
+    const w = await watched(browser, fresh, true, "/review");
     const { page } = w;
     await expect(page.locator("body")).toHaveAttribute("data-keys", "ready");
     const card = page.locator(".task-grid");
@@ -161,7 +166,7 @@ test.describe.serial("hostile text", () => {
   });
 
   test("the same task works without the WASM: the server's form and page alone", async ({ browser }) => {
-    const w = await watched(browser, reviewer, false, "/review");
+    const w = await watched(browser, fresh, false, "/review");
     const { page } = w;
     const card = page.locator(".task-grid");
     const id = await card.getAttribute("data-task-id");
@@ -179,7 +184,7 @@ test.describe.serial("hostile text", () => {
 
   for (const wasm of [true, false]) {
     test(`every page that shows the hostile text, ${wasm ? "with" : "without"} the WASM`, async ({ browser }) => {
-      const r = await watched(browser, reviewer, wasm);
+      const r = await watched(browser, fresh, wasm);
       for (const path of ["/queue", "/history", "/review"]) await visit(r, path);
       // The amend form on /history is pre-filled with the hostile comment, exactly.
       await r.page.goto("/history");
