@@ -123,12 +123,30 @@ fn walk<'a>(a: &[&'a str], b: &[&'a str], table: &Table, steps: &mut Vec<(Change
     steps.extend(b[j..].iter().map(|w| (Change::Added, *w)));
 }
 
-/// The narrowest band (doubling from the length difference) that holds a best path: one whose
+/// Words of `a` with no partner in `b` and words of `b` with none in `a`, counted as multisets
+/// (order aside): a cheap lower bound on any edit script, computed in one pass over each text.
+/// Every edit adds or removes at most one unpartnered word on each side.
+pub fn unshared_words(a: &[&str], b: &[&str]) -> (usize, usize) {
+    let mut balance: std::collections::HashMap<&str, i64> = std::collections::HashMap::new();
+    for w in a {
+        *balance.entry(w).or_default() += 1;
+    }
+    for w in b {
+        *balance.entry(w).or_default() -= 1;
+    }
+    let only_a = balance.values().filter(|&&n| n > 0).sum::<i64>() as usize;
+    let only_b = balance.values().filter(|&&n| n < 0).map(|n| -n).sum::<i64>() as usize;
+    (only_a, only_b)
+}
+
+/// The narrowest band (doubling from the words the texts do not share) that holds a best path: one whose
 /// longest common subsequence implies no more edits than the band is wide; the whole table when
 /// a band would be as big. `None` when that would take more than [`MAX_CELLS`].
 fn table_for(a: &[&str], b: &[&str]) -> Option<Table> {
     let whole = (a.len() + 1).saturating_mul(b.len() + 1);
-    let mut k = a.len().abs_diff(b.len()).max(16);
+    // Every unshared word is one removal or addition: the band must be at least that wide.
+    let (only_a, only_b) = unshared_words(a, b);
+    let mut k = (only_a + only_b).max(16);
     loop {
         if k >= a.len().max(b.len()) || (a.len() + 1).saturating_mul(2 * k + 1) >= whole {
             return (whole <= MAX_CELLS).then(|| Table::fill(a, b, None));
