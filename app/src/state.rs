@@ -28,6 +28,8 @@ pub struct Settings {
     pub prefetch_lease: Duration,
     /// Summary sentences whose source support scores under this are marked as weak.
     pub weak_support: f64,
+    /// Largest summary a pipeline may send, in bytes (the document has its own limit).
+    pub max_summary_bytes: usize,
 }
 
 impl Default for Settings {
@@ -40,6 +42,7 @@ impl Default for Settings {
             skip_cooldown: Duration::from_secs(3600),
             prefetch_lease: Duration::from_secs(90),
             weak_support: crate::support::DEFAULT_WEAK_BELOW,
+            max_summary_bytes: crate::support::DEFAULT_MAX_SUMMARY_BYTES,
         }
     }
 }

@@ -28,6 +28,8 @@ pub mod progress;
 pub mod routing;
 /// Sending webhook deliveries from the outbox.
 pub mod webhooks;
+/// Computing source-support hints in the background, once per task.
+pub mod support_worker;
 
 use app::state::AppState;
 use axum::Router;

@@ -219,6 +219,7 @@ async fn serve_on(
             secure_cookies: args.secure_cookies,
             max_document_bytes: args.max_document_bytes,
             weak_support: args.weak_support,
+            max_summary_bytes: args.max_summary_bytes,
             ..Settings::default()
         }),
     };
@@ -232,6 +233,12 @@ async fn serve_on(
         },
     )?;
     let worker = tokio::spawn(worker.run());
+    // Source-support hints, computed once per waiting task right after ingest (and for tasks
+    // left without them by an earlier run), never while a page is served.
+    let support_worker = tokio::spawn(server::support_worker::run(
+        pool.clone(),
+        server::support_worker::Settings::default(),
+    ));
     println!("Loupe is running at http://{}", args.addr);
     axum::serve(listener, server::router(state))
         .with_graceful_shutdown(shutdown_signal())
@@ -239,6 +246,8 @@ async fn serve_on(
         .context("server error")?;
     // A send cut short here is retried by the next run: its claim simply expires.
     worker.abort();
+    // A computation cut short here is redone by the next run: its claim simply expires.
+    support_worker.abort();
     tracing::info!("shutting down");
     Ok(())
 }
