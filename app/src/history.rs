@@ -103,12 +103,26 @@ pub async fn amend_review(
         ));
     }
 
+    // Measured before the transaction that locks the review and its task, off the async
+    // workers; the task's summary never changes, so reading it first is safe.
+    let summary = sqlx::query_scalar!(
+        "select t.summary from reviews r join tasks t on t.id = r.task_id
+         where r.id = $1 and r.reviewer_id = $2",
+        review_id,
+        user.id
+    )
+    .fetch_optional(&pool)
+    .await?
+    .ok_or_else(|| AppError::NotFound("review".into()))?;
+    let (corrected, edit_distance) =
+        crate::queue::Judgement::measure_correction(corrected, summary).await?;
+
     let mut tx = pool.begin().await?;
     let old = sqlx::query!(
         r#"select r.task_id, r.rating, r.verdict, r.comment, r.corrected_summary, r.error_tags,
                   r.edit_distance, coalesce(r.amended_at, r.created_at) as "written_at!",
                   r.created_at > now() - make_interval(mins => $3) as "in_time!",
-                  t.summary, t.status
+                  t.status
            from reviews r join tasks t on t.id = r.task_id
            where r.id = $1 and r.reviewer_id = $2
            for update of r, t"#,
@@ -130,7 +144,6 @@ pub async fn amend_review(
             "this review escalated the task; an admin settles it now",
         ));
     }
-    let (corrected, edit_distance) = crate::queue::Judgement::correction_of(corrected, &old.summary);
     sqlx::query!(
         "insert into review_revisions
              (review_id, rating, verdict, comment, corrected_summary, error_tags, edit_distance, written_at)

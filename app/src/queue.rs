@@ -29,8 +29,9 @@ pub struct TaskView {
     pub waiting: i64,
     /// The error tags a reviewer may mark, in key order.
     pub error_tags: Vec<String>,
-    /// How well the source supports each summary sentence.
-    pub support: crate::support::Support,
+    /// How well the source supports each summary sentence; `None` until the server's support
+    /// worker has computed it (a view never computes it: pipeline text can be made expensive).
+    pub support: Option<crate::support::Support>,
     /// Sentences scoring under this are marked as weakly supported.
     pub weak_below: f64,
 }
@@ -120,6 +121,22 @@ impl Judgement {
     ) -> Result<Self, AppError> {
         let allowed = crate::error_tags::store::list(pool).await?;
         Self::from_fields(rating, verdict, comment, corrected_summary, error_tags, &allowed)
+    }
+
+    /// [`Judgement::correction_of`] on the blocking pool: the edit distance is bounded CPU work
+    /// (see [`crate::stats::MAX_EDIT_CELLS`]) that must not hold up an async worker. Callers run
+    /// it before they open a transaction that locks rows, never inside one.
+    #[cfg(feature = "ssr")]
+    pub async fn measure_correction(
+        corrected: Option<String>,
+        summary: String,
+    ) -> Result<(Option<String>, Option<f64>), AppError> {
+        tokio::task::spawn_blocking(move || Self::correction_of(corrected, &summary))
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "measuring a correction failed");
+                AppError::Internal
+            })
     }
 
     /// The correction measured against the task's `summary`: `(None, None)` when there is none
@@ -469,36 +486,20 @@ mod server {
             metadata,
             waiting: row.waiting,
             error_tags: crate::error_tags::store::list(db).await?,
-            support: support_of(db, id, row.support, &row.document, &row.summary).await?,
+            support: stored_support(row.support),
             weak_below: state.settings.weak_support,
             document: row.document,
             summary: row.summary,
         })
     }
 
-    /// The stored hints, or new ones computed and stored on the task's first view.
-    async fn support_of(
-        db: &PgPool,
-        id: Uuid,
-        stored: Option<serde_json::Value>,
-        document: &str,
-        summary: &str,
-    ) -> Result<Support, AppError> {
-        if let Some(support) = stored
+    /// The stored hints of the current version; `None` while the support worker has not
+    /// computed them yet (the page then says so). Never computed here: a page view must cost
+    /// the same whatever text a pipeline sent.
+    fn stored_support(stored: Option<serde_json::Value>) -> Option<Support> {
+        stored
             .and_then(|v| serde_json::from_value::<Support>(v).ok())
             .filter(|s| s.version == crate::support::VERSION)
-        {
-            return Ok(support);
-        }
-        let support = Support::compute(document, summary);
-        let json = serde_json::to_value(&support).map_err(|e| {
-            tracing::error!(error = %e, "support hints did not serialise");
-            AppError::Internal
-        })?;
-        sqlx::query!("update tasks set support = $2 where id = $1", id, json)
-            .execute(db)
-            .await?;
-        Ok(support)
     }
 
     /// Records a review and completes the task in one transaction. The reviewer must still hold
@@ -510,9 +511,16 @@ mod server {
         judgement: super::Judgement,
     ) -> Result<(), AppError> {
         let super::Judgement { rating, verdict, comment, corrected, tags } = judgement;
+        // The correction is measured first, off the async workers and before any row is locked.
+        // A task's summary never changes once stored, so reading it ahead of the lock is safe.
+        let summary = sqlx::query_scalar!("select summary from tasks where id = $1", task_id)
+            .fetch_optional(pool)
+            .await?
+            .ok_or_else(|| AppError::NotFound("task".into()))?;
+        let (corrected, edit_distance) = super::Judgement::measure_correction(corrected, summary).await?;
         let mut tx = pool.begin().await?;
         let task = sqlx::query!(
-            r#"select summary, status, lease_owner, reviews_required, reviews_done,
+            r#"select status, lease_owner, reviews_required, reviews_done,
                       model, model_version, confidence, reason,
                       greatest(0, extract(epoch from now() - coalesce(leased_at, now())))::int as "seconds!"
                from tasks where id = $1 for update"#,
@@ -528,7 +536,6 @@ mod server {
                     .into(),
             ));
         }
-        let (corrected, edit_distance) = super::Judgement::correction_of(corrected, &task.summary);
         // The task's model, version, confidence and reason are copied so the dashboard can
         // aggregate reviews without joining tasks.
         sqlx::query!(

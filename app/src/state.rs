@@ -34,6 +34,8 @@ pub struct Settings {
     pub login_throttle: crate::throttle::Policy,
     /// The bound on concurrent password hashing (shared by every clone of these settings).
     pub password_hashing: crate::auth::HashSlots,
+    /// Largest summary a pipeline may send, in bytes (the document has its own limit).
+    pub max_summary_bytes: usize,
 }
 
 impl Default for Settings {
@@ -49,6 +51,7 @@ impl Default for Settings {
             trusted_proxies: Default::default(),
             login_throttle: Default::default(),
             password_hashing: Default::default(),
+            max_summary_bytes: crate::support::DEFAULT_MAX_SUMMARY_BYTES,
         }
     }
 }

@@ -4,16 +4,74 @@
 //! of aggregated numbers into the figures an admin reads: the word-level edit distance of a
 //! correction, the expected calibration error, a Wilson interval and Krippendorff's alpha.
 
+/// Largest dynamic-programming table, in cells, the word edit distance fills for one pair of
+/// texts: every pair of up to 5,000 words a side is measured exactly, and longer texts exactly
+/// when they differ little (the band around the diagonal is what counts then).
+pub const MAX_EDIT_CELLS: usize = 25_000_000;
+
+/// A word edit distance, and whether it is exact.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EditDistance {
+    /// Edits over the longer text's word count, 0 to 1.
+    pub ratio: f64,
+    /// False when the texts differ by more than [`MAX_EDIT_CELLS`] allows to measure: `ratio`
+    /// is then a lower bound (the texts differ in at least that share of words).
+    pub exact: bool,
+}
+
 /// Word-level Levenshtein distance between two texts divided by the longer one's word count:
 /// 0 when the words are the same, 1 when nothing was kept. Whitespace differences do not count.
+/// See [`bounded_word_edit_distance`] for the bound on the work (exact for any pair of texts
+/// of up to 5,000 words a side).
 pub fn word_edit_distance(original: &str, corrected: &str) -> f64 {
+    bounded_word_edit_distance(original, corrected).ratio
+}
+
+/// [`word_edit_distance`] in time about linear in the texts times the distance: the shared
+/// beginning and end are set aside (they change nothing), then the table is filled only in a
+/// band around its diagonal, widened by doubling until the distance fits in it (Ukkonen). When
+/// the band would pass [`MAX_EDIT_CELLS`], the answer is the lower bound the last band proved.
+pub fn bounded_word_edit_distance(original: &str, corrected: &str) -> EditDistance {
     let a: Vec<&str> = original.split_whitespace().collect();
     let b: Vec<&str> = corrected.split_whitespace().collect();
     let longest = a.len().max(b.len());
     if longest == 0 {
-        return 0.0;
+        return EditDistance { ratio: 0.0, exact: true };
     }
-    // One row of the dynamic-programming table at a time: memory is O(len(b)).
+    let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let (a, b) = (&a[prefix..], &b[prefix..]);
+    let suffix = a.iter().rev().zip(b.iter().rev()).take_while(|(x, y)| x == y).count();
+    let (a, b) = (&a[..a.len() - suffix], &b[..b.len() - suffix]);
+    let ratio = |d: usize| d as f64 / longest as f64;
+    // The distance is at least the words one side has and the other lacks (which covers the
+    // difference in length), and at most the longer side: when the two meet, that is it.
+    let (only_a, only_b) = crate::diff::unshared_words(a, b);
+    let mut proved = only_a.max(only_b);
+    if proved == a.len().max(b.len()) {
+        return EditDistance { ratio: ratio(proved), exact: true };
+    }
+    let mut k = proved.max(16);
+    loop {
+        if k >= a.len().max(b.len()) {
+            // The band is the whole table.
+            if (a.len() + 1).saturating_mul(b.len() + 1) > MAX_EDIT_CELLS {
+                return EditDistance { ratio: ratio(proved), exact: false };
+            }
+            return EditDistance { ratio: ratio(full_levenshtein(a, b)), exact: true };
+        }
+        if (a.len() + 1).saturating_mul(2 * k + 1) > MAX_EDIT_CELLS {
+            return EditDistance { ratio: ratio(proved), exact: false };
+        }
+        match banded_levenshtein(a, b, k) {
+            Some(d) => return EditDistance { ratio: ratio(d), exact: true },
+            None => proved = proved.max(k + 1),
+        }
+        k *= 2;
+    }
+}
+
+/// The whole table, one row at a time: memory is O(len(b)).
+fn full_levenshtein(a: &[&str], b: &[&str]) -> usize {
     let mut previous: Vec<usize> = (0..=b.len()).collect();
     let mut current = vec![0; b.len() + 1];
     for (i, word_a) in a.iter().enumerate() {
@@ -24,7 +82,46 @@ pub fn word_edit_distance(original: &str, corrected: &str) -> f64 {
         }
         std::mem::swap(&mut previous, &mut current);
     }
-    previous[b.len()] as f64 / longest as f64
+    previous[b.len()]
+}
+
+/// The distance if it is at most `k`, filling only the cells with |i − j| ≤ k: a path with at
+/// most k edits never leaves that band, so inside it the band's answer is the true one.
+fn banded_levenshtein(a: &[&str], b: &[&str], k: usize) -> Option<usize> {
+    if a.len().abs_diff(b.len()) > k {
+        return None;
+    }
+    const FAR: usize = usize::MAX / 2;
+    let width = 2 * k + 1;
+    // Row i holds columns j = i - k ..= i + k at positions j + k - i.
+    let mut previous = vec![FAR; width];
+    let mut current = vec![FAR; width];
+    for (t, cell) in previous.iter_mut().enumerate() {
+        // Row 0: j = t - k.
+        if t >= k && t - k <= b.len() {
+            *cell = t - k;
+        }
+    }
+    for i in 1..=a.len() {
+        current.fill(FAR);
+        for t in 0..width {
+            let Some(j) = (i + t).checked_sub(k) else { continue };
+            if j > b.len() {
+                break;
+            }
+            current[t] = if j == 0 {
+                i
+            } else {
+                let substitution = previous[t].saturating_add(usize::from(a[i - 1] != b[j - 1]));
+                let deletion = previous.get(t + 1).map_or(FAR, |d| d.saturating_add(1));
+                let insertion = if t > 0 { current[t - 1].saturating_add(1) } else { FAR };
+                substitution.min(deletion).min(insertion)
+            };
+        }
+        std::mem::swap(&mut previous, &mut current);
+    }
+    let d = previous[b.len() + k - a.len()];
+    (d <= k).then_some(d)
 }
 
 /// One confidence bin of a reliability diagram.
@@ -116,6 +213,75 @@ mod tests {
         assert_eq!(word_edit_distance("a b", "c d"), 1.0);
         assert_eq!(word_edit_distance("", ""), 0.0);
         assert_eq!(word_edit_distance("", "new text"), 1.0);
+    }
+
+    /// Deterministic pseudo-random word lists over a small vocabulary, close to each other.
+    fn word_pairs(seed: &mut u64, words: usize) -> (String, String) {
+        let mut next = || {
+            *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (*seed >> 33) as usize
+        };
+        let a: Vec<usize> = (0..words).map(|_| next() % 6).collect();
+        let mut b = a.clone();
+        for _ in 0..next() % (words / 2 + 2) {
+            let at = next() % (b.len() + 1);
+            match next() % 3 {
+                0 => b.insert(at, next() % 6),
+                1 if at < b.len() => drop(b.remove(at)),
+                _ if at < b.len() => b[at] = next() % 6,
+                _ => {}
+            }
+        }
+        let text = |v: &[usize]| v.iter().map(|w| format!("w{w}")).collect::<Vec<_>>().join(" ");
+        (text(&a), text(&b))
+    }
+
+    #[test]
+    fn the_banded_edit_distance_equals_the_full_table_on_every_pair_it_measures_exactly() {
+        let mut seed = 11;
+        for round in 0..400 {
+            let (a, b) = word_pairs(&mut seed, round % 60);
+            let wa: Vec<&str> = a.split_whitespace().collect();
+            let wb: Vec<&str> = b.split_whitespace().collect();
+            let full = full_levenshtein(&wa, &wb);
+            let longest = wa.len().max(wb.len());
+            let expected = if longest == 0 { 0.0 } else { full as f64 / longest as f64 };
+            let got = bounded_word_edit_distance(&a, &b);
+            assert!(got.exact);
+            assert_eq!(got.ratio, expected, "{a:?} → {b:?}");
+            for k in 0..6 {
+                let banded = banded_levenshtein(&wa, &wb, k);
+                assert_eq!(banded, (full <= k).then_some(full), "k={k}: {a:?} → {b:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn edit_distance_of_huge_texts_is_bounded_exact_when_they_differ_little_and_a_lower_bound_otherwise() {
+        // 250,000 words (a 1 MB summary of "Ab. "): one changed word is still measured exactly.
+        let long = "Ab. ".repeat(250_000);
+        let mut edited = long.clone();
+        edited.replace_range(400_000..400_003, "Cd.");
+        let d = bounded_word_edit_distance(&long, &edited);
+        assert!(d.exact);
+        assert_eq!(d.ratio, 1.0 / 250_000.0);
+        // Texts with no word in common: the count alone settles it, exactly, at once.
+        let d = bounded_word_edit_distance(&long, &"Cd. ".repeat(100_000));
+        assert_eq!(d, EditDistance { ratio: 1.0, exact: true });
+        // The same words in another order (a random text and its reverse) would need 62.5
+        // billion cells: the answer is the lower bound the bands tried have proved.
+        let mut seed: u64 = 3;
+        let words: Vec<&str> = (0..250_000)
+            .map(|_| {
+                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                if seed >> 63 == 0 { "Ab." } else { "Cd." }
+            })
+            .collect();
+        let forward = words.join(" ");
+        let backward = words.iter().rev().copied().collect::<Vec<_>>().join(" ");
+        let d = bounded_word_edit_distance(&forward, &backward);
+        assert!(!d.exact);
+        assert!(d.ratio > 0.0 && d.ratio < 0.01, "{d:?}");
     }
 
     #[test]

@@ -134,6 +134,10 @@ pub struct ServeArgs {
     /// Largest document a pipeline may send, in bytes.
     #[arg(long, env = "LOUPE_MAX_DOCUMENT_BYTES", default_value_t = 1_000_000)]
     pub max_document_bytes: usize,
+    /// Largest summary a pipeline may send, in bytes. A summary is far shorter than its
+    /// document; this bounds the work its source-support hints and diffs can cost.
+    #[arg(long, env = "LOUPE_MAX_SUMMARY_BYTES", default_value_t = app::support::DEFAULT_MAX_SUMMARY_BYTES)]
+    pub max_summary_bytes: usize,
     /// Support score (0–1, the share of a summary sentence's content found in the source) under
     /// which the review page marks the sentence as weakly supported.
     #[arg(long, env = "LOUPE_WEAK_SUPPORT", default_value_t = app::support::DEFAULT_WEAK_BELOW, value_parser = parse_share)]

@@ -41,6 +41,10 @@ pub async fn run(pool: &PgPool, path: &Path, batch: usize, max_document_bytes: u
         let value: Value = serde_json::from_str(&line)
             .map_err(|e| anyhow::anyhow!("line {number}: not valid JSON ({e})"))?;
         let task = ingest::parse_task(value, max_document_bytes)
+            .and_then(|t| {
+                ingest::check_summaries(std::slice::from_ref(&t), false, app::support::DEFAULT_MAX_SUMMARY_BYTES)
+                    .map(|()| t)
+            })
             .map_err(|e| anyhow::anyhow!("line {number}: {} {}", e.field, e.rule))?;
         if task.external_id.is_none() {
             bail!(

@@ -167,6 +167,22 @@ pub fn parse_body(
     }
 }
 
+/// Checks the summaries of parsed tasks against the summary limit (a separate, smaller limit
+/// than the document's: it bounds the work a summary's hints and diffs can cost). Naming the
+/// field as [`parse_body`] does: `summary`, or `tasks[i].summary` in a batch.
+pub fn check_summaries(tasks: &[NewTask], batch: bool, max_summary_bytes: usize) -> Result<(), FieldError> {
+    for (i, task) in tasks.iter().enumerate() {
+        if task.summary.len() > max_summary_bytes {
+            let e = FieldError::new(
+                "summary",
+                format!("must be at most {max_summary_bytes} bytes (got {})", task.summary.len()),
+            );
+            return Err(if batch { e.in_batch(i) } else { e });
+        }
+    }
+    Ok(())
+}
+
 fn text(value: Option<String>, field: &str, max_bytes: usize) -> Result<String, FieldError> {
     let value = value.ok_or_else(|| FieldError::new(field, "is required"))?;
     if value.trim().is_empty() {
@@ -285,6 +301,14 @@ pub async fn store(pool: &PgPool, tasks: Vec<NewTask>) -> Result<Vec<Ingested>, 
         )
         .execute(&mut *tx)
         .await?;
+    }
+    // Wakes the support workers (in every process on this database) once this commits, so the
+    // new tasks' hints are computed before a reviewer opens them.
+    if out.iter().any(|t| t.created && t.status == "queued") {
+        sqlx::query("select pg_notify($1, '')")
+            .bind(crate::support_worker::CHANNEL)
+            .execute(&mut *tx)
+            .await?;
     }
     tx.commit().await?;
     Ok(out)

@@ -34,6 +34,8 @@ pub mod shutdown;
 pub mod supervise;
 /// Sending webhook deliveries from the outbox.
 pub mod webhooks;
+/// Computing source-support hints in the background, once per task.
+pub mod support_worker;
 
 use app::state::AppState;
 use axum::Router;

@@ -238,6 +238,7 @@ async fn serve_on(
             max_document_bytes: args.max_document_bytes,
             weak_support: args.weak_support,
             trusted_proxies: app::client_addr::TrustedProxies::new(args.trusted_proxies.clone()),
+            max_summary_bytes: args.max_summary_bytes,
             ..Settings::default()
         }),
     };
@@ -251,6 +252,12 @@ async fn serve_on(
         },
     )?;
     let worker = tokio::spawn(worker.run());
+    // Source-support hints, computed once per waiting task right after ingest (and for tasks
+    // left without them by an earlier run), never while a page is served.
+    let support_worker = tokio::spawn(server::support_worker::run(
+        pool.clone(),
+        server::support_worker::Settings::default(),
+    ));
     println!("Loupe is running at http://{}", args.addr);
     // Connection info carries each request's peer address (login throttling's client address).
     let app = server::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
@@ -261,6 +268,8 @@ async fn serve_on(
         .context("server error")?;
     // A send cut short here is retried by the next run: its claim simply expires.
     worker.abort();
+    // A computation cut short here is redone by the next run: its claim simply expires.
+    support_worker.abort();
     tracing::info!("shutting down");
     Ok(())
 }

@@ -207,7 +207,7 @@ fn TaskReview(
     let lit = Memo::new(move |_| {
         active
             .get()
-            .and_then(|i| support.with_value(|s| s.summary.get(i).map(|x| x.sources.clone())))
+            .and_then(|i| support.with_value(|s| s.as_ref()?.summary.get(i).map(|x| x.sources.clone())))
             .unwrap_or_default()
     });
     // The correction as typed, diffed live against the AI summary below the box.
@@ -322,7 +322,7 @@ fn TaskReview(
             <section class="source" aria-labelledby="source-heading">
                 <h2 id="source-heading">"Source document"</h2>
                 <div class="document" tabindex="0">
-                    <SourceText document=task.document spans=task.support.source.clone() lit />
+                    <SourceText document=task.document spans=task.support.as_ref().map(|s| s.source.clone()).unwrap_or_default() lit />
                 </div>
             </section>
             <section class="judge" aria-labelledby="summary-heading">

@@ -3,6 +3,10 @@
 //! Hovering or focusing a summary sentence highlights the source sentences that support it and
 //! scrolls the first into view. Every character of both texts is kept: the hints only wrap
 //! ranges of them in elements.
+//!
+//! The hints are computed once per task by a background worker; until they are, the texts are
+//! shown plain with a note saying so. When a cap of `crate::support` left part of a text
+//! unchecked, the checked part has its hints and a note says what was not checked.
 
 use crate::support::{Span, Support};
 use leptos::prelude::*;
@@ -48,15 +52,16 @@ pub fn SourceText(document: String, spans: Vec<Span>, lit: Memo<Vec<u32>>) -> im
         .collect_view()
 }
 
-/// The AI summary, sentence by sentence. `active` is the sentence being looked at.
+/// The AI summary, sentence by sentence (plain while the hints are not computed yet). `active`
+/// is the sentence being looked at.
 #[component]
 pub fn SummaryText(
     summary: String,
-    support: Support,
+    support: Option<Support>,
     weak_below: f64,
     active: RwSignal<Option<usize>>,
 ) -> impl IntoView {
-    let sentences = support.summary;
+    let sentences = support.map(|s| s.summary).unwrap_or_default();
     let spans: Vec<Span> = sentences.iter().map(|s| s.span).collect();
     pieces(&summary, spans.into_iter())
         .into_iter()
@@ -118,13 +123,23 @@ pub fn SummaryText(
 /// is marked without the words becoming part of the summary's text.
 const WEAK_NOTE: &str = "weak-support-note";
 
-/// One line under the summary saying what the marks mean and how many there are.
+/// One line under the summary saying what the marks mean and how many there are; or, while the
+/// hints are being computed, that they are; and what a cap left unchecked, if anything.
 #[component]
-pub fn SupportLegend(support: Support, weak_below: f64) -> impl IntoView {
+pub fn SupportLegend(support: Option<Support>, weak_below: f64) -> impl IntoView {
+    let Some(support) = support else {
+        return view! {
+            <p class="support-legend pending">
+                "Source-support hints are being computed; they appear when the page is next loaded."
+            </p>
+        }
+        .into_any();
+    };
     let weak = support.summary.iter().filter(|s| s.is_weak(weak_below)).count();
     let facts: usize = support.summary.iter().map(|s| s.unsupported.len()).sum();
     let total = support.summary.len();
     let plural = |n: usize, one: &'static str, many: &'static str| if n == 1 { one } else { many };
+    let unchecked = limits_note(&support);
     view! {
         <p class="support-legend">
             {if weak == 0 && total == 1 {
@@ -138,7 +153,44 @@ pub fn SupportLegend(support: Support, weak_below: f64) -> impl IntoView {
             "Hover or focus a sentence (" <kbd>"h"</kbd> ") to see its support."
             <span id=WEAK_NOTE hidden>"Weak support in the source"</span>
         </p>
+        {unchecked.map(|note| view! { <p class="support-legend partial">{note}</p> })}
     }
+    .into_any()
+}
+
+/// What the caps left unchecked, in one sentence for the reviewer; `None` when nothing was.
+pub fn limits_note(support: &Support) -> Option<String> {
+    let mut parts: Vec<String> = Vec::new();
+    if support.unchecked_sentences > 0 {
+        let n = support.unchecked_sentences;
+        parts.push(format!(
+            "the last {n} summary {} (after the first {}) {} not checked and {} no hints",
+            if n == 1 { "sentence" } else { "sentences" },
+            support.summary.len(),
+            if n == 1 { "was" } else { "were" },
+            if n == 1 { "has" } else { "have" },
+        ));
+    }
+    let long = support.summary.iter().filter(|s| s.unchecked_words > 0).count();
+    if long > 0 {
+        parts.push(format!(
+            "{long} very long summary {} checked only up to word {}",
+            if long == 1 { "sentence was" } else { "sentences were" },
+            crate::support::MAX_SENTENCE_WORDS,
+        ));
+    }
+    if support.unsearched_source_sentences > 0 {
+        parts.push(format!(
+            "support was looked for only in the first {} sentences of the source, not in the {} after them \
+             (numbers and names were looked up in all of it)",
+            support.source.len(),
+            support.unsearched_source_sentences,
+        ));
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    Some(format!("Text too long to check in full: {}.", parts.join("; ")))
 }
 
 /// Scrolls a source sentence into view, as little as needed.
@@ -153,7 +205,20 @@ fn reveal(index: u32) {
 
 #[cfg(test)]
 mod tests {
-    use super::pieces;
+    use super::{limits_note, pieces};
+    use crate::support::Support;
+
+    #[test]
+    fn the_note_names_what_each_cap_left_unchecked_and_is_absent_when_nothing_was() {
+        assert_eq!(limits_note(&Support::compute("A plant in Rotterdam.", "The Rotterdam plant.")), None);
+        let text = "Ab. ".repeat(300);
+        let note = limits_note(&Support::compute(&text, &text)).unwrap();
+        assert_eq!(
+            note,
+            "Text too long to check in full: the last 100 summary sentences (after the first 200) \
+             were not checked and have no hints."
+        );
+    }
 
     #[test]
     fn pieces_keep_every_character_and_skip_empty_gaps() {

@@ -57,6 +57,7 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     let body = json_body(body)?;
     let (tasks, batch) = ingest::parse_body(body, state.settings.max_document_bytes)?;
+    ingest::check_summaries(&tasks, batch, state.settings.max_summary_bytes)?;
     let stored = ingest::store(&state.pool, tasks).await?;
     let created = stored.iter().filter(|t| t.created).count();
     tracing::info!(received = stored.len(), created, "tasks ingested");
