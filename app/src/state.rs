@@ -28,6 +28,11 @@ pub struct Settings {
     pub prefetch_lease: Duration,
     /// Summary sentences whose source support scores under this are marked as weak.
     pub weak_support: f64,
+    /// Exports that may stream at once; each holds a database connection while it runs.
+    pub max_exports: usize,
+    /// How long an export waits for a client that reads nothing before it ends the export and
+    /// releases its database connection.
+    pub export_stall: Duration,
 }
 
 impl Default for Settings {
@@ -40,6 +45,8 @@ impl Default for Settings {
             skip_cooldown: Duration::from_secs(3600),
             prefetch_lease: Duration::from_secs(90),
             weak_support: crate::support::DEFAULT_WEAK_BELOW,
+            max_exports: 4,
+            export_stall: Duration::from_secs(30),
         }
     }
 }

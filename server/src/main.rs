@@ -219,6 +219,8 @@ async fn serve_on(
             secure_cookies: args.secure_cookies,
             max_document_bytes: args.max_document_bytes,
             weak_support: args.weak_support,
+            max_exports: args.max_exports as usize,
+            export_stall: Duration::from_secs(args.write_timeout_seconds),
             ..Settings::default()
         }),
     };
@@ -233,8 +235,13 @@ async fn serve_on(
     )?;
     let worker = tokio::spawn(worker.run());
     println!("Loupe is running at http://{}", args.addr);
-    axum::serve(listener, server::router(state))
-        .with_graceful_shutdown(shutdown_signal())
+    let limits = server::serve::Limits {
+        header_read_timeout: Duration::from_secs(args.header_timeout_seconds),
+        request_timeout: Duration::from_secs(args.request_timeout_seconds),
+        write_timeout: Duration::from_secs(args.write_timeout_seconds),
+        max_connections: args.max_connections as usize,
+    };
+    server::serve::serve(listener, server::router(state), limits, shutdown_signal())
         .await
         .context("server error")?;
     // A send cut short here is retried by the next run: its claim simply expires.
