@@ -175,7 +175,9 @@ async fn exports_to_readers_that_never_read_are_bounded_and_ended(pool: PgPool) 
     .expect("ingest answers while exports stall");
     assert_eq!(res.status(), 201);
 
-    // The stalled exports are ended by the server, and their transfer does not look complete.
+    // Read nothing for twice the stall limit; then the stalled exports must have been ended by
+    // the server, and their transfer must not look complete.
+    tokio::time::sleep(Duration::from_secs(6)).await;
     for (status, stream) in &mut streams {
         if *status != 200 {
             continue;
@@ -368,12 +370,20 @@ async fn nul_in_a_form_field_is_a_422_naming_it_and_stores_nothing(pool: PgPool)
     assert_eq!(app.count("reviews").await, 0);
 
     let admin = app.user("boss", app::domain::Role::Admin).await;
+    let guidelines: String = sqlx::query_scalar("select coalesce(string_agg(body, ''), '') from guidelines")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     let err = admin
         .call::<Value>("admin/guidelines", &[("text", "# Rules\u{0}")])
         .await
         .unwrap_err();
     assert_eq!(err["Validation"]["field"], "text", "{err}");
-    assert_eq!(app.count("guidelines").await, 0);
+    let after: String = sqlx::query_scalar("select coalesce(string_agg(body, ''), '') from guidelines")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(after, guidelines, "the guidelines changed");
     let err = admin
         .call::<Value>(
             "admin/webhooks/add",
