@@ -101,6 +101,7 @@ impl Verdict {
 /// Optional free text from a reviewer (a comment or a corrected summary): trimmed, empty is none.
 pub fn parse_review_text(field: &str, raw: Option<&str>) -> Result<Option<String>, AppError> {
     let text = raw.map(str::trim).unwrap_or_default();
+    check_storable(field, text)?;
     if text.is_empty() {
         Ok(None)
     } else if text.chars().count() > MAX_REVIEW_TEXT_CHARS {
@@ -110,6 +111,51 @@ pub fn parse_review_text(field: &str, raw: Option<&str>) -> Result<Option<String
         ))
     } else {
         Ok(Some(text.to_owned()))
+    }
+}
+
+/// The one rule every stored text obeys, wherever it comes from (API, form, CLI import):
+/// PostgreSQL cannot store the NUL character, neither in `text` nor in `jsonb` (where `\u0000`
+/// is refused), and a Rust `String` is otherwise always storable (valid UTF-8, no lone
+/// surrogates). Checked at the edge so such input is a 422 naming its field, never a 500.
+pub const STORABLE_TEXT_RULE: &str = "must not contain the NUL character (\\u0000)";
+
+/// `Err` naming `field` when `text` holds a character PostgreSQL cannot store.
+pub fn check_storable(field: &str, text: &str) -> Result<(), AppError> {
+    if text.contains('\0') {
+        Err(AppError::invalid(field, STORABLE_TEXT_RULE))
+    } else {
+        Ok(())
+    }
+}
+
+/// The path below `field` (`field.key[2].inner`) of the first string or object key in `value`
+/// that PostgreSQL cannot store, if any: nested JSON goes to `jsonb`, which refuses `\u0000`.
+pub fn unstorable_json_path(field: &str, value: &serde_json::Value) -> Option<String> {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => s.contains('\0').then(|| field.to_owned()),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| unstorable_json_path(&format!("{field}[{i}]"), v)),
+        Value::Object(map) => map.iter().find_map(|(k, v)| {
+            if k.contains('\0') {
+                // The key itself cannot be shown safely; name the object holding it.
+                return Some(if field.is_empty() {
+                    "body".to_owned()
+                } else {
+                    field.to_owned()
+                });
+            }
+            let path = if field.is_empty() {
+                k.clone()
+            } else {
+                format!("{field}.{k}")
+            };
+            unstorable_json_path(&path, v)
+        }),
+        _ => None,
     }
 }
 
@@ -188,6 +234,31 @@ impl Role {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nul_characters_are_refused_wherever_they_hide() {
+        assert!(check_storable("comment", "fine – ünïcode").is_ok());
+        let err = check_storable("comment", "a\0b").unwrap_err();
+        assert_eq!(
+            err.message_for("comment").as_deref(),
+            Some(STORABLE_TEXT_RULE)
+        );
+        let value = serde_json::json!({"ok": [1, "x"], "deep": {"list": ["y", "z\u{0}"]}});
+        assert_eq!(
+            unstorable_json_path("metadata", &value).as_deref(),
+            Some("metadata.deep.list[1]")
+        );
+        let key = serde_json::json!({"inner": {"bad\u{0}key": 1}});
+        assert_eq!(
+            unstorable_json_path("metadata", &key).as_deref(),
+            Some("metadata.inner")
+        );
+        assert_eq!(
+            unstorable_json_path("metadata", &serde_json::json!({"a": "b"})),
+            None
+        );
+        assert!(parse_review_text("corrected_summary", Some("x\0")).is_err());
+    }
 
     #[test]
     fn ratings_one_to_five_parse_and_others_name_the_field() {

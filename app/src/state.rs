@@ -36,6 +36,11 @@ pub struct Settings {
     pub password_hashing: crate::auth::HashSlots,
     /// Largest summary a pipeline may send, in bytes (the document has its own limit).
     pub max_summary_bytes: usize,
+    /// Exports that may stream at once; each holds a database connection while it runs.
+    pub max_exports: usize,
+    /// How long an export waits for a client that reads nothing before it ends the export and
+    /// releases its database connection.
+    pub export_stall: Duration,
 }
 
 impl Default for Settings {
@@ -52,6 +57,8 @@ impl Default for Settings {
             login_throttle: Default::default(),
             password_hashing: Default::default(),
             max_summary_bytes: crate::support::DEFAULT_MAX_SUMMARY_BYTES,
+            max_exports: 4,
+            export_stall: Duration::from_secs(30),
         }
     }
 }

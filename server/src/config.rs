@@ -161,6 +161,25 @@ pub struct ServeArgs {
     /// ignored and the connection's peer is the client.
     #[arg(long, env = "LOUPE_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<app::client_addr::IpNet>,
+    /// Seconds a client has to send a whole request head; also the longest a kept-alive
+    /// connection may sit idle between requests.
+    #[arg(long, env = "LOUPE_HEADER_TIMEOUT_SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub header_timeout_seconds: u64,
+    /// Seconds a request has to produce its answer, reading its body included (503 after that).
+    /// Streamed answers (exports) are not cut; they end when the client stops reading instead.
+    #[arg(long, env = "LOUPE_REQUEST_TIMEOUT_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub request_timeout_seconds: u64,
+    /// Seconds a connection may go without the client reading anything before it is closed
+    /// (this ends a stalled export and frees its database connection).
+    #[arg(long, env = "LOUPE_WRITE_TIMEOUT_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub write_timeout_seconds: u64,
+    /// Connections served at once; further ones wait to be accepted.
+    #[arg(long, env = "LOUPE_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections: u64,
+    /// Exports streamed at once (each holds a database connection); more get 503 with
+    /// Retry-After.
+    #[arg(long, env = "LOUPE_MAX_EXPORTS", default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub max_exports: u64,
 }
 
 /// A number from 0 to 1.

@@ -8,7 +8,7 @@
 use crate::ingest::{self, NewTask};
 use crate::progress::Progress;
 use anyhow::{Context, Result, bail};
-use serde_json::Value;
+use serde_json::value::RawValue;
 use sqlx::PgPool;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -21,8 +21,14 @@ pub struct Report {
     pub existing: u64,
 }
 
-pub async fn run(pool: &PgPool, path: &Path, batch: usize, max_document_bytes: usize) -> Result<Report> {
-    let open = || std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()));
+pub async fn run(
+    pool: &PgPool,
+    path: &Path,
+    batch: usize,
+    max_document_bytes: usize,
+) -> Result<Report> {
+    let open =
+        || std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()));
     // A first pass counts the lines, so the progress bar knows its end.
     let total = BufReader::new(open()?)
         .lines()
@@ -38,9 +44,9 @@ pub async fn run(pool: &PgPool, path: &Path, batch: usize, max_document_bytes: u
         if line.trim().is_empty() {
             continue;
         }
-        let value: Value = serde_json::from_str(&line)
+        let value: &RawValue = serde_json::from_str(&line)
             .map_err(|e| anyhow::anyhow!("line {number}: not valid JSON ({e})"))?;
-        let task = ingest::parse_task(value, max_document_bytes)
+        let task = ingest::parse_task_json(value.get(), max_document_bytes)
             .and_then(|t| {
                 ingest::check_summaries(std::slice::from_ref(&t), false, app::support::DEFAULT_MAX_SUMMARY_BYTES)
                     .map(|()| t)

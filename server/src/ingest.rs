@@ -7,6 +7,7 @@
 use crate::routing::{RoutingSettings, audit_draw, route};
 use app::domain::Reason;
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use sqlx::PgPool;
 use std::collections::{HashMap, HashSet};
@@ -70,31 +71,54 @@ struct RawTask {
     model_version: Option<String>,
     external_id: Option<String>,
     flagged: Option<bool>,
-    metadata: Option<Value>,
+    /// Kept as raw text until its size is checked: parsed first, a small body of tiny values
+    /// (`[0,0,0,…]`) would become a `Value` some sixteen times its size.
+    metadata: Option<Box<RawValue>>,
 }
 
 /// Reads a JSON object into `T`, naming the offending field (`what` when the value is not an
 /// object at all).
-pub fn from_object<T: serde::de::DeserializeOwned>(value: Value, what: &str) -> Result<T, FieldError> {
+pub fn from_object<T: serde::de::DeserializeOwned>(
+    value: Value,
+    what: &str,
+) -> Result<T, FieldError> {
     if !value.is_object() {
         return Err(FieldError::new(what, "must be a JSON object"));
     }
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        let message = e.into_inner().to_string();
-        let field = if path.is_empty() || path == "." {
-            // Serde reports an unknown field at the object itself; name the field instead.
-            message.split('`').nth(1).unwrap_or(what).to_owned()
-        } else {
-            path
-        };
-        FieldError::new(field, message)
-    })
+    serde_path_to_error::deserialize(value).map_err(|e| named(e, what))
+}
+
+/// The field a deserialization error is about, and its message without serde_json's position.
+fn named(e: serde_path_to_error::Error<serde_json::Error>, what: &str) -> FieldError {
+    let path = e.path().to_string();
+    let message = e.into_inner().to_string();
+    // "… at line 1 column 20" says nothing more to a caller who is told the field.
+    let message = match message.rfind(" at line ") {
+        Some(at) => message[..at].to_owned(),
+        None => message,
+    };
+    let field = if path.is_empty() || path == "." {
+        // Serde reports an unknown field at the object itself; name the field instead.
+        message.split('`').nth(1).unwrap_or(what).to_owned()
+    } else {
+        path
+    };
+    FieldError::new(field, message)
 }
 
 /// Parses one task object, checking every rule.
 pub fn parse_task(value: Value, max_document_bytes: usize) -> Result<NewTask, FieldError> {
-    let raw: RawTask = from_object(value, "task")?;
+    parse_task_json(&value.to_string(), max_document_bytes)
+}
+
+/// Parses one task from its JSON text (already known to be well-formed JSON), checking every
+/// rule; strings are read straight into the task, never through a `serde_json::Value`.
+pub fn parse_task_json(json: &str, max_document_bytes: usize) -> Result<NewTask, FieldError> {
+    if !json.trim_start().starts_with('{') {
+        return Err(FieldError::new("task", "must be a JSON object"));
+    }
+    let mut de = serde_json::Deserializer::from_str(json);
+    let raw: RawTask = serde_path_to_error::deserialize(&mut de).map_err(|e| named(e, "task"))?;
     let document = text(raw.document, "document", max_document_bytes)?;
     let summary = text(raw.summary, "summary", max_document_bytes)?;
     let confidence = raw
@@ -111,22 +135,24 @@ pub fn parse_task(value: Value, max_document_bytes: usize) -> Result<NewTask, Fi
     let model_version = label(raw.model_version, "model_version")?.unwrap_or_default();
     let external_id = label(raw.external_id, "external_id")?;
     let metadata = match raw.metadata {
-        None | Some(Value::Null) => Map::new(),
-        Some(Value::Object(map)) => {
-            if serde_json::to_vec(&map)
-                .map(|v| v.len())
-                .unwrap_or(usize::MAX)
-                > MAX_METADATA_BYTES
-            {
-                return Err(FieldError::new(
-                    "metadata",
-                    format!("must be at most {MAX_METADATA_BYTES} bytes of JSON"),
-                ));
-            }
-            map
+        None => Map::new(),
+        Some(raw) if raw.get().len() > MAX_METADATA_BYTES => {
+            return Err(FieldError::new(
+                "metadata",
+                format!("must be at most {MAX_METADATA_BYTES} bytes of JSON"),
+            ));
         }
-        Some(_) => return Err(FieldError::new("metadata", "must be a JSON object")),
+        Some(raw) => match serde_json::from_str::<Value>(raw.get()) {
+            Ok(Value::Null) => Map::new(),
+            Ok(Value::Object(map)) => map,
+            _ => return Err(FieldError::new("metadata", "must be a JSON object")),
+        },
     };
+    if let Some(path) =
+        app::domain::unstorable_json_path("metadata", &Value::Object(metadata.clone()))
+    {
+        return Err(FieldError::new(path, app::domain::STORABLE_TEXT_RULE));
+    }
     Ok(NewTask {
         document,
         summary,
@@ -137,6 +163,95 @@ pub fn parse_task(value: Value, max_document_bytes: usize) -> Result<NewTask, Fi
         flagged: raw.flagged.unwrap_or(false),
         metadata,
     })
+}
+
+/// Why a request body could not become tasks.
+#[derive(Debug)]
+pub enum BodyError {
+    /// Not JSON at all (400).
+    Malformed(String),
+    /// A field broke a rule (422).
+    Invalid(FieldError),
+}
+
+impl From<FieldError> for BodyError {
+    fn from(e: FieldError) -> Self {
+        BodyError::Invalid(e)
+    }
+}
+
+/// Parses a request body straight from its bytes: one task object, or an array of 1 to
+/// [`MAX_BATCH`] of them. The array is split into its elements' raw JSON text without building
+/// any `Value`, and the split stops at element `MAX_BATCH + 1`, so an oversized batch is refused
+/// before the rest is even read; each task's strings are then read once, into the task.
+/// Returns the tasks and whether the body was a batch.
+pub fn parse_body_bytes(
+    body: &[u8],
+    max_document_bytes: usize,
+) -> Result<(Vec<NewTask>, bool), BodyError> {
+    let malformed =
+        |e: serde_json::Error| BodyError::Malformed(format!("the body is not valid JSON: {e}"));
+    let start = body.iter().find(|b| !b.is_ascii_whitespace());
+    if start != Some(&b'[') {
+        let raw: &RawValue = serde_json::from_slice(body).map_err(malformed)?;
+        return Ok((vec![parse_task_json(raw.get(), max_document_bytes)?], false));
+    }
+    let items = match serde_json::from_slice::<Items<'_>>(body) {
+        Ok(Items(items)) => items,
+        Err(e) if e.is_data() && e.to_string().starts_with(TOO_MANY) => {
+            return Err(FieldError::new(
+                "tasks",
+                format!("a batch must hold 1 to {MAX_BATCH} tasks (got more than {MAX_BATCH})"),
+            )
+            .into());
+        }
+        Err(e) => return Err(malformed(e)),
+    };
+    if items.is_empty() {
+        return Err(FieldError::new(
+            "tasks",
+            format!("a batch must hold 1 to {MAX_BATCH} tasks (got 0)"),
+        )
+        .into());
+    }
+    let tasks = items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| parse_task_json(item.get(), max_document_bytes).map_err(|e| e.in_batch(i)))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((tasks, true))
+}
+
+/// The start of the error [`Items`] stops with at element `MAX_BATCH + 1`.
+const TOO_MANY: &str = "too many tasks";
+
+/// A batch's elements as raw JSON text borrowed from the body, at most [`MAX_BATCH`] of them.
+struct Items<'a>(Vec<&'a RawValue>);
+
+impl<'de> Deserialize<'de> for Items<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Items<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an array of task objects")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Items<'de>, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element::<&'de RawValue>()? {
+                    if items.len() == MAX_BATCH {
+                        return Err(serde::de::Error::custom(TOO_MANY));
+                    }
+                    items.push(item);
+                }
+                Ok(Items(items))
+            }
+        }
+        de.deserialize_seq(Visit)
+    }
 }
 
 /// Parses a request body: one task object, or an array of 1 to [`MAX_BATCH`] of them.
@@ -185,6 +300,7 @@ pub fn check_summaries(tasks: &[NewTask], batch: bool, max_summary_bytes: usize)
 
 fn text(value: Option<String>, field: &str, max_bytes: usize) -> Result<String, FieldError> {
     let value = value.ok_or_else(|| FieldError::new(field, "is required"))?;
+    storable(field, &value)?;
     if value.trim().is_empty() {
         return Err(FieldError::new(field, "must not be empty"));
     }
@@ -197,7 +313,16 @@ fn text(value: Option<String>, field: &str, max_bytes: usize) -> Result<String, 
     Ok(value)
 }
 
+/// The storable-text rule (`app::domain::check_storable`) as a field error.
+pub fn storable(field: &str, value: &str) -> Result<(), FieldError> {
+    app::domain::check_storable(field, value)
+        .map_err(|_| FieldError::new(field, app::domain::STORABLE_TEXT_RULE))
+}
+
 fn label(value: Option<String>, field: &str) -> Result<Option<String>, FieldError> {
+    if let Some(v) = &value {
+        storable(field, v)?;
+    }
     match value.map(|v| v.trim().to_owned()) {
         None => Ok(None),
         Some(v) if v.is_empty() => Err(FieldError::new(field, "must not be empty when given")),
@@ -391,5 +516,85 @@ mod tests {
             "tasks"
         );
         assert!(parse_body(Value::Array(vec![valid(); MAX_BATCH]), 100).is_ok());
+    }
+
+    fn bytes_field_of(body: &str) -> String {
+        match parse_body_bytes(body.as_bytes(), 100) {
+            Err(BodyError::Invalid(e)) => e.field,
+            other => panic!("expected a field error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_byte_parser_names_the_same_fields_and_stops_at_the_batch_limit() {
+        let one = valid().to_string();
+        assert!(!parse_body_bytes(one.as_bytes(), 100).unwrap().1);
+        assert_eq!(
+            parse_body_bytes(format!("[{one},{one}]").as_bytes(), 100)
+                .unwrap()
+                .0
+                .len(),
+            2
+        );
+        assert_eq!(
+            bytes_field_of(
+                r#"{"document": "d", "summary": "s", "confidence": "high", "model": "m"}"#
+            ),
+            "confidence"
+        );
+        assert_eq!(
+            bytes_field_of(r#"{"document": "d", "summary": "s", "confidance": 1, "model": "m"}"#),
+            "confidance"
+        );
+        assert_eq!(
+            bytes_field_of(&format!(
+                r#"[{one}, {{"document": "d", "summary": "s", "confidence": 0.5, "model": ""}}]"#
+            )),
+            "tasks[1].model"
+        );
+        assert_eq!(bytes_field_of("[]"), "tasks");
+        assert_eq!(bytes_field_of("[1]"), "tasks[0].task");
+        // The element after the limit is never parsed: here it is not even valid JSON.
+        let over = format!("[{}, !!!", vec![one.as_str(); MAX_BATCH + 1].join(","));
+        assert_eq!(bytes_field_of(&over), "tasks");
+        assert!(matches!(
+            parse_body_bytes(b"{\"document\": ", 100),
+            Err(BodyError::Malformed(_))
+        ));
+        assert!(matches!(
+            parse_body_bytes(b"[{}, ", 100),
+            Err(BodyError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn nul_characters_are_refused_naming_the_field() {
+        let with = |k: &str, v: Value| {
+            let mut t = valid();
+            t[k] = v;
+            t.to_string()
+        };
+        assert_eq!(
+            bytes_field_of(&with("document", json!("a\u{0}b"))),
+            "document"
+        );
+        assert_eq!(bytes_field_of(&with("summary", json!("\u{0}"))), "summary");
+        assert_eq!(bytes_field_of(&with("model", json!("m\u{0}"))), "model");
+        assert_eq!(
+            bytes_field_of(&with("model_version", json!("1\u{0}"))),
+            "model_version"
+        );
+        assert_eq!(
+            bytes_field_of(&with("external_id", json!("x\u{0}"))),
+            "external_id"
+        );
+        assert_eq!(
+            bytes_field_of(&with("metadata", json!({"k": {"deep": ["\u{0}"]}}))),
+            "metadata.k.deep[0]"
+        );
+        assert_eq!(
+            bytes_field_of(&with("metadata", json!({"k\u{0}": 1}))),
+            "metadata"
+        );
     }
 }

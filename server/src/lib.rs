@@ -32,6 +32,10 @@ pub mod routing;
 pub mod shutdown;
 /// Restarting the private PostgreSQL when it dies.
 pub mod supervise;
+/// Serving the router with time and size limits at the edge.
+pub mod serve;
+/// Checks every request gets first: storable text in URLs and server-function forms.
+pub mod requests;
 /// Sending webhook deliveries from the outbox.
 pub mod webhooks;
 /// Computing source-support hints in the background, once per task.
@@ -92,6 +96,8 @@ pub fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             app::shell,
         ))
+        // NUL in a URL or a server function's form is a 422 naming the field, before any handler.
+        .layer(axum::middleware::from_fn(requests::check))
         // Pages and JSON are compressed as they go out, at a fast setting; responses that are
         // already encoded (the assets above) pass through untouched.
         .layer(CompressionLayer::new().quality(CompressionLevel::Precise(4)))

@@ -239,6 +239,8 @@ async fn serve_on(
             weak_support: args.weak_support,
             trusted_proxies: app::client_addr::TrustedProxies::new(args.trusted_proxies.clone()),
             max_summary_bytes: args.max_summary_bytes,
+            max_exports: args.max_exports as usize,
+            export_stall: Duration::from_secs(args.write_timeout_seconds),
             ..Settings::default()
         }),
     };
@@ -259,9 +261,15 @@ async fn serve_on(
         server::support_worker::Settings::default(),
     ));
     println!("Loupe is running at http://{}", args.addr);
-    // Connection info carries each request's peer address (login throttling's client address).
-    let app = server::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown.requested());
+    let limits = server::serve::Limits {
+        header_read_timeout: Duration::from_secs(args.header_timeout_seconds),
+        request_timeout: Duration::from_secs(args.request_timeout_seconds),
+        write_timeout: Duration::from_secs(args.write_timeout_seconds),
+        max_connections: args.max_connections as usize,
+    };
+    // The edge (time and size limits) serves the router; it also hands every request its peer
+    // address (login throttling's client address).
+    let served = server::serve::serve(listener, server::router(state), limits, shutdown.requested());
     shutdown
         .serve_until_deadline(served, Duration::from_secs(args.shutdown_seconds))
         .await

@@ -24,6 +24,8 @@ pub enum ApiError {
     Malformed(String),
     /// 413: the body is larger than the server accepts.
     PayloadTooLarge,
+    /// 503 with `Retry-After`: a bounded resource (such as export slots) is fully in use.
+    Busy(&'static str),
     /// 500: logged on the server; the caller learns nothing more.
     Internal,
 }
@@ -94,12 +96,22 @@ impl IntoResponse for ApiError {
                 StatusCode::PAYLOAD_TOO_LARGE,
                 json!({"error": "payload_too_large", "message": "the request body is larger than this server accepts", "field": "body", "rule": "too large"}),
             ),
+            ApiError::Busy(message) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                json!({"error": "busy", "message": message}),
+            ),
             ApiError::Internal => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 json!({"error": "internal", "message": "something went wrong on the server; it has been logged"}),
             ),
         };
         let mut response = (status, Json(body)).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(
+                http::header::RETRY_AFTER,
+                http::HeaderValue::from_static("10"),
+            );
+        }
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 http::header::WWW_AUTHENTICATE,

@@ -15,7 +15,7 @@ use app::dashboard::filter::Filter;
 use app::state::AppState;
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::{Extension, Query, State};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use futures::{Stream, StreamExt};
@@ -24,8 +24,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sqlx::PgPool;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use tokio::sync::mpsc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use uuid::Uuid;
 
 /// Bytes gathered before a chunk is handed to the response.
@@ -54,6 +54,22 @@ pub struct Export {
     pub content_type: &'static str,
     pub chunks: mpsc::Receiver<Result<Bytes, std::io::Error>>,
     pub rows: Arc<AtomicU64>,
+    /// Set when the export gave up on a reader that stopped reading: the chunks end early, and
+    /// the transfer must not look complete.
+    pub stalled: Arc<AtomicBool>,
+}
+
+/// The bound on exports streaming at once over HTTP: each holds a database connection (its
+/// cursor) for as long as the client takes to read, so without a bound a few slow readers would
+/// hold the whole pool.
+#[derive(Clone)]
+pub struct ExportSlots(pub Arc<Semaphore>);
+
+/// How an HTTP export is held to its limits: the slot it occupies (freed when it ends) and how
+/// long it waits for a reader that reads nothing.
+pub struct Limits {
+    pub slot: Option<OwnedSemaphorePermit>,
+    pub stall: Option<std::time::Duration>,
 }
 
 /// The format and filter a query asks for; each bad value names its field.
@@ -109,23 +125,48 @@ pub async fn estimate(pool: &PgPool, query: &ExportQuery) -> Option<u64> {
 /// Checks the query and starts producing the export in the background. Shared by the HTTP
 /// route and `loupe export`.
 pub fn start(pool: PgPool, query: &ExportQuery) -> Result<Export, FieldError> {
+    start_within(
+        pool,
+        query,
+        Limits {
+            slot: None,
+            stall: None,
+        },
+    )
+}
+
+/// [`start`], held to `limits`: the slot is released and the cursor closed when the export
+/// ends, including when its reader stalls for longer than `limits.stall`.
+pub fn start_within(
+    pool: PgPool,
+    query: &ExportQuery,
+    limits: Limits,
+) -> Result<Export, FieldError> {
     let (format, filter) = parse(query)?;
     let (name, extension, content_type) = format.file();
     let file_name = format!("loupe-{name}-{}-{}.{extension}", filter.from, filter.to);
     let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(CHANNEL_CHUNKS);
     let rows = Arc::new(AtomicU64::new(0));
     let counter = rows.clone();
+    let stalled = Arc::new(AtomicBool::new(false));
+    let stalled_flag = stalled.clone();
     tokio::spawn(async move {
+        let _slot = limits.slot;
         let mut out = Writer {
             tx,
             buf: Vec::with_capacity(CHUNK_BYTES * 2),
             rows: counter,
+            stall: limits.stall,
         };
         match produce(&pool, format, &filter, &mut out).await {
             Ok(()) => {
                 let _ = out.flush().await;
             }
             Err(Stop::ClientGone) => tracing::info!("export stopped: the reader went away"),
+            Err(Stop::Stalled) => {
+                stalled_flag.store(true, Ordering::SeqCst);
+                tracing::warn!("export ended: the reader stopped reading");
+            }
             Err(Stop::Database(e)) => {
                 tracing::error!(error = %e, "export failed part-way");
                 // Ending the stream with an error makes the reader see a broken transfer rather
@@ -142,6 +183,7 @@ pub fn start(pool: PgPool, query: &ExportQuery) -> Result<Export, FieldError> {
         content_type,
         chunks: rx,
         rows,
+        stalled,
     })
 }
 
@@ -188,15 +230,40 @@ impl Format {
 pub async fn export(
     _caller: Operator,
     State(state): State<AppState>,
+    Extension(ExportSlots(slots)): Extension<ExportSlots>,
     query: Result<Query<ExportQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(query) = query.map_err(|_| super::bad_query())?;
-    let export = start(state.pool.clone(), &query)?;
+    let Ok(slot) = slots.try_acquire_owned() else {
+        tracing::warn!("export refused: all export slots are busy");
+        return Err(ApiError::Busy(
+            "exports are running at the limit; try again shortly",
+        ));
+    };
+    let limits = Limits {
+        slot: Some(slot),
+        stall: Some(state.settings.export_stall),
+    };
+    let export = start_within(state.pool.clone(), &query, limits)?;
     let (file_name, content_type) = (export.file_name, export.content_type);
+    let stalled = export.stalled;
     // Fused: a compressing body may poll once more after the end, which a bare unfold forbids.
+    // An export that gave up on a stalled reader ends with an error, so the transfer breaks
+    // instead of looking complete.
     let body = Body::from_stream(
-        futures::stream::unfold(export.chunks, |mut rx| async move {
-            rx.recv().await.map(|item| (item, rx))
+        futures::stream::unfold(Some(export.chunks), move |rx| {
+            let stalled = stalled.clone();
+            async move {
+                let mut rx = rx?;
+                match rx.recv().await {
+                    Some(item) => Some((item, Some(rx))),
+                    None if stalled.load(Ordering::SeqCst) => Some((
+                        Err(std::io::Error::other("export ended: the reader stalled")),
+                        None,
+                    )),
+                    None => None,
+                }
+            }
         })
         .fuse(),
     );
@@ -212,6 +279,8 @@ pub async fn export(
 
 enum Stop {
     ClientGone,
+    /// The reader took nothing for longer than the stall limit.
+    Stalled,
     Database(sqlx::Error),
 }
 
@@ -226,6 +295,7 @@ struct Writer {
     tx: mpsc::Sender<Result<Bytes, std::io::Error>>,
     buf: Vec<u8>,
     rows: Arc<AtomicU64>,
+    stall: Option<std::time::Duration>,
 }
 
 impl Writer {
@@ -245,7 +315,16 @@ impl Writer {
             &mut self.buf,
             Vec::with_capacity(CHUNK_BYTES * 2),
         ));
-        self.tx.send(Ok(chunk)).await.map_err(|_| Stop::ClientGone)
+        let send = self.tx.send(Ok(chunk));
+        match self.stall {
+            None => send.await.map_err(|_| Stop::ClientGone),
+            // The channel is full only while the reader takes nothing: past the limit, end the
+            // export so its cursor and database connection go back to the pool.
+            Some(limit) => match tokio::time::timeout(limit, send).await {
+                Ok(sent) => sent.map_err(|_| Stop::ClientGone),
+                Err(_) => Err(Stop::Stalled),
+            },
+        }
     }
 
     fn json_line(&mut self, value: &impl Serialize) {
@@ -617,8 +696,10 @@ fn csv_row(out: &mut Vec<u8>, cells: &[Cell<'_>]) {
 /// text; the cell is then always quoted.
 fn csv_text(out: &mut Vec<u8>, text: &str) {
     let formula = text.starts_with(['=', '+', '-', '@', '\t', '\r']);
-    let needs_quotes =
-        formula || text.contains([',', '"', '\n', '\r']) || text.starts_with(' ') || text.ends_with(' ');
+    let needs_quotes = formula
+        || text.contains([',', '"', '\n', '\r'])
+        || text.starts_with(' ')
+        || text.ends_with(' ');
     if !needs_quotes {
         out.extend_from_slice(text.as_bytes());
         return;
@@ -649,14 +730,27 @@ mod tests {
     #[test]
     fn csv_quotes_what_needs_quoting_and_defuses_formulas() {
         assert_eq!(
-            csv(&[Cell::Text("plain"), Cell::Text("a,b"), Cell::Text("say \"hi\""), Cell::Empty]),
+            csv(&[
+                Cell::Text("plain"),
+                Cell::Text("a,b"),
+                Cell::Text("say \"hi\""),
+                Cell::Empty
+            ]),
             "plain,\"a,b\",\"say \"\"hi\"\"\",\r\n"
         );
         assert_eq!(
-            csv(&[Cell::Text("=HYPERLINK(\"x\")"), Cell::Text("+1"), Cell::Text("-2"), Cell::Text("@SUM(A1)")]),
+            csv(&[
+                Cell::Text("=HYPERLINK(\"x\")"),
+                Cell::Text("+1"),
+                Cell::Text("-2"),
+                Cell::Text("@SUM(A1)")
+            ]),
             "\"'=HYPERLINK(\"\"x\"\")\",\"'+1\",\"'-2\",\"'@SUM(A1)\"\r\n"
         );
-        assert_eq!(csv(&[Cell::Text("two\nlines"), Cell::Number("-1".into())]), "\"two\nlines\",-1\r\n");
+        assert_eq!(
+            csv(&[Cell::Text("two\nlines"), Cell::Number("-1".into())]),
+            "\"two\nlines\",-1\r\n"
+        );
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub mod tasks;
 /// `/api/v1/webhooks`: endpoints, delivery log, resend.
 pub mod webhooks;
 
+use crate::ingest::FieldError;
 use app::state::AppState;
 use axum::Router;
 use axum::body::Bytes;
@@ -29,22 +30,42 @@ use axum::extract::DefaultBodyLimit;
 use axum::extract::rejection::BytesRejection;
 use axum::routing::{get, post};
 use error::ApiError;
-use crate::ingest::FieldError;
 use serde_json::Value;
 
-/// Body size the API accepts: room for a full batch, and for one document at the configured
-/// limit with JSON escaping, so an oversized document gets a field error rather than a bare 413.
-fn body_limit(state: &AppState) -> usize {
+/// Body size `POST /api/v1/tasks` accepts: 64 MB (a full batch of ordinary outputs; less than
+/// the batch limit times the document limit, which would be a gigabyte), and at least one
+/// document at the configured limit with JSON escaping, so an oversized document gets a field
+/// error rather than a bare 413. The body is parsed without building a `serde_json::Value`.
+pub fn ingest_body_limit(state: &AppState) -> usize {
     (64 * 1024 * 1024).max(state.settings.max_document_bytes * 3)
 }
+
+/// Body size of every other JSON route (webhooks, routing, resend): a few short fields.
+pub const SMALL_BODY_BYTES: usize = 64 * 1024;
+/// Body size of end-user feedback: a comment of up to 10,000 characters, each of which may take
+/// 12 bytes as JSON escapes (`\uD83D\uDE00`), and the other fields.
+pub const FEEDBACK_BODY_BYTES: usize = 256 * 1024;
 
 /// The API routes, ready to merge into the app router.
 pub fn router(state: &AppState) -> Router<AppState> {
     let v1 = Router::new()
-        .route("/tasks", post(tasks::create))
+        .route(
+            "/tasks",
+            post(tasks::create).layer(DefaultBodyLimit::max(ingest_body_limit(state))),
+        )
         .route("/tasks/{id}", get(tasks::show))
-        .route("/feedback", post(feedback::receive).get(feed::feed))
-        .route("/export", get(export::export))
+        .route(
+            "/feedback",
+            post(feedback::receive)
+                .layer(DefaultBodyLimit::max(FEEDBACK_BODY_BYTES))
+                .get(feed::feed),
+        )
+        .route(
+            "/export",
+            get(export::export).layer(axum::Extension(export::ExportSlots(std::sync::Arc::new(
+                tokio::sync::Semaphore::new(state.settings.max_exports.max(1)),
+            )))),
+        )
         .route("/webhooks", get(webhooks::list).post(webhooks::create))
         .route("/webhooks/{id}", axum::routing::delete(webhooks::delete))
         .route("/webhooks/{id}/deliveries", get(webhooks::deliveries))
@@ -59,26 +80,46 @@ pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .nest("/api/v1", v1)
         .route("/api/docs", get(openapi::docs_page))
-        .route("/feedback", post(feedback::receive))
-        .layer(DefaultBodyLimit::max(body_limit(state)))
+        .route(
+            "/feedback",
+            post(feedback::receive).layer(DefaultBodyLimit::max(FEEDBACK_BODY_BYTES)),
+        )
+        // Routes without a limit of their own; a route's own layer (inside this one) wins.
+        .layer(DefaultBodyLimit::max(SMALL_BODY_BYTES))
 }
 
-/// Reads a request body as JSON, with errors a caller can act on.
-pub fn json_body(body: Result<Bytes, BytesRejection>) -> Result<Value, ApiError> {
-    let body = body.map_err(|e| match e {
+/// A request body's bytes, or the error a caller can act on (413 when over the route's limit).
+pub fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    body.map_err(|e| match e {
         BytesRejection::FailedToBufferBody(_) => ApiError::PayloadTooLarge,
         other => {
             tracing::warn!(error = %other, "could not read request body");
             ApiError::Malformed("the request body could not be read".into())
         }
-    })?;
-    serde_json::from_slice(&body)
-        .map_err(|e| ApiError::Malformed(format!("the body is not valid JSON: {e}")))
+    })
+}
+
+/// Reads a (small) request body as JSON, with errors a caller can act on; a string or key
+/// PostgreSQL cannot store, at any depth, is a 422 naming its path.
+pub fn json_body(body: Result<Bytes, BytesRejection>) -> Result<Value, ApiError> {
+    let body = body_bytes(body)?;
+    let value: Value = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::Malformed(format!("the body is not valid JSON: {e}")))?;
+    if let Some(path) = app::domain::unstorable_json_path("", &value) {
+        return Err(ApiError::Invalid(FieldError::new(
+            path,
+            app::domain::STORABLE_TEXT_RULE,
+        )));
+    }
+    Ok(value)
 }
 
 /// 422 for a query string that does not parse at all.
 pub fn bad_query() -> ApiError {
-    ApiError::Invalid(FieldError::new("query", "could not be read as query parameters"))
+    ApiError::Invalid(FieldError::new(
+        "query",
+        "could not be read as query parameters",
+    ))
 }
 
 /// A `limit` query parameter: `default` when absent, else a whole number from 1 to `max`.

@@ -2,8 +2,8 @@
 //! for a pipeline that polls).
 
 use super::auth::Pipeline;
+use super::body_bytes;
 use super::error::ApiError;
-use super::json_body;
 use crate::ingest::{self, Ingested};
 use app::state::AppState;
 use axum::Json;
@@ -55,8 +55,13 @@ pub async fn create(
     _caller: Pipeline,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let body = json_body(body)?;
-    let (tasks, batch) = ingest::parse_body(body, state.settings.max_document_bytes)?;
+    let body = body_bytes(body)?;
+    let (tasks, batch) = ingest::parse_body_bytes(&body, state.settings.max_document_bytes)
+        .map_err(|e| match e {
+            ingest::BodyError::Malformed(message) => ApiError::Malformed(message),
+            ingest::BodyError::Invalid(e) => ApiError::Invalid(e),
+        })?;
+    drop(body);
     ingest::check_summaries(&tasks, batch, state.settings.max_summary_bytes)?;
     let stored = ingest::store(&state.pool, tasks).await?;
     let created = stored.iter().filter(|t| t.created).count();

@@ -25,6 +25,15 @@ impl TestApp {
     }
 
     pub async fn spawn_with(pool: PgPool, settings: Settings) -> TestApp {
+        Self::spawn_limited(pool, settings, server::serve::Limits::default()).await
+    }
+
+    /// Loupe served with the given edge limits (short timeouts for the attack tests).
+    pub async fn spawn_limited(
+        pool: PgPool,
+        settings: Settings,
+        limits: server::serve::Limits,
+    ) -> TestApp {
         // Server logs go to the test's captured output: shown only when the test fails.
         let _ = tracing_subscriber::fmt().with_test_writer().try_init();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -38,8 +47,13 @@ impl TestApp {
             pool: pool.clone(),
             settings: Arc::new(settings),
         };
-        let app = server::router(state).into_make_service_with_connect_info::<SocketAddr>();
-        tokio::spawn(async move { axum::serve(listener, app).await });
+        // Served as `loupe serve` serves it: the same accept loop and limits.
+        tokio::spawn(server::serve::serve(
+            listener,
+            server::router(state),
+            limits,
+            std::future::pending(),
+        ));
         // The webhook worker, as `loupe serve` runs it, with retries quick enough for a test.
         let worker = server::webhooks::Worker::new(pool.clone(), test_worker_settings()).unwrap();
         tokio::spawn(worker.run());
@@ -99,7 +113,10 @@ impl TestApp {
     /// (`null` for an empty body).
     pub async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let mut req = self.http.request(method, self.url(path)).bearer_auth(&self.token);
+        let mut req = self
+            .http
+            .request(method, self.url(path))
+            .bearer_auth(&self.token);
         if let Some(body) = body {
             req = req.json(&body);
         }

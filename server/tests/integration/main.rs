@@ -10,6 +10,7 @@ mod receiver;
 mod accounts;
 mod assets;
 mod dashboard;
+mod edge;
 mod embedded;
 mod error_tags;
 mod escalations;
