@@ -35,8 +35,8 @@ const HOSTILE = PAYLOADS.join(" ");
 /** Short enough for labels (model names, versions, tags, ids). */
 const SHORT = `<img src=x onerror=pwn("label")></textarea>"'`;
 
-/** Signs of live markup from the data in a page's HTML (escaped text never contains these). */
-const LIVE_MARKUP = [/<script>pwn/i, /<img src=x/i, /onerror=pwn/i, /<svg onload/i, /<iframe srcdoc/i, /<script>alert/i];
+/** Signs of live markup from the data in a page's HTML: each starts with a raw `<`, which escaped text never has. */
+const LIVE_MARKUP = [/<script>pwn/i, /<img src=x/i, /<svg onload/i, /<iframe srcdoc/i, /<script>alert/i, /<body onload/i];
 
 const runId = Date.now().toString(36);
 const token = process.env.LOUPE_TOKEN ?? "";
@@ -91,7 +91,8 @@ test.describe.serial("hostile text", () => {
       model_version: SHORT,
       metadata,
     }));
-    const res = await request.post("/api/v1/tasks", { headers: { Authorization: `Bearer ${token}` }, data: { tasks } });
+    // A batch is a JSON array of outputs.
+    const res = await request.post("/api/v1/tasks", { headers: { Authorization: `Bearer ${token}` }, data: tasks });
     expect(res.status(), await res.text()).toBeLessThan(300);
     const body = await res.json();
     const stored = Array.isArray(body) ? body : body.tasks ?? body.results ?? [];
@@ -137,6 +138,8 @@ test.describe.serial("hostile text", () => {
       const id = await card.getAttribute("data-task-id");
       expect(ids, `round ${round}: a hostile task is first in the queue`).toContain(id);
       await expect(page.locator("#corrected_summary")).toHaveValue(`Revenue rose 12%. ${HOSTILE}`);
+      // Nothing typed for the task before carries over to this one.
+      await expect(page.locator("#comment")).toHaveValue("");
       await expect(card.locator(".document")).toContainText(PAYLOADS[0]);
       await expect(card.locator(".metadata")).toContainText(HOSTILE);
       await expect(card.locator(".model")).toContainText(SHORT);
@@ -150,7 +153,7 @@ test.describe.serial("hostile text", () => {
       await page.keyboard.insertText(HOSTILE);
       await page.keyboard.press("Escape");
       await page.keyboard.press("w");
-      await page.keyboard.press("End");
+      await page.keyboard.press("Control+End");
       await page.keyboard.insertText(` ${SHORT}`);
       await page.keyboard.press("Escape");
       await page.waitForTimeout(300);
@@ -184,6 +187,8 @@ test.describe.serial("hostile text", () => {
 
   for (const wasm of [true, false]) {
     test(`every page that shows the hostile text, ${wasm ? "with" : "without"} the WASM`, async ({ browser }) => {
+      // About fifteen pages, each given a moment for handlers to fire.
+      test.setTimeout(120_000);
       const r = await watched(browser, fresh, wasm);
       for (const path of ["/queue", "/history", "/review"]) await visit(r, path);
       // The amend form on /history is pre-filled with the hostile comment, exactly.
@@ -208,6 +213,7 @@ test.describe.serial("hostile text", () => {
   }
 
   test("hostile text in URLs: next=, filters and unknown paths", async ({ browser }) => {
+    test.setTimeout(60_000);
     const w = await watched(browser, admin, true, "/admin");
     for (const path of [
       `/admin?from=${encodeURIComponent(HOSTILE)}&to=${encodeURIComponent(SHORT)}`,

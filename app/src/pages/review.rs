@@ -224,7 +224,21 @@ fn TaskReview(
     // The form's error, from the same checks the server makes, found before moving on.
     let error = RwSignal::new(error);
 
+    let default_correction = task.summary.clone();
     Effect::new(move |_| {
+        // After a move the desk shows the next task in the same form elements (Leptos updates the
+        // DOM in place), and a textarea the reviewer typed in keeps its typed value whatever its
+        // new content says. So both boxes are set to this task's defaults: one task's comment or
+        // correction can never be shown, or sent, with the next. (Not on the first task: what a
+        // reviewer typed before the WASM loaded stays.)
+        if desk.moves.get_value() > 0 {
+            if let Some(c) = comment.get_untracked() {
+                c.set_value("");
+            }
+            if let Some(c) = correction.get_untracked() {
+                c.set_value(&default_correction);
+            }
+        }
         let handle = window_event_listener(leptos::ev::keydown, move |ev| {
             keyboard::on_key(
                 &ev,
