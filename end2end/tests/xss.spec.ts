@@ -169,10 +169,24 @@ test.describe.serial("hostile text", () => {
   });
 
   test("the same task works without the WASM: the server's form and page alone", async ({ browser }) => {
+    test.setTimeout(150_000);
     const w = await watched(browser, fresh, false, "/review");
     const { page } = w;
     const card = page.locator(".task-grid");
-    const id = await card.getAttribute("data-task-id");
+    // The last hostile task may still be held for a moment by the background claim of the page
+    // before: skip whatever else is offered (the server's own skip form) until it is free.
+    const deadline = Date.now() + 110_000;
+    let id = (await card.count()) ? await card.getAttribute("data-task-id") : null;
+    while (!ids.includes(id ?? "") && Date.now() < deadline) {
+      if (id) {
+        await page.locator('form.skip-form button[type="submit"]').click();
+        await page.waitForLoadState("networkidle");
+      } else {
+        await page.waitForTimeout(5_000);
+        await page.goto("/review");
+      }
+      id = (await card.count()) ? await card.getAttribute("data-task-id") : null;
+    }
     expect(ids).toContain(id);
     await expect(page.locator("#corrected_summary")).toHaveValue(`Revenue rose 12%. ${HOSTILE}`);
     await page.locator('input[name="rating"][value="3"]').check();
