@@ -77,28 +77,33 @@ async function visit(w: Watched, path: string) {
   expect(w.ran, `${path}: script or dialog from the data`).toEqual([]);
 }
 
+/** Sends flagged, confidence-0 outputs (first in the queue) with hostile text in every field. */
+async function sendHostile(externals: string[]) {
+  const request = await apiRequest.newContext({ baseURL: process.env.LOUPE_URL ?? "http://127.0.0.1:3100" });
+  const metadata: Record<string, unknown> = { [SHORT]: HOSTILE, nested: { [HOSTILE]: [HOSTILE, 1, null] }, url: "javascript:pwn('meta')" };
+  const tasks = externals.map((external_id) => ({
+    external_id,
+    document: `The board met on Monday. ${HOSTILE}\nRevenue rose 12% to $4.1 million. ${HOSTILE}`,
+    summary: `Revenue rose 12%. ${HOSTILE}`,
+    confidence: 0,
+    flagged: true,
+    model: `${SHORT}${runId}`,
+    model_version: SHORT,
+    metadata,
+  }));
+  // A batch is a JSON array of outputs.
+  const res = await request.post("/api/v1/tasks", { headers: { Authorization: `Bearer ${token}` }, data: tasks });
+  expect(res.status(), await res.text()).toBeLessThan(300);
+  const body = await res.json();
+  const stored = Array.isArray(body) ? body : body.tasks ?? body.results ?? [];
+  for (const t of stored) ids.push(t.id);
+  await request.dispose();
+}
+
 test.describe.serial("hostile text", () => {
   test.beforeAll(async () => {
-    const request = await apiRequest.newContext({ baseURL: process.env.LOUPE_URL ?? "http://127.0.0.1:3100" });
-    const metadata: Record<string, unknown> = { [SHORT]: HOSTILE, nested: { [HOSTILE]: [HOSTILE, 1, null] }, url: "javascript:pwn('meta')" };
-    const tasks = externalIds.map((external_id) => ({
-      external_id,
-      document: `The board met on Monday. ${HOSTILE}\nRevenue rose 12% to $4.1 million. ${HOSTILE}`,
-      summary: `Revenue rose 12%. ${HOSTILE}`,
-      confidence: 0,
-      flagged: true,
-      model: `${SHORT}${runId}`,
-      model_version: SHORT,
-      metadata,
-    }));
-    // A batch is a JSON array of outputs.
-    const res = await request.post("/api/v1/tasks", { headers: { Authorization: `Bearer ${token}` }, data: tasks });
-    expect(res.status(), await res.text()).toBeLessThan(300);
-    const body = await res.json();
-    const stored = Array.isArray(body) ? body : body.tasks ?? body.results ?? [];
-    for (const t of stored) ids.push(t.id);
+    await sendHostile(externalIds);
     expect(ids).toHaveLength(3);
-    await request.dispose();
   });
 
   test("an admin sets hostile guidelines, error tags and a webhook URL through the pages", async ({ browser }) => {
@@ -172,9 +177,11 @@ test.describe.serial("hostile text", () => {
     test.setTimeout(150_000);
     const w = await watched(browser, fresh, false, "/review");
     const { page } = w;
+    // The last hostile task may still be held by the page before (its claims race the move to
+    // another page), so one more is sent; whichever the server offers first is reviewed here, and
+    // anything else offered is skipped with the server's own skip form.
+    await sendHostile([`${SHORT} ${runId}-4`]);
     const card = page.locator(".task-grid");
-    // The last hostile task may still be held for a moment by the background claim of the page
-    // before: skip whatever else is offered (the server's own skip form) until it is free.
     const deadline = Date.now() + 110_000;
     let id = (await card.count()) ? await card.getAttribute("data-task-id") : null;
     while (!ids.includes(id ?? "") && Date.now() < deadline) {
