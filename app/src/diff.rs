@@ -45,7 +45,11 @@ struct Table {
 impl Table {
     fn fill(a: &[&str], b: &[&str], band: Option<usize>) -> Table {
         let width = band.map_or(b.len() + 1, |k| 2 * k + 1);
-        let mut table = Table { cells: vec![OUTSIDE; (a.len() + 1) * width], band, width };
+        let mut table = Table {
+            cells: vec![OUTSIDE; (a.len() + 1) * width],
+            band,
+            width,
+        };
         for i in (0..=a.len()).rev() {
             let (low, high) = match band {
                 None => (0, b.len()),
@@ -135,7 +139,11 @@ pub fn unshared_words(a: &[&str], b: &[&str]) -> (usize, usize) {
         *balance.entry(w).or_default() -= 1;
     }
     let only_a = balance.values().filter(|&&n| n > 0).sum::<i64>() as usize;
-    let only_b = balance.values().filter(|&&n| n < 0).map(|n| -n).sum::<i64>() as usize;
+    let only_b = balance
+        .values()
+        .filter(|&&n| n < 0)
+        .map(|n| -n)
+        .sum::<i64>() as usize;
     (only_a, only_b)
 }
 
@@ -170,7 +178,10 @@ fn merge(steps: Vec<(Change, &str)>) -> Vec<Part> {
     let flush = |parts: &mut Vec<Part>, pending: &mut [Vec<&str>; 2]| {
         for (k, change) in [Change::Removed, Change::Added].into_iter().enumerate() {
             if !pending[k].is_empty() {
-                parts.push(Part { change, text: pending[k].join(" ") });
+                parts.push(Part {
+                    change,
+                    text: pending[k].join(" "),
+                });
                 pending[k].clear();
             }
         }
@@ -186,7 +197,10 @@ fn merge(steps: Vec<(Change, &str)>) -> Vec<Part> {
                         last.text.push(' ');
                         last.text.push_str(word);
                     }
-                    _ => parts.push(Part { change, text: word.to_owned() }),
+                    _ => parts.push(Part {
+                        change,
+                        text: word.to_owned(),
+                    }),
                 }
             }
         }
@@ -218,8 +232,14 @@ mod tests {
 
     #[test]
     fn a_changed_word_is_a_removal_then_an_addition() {
-        let d = word_diff("The council rejected the budget.", "The council approved the budget.");
-        assert_eq!(show(&d), "The council [-rejected-] {+approved+} the budget.");
+        let d = word_diff(
+            "The council rejected the budget.",
+            "The council approved the budget.",
+        );
+        assert_eq!(
+            show(&d),
+            "The council [-rejected-] {+approved+} the budget."
+        );
         assert!(!unchanged(&d));
     }
 
@@ -252,7 +272,9 @@ mod tests {
     fn the_banded_diff_is_word_for_word_the_whole_table_diff() {
         let mut seed: u64 = 5;
         let mut next = move || {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             (seed >> 33) as usize
         };
         for round in 0..400 {
@@ -268,9 +290,18 @@ mod tests {
                     _ => {}
                 }
             }
-            let text = |v: &[usize]| v.iter().map(|w| format!("w{w}")).collect::<Vec<_>>().join(" ");
+            let text = |v: &[usize]| {
+                v.iter()
+                    .map(|w| format!("w{w}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
             let (a, b) = (text(&a), text(&b));
-            assert_eq!(word_diff(&a, &b), whole_table_reference(&a, &b), "{a:?} → {b:?}");
+            assert_eq!(
+                word_diff(&a, &b),
+                whole_table_reference(&a, &b),
+                "{a:?} → {b:?}"
+            );
         }
     }
 
@@ -279,7 +310,12 @@ mod tests {
         let long = "Ab. ".repeat(50_000);
         let edited = format!("{}Cd. {}", "Ab. ".repeat(25_000), "Ab. ".repeat(24_999));
         let d = word_diff(&long, &edited);
-        assert_eq!(d.len(), 4, "{:?}", d.iter().map(|p| p.change).collect::<Vec<_>>());
+        assert_eq!(
+            d.len(),
+            4,
+            "{:?}",
+            d.iter().map(|p| p.change).collect::<Vec<_>>()
+        );
         assert_eq!((d[1].change, d[1].text.as_str()), (Change::Removed, "Ab."));
         assert_eq!((d[2].change, d[2].text.as_str()), (Change::Added, "Cd."));
         // Two unrelated long texts are shown replaced whole, after their shared beginning.

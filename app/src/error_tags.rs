@@ -11,11 +11,19 @@ pub const MAX_TAGS: usize = 20;
 /// are dropped, the list's order is kept.
 pub fn parse_chosen(raw: Option<&str>, allowed: &[String]) -> Result<Vec<String>, AppError> {
     let mut chosen: Vec<String> = Vec::new();
-    for tag in raw.unwrap_or("").split(',').map(str::trim).filter(|t| !t.is_empty()) {
+    for tag in raw
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
         if !allowed.iter().any(|a| a == tag) {
             return Err(AppError::invalid(
                 "error_tags",
-                format!("{tag:?} is not one of the error tags ({})", allowed.join(", ")),
+                format!(
+                    "{tag:?} is not one of the error tags ({})",
+                    allowed.join(", ")
+                ),
             ));
         }
         if !chosen.iter().any(|c| c == tag) {
@@ -36,15 +44,21 @@ pub fn parse_list(raw: &str) -> Result<Vec<String>, AppError> {
     let valid = |t: &str| {
         (1..=40).contains(&t.chars().count())
             && t.chars().next().is_some_and(|c| c.is_ascii_lowercase())
-            && t.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == ' ' || c == '-')
+            && t.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == ' ' || c == '-')
     };
     if tags.is_empty() || tags.len() > MAX_TAGS {
-        return Err(AppError::invalid("tags", format!("give 1 to {MAX_TAGS} tags, separated by commas")));
+        return Err(AppError::invalid(
+            "tags",
+            format!("give 1 to {MAX_TAGS} tags, separated by commas"),
+        ));
     }
     if let Some(bad) = tags.iter().find(|t| !valid(t)) {
         return Err(AppError::invalid(
             "tags",
-            format!("{bad:?}: a tag is 1-40 letters, digits, spaces or dashes, starting with a letter"),
+            format!(
+                "{bad:?}: a tag is 1-40 letters, digits, spaces or dashes, starting with a letter"
+            ),
         ));
     }
     for (i, t) in tags.iter().enumerate() {
@@ -63,9 +77,11 @@ pub mod store {
 
     /// The list in key order.
     pub async fn list(db: impl sqlx::PgExecutor<'_>) -> Result<Vec<String>, AppError> {
-        Ok(sqlx::query_scalar!("select tag from error_tags order by position")
-            .fetch_all(db)
-            .await?)
+        Ok(
+            sqlx::query_scalar!("select tag from error_tags order by position")
+                .fetch_all(db)
+                .await?,
+        )
     }
 }
 
@@ -75,7 +91,9 @@ pub async fn set_error_tags(tags: String) -> Result<Vec<String>, AppError> {
     let pool = crate::auth::admin_pool().await?;
     let tags = parse_list(&tags)?;
     let mut tx = pool.begin().await?;
-    sqlx::query!("delete from error_tags").execute(&mut *tx).await?;
+    sqlx::query!("delete from error_tags")
+        .execute(&mut *tx)
+        .await?;
     for (i, tag) in tags.iter().enumerate() {
         sqlx::query!(
             "insert into error_tags (position, tag) values ($1, $2)",
@@ -94,7 +112,15 @@ mod tests {
     use super::*;
 
     fn defaults() -> Vec<String> {
-        ["hallucination", "omission", "wrong emphasis", "style", "harmful"].map(String::from).to_vec()
+        [
+            "hallucination",
+            "omission",
+            "wrong emphasis",
+            "style",
+            "harmful",
+        ]
+        .map(String::from)
+        .to_vec()
     }
 
     #[test]
@@ -103,14 +129,32 @@ mod tests {
         assert_eq!(got, ["hallucination", "style"]);
         assert!(parse_chosen(None, &defaults()).unwrap().is_empty());
         let err = parse_chosen(Some("hallucination,typo"), &defaults()).unwrap_err();
-        assert_eq!(err.message_for("error_tags").unwrap(), "\"typo\" is not one of the error tags (hallucination, omission, wrong emphasis, style, harmful)");
+        assert_eq!(
+            err.message_for("error_tags").unwrap(),
+            "\"typo\" is not one of the error tags (hallucination, omission, wrong emphasis, style, harmful)"
+        );
     }
 
     #[test]
     fn a_new_list_is_lowercased_and_each_bad_one_is_named() {
-        assert_eq!(parse_list(" Made-up number , tone").unwrap(), ["made-up number", "tone"]);
+        assert_eq!(
+            parse_list(" Made-up number , tone").unwrap(),
+            ["made-up number", "tone"]
+        );
         assert!(parse_list(" , ").unwrap_err().message_for("tags").is_some());
-        assert!(parse_list("ok, 9lives").unwrap_err().message_for("tags").unwrap().contains("9lives"));
-        assert!(parse_list("a, a").unwrap_err().message_for("tags").unwrap().contains("twice"));
+        assert!(
+            parse_list("ok, 9lives")
+                .unwrap_err()
+                .message_for("tags")
+                .unwrap()
+                .contains("9lives")
+        );
+        assert!(
+            parse_list("a, a")
+                .unwrap_err()
+                .message_for("tags")
+                .unwrap()
+                .contains("twice")
+        );
     }
 }

@@ -55,7 +55,9 @@ pub async fn load_escalations() -> Result<Vec<Escalation>, AppError> {
             reviewer: r.username,
             rating: r.rating,
             comment: r.comment,
-            escalated_at: r.completed_at.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()),
+            escalated_at: r
+                .completed_at
+                .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()),
         })
         .collect())
 }
@@ -69,7 +71,8 @@ pub async fn resolve_escalation(
 ) -> Result<(), AppError> {
     let admin = crate::auth::require_role(crate::domain::Role::Admin).await?;
     let pool = crate::state::expect_state().pool;
-    let id = uuid::Uuid::parse_str(task_id.trim()).map_err(|_| AppError::NotFound("task".into()))?;
+    let id =
+        uuid::Uuid::parse_str(task_id.trim()).map_err(|_| AppError::NotFound("task".into()))?;
     let verdict = match verdict.as_deref().map(str::trim) {
         Some(v @ ("accept" | "reject")) => v.to_owned(),
         _ => return Err(AppError::invalid("verdict", "choose accept or reject")),

@@ -94,7 +94,11 @@ async fn load(pool: &sqlx::PgPool) -> Result<Guidelines, AppError> {
             text: r.body,
             updated_at: r.updated_at.format("%Y-%m-%d %H:%M UTC").to_string(),
         },
-        None => Guidelines { text: String::new(), html: String::new(), updated_at: String::new() },
+        None => Guidelines {
+            text: String::new(),
+            html: String::new(),
+            updated_at: String::new(),
+        },
     })
 }
 
@@ -112,7 +116,10 @@ pub async fn save_guidelines(text: String) -> Result<Guidelines, AppError> {
     let pool = crate::state::expect_state().pool;
     let text = text.replace("\r\n", "\n");
     if text.chars().count() > MAX_CHARS {
-        return Err(AppError::invalid("text", format!("must be at most {MAX_CHARS} characters")));
+        return Err(AppError::invalid(
+            "text",
+            format!("must be at most {MAX_CHARS} characters"),
+        ));
     }
     sqlx::query!(
         "insert into guidelines (id, body, updated_by, updated_at) values (true, $1, $2, now())
@@ -132,7 +139,9 @@ mod tests {
 
     #[test]
     fn headings_lists_paragraphs_and_bold_are_formatted_and_everything_else_escaped() {
-        let html = to_html("# Rules\n\nKeep **numbers** exact.\nAlways.\n- one <b>\n- two\n\nEnd & done **open");
+        let html = to_html(
+            "# Rules\n\nKeep **numbers** exact.\nAlways.\n- one <b>\n- two\n\nEnd & done **open",
+        );
         assert_eq!(
             html,
             "<h3>Rules</h3><p>Keep <strong>numbers</strong> exact. Always.</p>\

@@ -86,16 +86,21 @@ pub async fn amend_review(
         .trim()
         .parse()
         .map_err(|_| AppError::NotFound("review".into()))?;
-    let crate::queue::Judgement { rating, verdict, comment, corrected, tags } =
-        crate::queue::Judgement::parse(
-            &pool,
-            rating.as_deref(),
-            verdict.as_deref(),
-            comment.as_deref(),
-            corrected_summary.as_deref(),
-            error_tags.as_deref(),
-        )
-        .await?;
+    let crate::queue::Judgement {
+        rating,
+        verdict,
+        comment,
+        corrected,
+        tags,
+    } = crate::queue::Judgement::parse(
+        &pool,
+        rating.as_deref(),
+        verdict.as_deref(),
+        comment.as_deref(),
+        corrected_summary.as_deref(),
+        error_tags.as_deref(),
+    )
+    .await?;
     if verdict == Verdict::Escalate {
         return Err(AppError::invalid(
             "verdict",

@@ -26,7 +26,11 @@ pub fn escape(text: &str) -> String {
 /// new task) the same view builds a DOM text node, which is never parsed as HTML, so the text is
 /// left as it is there: escaping it would show `&lt;` to the reviewer.
 pub fn textarea_text(text: &str) -> String {
-    if cfg!(feature = "ssr") { escape(text) } else { text.to_owned() }
+    if cfg!(feature = "ssr") {
+        escape(text)
+    } else {
+        text.to_owned()
+    }
 }
 
 #[cfg(test)]
@@ -52,6 +56,9 @@ mod tests {
         assert!(html.contains("&lt;/textarea&gt;&lt;script&gt;"), "{html}");
         // Without it, Leptos writes the text raw: this is what the helper is for.
         let raw = view! { <textarea>{summary.to_owned()}</textarea> }.to_html();
-        assert!(raw.contains("<script>"), "leptos now escapes textarea content itself: {raw}");
+        assert!(
+            raw.contains("<script>"),
+            "leptos now escapes textarea content itself: {raw}"
+        );
     }
 }

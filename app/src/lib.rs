@@ -21,21 +21,21 @@ pub mod dashboard;
 pub mod diff;
 /// Ratings, verdicts, routing reasons and roles as parsed types.
 pub mod domain;
+/// The error type server functions return.
+pub mod error;
+/// Error tags: the configurable list of mistake kinds.
+pub mod error_tags;
 /// The admin's escalation queue.
 pub mod escalations;
 /// Review guidelines, edited by admins, opened by reviewers.
 pub mod guidelines;
 /// A reviewer's own last reviews, and amending one.
 pub mod history;
-/// The error type server functions return.
-pub mod error;
-/// Error tags: the configurable list of mistake kinds.
-pub mod error_tags;
+/// Escaping text for HTML written as strings.
+pub mod html;
 /// A task as pipelines see it, and the webhook outbox.
 #[cfg(feature = "ssr")]
 pub mod outbox;
-/// Escaping text for HTML written as strings.
-pub mod html;
 /// The pages.
 pub mod pages;
 /// Claiming, reviewing and skipping tasks (server functions).
@@ -44,20 +44,20 @@ pub mod queue;
 pub mod queue_page;
 /// Routing settings per model.
 pub mod routing_settings;
+/// `AppState` and its settings.
+#[cfg(feature = "ssr")]
+pub mod state;
 /// Calibration error, intervals, agreement and edit distance over aggregated counts.
 pub mod stats;
 /// How well the source supports each summary sentence (the review page's hints).
 pub mod support;
+/// Login throttling: failed sign-ins counted per username and per address.
+#[cfg(feature = "ssr")]
+pub mod throttle;
 /// Percent-encoding for query values.
 pub mod url;
 /// Webhook endpoints and their delivery log.
 pub mod webhooks;
-/// Login throttling: failed sign-ins counted per username and per address.
-#[cfg(feature = "ssr")]
-pub mod throttle;
-/// `AppState` and its settings.
-#[cfg(feature = "ssr")]
-pub mod state;
 
 use leptos::prelude::*;
 use leptos_meta::{Link, MetaTags, Stylesheet, Title, provide_meta_context};

@@ -55,7 +55,10 @@ pub async fn task_json(conn: &mut PgConnection, id: Uuid) -> Result<Option<Value
         "reviewed" => Some("accept"),
         _ => None,
     };
-    let corrected_summary = reviews.iter().rev().find_map(|r| r.corrected_summary.clone());
+    let corrected_summary = reviews
+        .iter()
+        .rev()
+        .find_map(|r| r.corrected_summary.clone());
     let reviews: Vec<Value> = reviews
         .into_iter()
         .map(|r| {
@@ -115,7 +118,11 @@ pub async fn task_json(conn: &mut PgConnection, id: Uuid) -> Result<Option<Value
 
 /// Writes one delivery of `event` about `task_id` for every active endpoint subscribed to it.
 /// Call inside the transaction that caused the event. Returns the number of deliveries.
-pub async fn enqueue(conn: &mut PgConnection, event: &str, task_id: Uuid) -> Result<u64, sqlx::Error> {
+pub async fn enqueue(
+    conn: &mut PgConnection,
+    event: &str,
+    task_id: Uuid,
+) -> Result<u64, sqlx::Error> {
     let subscribed = sqlx::query_scalar!(
         r#"select exists (select 1 from webhook_endpoints where active and $1 = any(events)) as "exists!""#,
         event

@@ -106,7 +106,13 @@ impl Judgement {
         let comment = parse_review_text("comment", comment)?;
         let corrected = parse_review_text("corrected_summary", corrected_summary)?;
         let tags = crate::error_tags::parse_chosen(error_tags, allowed_tags)?;
-        Ok(Judgement { rating, verdict, comment, corrected, tags })
+        Ok(Judgement {
+            rating,
+            verdict,
+            comment,
+            corrected,
+            tags,
+        })
     }
 
     /// [`Judgement::from_fields`] with the tag list read from the database.
@@ -120,7 +126,14 @@ impl Judgement {
         error_tags: Option<&str>,
     ) -> Result<Self, AppError> {
         let allowed = crate::error_tags::store::list(pool).await?;
-        Self::from_fields(rating, verdict, comment, corrected_summary, error_tags, &allowed)
+        Self::from_fields(
+            rating,
+            verdict,
+            comment,
+            corrected_summary,
+            error_tags,
+            &allowed,
+        )
     }
 
     /// [`Judgement::correction_of`] on the blocking pool: the edit distance is bounded CPU work
@@ -143,7 +156,10 @@ impl Judgement {
     /// or it only repeats the summary (an unchanged summary is not a correction), else the text
     /// and its word edit distance.
     #[cfg(feature = "ssr")]
-    pub fn correction_of(corrected: Option<String>, summary: &str) -> (Option<String>, Option<f64>) {
+    pub fn correction_of(
+        corrected: Option<String>,
+        summary: &str,
+    ) -> (Option<String>, Option<f64>) {
         let corrected = corrected.filter(|c| c.trim() != summary.trim());
         let distance = corrected
             .as_deref()
@@ -224,7 +240,12 @@ pub async fn renew_leases() -> Result<Vec<Uuid>, AppError> {
 
     let user = require_role(Role::Reviewer).await?;
     let state = expect_state();
-    server::renew(&state.pool, user.id, state.settings.prefetch_lease.as_secs_f64()).await
+    server::renew(
+        &state.pool,
+        user.id,
+        state.settings.prefetch_lease.as_secs_f64(),
+    )
+    .await
 }
 
 /// Gives back the task claimed in the background: the page sends this (as a beacon) when it is
@@ -322,7 +343,13 @@ mod server {
         if held.is_some() {
             return Ok(held);
         }
-        claim(state, reviewer, state.settings.prefetch_lease.as_secs_f64(), true).await
+        claim(
+            state,
+            reviewer,
+            state.settings.prefetch_lease.as_secs_f64(),
+            true,
+        )
+        .await
     }
 
     /// After a submit or skip, for the page that asked (`with_next`): the current task and the
@@ -334,7 +361,10 @@ mod server {
         with_next: bool,
     ) -> Result<super::Upcoming, AppError> {
         if !with_next {
-            return Ok(super::Upcoming { current: None, next: None });
+            return Ok(super::Upcoming {
+                current: None,
+                next: None,
+            });
         }
         let current = view_of(state, held_or_claim(state, reviewer).await?).await?;
         let next = match current {
@@ -510,14 +540,21 @@ mod server {
         task_id: Uuid,
         judgement: super::Judgement,
     ) -> Result<(), AppError> {
-        let super::Judgement { rating, verdict, comment, corrected, tags } = judgement;
+        let super::Judgement {
+            rating,
+            verdict,
+            comment,
+            corrected,
+            tags,
+        } = judgement;
         // The correction is measured first, off the async workers and before any row is locked.
         // A task's summary never changes once stored, so reading it ahead of the lock is safe.
         let summary = sqlx::query_scalar!("select summary from tasks where id = $1", task_id)
             .fetch_optional(pool)
             .await?
             .ok_or_else(|| AppError::NotFound("task".into()))?;
-        let (corrected, edit_distance) = super::Judgement::measure_correction(corrected, summary).await?;
+        let (corrected, edit_distance) =
+            super::Judgement::measure_correction(corrected, summary).await?;
         let mut tx = pool.begin().await?;
         let task = sqlx::query!(
             r#"select status, lease_owner, reviews_required, reviews_done,
@@ -581,8 +618,12 @@ mod server {
         .await?;
         // The pipeline hears of it through the outbox, committed with the review or not at all.
         match status {
-            "reviewed" => crate::outbox::enqueue(&mut tx, crate::outbox::TASK_REVIEWED, task_id).await?,
-            "escalated" => crate::outbox::enqueue(&mut tx, crate::outbox::TASK_ESCALATED, task_id).await?,
+            "reviewed" => {
+                crate::outbox::enqueue(&mut tx, crate::outbox::TASK_REVIEWED, task_id).await?
+            }
+            "escalated" => {
+                crate::outbox::enqueue(&mut tx, crate::outbox::TASK_ESCALATED, task_id).await?
+            }
             _ => 0,
         };
         tx.commit().await?;

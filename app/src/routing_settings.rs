@@ -39,12 +39,21 @@ impl RoutingChange {
     pub fn validate(&self) -> Result<(), AppError> {
         let unit = |v: Option<f64>| v.is_none_or(|v| v.is_finite() && (0.0..=1.0).contains(&v));
         if !unit(self.threshold) {
-            return Err(AppError::invalid("threshold", "must be a number from 0 to 1"));
+            return Err(AppError::invalid(
+                "threshold",
+                "must be a number from 0 to 1",
+            ));
         }
         if !unit(self.audit_rate) {
-            return Err(AppError::invalid("audit_rate", "must be a number from 0 to 1"));
+            return Err(AppError::invalid(
+                "audit_rate",
+                "must be a number from 0 to 1",
+            ));
         }
-        if self.reviews_per_task.is_some_and(|n| !(1..=10).contains(&n)) {
+        if self
+            .reviews_per_task
+            .is_some_and(|n| !(1..=10).contains(&n))
+        {
             return Err(AppError::invalid(
                 "reviews_per_task",
                 "must be a whole number from 1 to 10",
@@ -88,7 +97,9 @@ pub mod store {
                 threshold: r.threshold,
                 audit_rate: r.audit_rate,
                 reviews_per_task: r.reviews_per_task,
-                updated_at: r.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                updated_at: r
+                    .updated_at
+                    .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             })
             .collect())
     }
@@ -139,7 +150,10 @@ pub mod store {
     pub async fn reset(pool: &PgPool, model: &str) -> Result<(), AppError> {
         let model = validate_model(model)?;
         if model == DEFAULTS {
-            return Err(AppError::invalid("model", "the defaults can be changed but not removed"));
+            return Err(AppError::invalid(
+                "model",
+                "the defaults can be changed but not removed",
+            ));
         }
         let deleted = sqlx::query!("delete from routing_settings where model = $1", model)
             .execute(pool)
@@ -167,7 +181,10 @@ pub async fn set_routing(
     ) -> Result<Option<T>, AppError> {
         match raw.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             None => Ok(None),
-            Some(s) => s.parse().map(Some).map_err(|_| AppError::invalid(field, rule)),
+            Some(s) => s
+                .parse()
+                .map(Some)
+                .map_err(|_| AppError::invalid(field, rule)),
         }
     }
     let change = RoutingChange {

@@ -36,11 +36,19 @@ pub fn bounded_word_edit_distance(original: &str, corrected: &str) -> EditDistan
     let b: Vec<&str> = corrected.split_whitespace().collect();
     let longest = a.len().max(b.len());
     if longest == 0 {
-        return EditDistance { ratio: 0.0, exact: true };
+        return EditDistance {
+            ratio: 0.0,
+            exact: true,
+        };
     }
     let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
     let (a, b) = (&a[prefix..], &b[prefix..]);
-    let suffix = a.iter().rev().zip(b.iter().rev()).take_while(|(x, y)| x == y).count();
+    let suffix = a
+        .iter()
+        .rev()
+        .zip(b.iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
     let (a, b) = (&a[..a.len() - suffix], &b[..b.len() - suffix]);
     let ratio = |d: usize| d as f64 / longest as f64;
     // The distance is at least the words one side has and the other lacks (which covers the
@@ -48,22 +56,39 @@ pub fn bounded_word_edit_distance(original: &str, corrected: &str) -> EditDistan
     let (only_a, only_b) = crate::diff::unshared_words(a, b);
     let mut proved = only_a.max(only_b);
     if proved == a.len().max(b.len()) {
-        return EditDistance { ratio: ratio(proved), exact: true };
+        return EditDistance {
+            ratio: ratio(proved),
+            exact: true,
+        };
     }
     let mut k = proved.max(16);
     loop {
         if k >= a.len().max(b.len()) {
             // The band is the whole table.
             if (a.len() + 1).saturating_mul(b.len() + 1) > MAX_EDIT_CELLS {
-                return EditDistance { ratio: ratio(proved), exact: false };
+                return EditDistance {
+                    ratio: ratio(proved),
+                    exact: false,
+                };
             }
-            return EditDistance { ratio: ratio(full_levenshtein(a, b)), exact: true };
+            return EditDistance {
+                ratio: ratio(full_levenshtein(a, b)),
+                exact: true,
+            };
         }
         if (a.len() + 1).saturating_mul(2 * k + 1) > MAX_EDIT_CELLS {
-            return EditDistance { ratio: ratio(proved), exact: false };
+            return EditDistance {
+                ratio: ratio(proved),
+                exact: false,
+            };
         }
         match banded_levenshtein(a, b, k) {
-            Some(d) => return EditDistance { ratio: ratio(d), exact: true },
+            Some(d) => {
+                return EditDistance {
+                    ratio: ratio(d),
+                    exact: true,
+                };
+            }
             None => proved = proved.max(k + 1),
         }
         k *= 2;
@@ -105,7 +130,9 @@ fn banded_levenshtein(a: &[&str], b: &[&str], k: usize) -> Option<usize> {
     for i in 1..=a.len() {
         current.fill(FAR);
         for t in 0..width {
-            let Some(j) = (i + t).checked_sub(k) else { continue };
+            let Some(j) = (i + t).checked_sub(k) else {
+                continue;
+            };
             if j > b.len() {
                 break;
             }
@@ -114,7 +141,11 @@ fn banded_levenshtein(a: &[&str], b: &[&str], k: usize) -> Option<usize> {
             } else {
                 let substitution = previous[t].saturating_add(usize::from(a[i - 1] != b[j - 1]));
                 let deletion = previous.get(t + 1).map_or(FAR, |d| d.saturating_add(1));
-                let insertion = if t > 0 { current[t - 1].saturating_add(1) } else { FAR };
+                let insertion = if t > 0 {
+                    current[t - 1].saturating_add(1)
+                } else {
+                    FAR
+                };
                 substitution.min(deletion).min(insertion)
             };
         }
@@ -205,7 +236,10 @@ mod tests {
         assert_eq!(word_edit_distance("a b c d", "a b c d"), 0.0);
         assert_eq!(word_edit_distance("a  b\nc", "a b c"), 0.0);
         // One substitution in four words.
-        assert_eq!(word_edit_distance("the cat sat down", "the dog sat down"), 0.25);
+        assert_eq!(
+            word_edit_distance("the cat sat down", "the dog sat down"),
+            0.25
+        );
         // Two insertions: 2 edits over 5 words.
         assert_eq!(word_edit_distance("a b c", "a x b c y"), 0.4);
         // A deletion of three of four words.
@@ -218,7 +252,9 @@ mod tests {
     /// Deterministic pseudo-random word lists over a small vocabulary, close to each other.
     fn word_pairs(seed: &mut u64, words: usize) -> (String, String) {
         let mut next = || {
-            *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            *seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             (*seed >> 33) as usize
         };
         let a: Vec<usize> = (0..words).map(|_| next() % 6).collect();
@@ -232,7 +268,12 @@ mod tests {
                 _ => {}
             }
         }
-        let text = |v: &[usize]| v.iter().map(|w| format!("w{w}")).collect::<Vec<_>>().join(" ");
+        let text = |v: &[usize]| {
+            v.iter()
+                .map(|w| format!("w{w}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
         (text(&a), text(&b))
     }
 
@@ -245,7 +286,11 @@ mod tests {
             let wb: Vec<&str> = b.split_whitespace().collect();
             let full = full_levenshtein(&wa, &wb);
             let longest = wa.len().max(wb.len());
-            let expected = if longest == 0 { 0.0 } else { full as f64 / longest as f64 };
+            let expected = if longest == 0 {
+                0.0
+            } else {
+                full as f64 / longest as f64
+            };
             let got = bounded_word_edit_distance(&a, &b);
             assert!(got.exact);
             assert_eq!(got.ratio, expected, "{a:?} → {b:?}");
@@ -257,7 +302,8 @@ mod tests {
     }
 
     #[test]
-    fn edit_distance_of_huge_texts_is_bounded_exact_when_they_differ_little_and_a_lower_bound_otherwise() {
+    fn edit_distance_of_huge_texts_is_bounded_exact_when_they_differ_little_and_a_lower_bound_otherwise()
+     {
         // 250,000 words (a 1 MB summary of "Ab. "): one changed word is still measured exactly.
         let long = "Ab. ".repeat(250_000);
         let mut edited = long.clone();
@@ -267,13 +313,21 @@ mod tests {
         assert_eq!(d.ratio, 1.0 / 250_000.0);
         // Texts with no word in common: the count alone settles it, exactly, at once.
         let d = bounded_word_edit_distance(&long, &"Cd. ".repeat(100_000));
-        assert_eq!(d, EditDistance { ratio: 1.0, exact: true });
+        assert_eq!(
+            d,
+            EditDistance {
+                ratio: 1.0,
+                exact: true
+            }
+        );
         // The same words in another order (a random text and its reverse) would need 62.5
         // billion cells: the answer is the lower bound the bands tried have proved.
         let mut seed: u64 = 3;
         let words: Vec<&str> = (0..250_000)
             .map(|_| {
-                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 if seed >> 63 == 0 { "Ab." } else { "Cd." }
             })
             .collect();
@@ -287,8 +341,16 @@ mod tests {
     #[test]
     fn calibration_error_weights_each_bin_by_its_count() {
         let bins = [
-            CalibrationBin { count: 10, mean_confidence: 0.35, acceptance: 0.2 },
-            CalibrationBin { count: 30, mean_confidence: 0.85, acceptance: 0.9 },
+            CalibrationBin {
+                count: 10,
+                mean_confidence: 0.35,
+                acceptance: 0.2,
+            },
+            CalibrationBin {
+                count: 30,
+                mean_confidence: 0.85,
+                acceptance: 0.9,
+            },
         ];
         // (10 × 0.15 + 30 × 0.05) / 40 = 0.075
         let ece = expected_calibration_error(&bins).unwrap();
@@ -317,10 +379,62 @@ mod tests {
             Some(v)
         }
         [
-            [s(1), s(2), s(3), s(3), s(2), s(1), s(4), s(1), s(2), N, N, N],
-            [s(1), s(2), s(3), s(3), s(2), s(2), s(4), s(1), s(2), s(5), N, s(3)],
-            [N, s(3), s(3), s(3), s(2), s(3), s(4), s(2), s(2), s(5), s(1), N],
-            [s(1), s(2), s(3), s(3), s(2), s(4), s(4), s(1), s(2), s(5), s(1), N],
+            [
+                s(1),
+                s(2),
+                s(3),
+                s(3),
+                s(2),
+                s(1),
+                s(4),
+                s(1),
+                s(2),
+                N,
+                N,
+                N,
+            ],
+            [
+                s(1),
+                s(2),
+                s(3),
+                s(3),
+                s(2),
+                s(2),
+                s(4),
+                s(1),
+                s(2),
+                s(5),
+                N,
+                s(3),
+            ],
+            [
+                N,
+                s(3),
+                s(3),
+                s(3),
+                s(2),
+                s(3),
+                s(4),
+                s(2),
+                s(2),
+                s(5),
+                s(1),
+                N,
+            ],
+            [
+                s(1),
+                s(2),
+                s(3),
+                s(3),
+                s(2),
+                s(4),
+                s(4),
+                s(1),
+                s(2),
+                s(5),
+                s(1),
+                N,
+            ],
         ]
     };
 

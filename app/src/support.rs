@@ -152,7 +152,8 @@ impl Support {
         Support {
             version: VERSION,
             source: source_spans,
-            unchecked_sentences: (unchecked + MAX_SUMMARY_SENTENCES.min(all.len()) - out.len()) as u32,
+            unchecked_sentences: (unchecked + MAX_SUMMARY_SENTENCES.min(all.len()) - out.len())
+                as u32,
             summary: out,
             unsearched_source_sentences: unsearched as u32,
         }
@@ -193,7 +194,11 @@ impl SourceIndex {
                 mentioned.insert(t.fact_key);
             }
         }
-        SourceIndex { postings, sentences: spans.len(), mentioned }
+        SourceIndex {
+            postings,
+            sentences: spans.len(),
+            mentioned,
+        }
     }
 
     /// Inverse document frequency over the searched sentences. Never zero, so a summary checked
@@ -212,7 +217,11 @@ impl SourceIndex {
 /// Only sentences sharing a word with the summary sentence can gain anything, so only those are
 /// looked at, found through the index. Gains are summed in the order of `weights`, as the
 /// original comparison against every sentence did, so scores and ties come out the same.
-fn cover(weights: &[(String, f64)], index: &SourceIndex, budget: &mut usize) -> Option<(f64, Vec<u32>)> {
+fn cover(
+    weights: &[(String, f64)],
+    index: &SourceIndex,
+    budget: &mut usize,
+) -> Option<(f64, Vec<u32>)> {
     let total: f64 = weights.iter().map(|(_, w)| w).sum();
     if total <= 0.0 {
         // Nothing to check ("Yes.", or only common words): nothing to flag either.
@@ -295,7 +304,11 @@ fn unsupported_facts(text: &str, toks: &[Token], mentioned: &HashSet<String>) ->
             continue;
         }
         match out.last_mut() {
-            Some(last) if name && &text[last.1 as usize..t.span.0 as usize] == " " && toks[i - 1].capitalised => {
+            Some(last)
+                if name
+                    && &text[last.1 as usize..t.span.0 as usize] == " "
+                    && toks[i - 1].capitalised =>
+            {
                 last.1 = t.span.1;
             }
             _ => out.push(t.span),
@@ -317,7 +330,9 @@ pub fn sentences(text: &str) -> Vec<Span> {
         let mut end = None;
         if matches!(b, b'.' | b'!' | b'?') {
             let mut j = i + 1;
-            while j < bytes.len() && matches!(bytes[j], b'"' | b'\'' | b')' | b']' | b'.' | b'!' | b'?') {
+            while j < bytes.len()
+                && matches!(bytes[j], b'"' | b'\'' | b')' | b']' | b'.' | b'!' | b'?')
+            {
                 j += 1;
             }
             let at_space = j >= bytes.len() || bytes[j].is_ascii_whitespace();
@@ -325,7 +340,11 @@ pub fn sentences(text: &str) -> Vec<Span> {
                 end = Some(j);
             }
             i = j;
-        } else if b == b'\n' && text[i + 1..].trim_start_matches([' ', '\t', '\r']).starts_with('\n') {
+        } else if b == b'\n'
+            && text[i + 1..]
+                .trim_start_matches([' ', '\t', '\r'])
+                .starts_with('\n')
+        {
             end = Some(i);
             i += 1;
         } else {
@@ -364,31 +383,51 @@ fn abbreviation_before(text: &str, dot: usize) -> bool {
 }
 
 const ABBREVIATIONS: &[&str] = &[
-    "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "mt", "inc", "ltd", "co", "corp", "vs", "etc",
-    "no", "fig", "approx", "dept", "est", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep",
-    "sept", "oct", "nov", "dec",
+    "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "mt", "inc", "ltd", "co", "corp", "vs",
+    "etc", "no", "fig", "approx", "dept", "est", "jan", "feb", "mar", "apr", "jun", "jul", "aug",
+    "sep", "sept", "oct", "nov", "dec",
 ];
 
 /// Function words that carry no content of their own.
 const STOPWORDS: &[&str] = &[
-    "a", "about", "after", "again", "against", "all", "also", "an", "and", "any", "are", "as", "at",
-    "be", "been", "before", "being", "between", "both", "but", "by", "can", "could", "did", "do",
-    "does", "during", "each", "few", "for", "from", "further", "had", "has", "have", "having", "he",
-    "her", "here", "hers", "him", "his", "how", "however", "i", "if", "in", "into", "is", "it",
-    "its", "just", "may", "me", "might", "more", "most", "much", "must", "my", "no", "nor", "not",
-    "now", "of", "off", "on", "once", "only", "or", "other", "our", "out", "over", "own", "same",
-    "she", "should", "so", "some", "such", "than", "that", "the", "their", "them", "then", "there",
-    "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "us", "very",
-    "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will",
-    "with", "would", "you", "your",
+    "a", "about", "after", "again", "against", "all", "also", "an", "and", "any", "are", "as",
+    "at", "be", "been", "before", "being", "between", "both", "but", "by", "can", "could", "did",
+    "do", "does", "during", "each", "few", "for", "from", "further", "had", "has", "have",
+    "having", "he", "her", "here", "hers", "him", "his", "how", "however", "i", "if", "in", "into",
+    "is", "it", "its", "just", "may", "me", "might", "more", "most", "much", "must", "my", "no",
+    "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "out", "over",
+    "own", "same", "she", "should", "so", "some", "such", "than", "that", "the", "their", "them",
+    "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until",
+    "up", "us", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who",
+    "whom", "why", "will", "with", "would", "you", "your",
 ];
 
 const NUMBER_WORDS: &[(&str, &str)] = &[
-    ("zero", "0"), ("one", "1"), ("two", "2"), ("three", "3"), ("four", "4"), ("five", "5"),
-    ("six", "6"), ("seven", "7"), ("eight", "8"), ("nine", "9"), ("ten", "10"), ("eleven", "11"),
-    ("twelve", "12"), ("thirteen", "13"), ("fourteen", "14"), ("fifteen", "15"),
-    ("sixteen", "16"), ("seventeen", "17"), ("eighteen", "18"), ("nineteen", "19"),
-    ("twenty", "20"), ("thirty", "30"), ("forty", "40"), ("fifty", "50"), ("hundred", "100"),
+    ("zero", "0"),
+    ("one", "1"),
+    ("two", "2"),
+    ("three", "3"),
+    ("four", "4"),
+    ("five", "5"),
+    ("six", "6"),
+    ("seven", "7"),
+    ("eight", "8"),
+    ("nine", "9"),
+    ("ten", "10"),
+    ("eleven", "11"),
+    ("twelve", "12"),
+    ("thirteen", "13"),
+    ("fourteen", "14"),
+    ("fifteen", "15"),
+    ("sixteen", "16"),
+    ("seventeen", "17"),
+    ("eighteen", "18"),
+    ("nineteen", "19"),
+    ("twenty", "20"),
+    ("thirty", "30"),
+    ("forty", "40"),
+    ("fifty", "50"),
+    ("hundred", "100"),
 ];
 
 /// One word or number of a text.
@@ -447,10 +486,15 @@ fn tokens(text: &str, start: u32, end: u32) -> Vec<Token> {
         let first = word.chars().next().unwrap_or(' ');
         out.push(Token {
             span: (start + s as u32, start + e as u32),
-            key: if is_number { fact_key.clone() } else { stem(&lower) },
+            key: if is_number {
+                fact_key.clone()
+            } else {
+                stem(&lower)
+            },
             content: !STOPWORDS.contains(&lower.as_str()),
             capitalised: first.is_uppercase(),
-            acronym: word.chars().count() > 1 && word.chars().all(|c| c.is_uppercase() || c.is_ascii_digit()),
+            acronym: word.chars().count() > 1
+                && word.chars().all(|c| c.is_uppercase() || c.is_ascii_digit()),
             fact_key,
         });
     }
@@ -471,7 +515,12 @@ fn stem(word: &str) -> String {
     if strip("ed", 5) {
         return word[..word.len() - 2].to_owned();
     }
-    if strip("es", 5) && (word.ends_with("ses") || word.ends_with("xes") || word.ends_with("ches") || word.ends_with("shes")) {
+    if strip("es", 5)
+        && (word.ends_with("ses")
+            || word.ends_with("xes")
+            || word.ends_with("ches")
+            || word.ends_with("shes"))
+    {
         return word[..word.len() - 2].to_owned();
     }
     if strip("s", 4) && !word.ends_with("ss") && !word.ends_with("us") {
@@ -485,7 +534,10 @@ mod tests {
     use super::*;
 
     fn texts<'a>(text: &'a str, spans: &[Span]) -> Vec<&'a str> {
-        spans.iter().map(|&(s, e)| &text[s as usize..e as usize]).collect()
+        spans
+            .iter()
+            .map(|&(s, e)| &text[s as usize..e as usize])
+            .collect()
     }
 
     #[test]
@@ -508,12 +560,18 @@ mod tests {
     fn a_faithful_sentence_is_well_supported_by_the_sentences_it_draws_on() {
         let doc = "The board met on Tuesday. Revenue at the Rotterdam plant fell 12 percent. \
                    The weather was mild. Management blamed the strike at the port.";
-        let s = Support::compute(doc, "Rotterdam revenue fell 12 percent, blamed on a port strike.");
+        let s = Support::compute(
+            doc,
+            "Rotterdam revenue fell 12 percent, blamed on a port strike.",
+        );
         let sent = &s.summary[0];
         assert!(sent.score > 0.9, "{sent:?}");
         assert_eq!(sent.sources, [1, 3]);
         assert!(sent.unsupported.is_empty());
-        assert_eq!(texts(doc, &s.source)[1], "Revenue at the Rotterdam plant fell 12 percent.");
+        assert_eq!(
+            texts(doc, &s.source)[1],
+            "Revenue at the Rotterdam plant fell 12 percent."
+        );
     }
 
     #[test]
@@ -523,8 +581,15 @@ mod tests {
         let s = Support::compute(doc, summary);
         assert_eq!(s.summary.len(), 2);
         assert!(s.summary[0].score > 0.9);
-        assert!(s.summary[1].is_weak(DEFAULT_WEAK_BELOW), "{:?}", s.summary[1]);
-        assert_eq!(texts(summary, &s.summary[1].unsupported), ["Jane Porter", "3"]);
+        assert!(
+            s.summary[1].is_weak(DEFAULT_WEAK_BELOW),
+            "{:?}",
+            s.summary[1]
+        );
+        assert_eq!(
+            texts(summary, &s.summary[1].unsupported),
+            ["Jane Porter", "3"]
+        );
     }
 
     #[test]
@@ -536,11 +601,17 @@ mod tests {
     }
 
     #[test]
-    fn names_dates_and_acronyms_not_in_the_source_are_marked_but_a_capital_that_starts_a_sentence_is_not() {
+    fn names_dates_and_acronyms_not_in_the_source_are_marked_but_a_capital_that_starts_a_sentence_is_not()
+     {
         let doc = "Acme signed the deal on 3 March with the city council.";
-        let summary = "Acme signed with Globex on 3 May. Council members approved. The EU objected.";
+        let summary =
+            "Acme signed with Globex on 3 May. Council members approved. The EU objected.";
         let s = Support::compute(doc, summary);
-        let marked: Vec<&str> = s.summary.iter().flat_map(|x| texts(summary, &x.unsupported)).collect();
+        let marked: Vec<&str> = s
+            .summary
+            .iter()
+            .flat_map(|x| texts(summary, &x.unsupported))
+            .collect();
         assert_eq!(marked, ["Globex", "May", "EU"]);
     }
 
@@ -553,20 +624,33 @@ mod tests {
         assert!(s.summary[0].sources.is_empty());
         assert!(s.summary[1].score > 0.9);
         assert!(s.summary[1].unsupported.is_empty());
-        assert_eq!(texts(summary, &[s.summary[1].span]), ["Café Zoë reopened with Émile."]);
+        assert_eq!(
+            texts(summary, &[s.summary[1].span]),
+            ["Café Zoë reopened with Émile."]
+        );
     }
 
     /// The original all-pairs scoring (every summary sentence against every source sentence's
     /// word set), kept here only as the oracle the indexed version must match.
     fn all_pairs_reference(document: &str, summary: &str) -> Vec<(f64, Vec<u32>, Vec<Span>)> {
-        let source_tokens: Vec<Vec<Token>> =
-            sentences(document).iter().map(|&(s, e)| tokens(document, s, e)).collect();
+        let source_tokens: Vec<Vec<Token>> = sentences(document)
+            .iter()
+            .map(|&(s, e)| tokens(document, s, e))
+            .collect();
         let sets: Vec<HashSet<String>> = source_tokens
             .iter()
-            .map(|ts| ts.iter().filter(|t| t.content).map(|t| t.key.clone()).collect())
+            .map(|ts| {
+                ts.iter()
+                    .filter(|t| t.content)
+                    .map(|t| t.key.clone())
+                    .collect()
+            })
             .collect();
-        let mentioned: HashSet<String> =
-            source_tokens.iter().flatten().map(|t| t.fact_key.clone()).collect();
+        let mentioned: HashSet<String> = source_tokens
+            .iter()
+            .flatten()
+            .map(|t| t.fact_key.clone())
+            .collect();
         let mut df: HashMap<&str, usize> = HashMap::new();
         for set in &sets {
             for key in set {
@@ -587,7 +671,11 @@ mod tests {
                 }
                 let total: f64 = weights.iter().map(|(_, w)| w).sum();
                 if total <= 0.0 {
-                    return (1.0, Vec::new(), unsupported_facts(summary, &toks, &mentioned));
+                    return (
+                        1.0,
+                        Vec::new(),
+                        unsupported_facts(summary, &toks, &mentioned),
+                    );
                 }
                 let mut covered: HashSet<&str> = HashSet::new();
                 let mut chosen: Vec<u32> = Vec::new();
@@ -616,9 +704,16 @@ mod tests {
                         }
                     }
                 }
-                let done: f64 =
-                    weights.iter().filter(|(k, _)| covered.contains(k.as_str())).map(|(_, w)| w).sum();
-                ((done / total).clamp(0.0, 1.0) + 0.0, chosen, unsupported_facts(summary, &toks, &mentioned))
+                let done: f64 = weights
+                    .iter()
+                    .filter(|(k, _)| covered.contains(k.as_str()))
+                    .map(|(_, w)| w)
+                    .sum();
+                (
+                    (done / total).clamp(0.0, 1.0) + 0.0,
+                    chosen,
+                    unsupported_facts(summary, &toks, &mentioned),
+                )
             })
             .collect()
     }
@@ -627,12 +722,38 @@ mod tests {
     /// and repeat often: the cases where a faster search could pick differently.
     fn random_text(seed: &mut u64, sentences: usize) -> String {
         const WORDS: &[&str] = &[
-            "the", "plant", "Rotterdam", "revenue", "fell", "12", "percent", "strike", "port",
-            "Acme", "council", "budget", "approved", "of", "and", "costs", "rising", "2024",
-            "five", "Jane", "Porter", "a", "deal", "signed", "March", "EU", "growth",
+            "the",
+            "plant",
+            "Rotterdam",
+            "revenue",
+            "fell",
+            "12",
+            "percent",
+            "strike",
+            "port",
+            "Acme",
+            "council",
+            "budget",
+            "approved",
+            "of",
+            "and",
+            "costs",
+            "rising",
+            "2024",
+            "five",
+            "Jane",
+            "Porter",
+            "a",
+            "deal",
+            "signed",
+            "March",
+            "EU",
+            "growth",
         ];
         let mut next = || {
-            *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            *seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             (*seed >> 33) as usize
         };
         let mut out = String::new();
@@ -657,14 +778,22 @@ mod tests {
             let summary = random_text(&mut seed, 1 + round % 7);
             let got = Support::compute(&document, &summary);
             assert!(!got.is_partial());
-            let got: Vec<(f64, Vec<u32>, Vec<Span>)> =
-                got.summary.into_iter().map(|s| (s.score, s.sources, s.unsupported)).collect();
-            assert_eq!(got, all_pairs_reference(&document, &summary), "{document:?} / {summary:?}");
+            let got: Vec<(f64, Vec<u32>, Vec<Span>)> = got
+                .summary
+                .into_iter()
+                .map(|s| (s.score, s.sources, s.unsupported))
+                .collect();
+            assert_eq!(
+                got,
+                all_pairs_reference(&document, &summary),
+                "{document:?} / {summary:?}"
+            );
         }
         // And on the hand-written cases above.
         let doc = "The board met on Tuesday. Revenue at the Rotterdam plant fell 12 percent. \
                    The weather was mild. Management blamed the strike at the port.";
-        let summary = "Rotterdam revenue fell 12 percent, blamed on a port strike. Jane Porter left.";
+        let summary =
+            "Rotterdam revenue fell 12 percent, blamed on a port strike. Jane Porter left.";
         let got: Vec<_> = Support::compute(doc, summary)
             .summary
             .into_iter()
@@ -679,8 +808,15 @@ mod tests {
         let text = "Ab. ".repeat(8 * 1024);
         let s = Support::compute(&text, &text);
         assert_eq!(s.summary.len(), MAX_SUMMARY_SENTENCES);
-        assert_eq!(s.unchecked_sentences as usize, 8 * 1024 - MAX_SUMMARY_SENTENCES);
-        assert_eq!(s.source.len(), 8 * 1024, "under the source cap: all searched");
+        assert_eq!(
+            s.unchecked_sentences as usize,
+            8 * 1024 - MAX_SUMMARY_SENTENCES
+        );
+        assert_eq!(
+            s.source.len(),
+            8 * 1024,
+            "under the source cap: all searched"
+        );
         assert_eq!(s.unsearched_source_sentences, 0);
         assert!(s.summary.iter().all(|x| x.sources == [0] && x.score == 1.0));
         assert!(s.is_partial());
@@ -689,19 +825,27 @@ mod tests {
         let big = "Ab. ".repeat(256 * 1024);
         let s = Support::compute(&big, "Ab. Ab.");
         assert_eq!(s.source.len(), MAX_SOURCE_SENTENCES);
-        assert_eq!(s.unsearched_source_sentences as usize, 256 * 1024 - MAX_SOURCE_SENTENCES);
+        assert_eq!(
+            s.unsearched_source_sentences as usize,
+            256 * 1024 - MAX_SOURCE_SENTENCES
+        );
         assert_eq!(s.unchecked_sentences, 0);
     }
 
     #[test]
     fn a_sentence_without_full_stops_is_checked_up_to_the_word_cap_and_the_rest_is_counted() {
-        let summary: String = (0..MAX_SENTENCE_WORDS + 50).map(|i| format!("w{i} ")).collect();
+        let summary: String = (0..MAX_SENTENCE_WORDS + 50)
+            .map(|i| format!("w{i} "))
+            .collect();
         let s = Support::compute("w1 appears here.", &summary);
         assert_eq!(s.summary.len(), 1);
         assert_eq!(s.summary[0].unchecked_words, 50);
         // Facts past the cap are not marked: every mark lies in the checked words.
         let last = s.summary[0].unsupported.last().unwrap();
-        assert_eq!(&summary[last.0 as usize..last.1 as usize], format!("w{}", MAX_SENTENCE_WORDS - 1));
+        assert_eq!(
+            &summary[last.0 as usize..last.1 as usize],
+            format!("w{}", MAX_SENTENCE_WORDS - 1)
+        );
     }
 
     #[test]
@@ -710,11 +854,16 @@ mod tests {
         // (a word of its own), so nothing is shared and each costs the whole index.
         let words = "alpha bravo charlie delta echo foxtrot golf hotel india juliet";
         let document = format!("{words}. ").repeat(MAX_SOURCE_SENTENCES);
-        let summary: String = (0..MAX_SUMMARY_SENTENCES).map(|i| format!("{words} x{i}. ")).collect();
+        let summary: String = (0..MAX_SUMMARY_SENTENCES)
+            .map(|i| format!("{words} x{i}. "))
+            .collect();
         let s = Support::compute(&document, &summary);
         let per_sentence = 10 * MAX_SOURCE_SENTENCES * (MAX_SOURCES + 1);
         let fits = MAX_WORK / per_sentence;
-        assert!(fits < MAX_SUMMARY_SENTENCES, "the test must reach the bound");
+        assert!(
+            fits < MAX_SUMMARY_SENTENCES,
+            "the test must reach the bound"
+        );
         assert_eq!(s.summary.len(), fits);
         assert_eq!(s.unchecked_sentences as usize, MAX_SUMMARY_SENTENCES - fits);
         assert_eq!(s.summary[0].sources, [0]);

@@ -19,7 +19,10 @@ pub fn encode_query_value(raw: &str, keep_slash: bool) -> String {
 mod tests {
     #[test]
     fn reserved_characters_are_escaped_and_slashes_kept_only_on_request() {
-        assert_eq!(super::encode_query_value("/admin?x=1&y=2", true), "/admin%3Fx%3D1%26y%3D2");
+        assert_eq!(
+            super::encode_query_value("/admin?x=1&y=2", true),
+            "/admin%3Fx%3D1%26y%3D2"
+        );
         assert_eq!(super::encode_query_value("a b/c", false), "a%20b%2Fc");
     }
 }

@@ -87,8 +87,7 @@ pub fn validate(
     let url = url.trim();
     let parsed: Option<http::Uri> = url.parse().ok();
     let ok = parsed.as_ref().is_some_and(|u| {
-        matches!(u.scheme_str(), Some("http" | "https"))
-            && u.host().is_some_and(|h| !h.is_empty())
+        matches!(u.scheme_str(), Some("http" | "https")) && u.host().is_some_and(|h| !h.is_empty())
     });
     if !ok || url.len() > 2000 || url.chars().any(char::is_whitespace) {
         return Err(AppError::invalid(
@@ -123,7 +122,10 @@ pub fn validate(
     };
     let description = description.unwrap_or("").trim().to_owned();
     if description.chars().count() > 200 {
-        return Err(AppError::invalid("description", "must be at most 200 characters"));
+        return Err(AppError::invalid(
+            "description",
+            "must be at most 200 characters",
+        ));
     }
     Ok((url.to_owned(), chosen, secret, description))
 }

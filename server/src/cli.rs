@@ -117,9 +117,10 @@ fn day(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
 
 /// Every account: name, role, state, creation time.
 pub async fn list_users(pool: &PgPool) -> Result<Vec<Vec<String>>> {
-    let rows = sqlx::query!("select username, role, disabled, created_at from users order by username")
-        .fetch_all(pool)
-        .await?;
+    let rows =
+        sqlx::query!("select username, role, disabled, created_at from users order by username")
+            .fetch_all(pool)
+            .await?;
     Ok(rows
         .into_iter()
         .map(|r| {
@@ -156,9 +157,13 @@ pub async fn set_disabled(pool: &PgPool, username: &str, disabled: bool) -> Resu
             bail!("{username} is the last active admin; add another admin first");
         }
     }
-    sqlx::query!("update users set disabled = $2 where id = $1", user.id, disabled)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "update users set disabled = $2 where id = $1",
+        user.id,
+        disabled
+    )
+    .execute(&mut *tx)
+    .await?;
     if disabled {
         sqlx::query!("delete from sessions where user_id = $1", user.id)
             .execute(&mut *tx)
@@ -184,7 +189,8 @@ pub async fn list_tokens(pool: &PgPool) -> Result<Vec<Vec<String>>> {
                 format!("{}…", r.prefix),
                 day(Some(r.created_at)),
                 day(r.last_used_at),
-                r.revoked_at.map_or_else(|| "active".into(), |t| format!("revoked {}", day(Some(t)))),
+                r.revoked_at
+                    .map_or_else(|| "active".into(), |t| format!("revoked {}", day(Some(t)))),
             ]
         })
         .collect())
@@ -209,8 +215,11 @@ pub async fn revoke_token(pool: &PgPool, key: &str) -> Result<String> {
     if token.revoked_at.is_some() {
         bail!("token {} ({}) is already revoked", token.id, token.name);
     }
-    sqlx::query!("update api_tokens set revoked_at = now() where id = $1", token.id)
-        .execute(pool)
-        .await?;
+    sqlx::query!(
+        "update api_tokens set revoked_at = now() where id = $1",
+        token.id
+    )
+    .execute(pool)
+    .await?;
     Ok(token.name.clone())
 }

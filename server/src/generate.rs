@@ -183,7 +183,10 @@ pub async fn load(pool: &PgPool, spec: &Spec) -> Result<Generated> {
             .fetch_one(&mut *tx)
             .await?;
     if exists {
-        return Ok(Generated { tasks: 0, reviews: 0 });
+        return Ok(Generated {
+            tasks: 0,
+            reviews: 0,
+        });
     }
     sqlx::query(UNIFORM).execute(&mut *tx).await?;
     // Generated reviewers cannot sign in: '!' is not a password hash anything verifies against.
@@ -225,7 +228,9 @@ pub async fn load(pool: &PgPool, spec: &Spec) -> Result<Generated> {
     tx.commit().await?;
     // Fresh statistics for good plans, and a visibility map so the dashboard's covering indexes
     // give index-only scans at once (autovacuum would get there on its own, later).
-    sqlx::query("vacuum (analyze) tasks, reviews").execute(pool).await?;
+    sqlx::query("vacuum (analyze) tasks, reviews")
+        .execute(pool)
+        .await?;
     Ok(Generated {
         tasks: tasks as i64,
         reviews: reviews as i64,

@@ -48,8 +48,12 @@ pub async fn run(
             .map_err(|e| anyhow::anyhow!("line {number}: not valid JSON ({e})"))?;
         let task = ingest::parse_task_json(value.get(), max_document_bytes)
             .and_then(|t| {
-                ingest::check_summaries(std::slice::from_ref(&t), false, app::support::DEFAULT_MAX_SUMMARY_BYTES)
-                    .map(|()| t)
+                ingest::check_summaries(
+                    std::slice::from_ref(&t),
+                    false,
+                    app::support::DEFAULT_MAX_SUMMARY_BYTES,
+                )
+                .map(|()| t)
             })
             .map_err(|e| anyhow::anyhow!("line {number}: {} {}", e.field, e.rule))?;
         if task.external_id.is_none() {

@@ -285,12 +285,19 @@ pub fn parse_body(
 /// Checks the summaries of parsed tasks against the summary limit (a separate, smaller limit
 /// than the document's: it bounds the work a summary's hints and diffs can cost). Naming the
 /// field as [`parse_body`] does: `summary`, or `tasks[i].summary` in a batch.
-pub fn check_summaries(tasks: &[NewTask], batch: bool, max_summary_bytes: usize) -> Result<(), FieldError> {
+pub fn check_summaries(
+    tasks: &[NewTask],
+    batch: bool,
+    max_summary_bytes: usize,
+) -> Result<(), FieldError> {
     for (i, task) in tasks.iter().enumerate() {
         if task.summary.len() > max_summary_bytes {
             let e = FieldError::new(
                 "summary",
-                format!("must be at most {max_summary_bytes} bytes (got {})", task.summary.len()),
+                format!(
+                    "must be at most {max_summary_bytes} bytes (got {})",
+                    task.summary.len()
+                ),
             );
             return Err(if batch { e.in_batch(i) } else { e });
         }

@@ -12,12 +12,12 @@ pub mod config;
 pub mod db;
 /// The demo data set.
 pub mod demo;
-/// Synthetic review history for the demo and the benchmarks.
-pub mod generate;
 /// A private PostgreSQL cluster in Loupe's data folder.
 pub mod embedded;
 /// One server per data folder: the folder's lock.
 pub mod folder_lock;
+/// Synthetic review history for the demo and the benchmarks.
+pub mod generate;
 /// `loupe import`: outputs from a JSON Lines file.
 pub mod import;
 /// Turning pipeline outputs into tasks, routed and stored.
@@ -26,20 +26,20 @@ pub mod ingest;
 pub mod pages;
 /// Progress lines for long CLI tasks.
 pub mod progress;
+/// Checks every request gets first: storable text in URLs and server-function forms.
+pub mod requests;
 /// Which outputs a person must see.
 pub mod routing;
+/// Serving the router with time and size limits at the edge.
+pub mod serve;
 /// Stopping on a signal, with a deadline for requests in progress.
 pub mod shutdown;
 /// Restarting the private PostgreSQL when it dies.
 pub mod supervise;
-/// Serving the router with time and size limits at the edge.
-pub mod serve;
-/// Checks every request gets first: storable text in URLs and server-function forms.
-pub mod requests;
-/// Sending webhook deliveries from the outbox.
-pub mod webhooks;
 /// Computing source-support hints in the background, once per task.
 pub mod support_worker;
+/// Sending webhook deliveries from the outbox.
+pub mod webhooks;
 
 use app::state::AppState;
 use axum::Router;

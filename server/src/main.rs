@@ -129,7 +129,10 @@ async fn run_task(pool: &sqlx::PgPool, command: Command, password: Option<String
             let started = std::time::Instant::now();
             let made = generate::load(pool, &spec).await?;
             if made.tasks == 0 {
-                println!("tasks with prefix {:?} exist already; nothing generated", spec.prefix);
+                println!(
+                    "tasks with prefix {:?} exist already; nothing generated",
+                    spec.prefix
+                );
             } else {
                 println!(
                     "generated {} tasks and {} reviews in {:.1} s",
@@ -159,7 +162,8 @@ async fn export_to(pool: &sqlx::PgPool, args: server::config::ExportArgs) -> Res
         .map_err(|e| anyhow::anyhow!("--{} {}", e.field, e.rule))?;
     let mut out: Box<dyn Write> = match &args.output {
         Some(path) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?,
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
@@ -269,7 +273,12 @@ async fn serve_on(
     };
     // The edge (time and size limits) serves the router; it also hands every request its peer
     // address (login throttling's client address).
-    let served = server::serve::serve(listener, server::router(state), limits, shutdown.requested());
+    let served = server::serve::serve(
+        listener,
+        server::router(state),
+        limits,
+        shutdown.requested(),
+    );
     shutdown
         .serve_until_deadline(served, Duration::from_secs(args.shutdown_seconds))
         .await

@@ -3,9 +3,9 @@
 //! only covers full page loads), so the page's data never depends on it.
 
 use app::auth::user_from_headers;
-use app::url::encode_query_value;
 use app::domain::Role;
 use app::state::AppState;
+use app::url::encode_query_value;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -32,7 +32,11 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
                 .path_and_query()
                 .map(|p| p.as_str())
                 .unwrap_or("/review");
-            Redirect::to(&format!("/login?next={}", encode_query_value(next_path, true))).into_response()
+            Redirect::to(&format!(
+                "/login?next={}",
+                encode_query_value(next_path, true)
+            ))
+            .into_response()
         }
         Some(user) if path.starts_with("/admin") && user.role != Role::Admin => {
             // Render the page (it explains the refusal) but answer 403.

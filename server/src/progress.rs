@@ -85,7 +85,14 @@ mod tests {
     fn the_bar_fills_with_the_share_done() {
         let p = Progress::new("import", Some(200));
         let line = p.line(50, "lines");
-        assert!(line.starts_with("import [########......................]  25% 50/200 lines"), "{line}");
-        assert!(Progress::new("export", None).line(7, "rows").starts_with("export 7 rows ("));
+        assert!(
+            line.starts_with("import [########......................]  25% 50/200 lines"),
+            "{line}"
+        );
+        assert!(
+            Progress::new("export", None)
+                .line(7, "rows")
+                .starts_with("export 7 rows (")
+        );
     }
 }

@@ -206,7 +206,11 @@ impl Worker {
             .await?;
             tracing::info!(delivery = %d.id, event = %d.event, status, "webhook delivered");
         } else {
-            let delay = backoff(d.attempts, self.settings.first_retry, self.settings.max_delay);
+            let delay = backoff(
+                d.attempts,
+                self.settings.first_retry,
+                self.settings.max_delay,
+            );
             let next = Utc::now() + delay;
             let gave_up = next > d.retry_until;
             sqlx::query!(
@@ -251,7 +255,10 @@ impl Worker {
                 let error = if status.is_success() {
                     None
                 } else if status.is_redirection() {
-                    Some(format!("HTTP {} (redirects are not followed)", status.as_u16()))
+                    Some(format!(
+                        "HTTP {} (redirects are not followed)",
+                        status.as_u16()
+                    ))
                 } else {
                     Some(format!("HTTP {}", status.as_u16()))
                 };
@@ -304,8 +311,14 @@ mod tests {
             signature("Jefe", 1_700_000_000, body),
             "t=1700000000,v1=1cdd0650c8be1cb0974b1788d458b1e781206cfef59b85faafc582d2e182c57e"
         );
-        assert_ne!(signature("Jefe", 1_700_000_001, body), signature("Jefe", 1_700_000_000, body));
-        assert_ne!(signature("jefe", 1_700_000_000, body), signature("Jefe", 1_700_000_000, body));
+        assert_ne!(
+            signature("Jefe", 1_700_000_001, body),
+            signature("Jefe", 1_700_000_000, body)
+        );
+        assert_ne!(
+            signature("jefe", 1_700_000_000, body),
+            signature("Jefe", 1_700_000_000, body)
+        );
     }
 
     #[test]

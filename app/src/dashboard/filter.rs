@@ -127,8 +127,14 @@ mod tests {
 
     #[test]
     fn long_ranges_are_bucketed_by_week() {
-        let f = Filter::parse(Some("2026-01-01"), Some("2026-12-31"), None, None, day("2026-11-26"))
-            .unwrap();
+        let f = Filter::parse(
+            Some("2026-01-01"),
+            Some("2026-12-31"),
+            None,
+            None,
+            day("2026-11-26"),
+        )
+        .unwrap();
         assert_eq!(f.bucket_days(), 7);
         assert_eq!(f.bucket_labels().len(), 53);
         assert_eq!(f.bucket_labels()[1], "2026-01-08");
@@ -141,13 +147,31 @@ mod tests {
             Err(AppError::Validation { field, .. }) => field,
             other => panic!("{other:?}"),
         };
-        assert_eq!(field(Filter::parse(Some("26/11/2026"), None, None, None, today)), "from");
-        assert_eq!(field(Filter::parse(None, Some("2026-13-01"), None, None, today)), "to");
         assert_eq!(
-            field(Filter::parse(Some("2026-11-27"), Some("2026-11-26"), None, None, today)),
+            field(Filter::parse(Some("26/11/2026"), None, None, None, today)),
             "from"
         );
-        assert_eq!(field(Filter::parse(Some("2020-01-01"), None, None, None, today)), "from");
-        assert_eq!(field(Filter::parse(None, None, None, Some("2.4"), today)), "version");
+        assert_eq!(
+            field(Filter::parse(None, Some("2026-13-01"), None, None, today)),
+            "to"
+        );
+        assert_eq!(
+            field(Filter::parse(
+                Some("2026-11-27"),
+                Some("2026-11-26"),
+                None,
+                None,
+                today
+            )),
+            "from"
+        );
+        assert_eq!(
+            field(Filter::parse(Some("2020-01-01"), None, None, None, today)),
+            "from"
+        );
+        assert_eq!(
+            field(Filter::parse(None, None, None, Some("2.4"), today)),
+            "version"
+        );
     }
 }

@@ -19,7 +19,8 @@ use uuid::Uuid;
 pub const REASONS: [&str; 4] = ["low_confidence", "flagged", "audit_sample", "auto_accepted"];
 
 /// The thresholds the what-if table tries.
-pub const WHAT_IF_THRESHOLDS: [f64; 10] = [0.50, 0.55, 0.60, 0.65, 0.70, 0.75, 0.80, 0.85, 0.90, 0.95];
+pub const WHAT_IF_THRESHOLDS: [f64; 10] =
+    [0.50, 0.55, 0.60, 0.65, 0.70, 0.75, 0.80, 0.85, 0.90, 0.95];
 
 /// Everything the dashboard page shows for one filter.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -64,10 +65,16 @@ impl FilterView {
     pub fn query(&self) -> String {
         let mut parts = vec![format!("from={}", self.from), format!("to={}", self.to)];
         if let Some(m) = &self.model {
-            parts.push(format!("model={}", crate::url::encode_query_value(m, false)));
+            parts.push(format!(
+                "model={}",
+                crate::url::encode_query_value(m, false)
+            ));
         }
         if let Some(v) = &self.version {
-            parts.push(format!("version={}", crate::url::encode_query_value(v, false)));
+            parts.push(format!(
+                "version={}",
+                crate::url::encode_query_value(v, false)
+            ));
         }
         parts.join("&")
     }
@@ -303,4 +310,3 @@ pub async fn load_task_page(id: String) -> Result<String, AppError> {
     let task = load_task_history(id).await?;
     Ok(crate::pages::task::render(&task))
 }
-

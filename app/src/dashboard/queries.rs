@@ -108,7 +108,10 @@ async fn models(pool: &PgPool) -> Result<Vec<(String, String)>, AppError> {
     )
     .fetch_all(pool)
     .await?;
-    Ok(rows.into_iter().map(|r| (r.model, r.model_version)).collect())
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.model, r.model_version))
+        .collect())
 }
 
 /// One pass over the range's tasks, counted two ways: per (bucket, reason) for the volume chart,
@@ -397,13 +400,18 @@ fn calibration(bins: &[ConfidenceBin; CONFIDENCE_BINS]) -> Calibration {
     let decile = |pick: &dyn Fn(&ConfidenceBin) -> (i64, f64, i64)| -> Vec<CalibrationBin> {
         bins.chunks(2)
             .map(|pair| {
-                let (count, conf, acc) = pair.iter().map(pick).fold((0, 0.0, 0), |a, b| {
-                    (a.0 + b.0, a.1 + b.1, a.2 + b.2)
-                });
+                let (count, conf, acc) = pair
+                    .iter()
+                    .map(pick)
+                    .fold((0, 0.0, 0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2));
                 CalibrationBin {
                     count,
                     mean_confidence: if count > 0 { conf / count as f64 } else { 0.0 },
-                    acceptance: if count > 0 { acc as f64 / count as f64 } else { 0.0 },
+                    acceptance: if count > 0 {
+                        acc as f64 / count as f64
+                    } else {
+                        0.0
+                    },
                 }
             })
             .collect()
@@ -534,7 +542,12 @@ async fn agreement(pool: &PgPool, f: &Filter) -> Result<(Agreement, PairCounts),
     let mut per_reviewer = PairCounts::new();
     for r in rows {
         // grouping(): a bit is set for each column *not* grouped in the row's set.
-        match (r.set, r.c.and_then(rating_index), r.k.and_then(rating_index), r.reviewer) {
+        match (
+            r.set,
+            r.c.and_then(rating_index),
+            r.k.and_then(rating_index),
+            r.reviewer,
+        ) {
             (0b001, Some(c), Some(k), _) => matrix[c][k] += r.weight,
             (0b110, _, _, Some(reviewer)) => {
                 per_reviewer.insert(reviewer, (r.agree, r.pairs));
@@ -566,11 +579,13 @@ async fn routing(pool: &PgPool) -> Result<Vec<RoutingRow>, AppError> {
 }
 
 fn current_threshold(routing: &[RoutingRow], model: Option<&str>) -> f64 {
-    let find = |name: &str| routing.iter().find(|r| r.model == name).map(|r| r.threshold);
-    model
-        .and_then(find)
-        .or_else(|| find("*"))
-        .unwrap_or(0.8)
+    let find = |name: &str| {
+        routing
+            .iter()
+            .find(|r| r.model == name)
+            .map(|r| r.threshold)
+    };
+    model.and_then(find).or_else(|| find("*")).unwrap_or(0.8)
 }
 
 async fn comments(pool: &PgPool, f: &Filter) -> Result<Vec<CommentRow>, AppError> {

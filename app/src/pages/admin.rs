@@ -89,7 +89,11 @@ fn DashboardShell(d: DashboardPage, guidelines: String) -> impl IntoView {
 
 /// The filter: a GET form, so it works without WASM and its result is a shareable URL.
 #[component]
-fn FilterForm(filter: FilterView, names: Vec<String>, models: Vec<(String, String)>) -> impl IntoView {
+fn FilterForm(
+    filter: FilterView,
+    names: Vec<String>,
+    models: Vec<(String, String)>,
+) -> impl IntoView {
     let selected_model = filter.model.clone().unwrap_or_default();
     let selected_version = filter.version.clone().unwrap_or_default();
     let versions: Vec<String> = models
@@ -178,7 +182,10 @@ fn RoutingForm(
     crate::pages::mark_live("routing");
     let result = saved.value();
     let error = move |field: &'static str| {
-        move || field_message(&result.get(), field).map(|m| view! { <span class="field-error" role="alert">{m}</span> })
+        move || {
+            field_message(&result.get(), field)
+                .map(|m| view! { <span class="field-error" role="alert">{m}</span> })
+        }
     };
     let done = move || match result.get() {
         Some(Ok(s)) => Some(view! {

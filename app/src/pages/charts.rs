@@ -145,7 +145,15 @@ pub fn Chart(
     marker: Option<(f64, String)>,
 ) -> AnyView {
     let total: f64 = series.iter().flat_map(|s| s.values.iter().flatten()).sum();
-    let markup = svg_markup(name, &caption, &labels, &series, unit, y_max, marker.as_ref());
+    let markup = svg_markup(
+        name,
+        &caption,
+        &labels,
+        &series,
+        unit,
+        y_max,
+        marker.as_ref(),
+    );
     view! {
         <figure class="chart" data-chart=name data-total=format!("{total}") inner_html=markup></figure>
     }
@@ -191,13 +199,17 @@ fn svg_markup(
         })
         .fold(0.0, f64::max);
     // Counts start from an axis of at least 5 so the five gridline steps stay whole numbers.
-    let top = y_max.unwrap_or_else(|| {
-        nice_ceiling(stacked.iter().copied().fold(line_max, f64::max).max(5.0))
-    });
+    let top = y_max
+        .unwrap_or_else(|| nice_ceiling(stacked.iter().copied().fold(line_max, f64::max).max(5.0)));
     let y = |v: f64| TOP + plot_h - (v / top).clamp(0.0, 1.0) * plot_h;
     let x_mid = |i: usize| LEFT + (i as f64 + 0.5) * band_w;
     let hover = |s: &Series, i: usize, v: f64| {
-        let note = s.notes.as_ref().and_then(|n| n.get(i)).map(String::as_str).unwrap_or("");
+        let note = s
+            .notes
+            .as_ref()
+            .and_then(|n| n.get(i))
+            .map(String::as_str)
+            .unwrap_or("");
         let label = labels.get(i).map(String::as_str).unwrap_or("");
         esc(&format!("{label} · {}: {}{note}", s.name, unit.exact(v)))
     };
@@ -233,7 +245,11 @@ fn svg_markup(
     }
 
     let mut base = vec![0.0; n];
-    for (k, s) in series.iter().enumerate().filter(|(_, s)| s.mark == Mark::Bars) {
+    for (k, s) in series
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.mark == Mark::Bars)
+    {
         for (i, v) in s.values.iter().enumerate().take(n) {
             let Some(v) = *v else { continue };
             if v <= 0.0 {
@@ -261,7 +277,11 @@ fn svg_markup(
             }
         }
     }
-    for (k, s) in series.iter().enumerate().filter(|(_, s)| s.mark == Mark::Line) {
+    for (k, s) in series
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.mark == Mark::Line)
+    {
         if let Some(band) = &s.band {
             let upper: Vec<String> = band
                 .iter()
@@ -276,8 +296,14 @@ fn svg_markup(
                 .filter_map(|(i, b)| b.map(|(lo, _)| format!("{:.1},{:.1}", x_mid(i), y(lo))))
                 .collect();
             if upper.len() > 1 {
-                let points: Vec<String> = upper.into_iter().chain(lower.into_iter().rev()).collect();
-                let _ = write!(out, r#"<polygon class="band s{}" points="{}"/>"#, k % 6, points.join(" "));
+                let points: Vec<String> =
+                    upper.into_iter().chain(lower.into_iter().rev()).collect();
+                let _ = write!(
+                    out,
+                    r#"<polygon class="band s{}" points="{}"/>"#,
+                    k % 6,
+                    points.join(" ")
+                );
             }
         }
         // One path with a move at every gap.
@@ -286,13 +312,24 @@ fn svg_markup(
         for (i, v) in s.values.iter().enumerate().take(n) {
             match v {
                 Some(v) => {
-                    let _ = write!(d, "{}{:.1},{:.1} ", if pen_down { 'L' } else { 'M' }, x_mid(i), y(*v));
+                    let _ = write!(
+                        d,
+                        "{}{:.1},{:.1} ",
+                        if pen_down { 'L' } else { 'M' },
+                        x_mid(i),
+                        y(*v)
+                    );
                     pen_down = true;
                 }
                 None => pen_down = false,
             }
         }
-        let _ = write!(out, r#"<path class="line s{}" d="{}"/>"#, k % 6, d.trim_end());
+        let _ = write!(
+            out,
+            r#"<path class="line s{}" d="{}"/>"#,
+            k % 6,
+            d.trim_end()
+        );
         for (i, v) in s.values.iter().enumerate().take(n) {
             let Some(v) = *v else { continue };
             let _ = write!(
@@ -316,7 +353,10 @@ fn svg_markup(
             esc(label)
         );
     }
-    if series.iter().all(|s| s.values.iter().flatten().all(|v| *v == 0.0)) {
+    if series
+        .iter()
+        .all(|s| s.values.iter().flatten().all(|v| *v == 0.0))
+    {
         let _ = write!(
             out,
             r#"<text class="empty" x="{:.1}" y="{:.1}" text-anchor="middle">No data in this range</text>"#,
@@ -344,7 +384,15 @@ mod tests {
     #[test]
     fn text_from_the_data_is_escaped_in_the_markup() {
         let series = vec![Series::bars("<script>alert(1)</script>", [1.0])];
-        let markup = svg_markup("t", "a \"caption\"", &["x & y".into()], &series, Unit::Count, None, None);
+        let markup = svg_markup(
+            "t",
+            "a \"caption\"",
+            &["x & y".into()],
+            &series,
+            Unit::Count,
+            None,
+            None,
+        );
         assert!(!markup.contains("<script>"));
         assert!(markup.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
         assert!(markup.contains("x &amp; y"));
@@ -357,11 +405,27 @@ mod tests {
             Series::bars("low", [2.0, 0.0]),
             Series::bars("high", [3.0, 1.0]),
         ];
-        let markup = svg_markup("t", "c", &["d1".into(), "d2".into()], &series, Unit::Count, None, None);
+        let markup = svg_markup(
+            "t",
+            "c",
+            &["d1".into(), "d2".into()],
+            &series,
+            Unit::Count,
+            None,
+            None,
+        );
         assert_eq!(markup.matches("<rect").count(), 3);
         assert!(markup.contains("<title>d1 · high: 3</title>"));
         assert!(!markup.contains("No data"));
-        let empty = svg_markup("t", "c", &["d1".into()], &[Series::bars("x", [0.0])], Unit::Count, None, None);
+        let empty = svg_markup(
+            "t",
+            "c",
+            &["d1".into()],
+            &[Series::bars("x", [0.0])],
+            Unit::Count,
+            None,
+            None,
+        );
         assert!(empty.contains("No data in this range"));
     }
 

@@ -9,11 +9,13 @@ use leptos::prelude::*;
 use leptos::tachys::view::RenderHtml;
 
 fn pct(v: Option<f64>) -> String {
-    v.map(|v| format!("{:.1}%", v * 100.0)).unwrap_or_else(|| "—".into())
+    v.map(|v| format!("{:.1}%", v * 100.0))
+        .unwrap_or_else(|| "—".into())
 }
 
 fn num(v: Option<f64>, digits: usize) -> String {
-    v.map(|v| format!("{v:.digits$}")).unwrap_or_else(|| "—".into())
+    v.map(|v| format!("{v:.digits$}"))
+        .unwrap_or_else(|| "—".into())
 }
 
 fn age(seconds: Option<f64>) -> String {
@@ -56,10 +58,15 @@ pub fn render(d: &Dashboard) -> String {
     let volume = REASONS
         .iter()
         .zip(d.volume.iter())
-        .map(|(reason, counts)| Series::bars(reason_label(reason), counts.iter().map(|c| *c as f64)))
+        .map(|(reason, counts)| {
+            Series::bars(reason_label(reason), counts.iter().map(|c| *c as f64))
+        })
         .collect::<Vec<_>>();
     let ratings = vec![Series::bars("reviews", r.ratings.iter().map(|c| *c as f64))];
-    let edits = vec![Series::bars("corrections", r.edit_histogram.iter().map(|c| *c as f64))];
+    let edits = vec![Series::bars(
+        "corrections",
+        r.edit_histogram.iter().map(|c| *c as f64),
+    )];
     let rating_lines = d
         .versions
         .iter()
@@ -72,30 +79,57 @@ pub fn render(d: &Dashboard) -> String {
         .collect::<Vec<_>>();
     let deciles: Vec<String> = (0..10).map(|i| format!("{:.1}", i as f64 / 10.0)).collect();
     let calibration = |bins: &[crate::stats::CalibrationBin]| {
-        let counts: Vec<String> = bins.iter().map(|b| format!(" ({} reviews)", b.count)).collect();
+        let counts: Vec<String> = bins
+            .iter()
+            .map(|b| format!(" ({} reviews)", b.count))
+            .collect();
         vec![
             Series {
                 name: "human acceptance (n above each bar)".into(),
                 mark: crate::pages::charts::Mark::Bars,
-                values: bins.iter().map(|b| (b.count > 0).then_some(b.acceptance)).collect(),
+                values: bins
+                    .iter()
+                    .map(|b| (b.count > 0).then_some(b.acceptance))
+                    .collect(),
                 band: None,
                 notes: Some(counts.clone()),
                 captions: Some(bins.iter().map(|b| format!("n={}", b.count)).collect()),
             },
             Series::line(
                 "mean confidence",
-                bins.iter().map(|b| (b.count > 0).then_some(b.mean_confidence)).collect(),
+                bins.iter()
+                    .map(|b| (b.count > 0).then_some(b.mean_confidence))
+                    .collect(),
             )
             .with_notes(counts),
         ]
     };
     let wi = &d.what_if;
-    let what_if_labels: Vec<String> = WHAT_IF_THRESHOLDS.iter().map(|t| format!("{t:.2}")).collect();
+    let what_if_labels: Vec<String> = WHAT_IF_THRESHOLDS
+        .iter()
+        .map(|t| format!("{t:.2}"))
+        .collect();
     let what_if_series = vec![
-        Series::line("sent to review", wi.rows.iter().map(|r| r.review_share).collect()),
-        Series::line("auto-accepted but rejected (audit estimate)", wi.rows.iter().map(|r| r.reject_share).collect())
-            .with_band(wi.rows.iter().map(|r| r.interval).collect())
-            .with_notes(wi.rows.iter().map(|r| format!(" ({} of {} audit reviews rejected)", r.audit_rejects, r.audit_reviews)).collect()),
+        Series::line(
+            "sent to review",
+            wi.rows.iter().map(|r| r.review_share).collect(),
+        ),
+        Series::line(
+            "auto-accepted but rejected (audit estimate)",
+            wi.rows.iter().map(|r| r.reject_share).collect(),
+        )
+        .with_band(wi.rows.iter().map(|r| r.interval).collect())
+        .with_notes(
+            wi.rows
+                .iter()
+                .map(|r| {
+                    format!(
+                        " ({} of {} audit reviews rejected)",
+                        r.audit_rejects, r.audit_reviews
+                    )
+                })
+                .collect(),
+        ),
     ];
     // Thresholds sit in category centres: 0.50 is the first, 0.95 the last.
     let step = 1.0 / WHAT_IF_THRESHOLDS.len() as f64;
@@ -290,4 +324,3 @@ pub fn render(d: &Dashboard) -> String {
     .into_any();
     view! { {cards} {charts} {reviewers} {tagged} {routing} {feeds} }.to_html()
 }
-

@@ -54,11 +54,16 @@ fn Item(e: Escalation, resolved: RwSignal<u32>) -> impl IntoView {
     crate::pages::bump_on_success(result, resolved);
     let id = e.task_id.clone();
     let error = move |field: &'static str| {
-        move || field_message(&result.get(), field).map(|m| view! { <span class="field-error" role="alert">{m}</span> })
+        move || {
+            field_message(&result.get(), field)
+                .map(|m| view! { <span class="field-error" role="alert">{m}</span> })
+        }
     };
     let other_error = move || {
         result.with(|v| match v {
-            Some(Err(e)) if e.message_for("verdict").is_none() && e.message_for("note").is_none() => {
+            Some(Err(e))
+                if e.message_for("verdict").is_none() && e.message_for("note").is_none() =>
+            {
                 Some(e.to_string())
             }
             _ => None,

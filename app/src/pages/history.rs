@@ -49,18 +49,34 @@ fn Entry(r: MyReview, amended: RwSignal<u32>) -> impl IntoView {
     let result = amend.value();
     crate::pages::bump_on_success(result, amended);
     let error = move |field: &'static str| {
-        move || field_message(&result.get(), field).map(|m| view! { <span class="field-error" role="alert">{m}</span> })
+        move || {
+            field_message(&result.get(), field)
+                .map(|m| view! { <span class="field-error" role="alert">{m}</span> })
+        }
     };
     let other = move || {
         result.with(|v| match v {
-            Some(Err(e)) if !["rating", "verdict", "comment", "corrected_summary", "error_tags"]
+            Some(Err(e))
+                if ![
+                    "rating",
+                    "verdict",
+                    "comment",
+                    "corrected_summary",
+                    "error_tags",
+                ]
                 .iter()
-                .any(|f| e.message_for(f).is_some()) => Some(e.to_string()),
+                .any(|f| e.message_for(f).is_some()) =>
+            {
+                Some(e.to_string())
+            }
             _ => None,
         })
     };
     let comment_text = r.comment.clone().unwrap_or_default();
-    let correction_text = r.corrected_summary.clone().unwrap_or_else(|| r.summary.clone());
+    let correction_text = r
+        .corrected_summary
+        .clone()
+        .unwrap_or_else(|| r.summary.clone());
     let tags_text = r.error_tags.join(", ");
     let form_label = format!("Amend review of {}", r.task_label);
     let id = r.id.to_string();

@@ -3,8 +3,8 @@
 
 use crate::account::Login;
 use crate::error::{AppError, field_message, form_message};
-use leptos::server_fn::ServerFn;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 

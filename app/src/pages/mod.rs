@@ -18,10 +18,10 @@ pub mod login;
 pub mod queue;
 /// `/review`: the reviewer's page.
 pub mod review;
-/// `/admin/tasks/:id`: one task's full history.
-pub mod task;
 /// The review page's source-support hints.
 pub mod support_view;
+/// `/admin/tasks/:id`: one task's full history.
+pub mod task;
 /// `/admin/webhooks`: endpoints and the delivery log.
 pub mod webhooks;
 

@@ -15,10 +15,10 @@ use crate::error::AppError;
 use crate::pages::support_view::{SourceText, SummaryText, SupportLegend};
 use crate::pages::{ErrorNotice, Header};
 use crate::queue::{Judgement, SkipTask, SubmitReview, TaskView, Upcoming, current_task};
-use leptos::server_fn::ServerFn;
 use leptos::form::FromFormData;
 use leptos::html;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 
 #[component]
@@ -99,7 +99,11 @@ impl Desk {
     }
 
     /// Waits for the server's answer to move number `move_no` and settles the desk with it.
-    fn send(self, move_no: u64, answer: impl Future<Output = Result<Upcoming, AppError>> + 'static) {
+    fn send(
+        self,
+        move_no: u64,
+        answer: impl Future<Output = Result<Upcoming, AppError>> + 'static,
+    ) {
         leptos::task::spawn_local(async move {
             let result = answer.await;
             let latest = self.moves.get_value() == move_no;
@@ -115,7 +119,8 @@ impl Desk {
                     self.next.set(next);
                 }
                 Err(e) => {
-                    self.notice.set(Some(format!("Your last review was not saved: {e}")));
+                    self.notice
+                        .set(Some(format!("Your last review was not saved: {e}")));
                     if latest && matches!(self.shown.get_untracked(), Shown::Loading) {
                         self.reload_current();
                     }
@@ -156,7 +161,12 @@ fn DeskView(
     let url_error = StoredValue::new(url_error);
     lease::keep(desk.shown, desk.next);
 
-    let Desk { shown, next, notice, .. } = desk;
+    let Desk {
+        shown,
+        next,
+        notice,
+        ..
+    } = desk;
     view! {
         <div class="late-notice" role="alert" hidden=move || notice.with(Option::is_none)>
             <span>{move || notice.get()}</span>
@@ -207,7 +217,9 @@ fn TaskReview(
     let lit = Memo::new(move |_| {
         active
             .get()
-            .and_then(|i| support.with_value(|s| s.as_ref()?.summary.get(i).map(|x| x.sources.clone())))
+            .and_then(|i| {
+                support.with_value(|s| s.as_ref()?.summary.get(i).map(|x| x.sources.clone()))
+            })
             .unwrap_or_default()
     });
     // The correction as typed, diffed live against the AI summary below the box.
@@ -265,9 +277,14 @@ fn TaskReview(
         lease::mark_when_painted("loupe:task-shown");
     });
 
-    let error_for = move |field: &'static str| error.with(|e| e.as_ref().and_then(|e| e.message_for(field)));
+    let error_for =
+        move |field: &'static str| error.with(|e| e.as_ref().and_then(|e| e.message_for(field)));
     let form_error = move || {
-        error.with(|e| e.as_ref().filter(|e| !matches!(e, AppError::Validation { .. })).map(ToString::to_string))
+        error.with(|e| {
+            e.as_ref()
+                .filter(|e| !matches!(e, AppError::Validation { .. }))
+                .map(ToString::to_string)
+        })
     };
     // Checks the form, then moves on at once and sends the review behind the scenes.
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
@@ -278,7 +295,10 @@ fn TaskReview(
         let args = match SubmitReview::from_event(&ev) {
             Ok(args) => args,
             Err(_) => {
-                error.set(Some(AppError::invalid("form", "the form could not be read; reload the page")));
+                error.set(Some(AppError::invalid(
+                    "form",
+                    "the form could not be read; reload the page",
+                )));
                 return;
             }
         };
@@ -298,17 +318,33 @@ fn TaskReview(
         }
         sent.set(true);
         let move_no = desk.move_on();
-        desk.send(move_no, SubmitReview { prefetch: Some("1".into()), ..args }.run_on_client());
+        desk.send(
+            move_no,
+            SubmitReview {
+                prefetch: Some("1".into()),
+                ..args
+            }
+            .run_on_client(),
+        );
     };
     let on_skip = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if sent.get_untracked() {
             return;
         }
-        let Ok(args) = SkipTask::from_event(&ev) else { return };
+        let Ok(args) = SkipTask::from_event(&ev) else {
+            return;
+        };
         sent.set(true);
         let move_no = desk.move_on();
-        desk.send(move_no, SkipTask { prefetch: Some("1".into()), ..args }.run_on_client());
+        desk.send(
+            move_no,
+            SkipTask {
+                prefetch: Some("1".into()),
+                ..args
+            }
+            .run_on_client(),
+        );
     };
     let level = if task.is_low_confidence() {
         "low"
@@ -499,7 +535,11 @@ fn GuidelinesPanel(open: RwSignal<bool>) -> impl IntoView {
     let text = Resource::new(
         move || open.get(),
         |open| async move {
-            if open { crate::guidelines::load_guidelines().await.map(Some) } else { Ok(None) }
+            if open {
+                crate::guidelines::load_guidelines().await.map(Some)
+            } else {
+                Ok(None)
+            }
         },
     );
     view! {
@@ -542,7 +582,10 @@ fn Shortcuts(open: RwSignal<bool>) -> impl IntoView {
         ("Esc", "leave a text box, or close this list"),
         ("s", "skip this task"),
         ("g", "show or hide the review guidelines"),
-        ("h / H", "next / previous summary sentence, with its support in the source"),
+        (
+            "h / H",
+            "next / previous summary sentence, with its support in the source",
+        ),
         ("?", "show or hide this list"),
         ("Tab", "move between controls"),
         ("Space", "choose the focused option"),
@@ -646,7 +689,10 @@ mod keyboard {
             "h" | "H" => focus_next_sentence(key == "H"),
             "Escape" if t.guide.get_untracked() => t.guide.set(false),
             "6" | "7" | "8" | "9" | "0" => {
-                let index = TAG_KEYS.iter().position(|k| key.starts_with(*k)).unwrap_or(0);
+                let index = TAG_KEYS
+                    .iter()
+                    .position(|k| key.starts_with(*k))
+                    .unwrap_or(0);
                 match t.all_tags.with_value(|all| all.get(index).cloned()) {
                     Some(tag) => toggle(t.tags, &tag),
                     None => return,
@@ -672,14 +718,17 @@ mod keyboard {
     /// Moves focus to the next summary sentence (the previous with Shift), wrapping around; the
     /// sentence's focus handler then shows its support.
     fn focus_next_sentence(back: bool) {
-        let Ok(list) = document().query_selector_all(".sum-sent") else { return };
+        let Ok(list) = document().query_selector_all(".sum-sent") else {
+            return;
+        };
         let n = list.length();
         if n == 0 {
             return;
         }
         let current = document().active_element();
         let at = (0..n).find(|&i| {
-            list.item(i).is_some_and(|node| current.as_ref().is_some_and(|c| node.is_same_node(Some(c))))
+            list.item(i)
+                .is_some_and(|node| current.as_ref().is_some_and(|c| node.is_same_node(Some(c))))
         });
         let next = match (at, back) {
             (Some(i), false) => (i + 1) % n,
@@ -687,7 +736,10 @@ mod keyboard {
             (None, false) => 0,
             (None, true) => n - 1,
         };
-        if let Some(el) = list.item(next).and_then(|node| node.dyn_into::<web_sys::HtmlElement>().ok()) {
+        if let Some(el) = list
+            .item(next)
+            .and_then(|node| node.dyn_into::<web_sys::HtmlElement>().ok())
+        {
             let _ = el.focus();
         }
     }
@@ -713,7 +765,9 @@ mod lease {
     /// Keeps `next` filled while a task is on screen.
     pub fn keep(shown: RwSignal<Shown>, next: RwSignal<Option<TaskView>>) {
         let fetch = move || {
-            if matches!(shown.get_untracked(), Shown::Task(_)) && next.with_untracked(Option::is_none) {
+            if matches!(shown.get_untracked(), Shown::Task(_))
+                && next.with_untracked(Option::is_none)
+            {
                 spawn_local(async move {
                     // A failure only costs the head start: the page then waits on the server.
                     if let Ok(Some(t)) = claim_next().await {
@@ -732,7 +786,9 @@ mod lease {
                     spawn_local(async move {
                         if let Ok(held) = renew_leases().await {
                             // The claim lapsed (a sleeping laptop): drop it and claim afresh.
-                            if next.with_untracked(|n| n.as_ref().is_some_and(|t| !held.contains(&t.id))) {
+                            if next.with_untracked(|n| {
+                                n.as_ref().is_some_and(|t| !held.contains(&t.id))
+                            }) {
                                 next.set(None);
                                 fetch();
                             }

@@ -135,7 +135,11 @@ pub fn SupportLegend(support: Option<Support>, weak_below: f64) -> impl IntoView
         }
         .into_any();
     };
-    let weak = support.summary.iter().filter(|s| s.is_weak(weak_below)).count();
+    let weak = support
+        .summary
+        .iter()
+        .filter(|s| s.is_weak(weak_below))
+        .count();
     let facts: usize = support.summary.iter().map(|s| s.unsupported.len()).sum();
     let total = support.summary.len();
     let plural = |n: usize, one: &'static str, many: &'static str| if n == 1 { one } else { many };
@@ -171,11 +175,19 @@ pub fn limits_note(support: &Support) -> Option<String> {
             if n == 1 { "has" } else { "have" },
         ));
     }
-    let long = support.summary.iter().filter(|s| s.unchecked_words > 0).count();
+    let long = support
+        .summary
+        .iter()
+        .filter(|s| s.unchecked_words > 0)
+        .count();
     if long > 0 {
         parts.push(format!(
             "{long} very long summary {} checked only up to word {}",
-            if long == 1 { "sentence was" } else { "sentences were" },
+            if long == 1 {
+                "sentence was"
+            } else {
+                "sentences were"
+            },
             crate::support::MAX_SENTENCE_WORDS,
         ));
     }
@@ -190,7 +202,10 @@ pub fn limits_note(support: &Support) -> Option<String> {
     if parts.is_empty() {
         return None;
     }
-    Some(format!("Text too long to check in full: {}.", parts.join("; ")))
+    Some(format!(
+        "Text too long to check in full: {}.",
+        parts.join("; ")
+    ))
 }
 
 /// Scrolls a source sentence into view, as little as needed.
@@ -210,7 +225,13 @@ mod tests {
 
     #[test]
     fn the_note_names_what_each_cap_left_unchecked_and_is_absent_when_nothing_was() {
-        assert_eq!(limits_note(&Support::compute("A plant in Rotterdam.", "The Rotterdam plant.")), None);
+        assert_eq!(
+            limits_note(&Support::compute(
+                "A plant in Rotterdam.",
+                "The Rotterdam plant."
+            )),
+            None
+        );
         let text = "Ab. ".repeat(300);
         let note = limits_note(&Support::compute(&text, &text)).unwrap();
         assert_eq!(
@@ -224,7 +245,10 @@ mod tests {
     fn pieces_keep_every_character_and_skip_empty_gaps() {
         let text = "One. Two!  Three";
         let got = pieces(text, [(0, 4), (5, 9), (11, 16)].into_iter());
-        assert_eq!(got.iter().map(|(t, _)| t.as_str()).collect::<String>(), text);
+        assert_eq!(
+            got.iter().map(|(t, _)| t.as_str()).collect::<String>(),
+            text
+        );
         assert_eq!(
             got,
             [

@@ -35,7 +35,13 @@ fn Webhooks() -> impl IntoView {
     let remove = ServerAction::<RemoveWebhook>::new();
     let resend = ServerAction::<ResendDelivery>::new();
     let data = Resource::new(
-        move || (add.version().get(), remove.version().get(), resend.version().get()),
+        move || {
+            (
+                add.version().get(),
+                remove.version().get(),
+                resend.version().get(),
+            )
+        },
         |_| load_webhooks(),
     );
     view! {
@@ -55,7 +61,10 @@ fn Webhooks() -> impl IntoView {
 fn AddForm(add: ServerAction<AddWebhook>) -> impl IntoView {
     let result = add.value();
     let error = move |field: &'static str| {
-        move || field_message(&result.get(), field).map(|m| view! { <span class="field-error" role="alert">{m}</span> })
+        move || {
+            field_message(&result.get(), field)
+                .map(|m| view! { <span class="field-error" role="alert">{m}</span> })
+        }
     };
     let created = move || match result.get() {
         Some(Ok(c)) => Some(view! {
@@ -160,7 +169,10 @@ fn DeliveryRow(d: Delivery, resend: ServerAction<ResendDelivery>) -> impl IntoVi
         (Some(code), None) => format!("HTTP {code}"),
         (None, None) => "—".into(),
     };
-    let task = d.task_id.clone().map(|t| view! { <a href=format!("/admin/tasks/{t}")>"task"</a> });
+    let task = d
+        .task_id
+        .clone()
+        .map(|t| view! { <a href=format!("/admin/tasks/{t}")>"task"</a> });
     let status_class = format!("status {}", d.status);
     let label = format!("Resend delivery {}", d.id);
     view! {

@@ -36,17 +36,30 @@ pub struct Cursor {
 }
 
 impl Cursor {
-    const START: Cursor = Cursor { xact: -1, kind: 1, id: i64::MAX };
+    const START: Cursor = Cursor {
+        xact: -1,
+        kind: 1,
+        id: i64::MAX,
+    };
 
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let bad = || FieldError::new("after", "must be a next_cursor value returned by this feed");
         let mut parts = raw.trim().split('.');
-        let mut next = || parts.next().and_then(|p| p.parse::<i64>().ok()).ok_or_else(bad);
+        let mut next = || {
+            parts
+                .next()
+                .and_then(|p| p.parse::<i64>().ok())
+                .ok_or_else(bad)
+        };
         let (xact, kind, id) = (next()?, next()?, next()?);
         if parts.next().is_some() || xact < 0 || !(0..=1).contains(&kind) || id < 0 {
             return Err(bad());
         }
-        Ok(Cursor { xact, kind: kind as i16, id })
+        Ok(Cursor {
+            xact,
+            kind: kind as i16,
+            id,
+        })
     }
 
     /// The last (transaction, id) already read among reviews and among end-user feedback.
@@ -156,7 +169,12 @@ pub async fn feed(
         .into_iter()
         .take(limit as usize)
         .map(|r| FeedItem {
-            cursor: Cursor { xact: r.xact, kind: r.kind, id: r.id }.to_string(),
+            cursor: Cursor {
+                xact: r.xact,
+                kind: r.kind,
+                id: r.id,
+            }
+            .to_string(),
             kind: if r.kind == 0 { "review" } else { "end_user" },
             task_id: r.task_id,
             external_id: r.external_id,
@@ -191,7 +209,11 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_bad_ones_name_the_field() {
-        let c = Cursor { xact: 812, kind: 1, id: 44 };
+        let c = Cursor {
+            xact: 812,
+            kind: 1,
+            id: 44,
+        };
         assert_eq!(Cursor::parse(&c.to_string()).unwrap(), c);
         for bad in ["", "1.2", "1.2.3", "1.0.3.4", "-1.0.1", "a.0.1", "1.0.-5"] {
             let e = Cursor::parse(bad).unwrap_err();
@@ -201,10 +223,18 @@ mod tests {
 
     #[test]
     fn reviews_sort_before_end_user_feedback_of_the_same_transaction() {
-        let review = Cursor { xact: 9, kind: 0, id: 5 };
+        let review = Cursor {
+            xact: 9,
+            kind: 0,
+            id: 5,
+        };
         // After a review: later reviews of xact 9, and all end-user feedback of xact 9.
         assert_eq!(review.bounds(), ((9, 5), (9, -1)));
-        let end_user = Cursor { xact: 9, kind: 1, id: 5 };
+        let end_user = Cursor {
+            xact: 9,
+            kind: 1,
+            id: 5,
+        };
         // After end-user feedback: no more reviews of xact 9.
         assert_eq!(end_user.bounds(), ((9, i64::MAX), (9, 5)));
     }

@@ -236,7 +236,12 @@ impl Modify for Security {
                 ),
             );
         // The legacy path takes exactly what `POST /api/v1/feedback` takes.
-        if let Some(v1) = doc.paths.paths.get("/api/v1/feedback").and_then(|p| p.post.clone()) {
+        if let Some(v1) = doc
+            .paths
+            .paths
+            .get("/api/v1/feedback")
+            .and_then(|p| p.post.clone())
+        {
             let mut legacy = utoipa::openapi::path::PathItem::default();
             let mut op = v1;
             op.operation_id = Some("receive_legacy".into());
@@ -285,7 +290,9 @@ pub struct ApiDoc;
 /// The document as JSON, built once.
 pub fn spec() -> &'static Value {
     static SPEC: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
-    SPEC.get_or_init(|| serde_json::to_value(ApiDoc::openapi()).expect("the OpenAPI document serializes"))
+    SPEC.get_or_init(|| {
+        serde_json::to_value(ApiDoc::openapi()).expect("the OpenAPI document serializes")
+    })
 }
 
 /// `GET /api/v1/openapi.json`, for API tokens and admins (like every route).
@@ -346,13 +353,18 @@ fn render_docs(spec: &Value) -> String {
                 }
             }
             if let Some(params) = op["parameters"].as_array() {
-                out += "<table><tr><th>parameter</th><th>in</th><th>required</th><th>about</th></tr>";
+                out +=
+                    "<table><tr><th>parameter</th><th>in</th><th>required</th><th>about</th></tr>";
                 for p in params {
                     out += &format!(
                         "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
                         escape(p["name"].as_str().unwrap_or("")),
                         escape(p["in"].as_str().unwrap_or("")),
-                        if p["required"].as_bool() == Some(true) { "yes" } else { "no" },
+                        if p["required"].as_bool() == Some(true) {
+                            "yes"
+                        } else {
+                            "no"
+                        },
                         escape(p["description"].as_str().unwrap_or(""))
                     );
                 }

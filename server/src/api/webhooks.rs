@@ -59,7 +59,10 @@ pub async fn create(
         new.description.as_deref(),
     )
     .await?;
-    tracing::info!(endpoint = created.endpoint.id, "webhook endpoint registered");
+    tracing::info!(
+        endpoint = created.endpoint.id,
+        "webhook endpoint registered"
+    );
     Ok((StatusCode::CREATED, Json(created)))
 }
 

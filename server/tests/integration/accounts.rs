@@ -55,7 +55,15 @@ async fn anonymous_server_function_calls_are_unauthorized(pool: PgPool) {
             .http
             .post(app.url(&format!("/api/{endpoint}")))
             // Every field any of them needs, so each gets past reading its form to its guard.
-            .form(&[("task_id", "x"), ("model", "m"), ("url", "http://x.test"), ("id", "1"), ("tags", "t"), ("text", "t"), ("review_id", "1")])
+            .form(&[
+                ("task_id", "x"),
+                ("model", "m"),
+                ("url", "http://x.test"),
+                ("id", "1"),
+                ("tags", "t"),
+                ("text", "t"),
+                ("review_id", "1"),
+            ])
             .send()
             .await
             .unwrap();

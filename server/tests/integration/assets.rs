@@ -45,9 +45,15 @@ async fn assets_are_sent_as_their_precompressed_copies_and_json_is_compressed(po
         }
     };
     let (status, enc, body) = get("gzip, deflate, br").await;
-    assert_eq!((status.as_u16(), enc.as_deref(), &body[..]), (200, Some("br"), &b"brotli bytes"[..]));
+    assert_eq!(
+        (status.as_u16(), enc.as_deref(), &body[..]),
+        (200, Some("br"), &b"brotli bytes"[..])
+    );
     let (_, enc, body) = get("gzip").await;
-    assert_eq!((enc.as_deref(), &body[..]), (Some("gzip"), &b"gzip bytes"[..]));
+    assert_eq!(
+        (enc.as_deref(), &body[..]),
+        (Some("gzip"), &b"gzip bytes"[..])
+    );
     let (_, enc, body) = get("identity").await;
     assert_eq!((enc, &body[..]), (None, &b"console.log('raw');"[..]));
 
@@ -63,10 +69,19 @@ async fn assets_are_sent_as_their_precompressed_copies_and_json_is_compressed(po
     assert_eq!(res.headers()["content-encoding"], "gzip");
     let compressed = res.bytes().await.unwrap();
     let mut plain = Vec::new();
-    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&compressed[..]), &mut plain).unwrap();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(&compressed[..]),
+        &mut plain,
+    )
+    .unwrap();
     let doc: serde_json::Value = serde_json::from_slice(&plain).unwrap();
     assert_eq!(doc["info"]["title"], "Loupe API");
-    assert!(compressed.len() * 3 < plain.len(), "{} compressed vs {} plain", compressed.len(), plain.len());
+    assert!(
+        compressed.len() * 3 < plain.len(),
+        "{} compressed vs {} plain",
+        compressed.len(),
+        plain.len()
+    );
     let _ = std::fs::remove_dir_all(&site);
 }
 
@@ -75,7 +90,13 @@ async fn a_streamed_export_compressed_on_the_way_decodes_to_the_same_file(pool: 
     let app = crate::helpers::TestApp::spawn(pool.clone()).await;
     server::generate::load(
         &pool,
-        &server::generate::Spec { prefix: "gz-".into(), tasks: 3_000, reviews: None, days: 10, reviewers: 3 },
+        &server::generate::Spec {
+            prefix: "gz-".into(),
+            tasks: 3_000,
+            reviews: None,
+            days: 10,
+            reviewers: 3,
+        },
     )
     .await
     .unwrap();
@@ -94,10 +115,17 @@ async fn a_streamed_export_compressed_on_the_way_decodes_to_the_same_file(pool: 
     };
     let (plain_encoded, plain) = fetch("identity").await;
     assert!(!plain_encoded);
-    assert!(plain.len() > 64 * 1024, "the export should span several chunks");
+    assert!(
+        plain.len() > 64 * 1024,
+        "the export should span several chunks"
+    );
     let (gz, compressed) = fetch("gzip").await;
     assert!(gz);
     let mut decoded = Vec::new();
-    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&compressed[..]), &mut decoded).unwrap();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(&compressed[..]),
+        &mut decoded,
+    )
+    .unwrap();
     assert_eq!(decoded, plain.to_vec());
 }

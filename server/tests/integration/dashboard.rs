@@ -15,7 +15,8 @@ struct Fixture<'a> {
 
 impl Fixture<'_> {
     async fn task(&self, confidence: f64, reason: &str, model: &str, days_ago: i32) -> Uuid {
-        self.task_with(confidence, reason, model, days_ago, false).await
+        self.task_with(confidence, reason, model, days_ago, false)
+            .await
     }
 
     async fn task_with(
@@ -27,7 +28,11 @@ impl Fixture<'_> {
         flagged: bool,
     ) -> Uuid {
         let id = Uuid::new_v4();
-        let status = if reason == "auto_accepted" { "auto_accepted" } else { "reviewed" };
+        let status = if reason == "auto_accepted" {
+            "auto_accepted"
+        } else {
+            "reviewed"
+        };
         sqlx::query(
             "insert into tasks (id, document, summary, confidence, model, model_version, flagged,
                                 threshold, reason, status, created_at)
@@ -97,7 +102,9 @@ fn close(actual: &Value, expected: f64) -> bool {
 }
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
-async fn calibration_bins_and_expected_calibration_error_match_the_hand_computed_values(pool: PgPool) {
+async fn calibration_bins_and_expected_calibration_error_match_the_hand_computed_values(
+    pool: PgPool,
+) {
     let app = TestApp::spawn(pool.clone()).await;
     let fx = Fixture { pool: &pool };
     let r = fx.reviewer("rev").await;
@@ -114,15 +121,31 @@ async fn calibration_bins_and_expected_calibration_error_match_the_hand_computed
     let d = dashboard(&admin(&app).await, &[]).await;
     let all = &d["calibration"]["all"];
     assert_eq!(all[3]["count"], 4);
-    assert!(close(&all[3]["mean_confidence"], 0.35) && close(&all[3]["acceptance"], 0.25), "{}", all[3]);
+    assert!(
+        close(&all[3]["mean_confidence"], 0.35) && close(&all[3]["acceptance"], 0.25),
+        "{}",
+        all[3]
+    );
     assert_eq!(all[9]["count"], 5);
-    assert!(close(&all[9]["mean_confidence"], 0.92) && close(&all[9]["acceptance"], 0.8), "{}", all[9]);
+    assert!(
+        close(&all[9]["mean_confidence"], 0.92) && close(&all[9]["acceptance"], 0.8),
+        "{}",
+        all[9]
+    );
     // ECE = (4 × |0.35 − 0.25| + 5 × |0.92 − 0.80|) / 9 = 1.0 / 9.
-    assert!(close(&d["calibration"]["ece_all"], 1.0 / 9.0), "{}", d["calibration"]["ece_all"]);
+    assert!(
+        close(&d["calibration"]["ece_all"], 1.0 / 9.0),
+        "{}",
+        d["calibration"]["ece_all"]
+    );
     // The audit-only view sees just the second group: ECE = 0.12.
     assert_eq!(d["calibration"]["audit"][3]["count"], 0);
     assert_eq!(d["calibration"]["audit"][9]["count"], 5);
-    assert!(close(&d["calibration"]["ece_audit"], 0.12), "{}", d["calibration"]["ece_audit"]);
+    assert!(
+        close(&d["calibration"]["ece_audit"], 0.12),
+        "{}",
+        d["calibration"]["ece_audit"]
+    );
 }
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
@@ -133,7 +156,8 @@ async fn the_threshold_what_if_gives_the_review_share_and_the_wilson_interval(po
     // Ten audit-sample outputs at exactly 0.85, two rejected.
     for i in 0..10 {
         let t = fx.task(0.85, "audit_sample", "m", 1).await;
-        fx.review(t, r, 3, if i < 2 { "reject" } else { "accept" }).await;
+        fx.review(t, r, 3, if i < 2 { "reject" } else { "accept" })
+            .await;
     }
     // Five low-confidence outputs at 0.5 and one flagged at 0.95: sixteen in all.
     for _ in 0..5 {
@@ -155,8 +179,14 @@ async fn the_threshold_what_if_gives_the_review_share_and_the_wilson_interval(po
     assert_eq!(row["audit_reviews"], 10);
     assert_eq!(row["audit_rejects"], 2);
     assert!(close(&row["reject_share"], 0.2));
-    assert!((row["interval"][0].as_f64().unwrap() - 0.0567).abs() < 1e-4, "{row}");
-    assert!((row["interval"][1].as_f64().unwrap() - 0.5098).abs() < 1e-4, "{row}");
+    assert!(
+        (row["interval"][0].as_f64().unwrap() - 0.0567).abs() < 1e-4,
+        "{row}"
+    );
+    assert!(
+        (row["interval"][1].as_f64().unwrap() - 0.5098).abs() < 1e-4,
+        "{row}"
+    );
     // At 0.90 nothing audited is above the threshold: no estimate rather than a made-up one.
     assert_eq!(at(0.90)["audit_reviews"], 0);
     assert_eq!(at(0.90)["reject_share"], Value::Null);
@@ -186,7 +216,8 @@ async fn agreement_on_krippendorffs_textbook_example_is_alpha_0_815(pool: PgPool
             if rating > 0 {
                 // Verdicts follow the rating: 3 and above accept.
                 let verdict = if rating >= 3 { "accept" } else { "reject" };
-                fx.review(t, reviewers[observer], i16::from(rating), verdict).await;
+                fx.review(t, reviewers[observer], i16::from(rating), verdict)
+                    .await;
             }
         }
     }
@@ -222,7 +253,10 @@ async fn a_correction_stores_its_word_edit_distance_and_the_dashboard_counts_it(
                 ("rating", "2"),
                 ("verdict", "reject"),
                 // One word changed of eight → 0.125.
-                ("corrected_summary", "The council rejected the budget on Tuesday evening"),
+                (
+                    "corrected_summary",
+                    "The council rejected the budget on Tuesday evening",
+                ),
             ],
         )
         .await
@@ -244,7 +278,9 @@ async fn a_correction_stores_its_word_edit_distance_and_the_dashboard_counts_it(
 }
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
-async fn volume_is_counted_per_day_and_reason_and_the_model_filter_narrows_every_figure(pool: PgPool) {
+async fn volume_is_counted_per_day_and_reason_and_the_model_filter_narrows_every_figure(
+    pool: PgPool,
+) {
     let app = TestApp::spawn(pool.clone()).await;
     let fx = Fixture { pool: &pool };
     let r = fx.reviewer("rev").await;
@@ -290,7 +326,10 @@ async fn a_bad_filter_names_its_field(pool: PgPool) {
         (vec![("from", "2026-11-20"), ("to", "2026-11-01")], "from"),
         (vec![("version", "2.4")], "version"),
     ] {
-        let err = session.call::<Value>("admin/dashboard", &form).await.unwrap_err();
+        let err = session
+            .call::<Value>("admin/dashboard", &form)
+            .await
+            .unwrap_err();
         assert_eq!(err["Validation"]["field"], field, "{form:?} gave {err}");
     }
 }
@@ -301,7 +340,10 @@ async fn reviewers_cannot_see_the_dashboard_or_a_task_history(pool: PgPool) {
     let fx = Fixture { pool: &pool };
     let t = fx.task(0.5, "low_confidence", "m", 1).await;
     let reviewer = app.reviewer("rita").await;
-    let err = reviewer.call::<Value>("admin/dashboard", &[]).await.unwrap_err();
+    let err = reviewer
+        .call::<Value>("admin/dashboard", &[])
+        .await
+        .unwrap_err();
     assert_eq!(err, json!("Forbidden"));
     let err = reviewer
         .call::<Value>("admin/task", &[("id", &t.to_string())])
@@ -309,9 +351,18 @@ async fn reviewers_cannot_see_the_dashboard_or_a_task_history(pool: PgPool) {
         .unwrap_err();
     assert_eq!(err, json!("Forbidden"));
     assert_eq!(reviewer.get_page("/admin").await.status(), 403);
-    assert_eq!(reviewer.get_page(&format!("/admin/tasks/{t}")).await.status(), 403);
+    assert_eq!(
+        reviewer
+            .get_page(&format!("/admin/tasks/{t}"))
+            .await
+            .status(),
+        403
+    );
     let err = reviewer
-        .call::<Value>("admin/routing", &[("model", "*"), ("reviews_per_task", "2")])
+        .call::<Value>(
+            "admin/routing",
+            &[("model", "*"), ("reviews_per_task", "2")],
+        )
         .await
         .unwrap_err();
     assert_eq!(err, json!("Forbidden"));
@@ -323,9 +374,13 @@ async fn the_task_page_shows_every_review_of_a_task(pool: PgPool) {
     let fx = Fixture { pool: &pool };
     let t = fx.task(0.5, "low_confidence", "m", 1).await;
     fx.review(t, fx.reviewer("first").await, 2, "reject").await;
-    fx.review(t, fx.reviewer("second").await, 4, "escalate").await;
+    fx.review(t, fx.reviewer("second").await, 4, "escalate")
+        .await;
     let session = admin(&app).await;
-    let history: Value = session.call("admin/task", &[("id", &t.to_string())]).await.unwrap();
+    let history: Value = session
+        .call("admin/task", &[("id", &t.to_string())])
+        .await
+        .unwrap();
     let reviewers: Vec<&str> = history["reviews"]
         .as_array()
         .unwrap()
@@ -336,7 +391,9 @@ async fn the_task_page_shows_every_review_of_a_task(pool: PgPool) {
     let page = session.get_page(&format!("/admin/tasks/{t}")).await;
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
-    assert!(html.contains("first") && html.contains("second") && html.contains("A source document."));
+    assert!(
+        html.contains("first") && html.contains("second") && html.contains("A source document.")
+    );
     let missing: Value = session
         .call::<Value>("admin/task", &[("id", &Uuid::new_v4().to_string())])
         .await
@@ -350,7 +407,10 @@ async fn admins_set_reviews_per_task_and_new_tasks_of_that_model_need_that_many(
     app.submit(crate::helpers::task("before", 0.3)).await;
     let session = admin(&app).await;
     session
-        .call::<Value>("admin/routing", &[("model", "summarizer"), ("reviews_per_task", "2")])
+        .call::<Value>(
+            "admin/routing",
+            &[("model", "summarizer"), ("reviews_per_task", "2")],
+        )
         .await
         .unwrap();
     app.submit(crate::helpers::task("after", 0.3)).await;
@@ -362,12 +422,18 @@ async fn admins_set_reviews_per_task_and_new_tasks_of_that_model_need_that_many(
     assert_eq!(required, [("after".into(), 2), ("before".into(), 1)]);
     // Out of range, and no model: each names its field, nothing changes.
     let err = session
-        .call::<Value>("admin/routing", &[("model", "summarizer"), ("reviews_per_task", "11")])
+        .call::<Value>(
+            "admin/routing",
+            &[("model", "summarizer"), ("reviews_per_task", "11")],
+        )
         .await
         .unwrap_err();
     assert_eq!(err["Validation"]["field"], "reviews_per_task");
     let err = session
-        .call::<Value>("admin/routing", &[("model", " "), ("reviews_per_task", "2")])
+        .call::<Value>(
+            "admin/routing",
+            &[("model", " "), ("reviews_per_task", "2")],
+        )
         .await
         .unwrap_err();
     assert_eq!(err["Validation"]["field"], "model");
@@ -384,13 +450,25 @@ async fn admins_set_reviews_per_task_and_new_tasks_of_that_model_need_that_many(
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn the_generated_history_leaves_the_queue_empty_and_fills_every_chart(pool: PgPool) {
     let app = TestApp::spawn(pool.clone()).await;
-    let made = server::generate::load(&pool, &server::demo::history()).await.unwrap();
+    let made = server::generate::load(&pool, &server::demo::history())
+        .await
+        .unwrap();
     assert_eq!(made.tasks, 1_500);
     // Loading it again changes nothing.
-    let again = server::generate::load(&pool, &server::demo::history()).await.unwrap();
-    assert_eq!(again, server::generate::Generated { tasks: 0, reviews: 0 });
+    let again = server::generate::load(&pool, &server::demo::history())
+        .await
+        .unwrap();
+    assert_eq!(
+        again,
+        server::generate::Generated {
+            tasks: 0,
+            reviews: 0
+        }
+    );
     // The history spans the last 30 days, a little more than the default view: widen it.
-    let from = (chrono::Utc::now() - chrono::Duration::days(40)).format("%Y-%m-%d").to_string();
+    let from = (chrono::Utc::now() - chrono::Duration::days(40))
+        .format("%Y-%m-%d")
+        .to_string();
     let d = dashboard(&admin(&app).await, &[("from", &from)]).await;
     assert_eq!(d["queue"]["waiting"], 0);
     assert_eq!(d["reviews"]["total"].as_i64(), Some(made.reviews));
@@ -409,6 +487,9 @@ async fn the_generated_history_leaves_the_queue_empty_and_fills_every_chart(pool
     assert!(!pairs.is_empty());
     for (summary, corrected, stored) in pairs {
         let measured = app::stats::word_edit_distance(&summary, &corrected);
-        assert!((measured - stored).abs() < 1e-9, "{summary:?} → {corrected:?}: {stored} vs {measured}");
+        assert!(
+            (measured - stored).abs() < 1e-9,
+            "{summary:?} → {corrected:?}: {stored} vs {measured}"
+        );
     }
 }

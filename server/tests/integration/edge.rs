@@ -370,19 +370,21 @@ async fn nul_in_a_form_field_is_a_422_naming_it_and_stores_nothing(pool: PgPool)
     assert_eq!(app.count("reviews").await, 0);
 
     let admin = app.user("boss", app::domain::Role::Admin).await;
-    let guidelines: String = sqlx::query_scalar("select coalesce(string_agg(body, ''), '') from guidelines")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let guidelines: String =
+        sqlx::query_scalar("select coalesce(string_agg(body, ''), '') from guidelines")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
     let err = admin
         .call::<Value>("admin/guidelines", &[("text", "# Rules\u{0}")])
         .await
         .unwrap_err();
     assert_eq!(err["Validation"]["field"], "text", "{err}");
-    let after: String = sqlx::query_scalar("select coalesce(string_agg(body, ''), '') from guidelines")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let after: String =
+        sqlx::query_scalar("select coalesce(string_agg(body, ''), '') from guidelines")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
     assert_eq!(after, guidelines, "the guidelines changed");
     let err = admin
         .call::<Value>(

@@ -20,9 +20,17 @@ async fn an_admin_resolves_an_escalation_and_the_task_completes_with_that_verdic
     let id = receipt["id"].as_str().unwrap().to_owned();
     let rita = app.reviewer("rita").await;
     assert_eq!(rita.current_task().await.unwrap()["id"], id.as_str());
-    rita.call::<Value>("review/submit", &[("task_id", &id), ("rating", "2"), ("verdict", "escalate"), ("comment", "legal must look")])
-        .await
-        .unwrap();
+    rita.call::<Value>(
+        "review/submit",
+        &[
+            ("task_id", &id),
+            ("rating", "2"),
+            ("verdict", "escalate"),
+            ("comment", "legal must look"),
+        ],
+    )
+    .await
+    .unwrap();
 
     let admin = app.user("ada", Role::Admin).await;
     let queue: Value = admin.call("admin/escalations", &[]).await.unwrap();
@@ -34,22 +42,38 @@ async fn an_admin_resolves_an_escalation_and_the_task_completes_with_that_verdic
     // No verdict, or one that is not accept/reject: named, nothing changes.
     for verdict in ["", "escalate"] {
         let err = admin
-            .call::<()>("admin/escalations/resolve", &[("task_id", &id), ("verdict", verdict)])
+            .call::<()>(
+                "admin/escalations/resolve",
+                &[("task_id", &id), ("verdict", verdict)],
+            )
             .await
             .unwrap_err();
         assert_eq!(err["Validation"]["field"], "verdict");
     }
     // Reviewers may not resolve.
     let err = rita
-        .call::<()>("admin/escalations/resolve", &[("task_id", &id), ("verdict", "accept")])
+        .call::<()>(
+            "admin/escalations/resolve",
+            &[("task_id", &id), ("verdict", "accept")],
+        )
         .await
         .unwrap_err();
     assert_eq!(err, json!("Forbidden"));
     let (_, still) = app.get_json(&format!("/api/v1/tasks/{id}")).await;
-    assert_eq!((still["status"].as_str(), still["verdict"].as_str()), (Some("escalated"), Some("escalate")));
+    assert_eq!(
+        (still["status"].as_str(), still["verdict"].as_str()),
+        (Some("escalated"), Some("escalate"))
+    );
 
     admin
-        .call::<()>("admin/escalations/resolve", &[("task_id", &id), ("verdict", "reject"), ("note", "the figures are wrong")])
+        .call::<()>(
+            "admin/escalations/resolve",
+            &[
+                ("task_id", &id),
+                ("verdict", "reject"),
+                ("note", "the figures are wrong"),
+            ],
+        )
         .await
         .unwrap();
     let (_, done) = app.get_json(&format!("/api/v1/tasks/{id}")).await;
@@ -62,14 +86,18 @@ async fn an_admin_resolves_an_escalation_and_the_task_completes_with_that_verdic
     assert_eq!(queue, json!([]));
     // A second resolution is refused: the task moved on.
     let err = admin
-        .call::<()>("admin/escalations/resolve", &[("task_id", &id), ("verdict", "accept")])
+        .call::<()>(
+            "admin/escalations/resolve",
+            &[("task_id", &id), ("verdict", "accept")],
+        )
         .await
         .unwrap_err();
     assert!(err.get("Conflict").is_some(), "{err}");
 
     // The pipeline heard both: the escalation, then the final verdict.
     let got = receiver.wait_for(2, Duration::from_secs(15)).await;
-    let mut events: Vec<(String, Value)> = got.iter().map(|r| (r.event.clone(), r.json())).collect();
+    let mut events: Vec<(String, Value)> =
+        got.iter().map(|r| (r.event.clone(), r.json())).collect();
     events.sort_by_key(|(e, _)| e.clone());
     assert_eq!(events[0].0, "task.escalated");
     assert_eq!(events[1].0, "task.reviewed");

@@ -29,12 +29,18 @@ async fn reviewed_fixture(app: &TestApp) {
                 ("rating", "1"),
                 ("verdict", "reject"),
                 ("comment", "=HYPERLINK(\"http://evil\",\"click\")"),
-                ("corrected_summary", "+10 percent: revenue rose to 4 million."),
+                (
+                    "corrected_summary",
+                    "+10 percent: revenue rose to 4 million.",
+                ),
             ],
         };
         let mut fields = vec![("task_id", id.as_str())];
         fields.extend(form);
-        reviewer.call::<Value>("review/submit", &fields).await.unwrap();
+        reviewer
+            .call::<Value>("review/submit", &fields)
+            .await
+            .unwrap();
     }
     let res = app
         .post_json(
@@ -63,7 +69,9 @@ async fn export(app: &TestApp, query: &str) -> (reqwest::StatusCode, String, Str
 }
 
 fn lines(body: &str) -> Vec<Value> {
-    body.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    body.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
@@ -75,17 +83,28 @@ async fn jsonl_holds_every_review_then_every_end_user_feedback(pool: PgPool) {
     assert_eq!(content_type, "application/x-ndjson");
     let rows = lines(&body);
     assert_eq!(rows.len(), 4);
-    assert!(rows[..3].iter().all(|r| r["source"] == "review" && r["reviewer"] == "ann"));
+    assert!(
+        rows[..3]
+            .iter()
+            .all(|r| r["source"] == "review" && r["reviewer"] == "ann")
+    );
     assert_eq!(rows[3]["source"], "end_user");
     assert_eq!(rows[3]["external_id"], "good");
     assert_eq!(rows[3]["value"], "up");
     let fixed = rows.iter().find(|r| r["external_id"] == "fixed").unwrap();
-    assert_eq!(fixed["corrected_summary"], "+10 percent: revenue rose to 4 million.");
+    assert_eq!(
+        fixed["corrected_summary"],
+        "+10 percent: revenue rose to 4 million."
+    );
     assert_eq!(fixed["document"], "Revenue was 4 million, up 10 percent.");
     // The model filter narrows the export like the dashboard.
     let (_, _, body) = export(&app, "format=jsonl&model=summarizer&version=2.3").await;
     let rows = lines(&body);
-    assert_eq!(rows.len(), 2, "the 2.3 review and the end-user thumbs on its task");
+    assert_eq!(
+        rows.len(),
+        2,
+        "the 2.3 review and the end-user thumbs on its task"
+    );
     assert!(rows.iter().all(|r| r["model_version"] == "2.3"));
 }
 
@@ -97,13 +116,23 @@ async fn csv_has_a_header_quotes_properly_and_defuses_formulas(pool: PgPool) {
     assert_eq!(status, 200);
     assert_eq!(content_type, "text/csv; charset=utf-8");
     let records: Vec<&str> = body.split("\r\n").filter(|l| !l.is_empty()).collect();
-    assert_eq!(records.len(), 5, "header, three reviews, one end-user feedback");
+    assert_eq!(
+        records.len(),
+        5,
+        "header, three reviews, one end-user feedback"
+    );
     assert!(records[0].starts_with("source,feedback_id,task_id,external_id,model"));
     let fixed = records.iter().find(|r| r.contains(",fixed,")).unwrap();
     // Both the comment and the correction started with a formula character: each is quoted and
     // prefixed with ', and inner quotes are doubled.
-    assert!(fixed.contains("\"'=HYPERLINK(\"\"http://evil\"\",\"\"click\"\")\""), "{fixed}");
-    assert!(fixed.contains("\"'+10 percent: revenue rose to 4 million.\""), "{fixed}");
+    assert!(
+        fixed.contains("\"'=HYPERLINK(\"\"http://evil\"\",\"\"click\"\")\""),
+        "{fixed}"
+    );
+    assert!(
+        fixed.contains("\"'+10 percent: revenue rose to 4 million.\""),
+        "{fixed}"
+    );
     assert!(!fixed.contains(",=") && !fixed.contains(",+"), "{fixed}");
 }
 
@@ -116,7 +145,10 @@ async fn sft_and_dpo_pairs_come_from_corrections_and_accepted_siblings(pool: PgP
     let sft = lines(&body);
     assert_eq!(sft.len(), 1);
     assert_eq!(sft[0]["prompt"], "Revenue was 4 million, up 10 percent.");
-    assert_eq!(sft[0]["completion"], "+10 percent: revenue rose to 4 million.");
+    assert_eq!(
+        sft[0]["completion"],
+        "+10 percent: revenue rose to 4 million."
+    );
 
     let (_, _, body) = export(&app, "format=dpo").await;
     let mut dpo = lines(&body);
@@ -148,11 +180,18 @@ async fn a_large_export_arrives_whole_across_many_chunks(pool: PgPool) {
     assert!(made.reviews > 2_000, "{made:?}");
     let (status, _, body) = export(&app, "format=jsonl").await;
     assert_eq!(status, 200);
-    assert!(body.len() > 4 * 64 * 1024, "spans several chunks: {} bytes", body.len());
+    assert!(
+        body.len() > 4 * 64 * 1024,
+        "spans several chunks: {} bytes",
+        body.len()
+    );
     let rows = lines(&body);
     assert_eq!(rows.len() as i64, made.reviews);
     // Ordered by review id, each exactly once.
-    let ids: Vec<i64> = rows.iter().map(|r| r["feedback_id"].as_i64().unwrap()).collect();
+    let ids: Vec<i64> = rows
+        .iter()
+        .map(|r| r["feedback_id"].as_i64().unwrap())
+        .collect();
     assert!(ids.windows(2).all(|w| w[0] < w[1]));
 }
 
@@ -178,14 +217,32 @@ async fn only_admins_and_tokens_may_export(pool: PgPool) {
     let url = app.url("/api/v1/export?format=csv");
     let anonymous = app.http.get(&url).send().await.unwrap();
     assert_eq!(anonymous.status(), 401);
-    let bad_token = app.http.get(&url).bearer_auth("loupe_nope").send().await.unwrap();
+    let bad_token = app
+        .http
+        .get(&url)
+        .bearer_auth("loupe_nope")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(bad_token.status(), 401);
     let reviewer = app.reviewer("rita").await;
-    assert_eq!(reviewer.get_page("/api/v1/export?format=csv").await.status(), 403);
+    assert_eq!(
+        reviewer
+            .get_page("/api/v1/export?format=csv")
+            .await
+            .status(),
+        403
+    );
     let admin = app.user("ada", Role::Admin).await;
     let res = admin.get_page("/api/v1/export?format=csv").await;
     assert_eq!(res.status(), 200);
-    let disposition = res.headers()["content-disposition"].to_str().unwrap().to_owned();
-    assert!(disposition.starts_with("attachment; filename=\"loupe-feedback-"), "{disposition}");
+    let disposition = res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        disposition.starts_with("attachment; filename=\"loupe-feedback-"),
+        "{disposition}"
+    );
     assert!(disposition.ends_with(".csv\""), "{disposition}");
 }

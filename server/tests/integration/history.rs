@@ -21,7 +21,10 @@ async fn a_review_is_amended_within_ten_minutes_and_the_earlier_version_is_kept(
     let rita = app.reviewer("rita").await;
     let mut ids = Vec::new();
     for _ in 0..2 {
-        let id = rita.current_task().await.unwrap()["id"].as_str().unwrap().to_owned();
+        let id = rita.current_task().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         rita.review(&id, "4", "accept").await.unwrap();
         ids.push(id);
     }
@@ -33,26 +36,53 @@ async fn a_review_is_amended_within_ten_minutes_and_the_earlier_version_is_kept(
 
     // Escalating is not an amendment; a bad rating is named; nothing changes.
     let err = rita
-        .call::<()>("history/amend", &[("review_id", &review_id), ("rating", "4"), ("verdict", "escalate")])
+        .call::<()>(
+            "history/amend",
+            &[
+                ("review_id", &review_id),
+                ("rating", "4"),
+                ("verdict", "escalate"),
+            ],
+        )
         .await
         .unwrap_err();
     assert_eq!(err["Validation"]["field"], "verdict");
     let err = rita
-        .call::<()>("history/amend", &[("review_id", &review_id), ("rating", "7"), ("verdict", "reject")])
+        .call::<()>(
+            "history/amend",
+            &[
+                ("review_id", &review_id),
+                ("rating", "7"),
+                ("verdict", "reject"),
+            ],
+        )
         .await
         .unwrap_err();
     assert_eq!(err["Validation"]["field"], "rating");
     // Someone else's review is not found.
     let omar = app.reviewer("omar").await;
     let err = omar
-        .call::<()>("history/amend", &[("review_id", &review_id), ("rating", "1"), ("verdict", "reject")])
+        .call::<()>(
+            "history/amend",
+            &[
+                ("review_id", &review_id),
+                ("rating", "1"),
+                ("verdict", "reject"),
+            ],
+        )
         .await
         .unwrap_err();
     assert_eq!(err, json!({"NotFound": "review"}));
 
     rita.call::<()>(
         "history/amend",
-        &[("review_id", &review_id), ("rating", "2"), ("verdict", "reject"), ("comment", "missed a figure"), ("error_tags", "omission")],
+        &[
+            ("review_id", &review_id),
+            ("rating", "2"),
+            ("verdict", "reject"),
+            ("comment", "missed a figure"),
+            ("error_tags", "omission"),
+        ],
     )
     .await
     .unwrap();
@@ -76,12 +106,18 @@ async fn a_review_is_amended_within_ten_minutes_and_the_earlier_version_is_kept(
         .iter()
         .map(|r| {
             let e = r.json();
-            (e["task"]["id"].as_str().unwrap().to_owned(), e["task"]["verdict"].as_str().unwrap().to_owned())
+            (
+                e["task"]["id"].as_str().unwrap().to_owned(),
+                e["task"]["verdict"].as_str().unwrap().to_owned(),
+            )
         })
         .filter(|(id, _)| id == &ids[0])
         .map(|(_, v)| (ids[0].clone(), v))
         .collect();
-    assert_eq!(verdicts.iter().map(|(_, v)| v.as_str()).collect::<Vec<_>>(), ["accept", "reject"]);
+    assert_eq!(
+        verdicts.iter().map(|(_, v)| v.as_str()).collect::<Vec<_>>(),
+        ["accept", "reject"]
+    );
 
     // Ten minutes later it is too late.
     sqlx::query("update reviews set created_at = now() - interval '11 minutes'")
@@ -89,7 +125,14 @@ async fn a_review_is_amended_within_ten_minutes_and_the_earlier_version_is_kept(
         .await
         .unwrap();
     let err = rita
-        .call::<()>("history/amend", &[("review_id", &review_id), ("rating", "5"), ("verdict", "accept")])
+        .call::<()>(
+            "history/amend",
+            &[
+                ("review_id", &review_id),
+                ("rating", "5"),
+                ("verdict", "accept"),
+            ],
+        )
         .await
         .unwrap_err();
     assert!(err.get("Conflict").is_some(), "{err}");

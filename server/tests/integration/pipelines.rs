@@ -8,7 +8,11 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 
 /// Reads the whole feed from `after` in pages of `limit`; returns the items and the last cursor.
-async fn read_feed(app: &TestApp, mut after: Option<String>, limit: usize) -> (Vec<Value>, Option<String>) {
+async fn read_feed(
+    app: &TestApp,
+    mut after: Option<String>,
+    limit: usize,
+) -> (Vec<Value>, Option<String>) {
     let mut items = Vec::new();
     loop {
         let path = match &after {
@@ -31,7 +35,12 @@ async fn read_feed(app: &TestApp, mut after: Option<String>, limit: usize) -> (V
 
 /// Reads the feed until it holds `n` items. Rows appear once every older transaction on the
 /// database server has ended, and other tests' transactions share this server.
-async fn feed_of(app: &TestApp, after: Option<String>, limit: usize, n: usize) -> (Vec<Value>, Option<String>) {
+async fn feed_of(
+    app: &TestApp,
+    after: Option<String>,
+    limit: usize,
+    n: usize,
+) -> (Vec<Value>, Option<String>) {
     for _ in 0..200 {
         let (items, cursor) = read_feed(app, after.clone(), limit).await;
         if items.len() >= n {
@@ -50,11 +59,18 @@ async fn the_feed_pages_through_reviews_and_end_user_feedback_in_a_stable_order(
     }
     let rita = app.reviewer("rita").await;
     for verdict in ["accept", "reject", "accept"] {
-        let id = rita.current_task().await.unwrap()["id"].as_str().unwrap().to_owned();
+        let id = rita.current_task().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         rita.review(&id, "3", verdict).await.unwrap();
     }
     for (i, kind) in ["thumbs", "rating"].iter().enumerate() {
-        let value = if *kind == "thumbs" { json!("up") } else { json!(4) };
+        let value = if *kind == "thumbs" {
+            json!("up")
+        } else {
+            json!(4)
+        };
         let res = app
             .post_json("/api/v1/feedback", &json!({"task_id": format!("feed-{i}"), "user_id": "u1", "feedback_type": kind, "value": value}))
             .await;
@@ -63,9 +79,15 @@ async fn the_feed_pages_through_reviews_and_end_user_feedback_in_a_stable_order(
 
     let (items, cursor) = feed_of(&app, None, 2, 5).await;
     let kinds: Vec<&str> = items.iter().map(|i| i["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["review", "review", "review", "end_user", "end_user"]);
+    assert_eq!(
+        kinds,
+        ["review", "review", "review", "end_user", "end_user"]
+    );
     let verdicts: Vec<&Value> = items[..3].iter().map(|i| &i["verdict"]).collect();
-    assert_eq!(verdicts, [&json!("accept"), &json!("reject"), &json!("accept")]);
+    assert_eq!(
+        verdicts,
+        [&json!("accept"), &json!("reject"), &json!("accept")]
+    );
     assert_eq!(items[3]["external_id"], "feed-0");
     assert_eq!(items[3]["value"], "up");
     assert_eq!(items[4]["feedback_type"], "rating");
@@ -76,7 +98,10 @@ async fn the_feed_pages_through_reviews_and_end_user_feedback_in_a_stable_order(
     assert_eq!(whole, items);
     // Nothing new: an empty page that keeps the cursor.
     let (status, page) = app
-        .get_json(&format!("/api/v1/feedback?after={}", cursor.clone().unwrap()))
+        .get_json(&format!(
+            "/api/v1/feedback?after={}",
+            cursor.clone().unwrap()
+        ))
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(page["items"], json!([]));
@@ -86,10 +111,11 @@ async fn the_feed_pages_through_reviews_and_end_user_feedback_in_a_stable_order(
     // A review written by a transaction still open, then feedback committed after it: the feed
     // holds the later row back until the earlier transaction ends, so following the cursor
     // misses neither.
-    let task_id: uuid::Uuid = sqlx::query_scalar("select id from tasks where external_id = 'feed-2'")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let task_id: uuid::Uuid =
+        sqlx::query_scalar("select id from tasks where external_id = 'feed-2'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     app.reviewer("omar").await;
     let omar: i64 = sqlx::query_scalar("select id from users where username = 'omar'")
         .fetch_one(&pool)
@@ -110,7 +136,10 @@ async fn the_feed_pages_through_reviews_and_end_user_feedback_in_a_stable_order(
         .await;
     assert_eq!(res.status(), StatusCode::OK);
     let (held, cursor_held) = read_feed(&app, cursor.clone(), 10).await;
-    assert!(held.is_empty(), "a row committed after an open transaction's row was served first: {held:?}");
+    assert!(
+        held.is_empty(),
+        "a row committed after an open transaction's row was served first: {held:?}"
+    );
     assert_eq!(cursor_held, cursor);
     open.commit().await.unwrap();
     let (late, _) = feed_of(&app, cursor_held, 10, 2).await;
@@ -123,12 +152,23 @@ async fn the_feed_pages_through_reviews_and_end_user_feedback_in_a_stable_order(
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn the_feed_refuses_bad_cursors_and_limits_and_callers_without_a_token(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
-    for (query, field) in [("after=abc", "after"), ("after=1.5.2", "after"), ("limit=0", "limit"), ("limit=1001", "limit"), ("limit=x", "limit")] {
+    for (query, field) in [
+        ("after=abc", "after"),
+        ("after=1.5.2", "after"),
+        ("limit=0", "limit"),
+        ("limit=1001", "limit"),
+        ("limit=x", "limit"),
+    ] {
         let (status, err) = app.get_json(&format!("/api/v1/feedback?{query}")).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {err}");
         assert_eq!(err["field"], field, "{query}");
     }
-    let res = app.http.get(app.url("/api/v1/feedback")).send().await.unwrap();
+    let res = app
+        .http
+        .get(app.url("/api/v1/feedback"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -141,11 +181,21 @@ async fn routing_settings_are_read_and_set_per_model_and_steer_new_tasks(pool: P
     assert_eq!(list[0]["threshold"], 0.8);
     // A model without settings of its own reads the defaults under its name.
     let (_, summarizer) = app.get_json("/api/v1/routing/summarizer").await;
-    assert_eq!((summarizer["model"].as_str(), summarizer["threshold"].as_f64()), (Some("summarizer"), Some(0.8)));
+    assert_eq!(
+        (
+            summarizer["model"].as_str(),
+            summarizer["threshold"].as_f64()
+        ),
+        (Some("summarizer"), Some(0.8))
+    );
 
     // 0.85 is auto-accepted or sampled under the default 0.8, but low confidence under 0.9.
     let (status, set) = app
-        .call("PUT", "/api/v1/routing/summarizer", Some(json!({"threshold": 0.9})))
+        .call(
+            "PUT",
+            "/api/v1/routing/summarizer",
+            Some(json!({"threshold": 0.9})),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{set}");
     assert_eq!(set["threshold"], 0.9);
@@ -161,7 +211,9 @@ async fn routing_settings_are_read_and_set_per_model_and_steer_new_tasks(pool: P
         (json!({"reviews_per_task": "two"}), "reviews_per_task"),
         (json!({"treshold": 0.5}), "treshold"),
     ] {
-        let (status, err) = app.call("PUT", "/api/v1/routing/summarizer", Some(body.clone())).await;
+        let (status, err) = app
+            .call("PUT", "/api/v1/routing/summarizer", Some(body.clone()))
+            .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {err}");
         assert_eq!(err["field"], field, "{body}: {err}");
     }
@@ -179,18 +231,45 @@ async fn routing_settings_are_read_and_set_per_model_and_steer_new_tasks(pool: P
     // The admin area's form sets the same row; a reviewer may do neither.
     let admin = app.user("ada", Role::Admin).await;
     let saved: Value = admin
-        .call("admin/routing", &[("model", "summarizer"), ("audit_rate", "0.5"), ("threshold", "")])
+        .call(
+            "admin/routing",
+            &[
+                ("model", "summarizer"),
+                ("audit_rate", "0.5"),
+                ("threshold", ""),
+            ],
+        )
         .await
         .unwrap();
-    assert_eq!((saved["audit_rate"].as_f64(), saved["threshold"].as_f64()), (Some(0.5), Some(0.8)));
+    assert_eq!(
+        (saved["audit_rate"].as_f64(), saved["threshold"].as_f64()),
+        (Some(0.5), Some(0.8))
+    );
     let err = admin
-        .call::<Value>("admin/routing", &[("model", "summarizer"), ("audit_rate", "lots")])
+        .call::<Value>(
+            "admin/routing",
+            &[("model", "summarizer"), ("audit_rate", "lots")],
+        )
         .await
         .unwrap_err();
     assert_eq!(err["Validation"]["field"], "audit_rate");
     let rita = app.reviewer("rita").await;
-    assert!(rita.call::<Value>("admin/routing", &[("model", "summarizer"), ("threshold", "0.1")]).await.is_err());
-    let res = app.http.put(app.url("/api/v1/routing/summarizer")).header("cookie", &rita.cookie).json(&json!({"threshold": 0.1})).send().await.unwrap();
+    assert!(
+        rita.call::<Value>(
+            "admin/routing",
+            &[("model", "summarizer"), ("threshold", "0.1")]
+        )
+        .await
+        .is_err()
+    );
+    let res = app
+        .http
+        .put(app.url("/api/v1/routing/summarizer"))
+        .header("cookie", &rita.cookie)
+        .json(&json!({"threshold": 0.1}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     let (_, after) = app.get_json("/api/v1/routing/summarizer").await;
     assert_eq!(after["threshold"], 0.8);
@@ -226,10 +305,22 @@ async fn the_openapi_document_describes_every_route_and_the_docs_page_renders_it
     for (path, method) in expected {
         let op = &doc["paths"][path][method];
         assert!(op.is_object(), "{method} {path} is not in the document");
-        assert!(op["responses"]["422"].is_object(), "{method} {path} lacks its error answers");
+        assert!(
+            op["responses"]["422"].is_object(),
+            "{method} {path} lacks its error answers"
+        );
     }
-    let operations: usize = doc["paths"].as_object().unwrap().values().map(|p| p.as_object().unwrap().len()).sum();
-    assert_eq!(operations, expected.len(), "the document has routes the test does not know");
+    let operations: usize = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|p| p.as_object().unwrap().len())
+        .sum();
+    assert_eq!(
+        operations,
+        expected.len(),
+        "the document has routes the test does not know"
+    );
     assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
     // Every reference resolves.
     fn refs<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
@@ -248,11 +339,19 @@ async fn the_openapi_document_describes_every_route_and_the_docs_page_renders_it
     refs(&doc, &mut found);
     assert!(!found.is_empty());
     for r in found {
-        let name = r.strip_prefix("#/components/schemas/").unwrap_or_else(|| panic!("odd $ref {r}"));
-        assert!(doc["components"]["schemas"][name].is_object(), "dangling $ref {r}");
+        let name = r
+            .strip_prefix("#/components/schemas/")
+            .unwrap_or_else(|| panic!("odd $ref {r}"));
+        assert!(
+            doc["components"]["schemas"][name].is_object(),
+            "dangling $ref {r}"
+        );
     }
     assert!(doc["components"]["schemas"]["WebhookEvent"].is_object());
-    assert_eq!(doc["components"]["securitySchemes"]["token"]["scheme"], "bearer");
+    assert_eq!(
+        doc["components"]["securitySchemes"]["token"]["scheme"],
+        "bearer"
+    );
 
     let admin = app.user("ada", Role::Admin).await;
     let page = admin.get_page("/api/docs").await;
@@ -261,5 +360,8 @@ async fn the_openapi_document_describes_every_route_and_the_docs_page_renders_it
     assert!(html.contains("<code>/api/v1/tasks/{id}</code>"));
     assert!(html.contains("id=\"schema-TaskDoc\""));
     assert!(!html.contains("<script"), "the docs page loads no scripts");
-    assert!(!html.contains("src=\"http"), "the docs page loads nothing from elsewhere");
+    assert!(
+        !html.contains("src=\"http"),
+        "the docs page loads nothing from elsewhere"
+    );
 }

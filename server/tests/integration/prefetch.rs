@@ -24,7 +24,12 @@ async fn lease_of(app: &TestApp, id: &str) -> (f64, bool) {
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn the_next_task_is_held_in_the_background_and_shown_after_a_submit(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
-    app.submit(json!([task("first", 0.1), task("second", 0.2), task("third", 0.3)])).await;
+    app.submit(json!([
+        task("first", 0.1),
+        task("second", 0.2),
+        task("third", 0.3)
+    ]))
+    .await;
     let (ann, bob) = (app.reviewer("ann").await, app.reviewer("bob").await);
     let current = ann.current_task().await.unwrap();
     let next: Value = ann.call("review/next", &[]).await.unwrap();
@@ -33,34 +38,52 @@ async fn the_next_task_is_held_in_the_background_and_shown_after_a_submit(pool: 
     let again: Value = ann.call("review/next", &[]).await.unwrap();
     assert_eq!(again["id"], next["id"]);
     let (secs, prefetched) = lease_of(&app, &id_of(&next)).await;
-    assert!(prefetched && secs > 60.0 && secs <= 90.0, "a short lease: {secs}");
+    assert!(
+        prefetched && secs > 60.0 && secs <= 90.0,
+        "a short lease: {secs}"
+    );
     // Held means held: another reviewer gets the third task, not the prefetched one.
-    assert_eq!(bob.current_task().await.unwrap()["summary"], "Summary of third.");
+    assert_eq!(
+        bob.current_task().await.unwrap()["summary"],
+        "Summary of third."
+    );
     // Ann's current task stays current; the prefetched one is not handed out as current.
     assert_eq!(ann.current_task().await.unwrap()["id"], current["id"]);
 
     let upcoming: Value = ann
         .call(
             "review/submit",
-            &[("task_id", &id_of(&current)), ("rating", "4"), ("verdict", "accept"), ("prefetch", "1")],
+            &[
+                ("task_id", &id_of(&current)),
+                ("rating", "4"),
+                ("verdict", "accept"),
+                ("prefetch", "1"),
+            ],
         )
         .await
         .unwrap();
     assert_eq!(upcoming["current"]["id"], next["id"]);
     assert_eq!(upcoming["next"], Value::Null, "nothing else is free");
     let (secs, prefetched) = lease_of(&app, &id_of(&next)).await;
-    assert!(!prefetched && secs > 14.0 * 60.0, "now current, with a full lease: {secs}");
+    assert!(
+        !prefetched && secs > 14.0 * 60.0,
+        "now current, with a full lease: {secs}"
+    );
 }
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn a_skip_moves_on_to_the_prefetched_task_and_claims_the_one_after(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
-    app.submit(json!([task("a", 0.1), task("b", 0.2), task("c", 0.3)])).await;
+    app.submit(json!([task("a", 0.1), task("b", 0.2), task("c", 0.3)]))
+        .await;
     let cy = app.reviewer("cy").await;
     let current = cy.current_task().await.unwrap();
     let next: Value = cy.call("review/next", &[]).await.unwrap();
     let upcoming: Value = cy
-        .call("review/skip", &[("task_id", &id_of(&current)), ("prefetch", "1")])
+        .call(
+            "review/skip",
+            &[("task_id", &id_of(&current)), ("prefetch", "1")],
+        )
         .await
         .unwrap();
     assert_eq!(upcoming["current"]["id"], next["id"]);
@@ -79,7 +102,12 @@ async fn a_skip_moves_on_to_the_prefetched_task_and_claims_the_one_after(pool: P
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn leaving_the_page_gives_the_prefetched_task_back_and_a_lapsed_claim_is_free(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
-    app.submit(json!([task("one", 0.1), task("two", 0.2), task("three", 0.3)])).await;
+    app.submit(json!([
+        task("one", 0.1),
+        task("two", 0.2),
+        task("three", 0.3)
+    ]))
+    .await;
     let (dee, eve) = (app.reviewer("dee").await, app.reviewer("eve").await);
     let current = dee.current_task().await.unwrap();
     let next: Value = dee.call("review/next", &[]).await.unwrap();
@@ -90,21 +118,25 @@ async fn leaving_the_page_gives_the_prefetched_task_back_and_a_lapsed_claim_is_f
 
     // Renewal keeps a background claim alive; without it the claim lapses and is free.
     let third: Value = dee.call("review/next", &[]).await.unwrap();
-    sqlx::query("update tasks set lease_expires_at = now() + interval '5 seconds' where id = $1::uuid")
-        .bind(id_of(&third))
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    sqlx::query(
+        "update tasks set lease_expires_at = now() + interval '5 seconds' where id = $1::uuid",
+    )
+    .bind(id_of(&third))
+    .execute(&app.pool)
+    .await
+    .unwrap();
     let held: Vec<String> = dee.call("review/renew", &[]).await.unwrap();
     assert_eq!(held.len(), 2);
     assert!(held.contains(&id_of(&third)) && held.contains(&id_of(&current)));
     let (secs, _) = lease_of(&app, &id_of(&third)).await;
     assert!(secs > 80.0, "renewed: {secs}");
-    sqlx::query("update tasks set lease_expires_at = now() - interval '1 second' where id = $1::uuid")
-        .bind(id_of(&third))
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    sqlx::query(
+        "update tasks set lease_expires_at = now() - interval '1 second' where id = $1::uuid",
+    )
+    .bind(id_of(&third))
+    .execute(&app.pool)
+    .await
+    .unwrap();
     let held: Vec<String> = dee.call("review/renew", &[]).await.unwrap();
     assert_eq!(held, [id_of(&current)]);
     let fay = app.reviewer("fay").await;

@@ -216,10 +216,16 @@ async fn serve_db(url: &str, port: u16) -> Served {
         .unwrap();
     let child = Served(Some(child));
     let started = Instant::now();
-    while reqwest::get(format!("http://127.0.0.1:{port}/healthz")).await.map(|r| r.status()).ok()
+    while reqwest::get(format!("http://127.0.0.1:{port}/healthz"))
+        .await
+        .map(|r| r.status())
+        .ok()
         != Some(reqwest::StatusCode::OK)
     {
-        assert!(started.elapsed() < Duration::from_secs(60), "loupe did not become healthy");
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "loupe did not become healthy"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     child
@@ -237,7 +243,9 @@ async fn a_delivery_pending_when_loupe_is_killed_is_sent_after_restart(pool: sql
     let url = url_of(&pool).await;
     let port = free_port();
     let first = serve_db(&url, port).await;
-    let app = crate::helpers::TestApp::attach(pool.clone(), format!("127.0.0.1:{port}").parse().unwrap()).await;
+    let app =
+        crate::helpers::TestApp::attach(pool.clone(), format!("127.0.0.1:{port}").parse().unwrap())
+            .await;
     // The receiver's port is chosen now but nothing listens there yet: attempts fail to connect.
     let hook_port = free_port();
     let hook_url = format!("http://127.0.0.1:{hook_port}/hook");
@@ -251,23 +259,30 @@ async fn a_delivery_pending_when_loupe_is_killed_is_sent_after_restart(pool: sql
     assert_eq!(status, 201);
     app.submit(crate::helpers::task("restart-1", 0.1)).await;
     let rita = app.reviewer("rita").await;
-    let id = rita.current_task().await.unwrap()["id"].as_str().unwrap().to_owned();
+    let id = rita.current_task().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     rita.review(&id, "5", "accept").await.unwrap();
     // Wait for a failed attempt, then kill the server without letting it clean up.
     let started = Instant::now();
-    while delivery_statuses(&pool).await.first().is_none_or(|(_, attempts)| *attempts == 0) {
-        assert!(started.elapsed() < Duration::from_secs(20), "no delivery attempt");
+    while delivery_statuses(&pool)
+        .await
+        .first()
+        .is_none_or(|(_, attempts)| *attempts == 0)
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no delivery attempt"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     first.kill();
     assert_eq!(delivery_statuses(&pool).await[0].0, "pending");
 
-    let receiver = crate::receiver::Receiver::start_on(
-        &format!("127.0.0.1:{hook_port}"),
-        &[],
-        Duration::ZERO,
-    )
-    .await;
+    let receiver =
+        crate::receiver::Receiver::start_on(&format!("127.0.0.1:{hook_port}"), &[], Duration::ZERO)
+            .await;
     let second = serve_db(&url, port).await;
     let got = receiver.wait_for(1, Duration::from_secs(30)).await;
     assert!(got[0].signed_with("restart-secret-0123456"));
@@ -287,9 +302,14 @@ async fn two_loupe_processes_on_one_database_deliver_each_event_once(pool: sqlx:
     let (port_a, port_b) = (free_port(), free_port());
     let a = serve_db(&url, port_a).await;
     let b = serve_db(&url, port_b).await;
-    let app = crate::helpers::TestApp::attach(pool.clone(), format!("127.0.0.1:{port_a}").parse().unwrap()).await;
+    let app = crate::helpers::TestApp::attach(
+        pool.clone(),
+        format!("127.0.0.1:{port_a}").parse().unwrap(),
+    )
+    .await;
     // A slow receiver widens the window in which both workers look for due deliveries.
-    let receiver = crate::receiver::Receiver::start_on("127.0.0.1:0", &[], Duration::from_millis(100)).await;
+    let receiver =
+        crate::receiver::Receiver::start_on("127.0.0.1:0", &[], Duration::from_millis(100)).await;
     let (status, _) = app
         .call(
             "POST",
@@ -306,31 +326,52 @@ async fn two_loupe_processes_on_one_database_deliver_each_event_once(pool: sqlx:
     let mut tx = pool.begin().await.unwrap();
     for r in receipts.as_array().unwrap() {
         let id = uuid::Uuid::parse_str(r["id"].as_str().unwrap()).unwrap();
-        app::outbox::enqueue(&mut tx, app::outbox::TASK_REVIEWED, id).await.unwrap();
+        app::outbox::enqueue(&mut tx, app::outbox::TASK_REVIEWED, id)
+            .await
+            .unwrap();
     }
     tx.commit().await.unwrap();
 
     let got = receiver.wait_for(200, Duration::from_secs(60)).await;
     let started = Instant::now();
-    while delivery_statuses(&pool).await.iter().any(|(s, _)| s != "delivered") {
-        assert!(started.elapsed() < Duration::from_secs(20), "not all delivered");
+    while delivery_statuses(&pool)
+        .await
+        .iter()
+        .any(|(s, _)| s != "delivered")
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "not all delivered"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     let got_after = receiver.received();
-    assert_eq!(got_after.len(), got.len(), "requests arrived after every delivery was done");
+    assert_eq!(
+        got_after.len(),
+        got.len(),
+        "requests arrived after every delivery was done"
+    );
     let mut ids: Vec<&str> = got_after.iter().map(|r| r.delivery.as_str()).collect();
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), 200, "some delivery was sent twice or never");
     assert_eq!(got_after.len(), 200);
-    assert!(delivery_statuses(&pool).await.iter().all(|(_, attempts)| *attempts == 1));
+    assert!(
+        delivery_statuses(&pool)
+            .await
+            .iter()
+            .all(|(_, attempts)| *attempts == 1)
+    );
     // Both processes took part.
     let senders: i64 = sqlx::query_scalar("select count(distinct sender) from webhook_attempts")
         .fetch_one(&pool)
         .await
         .unwrap();
-    assert_eq!(senders, 2, "one process sent everything; the test proved nothing");
+    assert_eq!(
+        senders, 2,
+        "one process sent everything; the test proved nothing"
+    );
     let (sa, _) = a.stop();
     let (sb, _) = b.stop();
     assert!(sa.success() && sb.success());
@@ -348,7 +389,12 @@ fn run_cli(url: &str, args: &[&str], stdin: Option<&str>) -> (bool, String, Stri
         .spawn()
         .unwrap();
     let input = stdin.unwrap_or("").to_owned();
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     (
         out.status.success(),
@@ -365,23 +411,45 @@ async fn the_cli_lists_and_disables_users_and_lists_and_revokes_tokens(pool: sql
         assert!(success, "loupe {args:?}: {err}");
         out
     };
-    ok(&["user", "add", "ada", "--role", "admin", "--password-stdin"], Some("ada-password-123"));
-    ok(&["user", "add", "rita", "--password-stdin"], Some("rita-password-123"));
+    ok(
+        &["user", "add", "ada", "--role", "admin", "--password-stdin"],
+        Some("ada-password-123"),
+    );
+    ok(
+        &["user", "add", "rita", "--password-stdin"],
+        Some("rita-password-123"),
+    );
     let list = ok(&["user", "list"], None);
     let lines: Vec<&str> = list.lines().collect();
     assert!(lines[0].starts_with("username"), "{list}");
-    assert!(lines[1].starts_with("ada") && lines[1].contains("admin") && lines[1].contains("active"), "{list}");
-    assert!(lines[2].starts_with("rita") && lines[2].contains("reviewer"), "{list}");
+    assert!(
+        lines[1].starts_with("ada") && lines[1].contains("admin") && lines[1].contains("active"),
+        "{list}"
+    );
+    assert!(
+        lines[2].starts_with("rita") && lines[2].contains("reviewer"),
+        "{list}"
+    );
 
     // Disabling ends the sessions at once.
     let port = free_port();
     let server = serve_db(&url, port).await;
-    let app = crate::helpers::TestApp::attach(pool.clone(), format!("127.0.0.1:{port}").parse().unwrap()).await;
+    let app =
+        crate::helpers::TestApp::attach(pool.clone(), format!("127.0.0.1:{port}").parse().unwrap())
+            .await;
     let rita = app.login("rita", "rita-password-123").await.unwrap();
     assert_eq!(rita.get_page("/review").await.status(), 200);
     ok(&["user", "disable", "rita"], None);
-    assert!(ok(&["user", "list"], None).lines().any(|l| l.starts_with("rita") && l.contains("disabled")));
-    assert_ne!(rita.get_page("/review").await.status(), 200, "a disabled user's session still works");
+    assert!(
+        ok(&["user", "list"], None)
+            .lines()
+            .any(|l| l.starts_with("rita") && l.contains("disabled"))
+    );
+    assert_ne!(
+        rita.get_page("/review").await.status(),
+        200,
+        "a disabled user's session still works"
+    );
     assert!(app.login("rita", "rita-password-123").await.is_err());
     // The last active admin cannot be disabled (ada is the only admin: the server made none).
     let (success, _, err) = run_cli(&url, &["user", "disable", "ada"], None);
@@ -406,7 +474,11 @@ async fn the_cli_lists_and_disables_users_and_lists_and_revokes_tokens(pool: sql
     assert_eq!(authed(token.clone()).await, 200);
     ok(&["token", "revoke", id], None);
     assert_eq!(authed(token.clone()).await, 401);
-    assert!(ok(&["token", "list"], None).lines().any(|l| l.contains("nightly") && l.contains("revoked")));
+    assert!(
+        ok(&["token", "list"], None)
+            .lines()
+            .any(|l| l.contains("nightly") && l.contains("revoked"))
+    );
     let (success, _, err) = run_cli(&url, &["token", "revoke", id], None);
     assert!(!success && err.contains("already revoked"), "{err}");
     let (success, _, err) = run_cli(&url, &["token", "revoke", "999999"], None);
@@ -416,7 +488,9 @@ async fn the_cli_lists_and_disables_users_and_lists_and_revokes_tokens(pool: sql
 }
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
-async fn import_is_batched_idempotent_and_names_the_bad_line_and_export_writes_a_file(pool: sqlx::PgPool) {
+async fn import_is_batched_idempotent_and_names_the_bad_line_and_export_writes_a_file(
+    pool: sqlx::PgPool,
+) {
     let url = url_of(&pool).await;
     let dir = std::env::temp_dir().join(format!("loupe-import-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -427,19 +501,36 @@ async fn import_is_batched_idempotent_and_names_the_bad_line_and_export_writes_a
     let first: Vec<String> = (0..120).map(line).collect();
     let file = dir.join("part.jsonl");
     std::fs::write(&file, first.join("\n")).unwrap();
-    let (success, out, err) = run_cli(&url, &["import", file.to_str().unwrap(), "--batch", "50"], None);
+    let (success, out, err) = run_cli(
+        &url,
+        &["import", file.to_str().unwrap(), "--batch", "50"],
+        None,
+    );
     assert!(success, "{err}");
-    assert!(out.contains("imported 120 lines: 120 new, 0 already stored"), "{out}");
+    assert!(
+        out.contains("imported 120 lines: 120 new, 0 already stored"),
+        "{out}"
+    );
     assert!(err.contains("100%"), "no progress shown: {err}");
     // The whole file (with a blank line) then stores only the rest.
     let mut all: Vec<String> = (0..300).map(line).collect();
     all.insert(200, String::new());
     let file = dir.join("all.jsonl");
     std::fs::write(&file, all.join("\n")).unwrap();
-    let (success, out, err) = run_cli(&url, &["import", file.to_str().unwrap(), "--batch", "50"], None);
+    let (success, out, err) = run_cli(
+        &url,
+        &["import", file.to_str().unwrap(), "--batch", "50"],
+        None,
+    );
     assert!(success, "{err}");
-    assert!(out.contains("imported 300 lines: 180 new, 120 already stored"), "{out}");
-    let count: i64 = sqlx::query_scalar("select count(*) from tasks").fetch_one(&pool).await.unwrap();
+    assert!(
+        out.contains("imported 300 lines: 180 new, 120 already stored"),
+        "{out}"
+    );
+    let count: i64 = sqlx::query_scalar("select count(*) from tasks")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     assert_eq!(count, 300);
 
     // A bad line is named; the batch holding it is not stored.
@@ -448,12 +539,26 @@ async fn import_is_batched_idempotent_and_names_the_bad_line_and_export_writes_a
     let (success, _, err) = run_cli(&url, &["import", bad.to_str().unwrap()], None);
     assert!(!success);
     assert!(err.contains("line 2: confidence"), "{err}");
-    std::fs::write(&bad, r#"{"document": "d", "summary": "s", "confidence": 0.5, "model": "m"}"#).unwrap();
+    std::fs::write(
+        &bad,
+        r#"{"document": "d", "summary": "s", "confidence": 0.5, "model": "m"}"#,
+    )
+    .unwrap();
     let (success, _, err) = run_cli(&url, &["import", bad.to_str().unwrap()], None);
-    assert!(!success && err.contains("line 1: external_id is required"), "{err}");
-    let (success, _, err) = run_cli(&url, &["import", dir.join("missing.jsonl").to_str().unwrap()], None);
+    assert!(
+        !success && err.contains("line 1: external_id is required"),
+        "{err}"
+    );
+    let (success, _, err) = run_cli(
+        &url,
+        &["import", dir.join("missing.jsonl").to_str().unwrap()],
+        None,
+    );
     assert!(!success && err.contains("cannot open"), "{err}");
-    let count: i64 = sqlx::query_scalar("select count(*) from tasks").fetch_one(&pool).await.unwrap();
+    let count: i64 = sqlx::query_scalar("select count(*) from tasks")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     assert_eq!(count, 300);
 
     // Export: end-user feedback on two imported tasks, written to a file.
@@ -465,12 +570,25 @@ async fn import_is_batched_idempotent_and_names_the_bad_line_and_export_writes_a
             .unwrap();
     }
     let out_file = dir.join("feedback.csv");
-    let (success, _, err) = run_cli(&url, &["export", "--format", "csv", "-o", out_file.to_str().unwrap()], None);
+    let (success, _, err) = run_cli(
+        &url,
+        &[
+            "export",
+            "--format",
+            "csv",
+            "-o",
+            out_file.to_str().unwrap(),
+        ],
+        None,
+    );
     assert!(success, "{err}");
     assert!(err.contains("100% 2/2 rows"), "{err}");
     let csv = std::fs::read_to_string(&out_file).unwrap();
     assert_eq!(csv.lines().count(), 3, "{csv}");
-    assert!(csv.lines().nth(1).unwrap().contains("imp-0") || csv.contains("imp-0"), "{csv}");
+    assert!(
+        csv.lines().nth(1).unwrap().contains("imp-0") || csv.contains("imp-0"),
+        "{csv}"
+    );
     let (success, _, err) = run_cli(&url, &["export", "--format", "xml"], None);
     assert!(!success && err.contains("--format must be one of"), "{err}");
     let (success, out, _) = run_cli(&url, &["import", "--help"], None);

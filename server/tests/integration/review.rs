@@ -98,7 +98,10 @@ async fn an_unchanged_summary_is_not_stored_as_a_correction(pool: PgPool) {
         ("corrected_summary", "Summary of same-summary.\n".into()),
     ];
     let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    reviewer.call::<Value>("review/submit", &fields).await.unwrap();
+    reviewer
+        .call::<Value>("review/submit", &fields)
+        .await
+        .unwrap();
     let (corrected, verdict): (Option<String>, String) =
         sqlx::query_as("select corrected_summary, verdict from reviews")
             .fetch_one(&app.pool)

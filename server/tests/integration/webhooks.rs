@@ -30,7 +30,10 @@ async fn a_signed_event_is_retried_after_a_500_and_logged(pool: PgPool) {
     assert_eq!(endpoint["secret"], SECRET);
     let receipt = app.submit(task("hook-1", 0.2)).await;
     let rita = app.reviewer("rita").await;
-    let id = rita.current_task().await.unwrap()["id"].as_str().unwrap().to_owned();
+    let id = rita.current_task().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert_eq!(id, receipt["id"].as_str().unwrap());
     rita.review(&id, "4", "accept").await.unwrap();
 
@@ -57,7 +60,12 @@ async fn a_signed_event_is_retried_after_a_500_and_logged(pool: PgPool) {
     let d = &deliveries[0];
     assert_eq!(d["id"], got[0].delivery.as_str());
     assert_eq!(d["attempts"], 2);
-    let codes: Vec<&Value> = d["log"].as_array().unwrap().iter().map(|a| &a["status_code"]).collect();
+    let codes: Vec<&Value> = d["log"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| &a["status_code"])
+        .collect();
     assert_eq!(codes, [&json!(500), &json!(200)]);
     assert_eq!(d["log"][0]["error"], "HTTP 500");
     // Nothing more is sent once delivered.
@@ -66,7 +74,14 @@ async fn a_signed_event_is_retried_after_a_500_and_logged(pool: PgPool) {
 
     // Resend: the same delivery id once more.
     let (status, _) = app
-        .call("POST", &format!("/api/v1/webhooks/deliveries/{}/resend", d["id"].as_str().unwrap()), None)
+        .call(
+            "POST",
+            &format!(
+                "/api/v1/webhooks/deliveries/{}/resend",
+                d["id"].as_str().unwrap()
+            ),
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::ACCEPTED);
     let got = receiver.wait_for(3, Duration::from_secs(10)).await;
@@ -98,7 +113,10 @@ async fn only_subscribed_events_are_sent_and_redirects_are_not_followed(pool: Pg
     let hook = register(&app, &escalated.url(), &["task.escalated"]).await;
     app.submit(task("esc-1", 0.1)).await;
     let rita = app.reviewer("rita").await;
-    let id = rita.current_task().await.unwrap()["id"].as_str().unwrap().to_owned();
+    let id = rita.current_task().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     rita.review(&id, "2", "escalate").await.unwrap();
 
     let got = escalated.wait_for(1, Duration::from_secs(10)).await;
@@ -106,13 +124,19 @@ async fn only_subscribed_events_are_sent_and_redirects_are_not_followed(pool: Pg
     assert_eq!(got[0].json()["task"]["status"], "escalated");
     assert_eq!(got[0].json()["task"]["verdict"], "escalate");
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert!(reviewed.received().is_empty(), "task.reviewed sent for an escalation");
+    assert!(
+        reviewed.received().is_empty(),
+        "task.reviewed sent for an escalation"
+    );
     let (_, log) = app
         .get_json(&format!("/api/v1/webhooks/{}/deliveries", hook["id"]))
         .await;
     assert_eq!(log[0]["status"], "pending");
     assert_eq!(log[0]["last_status"], 302);
-    assert_eq!(log[0]["last_error"], "HTTP 302 (redirects are not followed)");
+    assert_eq!(
+        log[0]["last_error"],
+        "HTTP 302 (redirects are not followed)"
+    );
 }
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
@@ -122,7 +146,10 @@ async fn no_event_is_written_when_the_review_is_refused(pool: PgPool) {
     register(&app, &receiver.url(), &["task.reviewed", "task.escalated"]).await;
     app.submit(task("refused", 0.1)).await;
     let rita = app.reviewer("rita").await;
-    let id = rita.current_task().await.unwrap()["id"].as_str().unwrap().to_owned();
+    let id = rita.current_task().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     // A rating of 9 is refused: no review, no event.
     assert!(rita.review(&id, "9", "accept").await.is_err());
     assert_eq!(app.count("webhook_deliveries").await, 0);
@@ -132,16 +159,36 @@ async fn no_event_is_written_when_the_review_is_refused(pool: PgPool) {
 async fn bad_endpoints_are_refused_naming_the_field(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let cases = [
-        (json!({"url": "ftp://example.test/x", "events": ["task.reviewed"]}), "url"),
-        (json!({"url": "not a url", "events": ["task.reviewed"]}), "url"),
-        (json!({"url": "http://hooks.test/x", "events": []}), "events"),
-        (json!({"url": "http://hooks.test/x", "events": ["task.created"]}), "events"),
-        (json!({"url": "http://hooks.test/x", "events": ["task.reviewed"], "secret": "short"}), "secret"),
-        (json!({"url": "http://hooks.test/x", "events": ["task.reviewed"], "colour": "red"}), "colour"),
+        (
+            json!({"url": "ftp://example.test/x", "events": ["task.reviewed"]}),
+            "url",
+        ),
+        (
+            json!({"url": "not a url", "events": ["task.reviewed"]}),
+            "url",
+        ),
+        (
+            json!({"url": "http://hooks.test/x", "events": []}),
+            "events",
+        ),
+        (
+            json!({"url": "http://hooks.test/x", "events": ["task.created"]}),
+            "events",
+        ),
+        (
+            json!({"url": "http://hooks.test/x", "events": ["task.reviewed"], "secret": "short"}),
+            "secret",
+        ),
+        (
+            json!({"url": "http://hooks.test/x", "events": ["task.reviewed"], "colour": "red"}),
+            "colour",
+        ),
         (json!({"events": ["task.reviewed"]}), "url"),
     ];
     for (body, field) in cases {
-        let (status, err) = app.call("POST", "/api/v1/webhooks", Some(body.clone())).await;
+        let (status, err) = app
+            .call("POST", "/api/v1/webhooks", Some(body.clone()))
+            .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {err}");
         assert_eq!(err["field"], field, "{body}: {err}");
     }
@@ -149,7 +196,11 @@ async fn bad_endpoints_are_refused_naming_the_field(pool: PgPool) {
 
     // Without a secret one is generated; listing never shows it.
     let (status, created) = app
-        .call("POST", "/api/v1/webhooks", Some(json!({"url": "https://hooks.test/x", "events": ["task.reviewed"]})))
+        .call(
+            "POST",
+            "/api/v1/webhooks",
+            Some(json!({"url": "https://hooks.test/x", "events": ["task.reviewed"]})),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED);
     assert!(created["secret"].as_str().unwrap().starts_with("whsec_"));
@@ -157,9 +208,21 @@ async fn bad_endpoints_are_refused_naming_the_field(pool: PgPool) {
     assert_eq!(list.as_array().unwrap().len(), 1);
     assert!(list[0].get("secret").is_none());
 
-    let (status, _) = app.call("DELETE", &format!("/api/v1/webhooks/{}", created["id"]), None).await;
+    let (status, _) = app
+        .call(
+            "DELETE",
+            &format!("/api/v1/webhooks/{}", created["id"]),
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, err) = app.call("DELETE", &format!("/api/v1/webhooks/{}", created["id"]), None).await;
+    let (status, err) = app
+        .call(
+            "DELETE",
+            &format!("/api/v1/webhooks/{}", created["id"]),
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{err}");
 
     // Reviewers may not manage webhooks; anonymous callers are told to authenticate.
@@ -172,6 +235,11 @@ async fn bad_endpoints_are_refused_naming_the_field(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    let res = app.http.get(app.url("/api/v1/webhooks")).send().await.unwrap();
+    let res = app
+        .http
+        .get(app.url("/api/v1/webhooks"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }
