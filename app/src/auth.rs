@@ -21,8 +21,21 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-/// Name of the session cookie.
+/// Name of the session cookie over plain HTTP (development on loopback).
 pub const SESSION_COOKIE: &str = "loupe_session";
+/// Name of the session cookie when it is `Secure`. Browsers accept a `__Host-` cookie only from
+/// a secure origin, with `Path=/` and no `Domain`, so a sibling subdomain or a plain-HTTP page
+/// cannot plant one (session fixation by cookie tossing).
+pub const SECURE_SESSION_COOKIE: &str = "__Host-loupe_session";
+
+/// The session cookie's name: `__Host-` prefixed when the cookie is `Secure`.
+pub fn session_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        SECURE_SESSION_COOKIE
+    } else {
+        SESSION_COOKIE
+    }
+}
 
 /// Shortest password the CLI accepts for a new account.
 pub const MIN_PASSWORD_CHARS: usize = 10;
@@ -50,6 +63,37 @@ pub fn random_secret() -> String {
     let mut bytes = [0u8; 32];
     OsRng.fill_bytes(&mut bytes);
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A key the server signs with. Never printed (its `Debug` shows nothing) or serialized.
+#[derive(Clone)]
+pub struct SigningKey(Arc<[u8]>);
+
+impl SigningKey {
+    /// A key from stored bytes.
+    pub fn new(bytes: &[u8]) -> Self {
+        SigningKey(bytes.into())
+    }
+
+    /// The key's bytes, for the MAC.
+    pub fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl Default for SigningKey {
+    /// A fresh random key (tests; the server loads its shared one from the database).
+    fn default() -> Self {
+        let mut bytes = [0u8; 32];
+        OsRng.fill_bytes(&mut bytes);
+        SigningKey::new(&bytes)
+    }
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SigningKey(…)")
+    }
 }
 
 /// The digest stored in place of a session or token secret.
@@ -273,15 +317,17 @@ pub async fn user_for_session(
     }))
 }
 
-/// The session secret in a request's `Cookie` header.
-pub fn session_secret(headers: &HeaderMap) -> Option<String> {
+/// The session secret in a request's `Cookie` header, from the cookie of this name (only the
+/// `__Host-` one when cookies are secure: a plain one could have been planted).
+pub fn session_secret(headers: &HeaderMap, secure: bool) -> Option<String> {
+    let name = session_cookie_name(secure);
     headers
         .get_all(http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
+        .find(|(n, _)| *n == name)
         .map(|(_, value)| value.to_owned())
         .filter(|value| !value.is_empty())
 }
@@ -292,8 +338,9 @@ pub fn session_cookie(secret: Option<&str>, ttl: Duration, secure: bool) -> Stri
         Some(s) => (s, ttl.as_secs()),
         None => ("", 0),
     };
+    let name = session_cookie_name(secure);
     let secure = if secure { "; Secure" } else { "" };
-    format!("{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
+    format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
 }
 
 /// The user behind the request a request handler is serving, if signed in.
@@ -301,7 +348,7 @@ pub async fn user_from_headers(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Option<User>, AppError> {
-    match session_secret(headers) {
+    match session_secret(headers, state.settings.secure_cookies) {
         Some(secret) => Ok(user_for_session(&state.pool, &secret).await?),
         None => Ok(None),
     }
@@ -341,15 +388,32 @@ mod tests {
             http::header::COOKIE,
             "a=1; loupe_session=abc; b=2".parse().unwrap(),
         );
-        assert_eq!(session_secret(&headers).as_deref(), Some("abc"));
+        assert_eq!(session_secret(&headers, false).as_deref(), Some("abc"));
+        assert_eq!(
+            session_secret(&headers, true),
+            None,
+            "a plain cookie is not read when secure"
+        );
+        headers.insert(
+            http::header::COOKIE,
+            "loupe_session=planted; __Host-loupe_session=real"
+                .parse()
+                .unwrap(),
+        );
+        assert_eq!(session_secret(&headers, true).as_deref(), Some("real"));
         headers.insert(http::header::COOKIE, "loupe_session=".parse().unwrap());
-        assert_eq!(session_secret(&headers), None);
+        assert_eq!(session_secret(&headers, false), None);
     }
 
     #[test]
     fn session_cookie_is_http_only_and_same_site() {
         let c = session_cookie(Some("s"), Duration::from_secs(60), true);
         assert!(c.contains("HttpOnly") && c.contains("SameSite=Lax") && c.contains("Secure"));
+        assert!(c.starts_with("__Host-loupe_session=s; Path=/;") && !c.contains("Domain"));
+        assert!(
+            session_cookie(Some("s"), Duration::from_secs(60), false)
+                .starts_with("loupe_session=s;")
+        );
         assert!(session_cookie(None, Duration::from_secs(60), false).contains("Max-Age=0"));
     }
 

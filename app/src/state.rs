@@ -16,8 +16,18 @@ pub struct Settings {
     pub lease: Duration,
     /// How long a browser session lasts after login.
     pub session_ttl: Duration,
-    /// Mark the session cookie `Secure` (set when Loupe is served over HTTPS).
+    /// Mark the session cookie `Secure` and name it `__Host-loupe_session` (on unless Loupe is
+    /// served over plain HTTP on loopback; see the server's `--secure-cookies`).
     pub secure_cookies: bool,
+    /// Loupe's own origin as browsers see it (`https://loupe.example.com`), from the public URL;
+    /// `None` means "the host a request was sent to". Decides which pages may post (CSRF).
+    pub public_origin: Option<String>,
+    /// Send `Strict-Transport-Security` (the public URL is HTTPS).
+    pub hsts: bool,
+    /// Signs the error a form posted without scripts is sent back with (`?__err=`), so a link
+    /// cannot make a page show text of its author's choosing. Shared by replicas (stored in the
+    /// database); random by default.
+    pub form_error_key: crate::auth::SigningKey,
     /// Largest document a pipeline may send, in bytes.
     pub max_document_bytes: usize,
     /// How long a skipped task stays away from the reviewer who skipped it.
@@ -43,12 +53,22 @@ pub struct Settings {
     pub export_stall: Duration,
 }
 
+impl Settings {
+    /// The session cookie's name under these settings.
+    pub fn session_cookie_name(&self) -> &'static str {
+        crate::auth::session_cookie_name(self.secure_cookies)
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Settings {
             lease: Duration::from_secs(15 * 60),
             session_ttl: Duration::from_secs(7 * 24 * 3600),
             secure_cookies: false,
+            public_origin: None,
+            hsts: false,
+            form_error_key: Default::default(),
             max_document_bytes: 1_000_000,
             skip_cooldown: Duration::from_secs(3600),
             prefetch_lease: Duration::from_secs(90),

@@ -1,5 +1,6 @@
 // Every control on the main pages has an accessible name, and keyboard focus is visible.
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "./fixtures";
+import type { Page } from "@playwright/test";
 import { admin, reviewer, signIn } from "./helpers";
 
 /** Controls on the page without an accessible name (label, aria-label/-labelledby, or text). */

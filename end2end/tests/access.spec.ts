@@ -1,5 +1,5 @@
 // Who may see what: anonymous visitors go to login, reviewers are refused the admin area.
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./fixtures";
 import { admin, reviewer, signIn, watchErrors } from "./helpers";
 
 test("an anonymous visitor is sent to the login page", async ({ page }) => {

@@ -1,5 +1,5 @@
 // The review page at phone width and in dark mode; writes the README's screenshots of it.
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./fixtures";
 import { reviewer, signIn, watchErrors } from "./helpers";
 
 test("the review page fits 360 px and renders in light and dark mode", async ({ page }) => {

@@ -1,6 +1,7 @@
 // The admin dashboard on the demo data: charts drawn on the server, a model filter that lives in
 // the URL and changes what is drawn, exports that download and parse, and reviewers kept out.
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "./fixtures";
+import type { Page } from "@playwright/test";
 import { readFile } from "node:fs/promises";
 import { admin, reviewer, signIn, watchErrors } from "./helpers";
 

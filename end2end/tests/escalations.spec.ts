@@ -1,6 +1,6 @@
 // The admin's escalation queue on the demo data: a missing verdict is named beside the form, a
 // final verdict completes the task (checked through the pipeline API) and removes it from the list.
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./fixtures";
 import { admin, apiTask, reviewer, signIn, watchErrors, live } from "./helpers";
 
 test("an admin settles an escalated task with a final verdict", async ({ page }) => {

@@ -1,5 +1,5 @@
 // A reviewer's history: the review just made is listed, and amending it keeps the earlier version.
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./fixtures";
 import { apiTask, reviewer, signIn, watchErrors, live } from "./helpers";
 
 test("a reviewer amends a review from their history", async ({ page }) => {

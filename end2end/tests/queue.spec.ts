@@ -1,6 +1,6 @@
 // The queue page on the demo data: what is waiting by reason, the reviewer's own day, and the
 // start button into the review page, used with the keyboard.
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./fixtures";
 import { reviewer, signIn, watchErrors } from "./helpers";
 
 test("the queue page shows what waits and my day, and starts a review", async ({ page }) => {

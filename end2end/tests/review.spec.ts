@@ -1,6 +1,6 @@
 // The reviewer's loop, in real Chromium: keyboard-only review with the next task swapped in
 // without a page load, and the same form working before (or without) the WASM.
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./fixtures";
 import { apiTask, reviewer, signIn, watchErrors } from "./helpers";
 
 test("a reviewer rates, comments and submits with the keyboard only and sees the next task", async ({ page }) => {

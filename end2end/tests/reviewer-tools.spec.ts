@@ -1,6 +1,6 @@
 // Reviewer aids on the review page: the live word diff of a correction, and the `?` list of
 // every shortcut — both used from the keyboard only.
-import { expect, test } from "@playwright/test";
+import { expect, test, watchCsp } from "./fixtures";
 import { admin, apiTask, reviewer, signIn, watchErrors, live } from "./helpers";
 
 test("correcting the summary shows a live word diff", async ({ page }) => {
@@ -80,7 +80,9 @@ test("error tags are marked with the number keys and stored with the review", as
 
 test("g opens the review guidelines an admin wrote, and closes them", async ({ browser }) => {
   // An admin writes the guidelines on the dashboard.
-  const adminPage = await (await browser.newContext()).newPage();
+  const adminContext = await browser.newContext();
+  const violations = await watchCsp(adminContext);
+  const adminPage = await adminContext.newPage();
   await signIn(adminPage, admin, "/admin");
   await live(adminPage, "guidelines");
   const editor = adminPage.getByRole("form", { name: "Edit review guidelines" });
@@ -88,7 +90,9 @@ test("g opens the review guidelines an admin wrote, and closes them", async ({ b
   await editor.getByRole("button", { name: "Save guidelines" }).click();
   await expect(adminPage.getByText("Guidelines saved.")).toBeVisible();
 
-  const page = await (await browser.newContext()).newPage();
+  const context = await browser.newContext();
+  await watchCsp(context, violations);
+  const page = await context.newPage();
   const check = watchErrors(page);
   await signIn(page, reviewer);
   await expect(page.locator("body")).toHaveAttribute("data-keys", "ready");
@@ -106,4 +110,5 @@ test("g opens the review guidelines an admin wrote, and closes them", async ({ b
   await page.keyboard.press("g");
   await expect(panel).toBeHidden();
   check();
+  expect(violations, "Content Security Policy violations").toEqual([]);
 });

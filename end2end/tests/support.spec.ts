@@ -1,6 +1,7 @@
 // Source-support hints in real Chromium: a summary sentence looked at (hover, or focus with the
 // h key) lights up the source sentences behind it; a weak sentence and invented facts are marked.
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "./fixtures";
+import type { Page } from "@playwright/test";
 import { reviewer, signIn, watchErrors } from "./helpers";
 
 const filler = Array.from({ length: 80 }, (_, i) => `Background paragraph ${i + 1} repeats routine context.`).join(" ");

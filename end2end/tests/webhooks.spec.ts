@@ -1,6 +1,6 @@
 // The admin area for pipelines: registering a webhook endpoint, watching a failed delivery in the
 // log and resending it, and changing a model's routing from the dashboard.
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./fixtures";
 import { admin, signIn, watchErrors, live } from "./helpers";
 
 test("an admin registers a webhook, sees a failed delivery in the log and resends it", async ({ page }) => {

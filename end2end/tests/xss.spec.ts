@@ -9,7 +9,8 @@
 //
 // Named to run last: its tasks are flagged with confidence 0, so they go to the front of the
 // queue, and it reviews all of them before it ends.
-import { expect, request as apiRequest, test, type Browser, type BrowserContext, type Page } from "@playwright/test";
+import { request as apiRequest, type Browser, type BrowserContext, type Page } from "@playwright/test";
+import { expect, test, watchCsp } from "./fixtures";
 import { admin, reviewer, signIn } from "./helpers";
 
 /** A reviewer of its own (scripts/test.sh adds it), so no lease left by another suite is in the way. */
@@ -49,6 +50,8 @@ type Watched = { context: BrowserContext; page: Page; ran: string[] };
 async function watched(browser: Browser, who: typeof reviewer, wasm: boolean, path = "/queue"): Promise<Watched> {
   const context = await browser.newContext();
   const ran: string[] = [];
+  // A script that escaped but was blocked by the CSP counts as having run: the escape failed.
+  await watchCsp(context, ran);
   await context.exposeFunction("__reportPwn", (what: string) => ran.push(what));
   await context.addInitScript(() => {
     (window as any).pwn = (what: string) => (window as any).__reportPwn(String(what));
@@ -247,8 +250,9 @@ test.describe.serial("hostile text", () => {
 
     // A hostile `next` after sign-in never leaves the site or runs script.
     const context = await browser.newContext();
-    const page = await context.newPage();
     const ran: string[] = [];
+    await watchCsp(context, ran);
+    const page = await context.newPage();
     page.on("dialog", async (d) => {
       ran.push(d.message());
       await d.dismiss();

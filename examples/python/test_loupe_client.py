@@ -40,6 +40,8 @@ class Reviewer:
             f"{URL}/api/{endpoint}", data=urllib.parse.urlencode(form).encode(), method="POST")
         request.add_header("Content-Type", "application/x-www-form-urlencoded")
         request.add_header("Accept", "application/json")
+        # As a browser does: Loupe refuses a cookie-signed post that does not name its origin.
+        request.add_header("Origin", URL)
         if self.cookie:
             request.add_header("Cookie", self.cookie)
         return urllib.request.urlopen(request, timeout=30)

@@ -142,9 +142,18 @@ pub struct ServeArgs {
     /// which the review page marks the sentence as weakly supported.
     #[arg(long, env = "LOUPE_WEAK_SUPPORT", default_value_t = app::support::DEFAULT_WEAK_BELOW, value_parser = parse_share)]
     pub weak_support: f64,
-    /// Mark session cookies Secure; set this when Loupe is served over HTTPS.
+    /// The address people open Loupe at (`https://loupe.example.com`), as their browsers see
+    /// it behind any proxy. Decides which pages may post to Loupe (CSRF), whether cookies are
+    /// `Secure` and whether HSTS is sent. Without it, Loupe's own origin is whatever host a
+    /// request was sent to.
+    #[arg(long, env = "LOUPE_PUBLIC_URL", value_parser = parse_public_url)]
+    pub public_url: Option<String>,
+    /// Mark the session cookie `Secure` (and name it `__Host-loupe_session`). Default: on,
+    /// unless the public URL (or, without one, the listening address) is plain HTTP on loopback.
+    /// A browser does not send a `Secure` cookie over plain HTTP to any other host, so set this
+    /// to false only to serve plain HTTP on a trusted network.
     #[arg(long, env = "LOUPE_SECURE_COOKIES")]
-    pub secure_cookies: bool,
+    pub secure_cookies: Option<bool>,
     /// Seconds a webhook endpoint has to answer one delivery attempt.
     #[arg(long, env = "LOUPE_WEBHOOK_TIMEOUT_SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=120))]
     pub webhook_timeout_seconds: u64,
@@ -180,6 +189,48 @@ pub struct ServeArgs {
     /// Retry-After.
     #[arg(long, env = "LOUPE_MAX_EXPORTS", default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=64))]
     pub max_exports: u64,
+}
+
+/// An http(s) URL with a host and nothing but an optional `/` after it: Loupe's origin.
+fn parse_public_url(raw: &str) -> Result<String, String> {
+    let uri: http::Uri = raw
+        .trim()
+        .parse()
+        .map_err(|_| format!("{raw:?} is not a URL"))?;
+    let bare = uri.path_and_query().is_none_or(|p| p.as_str() == "/");
+    match crate::csrf::origin_of(raw) {
+        Some(origin) if bare => Ok(origin),
+        Some(_) => Err(format!(
+            "{raw:?} must be only a scheme and host (Loupe is served at the root of its origin)"
+        )),
+        None => Err(format!(
+            "{raw:?} must be an http:// or https:// URL with a host"
+        )),
+    }
+}
+
+impl ServeArgs {
+    /// Whether session cookies are `Secure`: as set, or on unless Loupe is plain HTTP on
+    /// loopback (the public URL's host, else the listening address).
+    pub fn cookies_secure(&self) -> bool {
+        if let Some(set) = self.secure_cookies {
+            return set;
+        }
+        match &self.public_url {
+            Some(origin) => {
+                let Some(host) = origin.strip_prefix("http://") else {
+                    return true;
+                };
+                let host = host.rsplit_once(':').map_or(host, |(h, _)| h);
+                let host = host.trim_start_matches('[').trim_end_matches(']');
+                !(host == "localhost"
+                    || host
+                        .parse::<std::net::IpAddr>()
+                        .is_ok_and(|ip| ip.is_loopback()))
+            }
+            None => !self.addr.ip().is_loopback(),
+        }
+    }
 }
 
 /// A number from 0 to 1.

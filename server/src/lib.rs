@@ -8,6 +8,8 @@ pub mod api;
 pub mod cli;
 /// Command-line and environment settings.
 pub mod config;
+/// Cross-site request forgery: unsafe requests must come from Loupe's own pages.
+pub mod csrf;
 /// Connecting to PostgreSQL: the embedded cluster or `DATABASE_URL`.
 pub mod db;
 /// The demo data set.
@@ -16,8 +18,12 @@ pub mod demo;
 pub mod embedded;
 /// One server per data folder: the folder's lock.
 pub mod folder_lock;
+/// Signing the error a form posted without scripts is sent back with.
+pub mod form_errors;
 /// Synthetic review history for the demo and the benchmarks.
 pub mod generate;
+/// Security headers on every answer: CSP with a per-request nonce, framing, caching.
+pub mod headers;
 /// `loupe import`: outputs from a JSON Lines file.
 pub mod import;
 /// Turning pipeline outputs into tasks, routed and stored.
@@ -70,7 +76,10 @@ pub fn router(state: AppState) -> Router {
             routes,
             {
                 let state = state.clone();
-                move || provide_context(state.clone())
+                move || {
+                    provide_context(state.clone());
+                    headers::provide_nonce_to_leptos();
+                }
             },
             {
                 let options = leptos_options.clone();
@@ -93,11 +102,23 @@ pub fn router(state: AppState) -> Router {
         .merge(api::router(&state))
         .merge(pages)
         .nest_service(&format!("/{}", leptos_options.site_pkg_dir), assets)
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
-            app::shell,
-        ))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(headers::provide_nonce_to_leptos, app::shell))
         // NUL in a URL or a server function's form is a 422 naming the field, before any handler.
         .layer(axum::middleware::from_fn(requests::check))
+        // A page shows only form errors this server signed; refusals it sends back are signed.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            form_errors::check,
+        ))
+        // Unsafe requests a browser sends with Loupe's cookie must come from Loupe's own pages;
+        // JSON routes take only JSON. Checked before any body is read.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            csrf::check,
+        ))
         // Pages and JSON are compressed as they go out, at a fast setting; responses that are
         // already encoded (the assets above) pass through untouched.
         .layer(CompressionLayer::new().quality(CompressionLevel::Precise(4)))
@@ -108,6 +129,11 @@ pub fn router(state: AppState) -> Router {
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
+        // Outermost, so every answer (refusals and errors included) carries them.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            headers::add,
+        ))
         .with_state(state)
 }
 

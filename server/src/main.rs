@@ -226,6 +226,18 @@ async fn serve_on(
         let added = demo::load(pool).await.context("cannot load demo data")?;
         tracing::info!(added, "demo data loaded");
     }
+    if args.cookies_secure()
+        && !args
+            .public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
+    {
+        tracing::warn!(
+            "session cookies are Secure, which browsers only send over HTTPS (or to localhost): \
+             serve Loupe behind HTTPS and set LOUPE_PUBLIC_URL=https://…, or set \
+             LOUPE_SECURE_COOKIES=false to sign in over plain HTTP on a trusted network"
+        );
+    }
     let leptos_options = LeptosOptions::builder()
         .output_name("loupe")
         .site_root(args.site_root.as_str())
@@ -238,7 +250,13 @@ async fn serve_on(
         settings: Arc::new(Settings {
             lease: Duration::from_secs(args.lease_minutes * 60),
             session_ttl: Duration::from_secs(args.session_hours * 3600),
-            secure_cookies: args.secure_cookies,
+            secure_cookies: args.cookies_secure(),
+            public_origin: args.public_url.clone(),
+            hsts: args
+                .public_url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("https://")),
+            form_error_key: server::form_errors::load_key(pool).await?,
             max_document_bytes: args.max_document_bytes,
             weak_support: args.weak_support,
             trusted_proxies: app::client_addr::TrustedProxies::new(args.trusted_proxies.clone()),

@@ -104,8 +104,8 @@ fn too_large() -> Response {
 fn field_with_nul(encoded: &[u8]) -> Option<String> {
     encoded.split(|&b| b == b'&').find_map(|pair| {
         let mut halves = pair.splitn(2, |&b| b == b'=');
-        let name = decode(halves.next().unwrap_or_default());
-        let value = decode(halves.next().unwrap_or_default());
+        let name = form_decode(halves.next().unwrap_or_default());
+        let value = form_decode(halves.next().unwrap_or_default());
         (name.contains(&0) || value.contains(&0)).then(|| {
             let name = String::from_utf8_lossy(&name).replace('\0', "");
             if name.is_empty() {
@@ -118,7 +118,7 @@ fn field_with_nul(encoded: &[u8]) -> Option<String> {
 }
 
 /// Percent-decoding as forms use it (`+` is a space); a malformed escape stays as it is.
-fn decode(raw: &[u8]) -> Vec<u8> {
+pub fn form_decode(raw: &[u8]) -> Vec<u8> {
     let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
     let mut out = Vec::with_capacity(raw.len());
     let mut i = 0;
@@ -153,6 +153,6 @@ mod tests {
         assert_eq!(field_with_nul(b"comment=fine+text%21&x=%0"), None);
         assert_eq!(field_with_nul(b"text%00=1"), Some("text".into()));
         assert_eq!(field_with_nul(b"%00"), Some("form".into()));
-        assert_eq!(decode(b"a+b%41%4"), b"a bA%4".to_vec());
+        assert_eq!(form_decode(b"a+b%41%4"), b"a bA%4".to_vec());
     }
 }

@@ -14,6 +14,10 @@ pub enum ApiError {
     Unauthorized,
     /// 403: signed in, but the role does not allow this.
     Forbidden,
+    /// 403: an unsafe request from another origin, authenticated by the browser's cookie.
+    CrossSite,
+    /// 415: a body that is not `application/json` on a JSON route.
+    NotJson,
     /// 404: the named thing does not exist.
     NotFound(std::borrow::Cow<'static, str>),
     /// 404: a field names something that does not exist (an unknown `task_id`).
@@ -75,6 +79,14 @@ impl IntoResponse for ApiError {
             ApiError::Forbidden => (
                 StatusCode::FORBIDDEN,
                 json!({"error": "forbidden", "message": "this needs an admin account or an API token"}),
+            ),
+            ApiError::CrossSite => (
+                StatusCode::FORBIDDEN,
+                json!({"error": "cross_site", "message": "requests signed in with a browser session must come from Loupe's own pages (Origin / Sec-Fetch-Site)", "field": "Origin", "rule": "must be this server's origin"}),
+            ),
+            ApiError::NotJson => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                json!({"error": "unsupported_media_type", "message": "send the body as application/json", "field": "Content-Type", "rule": "must be application/json"}),
             ),
             ApiError::NotFound(what) => (
                 StatusCode::NOT_FOUND,

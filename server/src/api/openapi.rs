@@ -16,7 +16,8 @@ use utoipa::{Modify, OpenApi};
 /// Every error body: `{"error", "message", "field"?, "rule"?}`.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
-    /// unauthorized, forbidden, not_found, invalid, malformed_json, payload_too_large, internal.
+    /// unauthorized, forbidden, cross_site, not_found, invalid, malformed_json, payload_too_large,
+    /// unsupported_media_type, busy, internal.
     pub error: String,
     /// For a person to read.
     pub message: String,
@@ -36,7 +37,8 @@ pub enum Errors {
     /// No token, or an unknown or revoked one (or, in the browser, no session).
     #[response(status = 401)]
     Unauthorized(ErrorBody),
-    /// Signed in without the admin role.
+    /// Signed in without the admin role, or (`cross_site`) a browser session's request that did
+    /// not come from Loupe's own pages.
     #[response(status = 403)]
     Forbidden(ErrorBody),
     /// No such task, endpoint, delivery or route.
@@ -45,6 +47,9 @@ pub enum Errors {
     /// The body is larger than the server accepts.
     #[response(status = 413)]
     TooLarge(ErrorBody),
+    /// A body that is not `application/json` (`field` is `Content-Type`).
+    #[response(status = 415)]
+    NotJson(ErrorBody),
     /// A field broke a rule; `field` and `rule` say which.
     #[response(status = 422)]
     Invalid(ErrorBody),
@@ -301,8 +306,12 @@ pub async fn document(_caller: Operator) -> Json<&'static Value> {
 }
 
 /// `GET /api/docs`: the document as a readable page, for admins (and token holders).
-pub async fn docs_page(_caller: Operator) -> Response {
-    Html(render_docs(spec())).into_response()
+pub async fn docs_page(
+    _caller: Operator,
+    nonce: Option<axum::Extension<crate::headers::CspNonce>>,
+) -> Response {
+    let nonce = nonce.map(|n| n.0.0).unwrap_or_default();
+    Html(render_docs(spec(), &nonce)).into_response()
 }
 
 use app::html::escape;
@@ -316,18 +325,20 @@ fn schema_label(schema: &Value) -> String {
     format!("<code>{}</code>", escape(&schema.to_string()))
 }
 
-fn render_docs(spec: &Value) -> String {
+/// The page, its one inline style carrying this answer's CSP nonce.
+fn render_docs(spec: &Value, nonce: &str) -> String {
     let mut out = String::from(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <meta name=\"color-scheme\" content=\"light dark\">\
-         <title>Loupe API</title><style>\
+         <title>Loupe API</title><style nonce=\"NONCE\">\
          body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}\
          code,pre{font:14px ui-monospace,monospace}pre{overflow:auto;padding:.5rem;border:1px solid #8886}\
          .op{border-top:1px solid #8886;padding:.5rem 0}.m{font-weight:700;text-transform:uppercase}\
          table{border-collapse:collapse}td,th{border:1px solid #8886;padding:.2rem .5rem;text-align:left}\
          </style></head><body><h1>Loupe API</h1>",
-    );
+    )
+    .replace("NONCE", &escape(nonce));
     let info = &spec["info"];
     out += &format!(
         "<p>{}</p><p>Version {}. Machine-readable: <a href=\"/api/v1/openapi.json\">openapi.json</a>. \

@@ -223,6 +223,7 @@ impl Reviewer {
             .http
             .post(format!("{}/api/{endpoint}", self.base))
             .header("cookie", &self.cookie)
+            .header("origin", &self.base)
             .form(form)
             .send()
             .await

@@ -156,6 +156,7 @@ impl TestApp {
         let res = self
             .http
             .post(self.url("/api/login"))
+            .header("origin", self.url(""))
             .form(&[("username", name), ("password", password)])
             .send()
             .await
@@ -229,6 +230,8 @@ impl Session {
             .http
             .post(format!("{}/api/{endpoint}", self.base))
             .header("cookie", &self.cookie)
+            // A browser names the page's origin on every post (see server/src/csrf.rs).
+            .header("origin", &self.base)
             .form(form)
             .send()
             .await
@@ -246,6 +249,7 @@ impl Session {
         self.http
             .post(format!("{}/api/{endpoint}", self.base))
             .header("cookie", &self.cookie)
+            .header("origin", &self.base)
             .send()
             .await
             .unwrap()

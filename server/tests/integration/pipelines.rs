@@ -266,6 +266,7 @@ async fn routing_settings_are_read_and_set_per_model_and_steer_new_tasks(pool: P
         .http
         .put(app.url("/api/v1/routing/summarizer"))
         .header("cookie", &rita.cookie)
+        .header("origin", app.url(""))
         .json(&json!({"threshold": 0.1}))
         .send()
         .await
