@@ -14,6 +14,8 @@ pub enum ApiError {
     Unauthorized,
     /// 403: signed in, but the role does not allow this.
     Forbidden,
+    /// 403: the token lacks this scope (named in the answer's `scope` field).
+    MissingScope(&'static str),
     /// 404: the named thing does not exist.
     NotFound(std::borrow::Cow<'static, str>),
     /// 404: a field names something that does not exist (an unknown `task_id`).
@@ -75,6 +77,10 @@ impl IntoResponse for ApiError {
             ApiError::Forbidden => (
                 StatusCode::FORBIDDEN,
                 json!({"error": "forbidden", "message": "this needs an admin account or an API token"}),
+            ),
+            ApiError::MissingScope(scope) => (
+                StatusCode::FORBIDDEN,
+                json!({"error": "forbidden", "message": format!("this token lacks the `{scope}` scope; create one with `loupe token create NAME --scope {scope}`"), "scope": scope}),
             ),
             ApiError::NotFound(what) => (
                 StatusCode::NOT_FOUND,
