@@ -23,7 +23,7 @@ pid=$!
 trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$work"' EXIT
 until curl -sf "$LOUPE_URL/healthz" >/dev/null; do sleep 0.5; done
 printf '%s' "$LOUPE_E2E_REVIEWER_PASSWORD" | "$bin" user add rita --role reviewer --password-stdin >/dev/null
-LOUPE_TOKEN="$("$bin" token create bench 2>/dev/null)"
+LOUPE_TOKEN="$("$bin" token create bench --scope ingest,read,admin 2>/dev/null)"
 export LOUPE_TOKEN
 for run in 1 2 3; do
     (cd "$root/end2end" && npx playwright test --config bench.config.ts --reporter line) | grep -E '^(zero-wait|transfer):'

@@ -22,7 +22,7 @@ trap cleanup EXIT
 unset DATABASE_URL
 export LOUPE_DATA_DIR="$work/data" LOUPE_ADMIN_PASSWORD=bench-admin-password RUST_LOG=warn
 start() {
-    LOUPE_ADDR="127.0.0.1:$1" "$bin" serve >>"$work/server.log" 2>&1 &
+    LOUPE_ADDR="127.0.0.1:$1" LOUPE_WEBHOOK_ALLOW=127.0.0.1/32 "$bin" serve >>"$work/server.log" 2>&1 &
     pids+=($!)
     until curl -sf "http://127.0.0.1:$1/healthz" >/dev/null; do
         kill -0 "${pids[-1]}" 2>/dev/null || { cat "$work/server.log"; exit 1; }
@@ -31,7 +31,7 @@ start() {
 }
 start 3201
 "$bin" generate --tasks 20000 --days 30 --prefix bench- >/dev/null
-token="$("$bin" token create bench 2>/dev/null)"
+token="$("$bin" token create bench --scope ingest,read,admin 2>/dev/null)"
 db="postgres://postgres@localhost/loupe?host=$LOUPE_DATA_DIR/pg-run"
 args=(--url http://127.0.0.1:3201 --token "$token" --db "$db" --bin "$bin" --data-dir "$LOUPE_DATA_DIR")
 python3 "$root/bench/pipelines.py" "${args[@]}" --label " (one process)" "$@"

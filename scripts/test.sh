@@ -49,8 +49,10 @@ export LOUPE_URL="http://127.0.0.1:$port"
 export LOUPE_DATA_DIR="$work/data"
 export LOUPE_E2E_REVIEWER_PASSWORD="reviewer-password-e2e"
 export LOUPE_E2E_ADMIN_PASSWORD="admin-password-e2e"
+# The webhook receivers of the browser and Python tests listen on 127.0.0.1, which the outbound
+# policy refuses unless allow-listed.
 LOUPE_ADDR="127.0.0.1:$port" LOUPE_ADMIN_PASSWORD="$LOUPE_E2E_ADMIN_PASSWORD" \
-    "$bin" serve --demo >"$work/server.log" 2>&1 &
+    LOUPE_WEBHOOK_ALLOW=127.0.0.1/32 "$bin" serve --demo >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 120); do
     curl -sf "$LOUPE_URL/healthz" >/dev/null && break
@@ -62,7 +64,9 @@ printf '%s' "$LOUPE_E2E_REVIEWER_PASSWORD" | "$bin" user add rita --role reviewe
 # A reviewer of its own for the hostile-text suite (end2end/tests/xss.spec.ts): no lease another
 # suite left behind stands between it and the tasks it sends.
 printf '%s' "$LOUPE_E2E_REVIEWER_PASSWORD" | "$bin" user add hostile-rev --role reviewer --password-stdin
-LOUPE_TOKEN="$("$bin" token create e2e 2>/dev/null)"
+# Every scope: Playwright sends and reads tasks and routing, the Python client tests register
+# webhooks, and Schemathesis calls every route.
+LOUPE_TOKEN="$("$bin" token create e2e --scope ingest,read,admin 2>/dev/null)"
 export LOUPE_TOKEN
 set +e
 (cd "$root/end2end" && npx playwright test) 2>&1 | tee "$work/playwright.log"

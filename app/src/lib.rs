@@ -33,6 +33,9 @@ pub mod guidelines;
 pub mod history;
 /// Escaping text for HTML written as strings.
 pub mod html;
+/// Which hosts Loupe's own outbound requests (webhooks) may reach.
+#[cfg(feature = "ssr")]
+pub mod outbound;
 /// A task as pipelines see it, and the webhook outbox.
 #[cfg(feature = "ssr")]
 pub mod outbox;

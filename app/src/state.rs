@@ -51,6 +51,8 @@ pub struct Settings {
     /// How long an export waits for a client that reads nothing before it ends the export and
     /// releases its database connection.
     pub export_stall: Duration,
+    /// Which hosts webhook endpoints may point at (public addresses, plus the allow-list).
+    pub outbound: crate::outbound::Policy,
 }
 
 impl Settings {
@@ -79,6 +81,7 @@ impl Default for Settings {
             max_summary_bytes: crate::support::DEFAULT_MAX_SUMMARY_BYTES,
             max_exports: 4,
             export_stall: Duration::from_secs(30),
+            outbound: Default::default(),
         }
     }
 }

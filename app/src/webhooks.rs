@@ -62,8 +62,13 @@ pub struct Delivery {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Attempt {
     pub started_at: String,
+    /// The HTTP status of the answer; none when there was no answer.
     pub status_code: Option<i32>,
+    /// `HTTP <status>` for a non-2xx answer; `refused by the outbound policy`; or `delivery
+    /// failed (no HTTP answer)` for every other failure (refused connection, timeout, reset
+    /// alike, so the log cannot map an internal network).
     pub error: Option<String>,
+    /// How long the answer took; 0 when there was no answer.
     pub duration_ms: i32,
     /// The Loupe process that sent it (host and pid).
     pub sender: String,
@@ -185,15 +190,21 @@ pub mod store {
             .collect())
     }
 
-    /// Registers an endpoint; a secret is generated when none is given.
+    /// Registers an endpoint; a secret is generated when none is given. The URL must pass the
+    /// outbound policy (`crate::outbound`): no internal or reserved targets unless allow-listed.
     pub async fn create(
         pool: &PgPool,
+        policy: &crate::outbound::Policy,
         url: &str,
         events: &[String],
         secret: Option<&str>,
         description: Option<&str>,
     ) -> Result<CreatedEndpoint, AppError> {
         let (url, events, secret, description) = validate(url, events, secret, description)?;
+        policy
+            .check_registration(&url)
+            .await
+            .map_err(|refused| AppError::invalid("url", refused.rule))?;
         let secret = secret.unwrap_or_else(|| format!("whsec_{}", crate::auth::random_secret()));
         let id = sqlx::query_scalar!(
             "insert into webhook_endpoints (url, events, secret, description)
@@ -317,6 +328,7 @@ pub async fn add_webhook(
     secret: Option<String>,
 ) -> Result<CreatedEndpoint, AppError> {
     let pool = crate::auth::admin_pool().await?;
+    let state = crate::state::expect_state();
     let mut events = Vec::new();
     if reviewed.is_some() {
         events.push(TASK_REVIEWED.to_owned());
@@ -326,6 +338,7 @@ pub async fn add_webhook(
     }
     store::create(
         &pool,
+        &state.settings.outbound,
         &url,
         &events,
         secret.as_deref(),

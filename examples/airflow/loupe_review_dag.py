@@ -7,7 +7,8 @@ The sensor runs in `reschedule` mode, so a summary waiting a day for its reviewe
 worker slot. `publish` uses the reviewer's corrected summary when there is one, and stops a
 rejected or escalated summary from going out.
 
-Set the Airflow Variables `loupe_url` and `loupe_token` (a token from `loupe token create airflow`),
+Set the Airflow Variables `loupe_url` and `loupe_token` (a token from
+`loupe token create airflow --scope ingest,read`: it sends outputs and polls their verdicts),
 and put examples/python/loupe_client.py beside this file (or on PYTHONPATH).
 """
 

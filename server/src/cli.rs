@@ -1,7 +1,7 @@
 //! Command-line tasks that work on the same data folder whether or not Loupe is serving:
 //! adding users, creating API tokens, creating the first admin, loading demo data.
 
-use crate::api::auth::TOKEN_PREFIX;
+use crate::api::auth::{Scope, TOKEN_PREFIX};
 use anyhow::{Context, Result, bail};
 use app::auth::{
     HashSlots, MIN_PASSWORD_CHARS, hash_password, random_secret, sha256, valid_username,
@@ -53,18 +53,27 @@ pub async fn add_user(
     Ok(password)
 }
 
-/// Creates an API token and returns it; only its hash is stored.
-pub async fn create_token(pool: &PgPool, name: &str) -> Result<String> {
+/// The scopes a token gets when `loupe token create` is given none: the least a pipeline
+/// needs to send outputs and feedback.
+pub const DEFAULT_SCOPES: [Scope; 1] = [Scope::Ingest];
+
+/// Creates an API token holding `scopes` (at least one) and returns it; only its hash is stored.
+pub async fn create_token(pool: &PgPool, name: &str, scopes: &[Scope]) -> Result<String> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         bail!("token name must be 1-100 characters");
     }
+    let scopes = scope_names(scopes);
+    if scopes.is_empty() {
+        bail!("a token needs at least one scope: ingest, read or admin");
+    }
     let token = format!("{TOKEN_PREFIX}{}", random_secret());
     sqlx::query!(
-        "insert into api_tokens (name, prefix, token_hash) values ($1, $2, $3)",
+        "insert into api_tokens (name, prefix, token_hash, scopes) values ($1, $2, $3, $4)",
         name,
         &token[..TOKEN_PREFIX.len() + 8],
-        sha256(&token)
+        sha256(&token),
+        &scopes
     )
     .execute(pool)
     .await
@@ -173,10 +182,20 @@ pub async fn set_disabled(pool: &PgPool, username: &str, disabled: bool) -> Resu
     Ok(())
 }
 
-/// Every token: id, name, prefix, created, last used, revoked.
+/// `scopes` without repeats, in the order of [`Scope::ALL`], as stored.
+pub fn scope_names(scopes: &[Scope]) -> Vec<String> {
+    Scope::ALL
+        .into_iter()
+        .filter(|s| scopes.contains(s))
+        .map(|s| s.as_str().to_owned())
+        .collect()
+}
+
+/// Every token: id, name, prefix, scopes, created, last used, revoked.
 pub async fn list_tokens(pool: &PgPool) -> Result<Vec<Vec<String>>> {
     let rows = sqlx::query!(
-        "select id, name, prefix, created_at, last_used_at, revoked_at from api_tokens order by id"
+        "select id, name, prefix, scopes, created_at, last_used_at, revoked_at
+         from api_tokens order by id"
     )
     .fetch_all(pool)
     .await?;
@@ -187,6 +206,7 @@ pub async fn list_tokens(pool: &PgPool) -> Result<Vec<Vec<String>>> {
                 r.id.to_string(),
                 r.name,
                 format!("{}…", r.prefix),
+                r.scopes.join(","),
                 day(Some(r.created_at)),
                 day(r.last_used_at),
                 r.revoked_at

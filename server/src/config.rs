@@ -161,6 +161,11 @@ pub struct ServeArgs {
     /// long (at most an hour), for up to 24 hours.
     #[arg(long, env = "LOUPE_WEBHOOK_RETRY_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub webhook_retry_seconds: u64,
+    /// Webhook targets admitted although internal: networks (CIDR or one address), host names,
+    /// or `*.domain`, comma-separated. Default: none, so webhooks reach only public addresses
+    /// (no loopback, private, link-local or metadata targets).
+    #[arg(long, env = "LOUPE_WEBHOOK_ALLOW", default_value = "")]
+    pub webhook_allow: app::outbound::AllowList,
     /// Seconds the requests still running at Ctrl+C or SIGTERM get to finish before Loupe stops
     /// anyway (and stops its private PostgreSQL cleanly).
     #[arg(long, env = "LOUPE_SHUTDOWN_SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=3600))]
@@ -281,7 +286,14 @@ pub enum UserCommand {
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
     /// Create a token for a pipeline; it is shown once and stored only as a hash.
-    Create { name: String },
+    Create {
+        name: String,
+        /// What the token may do; repeat or comma-separate for several: ingest (send outputs
+        /// and end-user feedback), read (tasks, feedback feed, exports), admin (routing,
+        /// webhooks, audit log). Default: ingest only.
+        #[arg(long = "scope", value_enum, value_delimiter = ',')]
+        scopes: Vec<crate::api::auth::Scope>,
+    },
     /// List tokens (never the tokens themselves).
     List,
     /// Revoke a token by its id or its prefix as `token list` shows them.

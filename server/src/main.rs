@@ -87,13 +87,29 @@ async fn run_task(pool: &sqlx::PgPool, command: Command, password: Option<String
             cli::set_disabled(pool, &username, false).await?;
             println!("enabled {username}");
         }
-        Command::Token(TokenCommand::Create { name }) => {
-            let token = cli::create_token(pool, &name).await?;
-            eprintln!("created token {name:?}; it is shown only now, store it safely:");
+        Command::Token(TokenCommand::Create { name, scopes }) => {
+            let scopes = if scopes.is_empty() {
+                cli::DEFAULT_SCOPES.to_vec()
+            } else {
+                scopes
+            };
+            let token = cli::create_token(pool, &name, &scopes).await?;
+            eprintln!(
+                "created token {name:?} with scopes {}; it is shown only now, store it safely:",
+                cli::scope_names(&scopes).join(", ")
+            );
             println!("{token}");
         }
         Command::Token(TokenCommand::List) => cli::print_table(
-            &["id", "name", "prefix", "created", "last used", "state"],
+            &[
+                "id",
+                "name",
+                "prefix",
+                "scopes",
+                "created",
+                "last used",
+                "state",
+            ],
             &cli::list_tokens(pool).await?,
         ),
         Command::Token(TokenCommand::Revoke { token }) => {
@@ -263,6 +279,7 @@ async fn serve_on(
             max_summary_bytes: args.max_summary_bytes,
             max_exports: args.max_exports as usize,
             export_stall: Duration::from_secs(args.write_timeout_seconds),
+            outbound: app::outbound::Policy::new(args.webhook_allow.0.clone()),
             ..Settings::default()
         }),
     };
@@ -272,6 +289,7 @@ async fn serve_on(
         server::webhooks::WorkerSettings {
             timeout: Duration::from_secs(args.webhook_timeout_seconds),
             first_retry: Duration::from_secs(args.webhook_retry_seconds),
+            outbound: state.settings.outbound.clone(),
             ..Default::default()
         },
     )?;

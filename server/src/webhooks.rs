@@ -10,12 +10,24 @@
 //! `Loupe-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" under the secret>`.
 //! Any 2xx is success. Anything else (a 3xx too: redirects are not followed, so a receiver cannot
 //! bounce Loupe elsewhere) is retried with exponential backoff until the 24-hour window closes.
+//!
+//! Where a request may go is the outbound policy's call (`app::outbound`): the URL's host as
+//! written is checked before each attempt (IP literals never reach a resolver), and the client's
+//! DNS resolver is [`PolicyResolver`], which hands the connector only allowed addresses, so a
+//! name that now resolves to an internal address (DNS rebinding) is refused at connect time. No
+//! proxy is used: the policy must judge the real target, not a proxy's address.
+//!
+//! The delivery log is coarse on purpose, so it cannot serve as a port scanner: an attempt is
+//! recorded as the HTTP status of a real answer (with its duration), as "refused by the outbound
+//! policy", or as "delivery failed (no HTTP answer)" with duration 0, whether the connection was
+//! refused, timed out or broke. The detail goes to the server log only.
 
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::Value;
 use sha2::Sha256;
 use sqlx::PgPool;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
@@ -31,6 +43,8 @@ pub struct WorkerSettings {
     pub poll: Duration,
     /// Deliveries claimed at once (and sent concurrently).
     pub batch: i64,
+    /// Which hosts deliveries may reach.
+    pub outbound: app::outbound::Policy,
 }
 
 impl Default for WorkerSettings {
@@ -41,6 +55,7 @@ impl Default for WorkerSettings {
             max_delay: Duration::from_secs(3600),
             poll: Duration::from_millis(500),
             batch: 16,
+            outbound: Default::default(),
         }
     }
 }
@@ -100,6 +115,8 @@ impl Worker {
     pub fn new(pool: PgPool, settings: WorkerSettings) -> anyhow::Result<Self> {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .dns_resolver(Arc::new(PolicyResolver(settings.outbound.clone())))
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout.min(Duration::from_secs(5)))
             .user_agent(concat!("Loupe-Webhooks/", env!("CARGO_PKG_VERSION")))
@@ -235,6 +252,11 @@ impl Worker {
     }
 
     async fn send(&self, d: &Claimed) -> Outcome {
+        // The host as written (an IP literal skips the resolver), the scheme, no credentials.
+        if let Err(refused) = self.settings.outbound.check_url(&d.url) {
+            tracing::warn!(delivery = %d.id, reason = %refused, "webhook delivery refused");
+            return Outcome::refused();
+        }
         let body = serde_json::to_vec(&d.payload).unwrap_or_default();
         let signature = signature(&d.secret, Utc::now().timestamp(), &body);
         let started = Instant::now();
@@ -268,12 +290,65 @@ impl Worker {
                     elapsed,
                 }
             }
-            Err(e) => Outcome {
-                status: None,
-                error: Some(describe(&e, self.settings.timeout)),
-                elapsed,
-            },
+            Err(e) if refused_by_policy(&e) => {
+                tracing::warn!(delivery = %d.id, error = %e, "webhook delivery refused at connect time");
+                Outcome::refused()
+            }
+            Err(e) => {
+                // The detail (timeout, connection refused, reset) is for the operator's log only.
+                tracing::warn!(
+                    delivery = %d.id, error = %e, detail = describe(&e, self.settings.timeout),
+                    "webhook delivery got no HTTP answer"
+                );
+                Outcome {
+                    status: None,
+                    error: Some(NO_ANSWER.to_owned()),
+                    elapsed: Duration::ZERO,
+                }
+            }
         }
+    }
+}
+
+/// What the delivery log says of an attempt that got no HTTP answer, whatever the reason.
+pub const NO_ANSWER: &str = "delivery failed (no HTTP answer)";
+/// What the delivery log says of an attempt the outbound policy stopped.
+pub const REFUSED: &str = "refused by the outbound policy";
+
+impl Outcome {
+    fn refused() -> Self {
+        Outcome {
+            status: None,
+            error: Some(REFUSED.to_owned()),
+            elapsed: Duration::ZERO,
+        }
+    }
+}
+
+/// Whether the request failed because [`PolicyResolver`] refused its host.
+fn refused_by_policy(e: &reqwest::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if err.is::<app::outbound::Refused>() {
+            return true;
+        }
+        source = err.source();
+    }
+    false
+}
+
+/// The webhook client's DNS resolver: the system resolver, filtered by the outbound policy. A
+/// name with no allowed address fails to resolve, so the connector never tries an internal one.
+pub struct PolicyResolver(pub app::outbound::Policy);
+
+impl reqwest::dns::Resolve for PolicyResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let policy = self.0.clone();
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let addrs = policy.resolve(&host).await?;
+            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
+        })
     }
 }
 
@@ -284,8 +359,8 @@ fn hostname() -> String {
         .unwrap_or_default()
 }
 
-/// A short, stable description of a failed request for the delivery log (admins read it; the
-/// receiver's own answers are not copied in).
+/// A short description of a failed request for the server log (the delivery log only says
+/// [`NO_ANSWER`], so it cannot tell a closed port from a filtered one).
 fn describe(e: &reqwest::Error, timeout: Duration) -> String {
     if e.is_timeout() {
         format!("no answer within {} s", timeout.as_secs_f64())

@@ -188,7 +188,12 @@ fn DeliveryRow(d: Delivery, resend: ServerAction<ResendDelivery>) -> impl IntoVi
                         {d.log.into_iter().map(|a| view! {
                             <li>{a.started_at}": "
                                 {a.status_code.map(|c| format!("HTTP {c}")).or(a.error).unwrap_or_default()}
-                                {format!(" ({} ms, {})", a.duration_ms, a.sender)}
+                                // Only a real answer has a duration: failures are logged
+                                // without one, so the log cannot time internal ports.
+                                {match a.status_code {
+                                    Some(_) => format!(" ({} ms, {})", a.duration_ms, a.sender),
+                                    None => format!(" ({})", a.sender),
+                                }}
                             </li>
                         }).collect_view()}
                     </ol>

@@ -1,6 +1,16 @@
-//! Who may call the API. Pipelines send `Authorization: Bearer loupe_…` (looked up by SHA-256);
-//! a handler that takes [`Pipeline`] runs only for them. Routes an admin also uses from the
-//! browser (export, webhooks, routing settings) take [`Operator`]: a token, or an admin session.
+//! Who may call the API, and with which scope.
+//!
+//! Pipelines send `Authorization: Bearer loupe_…` (looked up by SHA-256). Every token carries
+//! scopes ([`Scope`]: `ingest`, `read`, `admin`); a route names the one it needs in the type of
+//! its caller argument, so the check cannot be forgotten and reads at a glance:
+//!
+//! - [`Pipeline<S>`]: a token holding scope `S` (`need::Ingest`, `need::Read`, `need::Admin`,
+//!   or `need::Any` for any valid token);
+//! - [`Operator<S>`]: the same, or a signed-in admin (a browser session counts as holding every
+//!   scope): the routes an admin also uses from the browser (export, webhooks, routing, audit).
+//!   `Operator` alone means `Operator<need::Admin>`.
+//!
+//! A token without the scope gets 403 with `"scope": "<name>"` in the error JSON.
 
 use super::error::ApiError;
 use app::auth::{sha256, user_from_headers};
@@ -8,17 +18,84 @@ use app::domain::Role;
 use app::state::AppState;
 use axum::extract::FromRequestParts;
 use http::request::Parts;
+use std::marker::PhantomData;
 
 /// Prefix of every token, so a leaked one is easy to recognise (and to scan for).
 pub const TOKEN_PREFIX: &str = "loupe_";
 
-/// An authenticated API caller.
-#[derive(Debug, Clone, Copy)]
-pub struct Pipeline {
-    pub token_id: i64,
+/// What a token may do. Scopes are independent: `admin` does not include `read` or `ingest`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum)]
+pub enum Scope {
+    /// Send model outputs and end-user feedback.
+    Ingest,
+    /// Read tasks, the feedback feed and exports.
+    Read,
+    /// Change routing settings, manage webhooks, read the audit log.
+    Admin,
 }
 
-impl FromRequestParts<AppState> for Pipeline {
+impl Scope {
+    /// Every scope, in the order they are shown.
+    pub const ALL: [Scope; 3] = [Scope::Ingest, Scope::Read, Scope::Admin];
+
+    /// The name stored in `api_tokens.scopes` and shown to people.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Ingest => "ingest",
+            Scope::Read => "read",
+            Scope::Admin => "admin",
+        }
+    }
+
+    /// The scope named `name`, if any.
+    pub fn parse(name: &str) -> Option<Scope> {
+        Scope::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+}
+
+/// The scope a route needs, as a type (see [`Pipeline`] and [`Operator`]).
+pub trait Need: Send + Sync + 'static {
+    /// `None`: any valid token will do.
+    const SCOPE: Option<Scope>;
+}
+
+/// The scope markers for [`Pipeline`] and [`Operator`].
+pub mod need {
+    use super::{Need, Scope};
+
+    /// The `ingest` scope.
+    pub struct Ingest;
+    /// The `read` scope.
+    pub struct Read;
+    /// The `admin` scope.
+    pub struct Admin;
+    /// Any valid token, whatever its scopes.
+    pub struct Any;
+
+    impl Need for Ingest {
+        const SCOPE: Option<Scope> = Some(Scope::Ingest);
+    }
+    impl Need for Read {
+        const SCOPE: Option<Scope> = Some(Scope::Read);
+    }
+    impl Need for Admin {
+        const SCOPE: Option<Scope> = Some(Scope::Admin);
+    }
+    impl Need for Any {
+        const SCOPE: Option<Scope> = None;
+    }
+}
+
+/// An API caller holding a token with the scope `S` needs.
+#[derive(Debug)]
+pub struct Pipeline<S: Need = need::Any> {
+    pub token_id: i64,
+    /// Every scope the token holds.
+    pub scopes: Vec<Scope>,
+    need: PhantomData<S>,
+}
+
+impl<S: Need> FromRequestParts<AppState> for Pipeline<S> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
@@ -34,9 +111,9 @@ impl FromRequestParts<AppState> for Pipeline {
             .filter(|t| t.starts_with(TOKEN_PREFIX))
             .ok_or(ApiError::Unauthorized)?;
         // Touch last_used_at at most once a minute per token, not on every request.
-        let token_id = sqlx::query_scalar!(
+        let row = sqlx::query!(
             "with t as (
-                 select id, last_used_at from api_tokens
+                 select id, scopes, last_used_at from api_tokens
                  where token_hash = $1 and revoked_at is null
              ), touched as (
                  update api_tokens set last_used_at = now()
@@ -44,31 +121,57 @@ impl FromRequestParts<AppState> for Pipeline {
                               where last_used_at is null
                                  or last_used_at < now() - interval '1 minute')
              )
-             select id from t",
+             select id, scopes from t",
             sha256(token)
         )
         .fetch_optional(&state.pool)
         .await?
         .ok_or(ApiError::Unauthorized)?;
-        Ok(Pipeline { token_id })
+        // The table's check admits only known names.
+        let scopes: Vec<Scope> = row.scopes.iter().filter_map(|s| Scope::parse(s)).collect();
+        if let Some(needed) = S::SCOPE
+            && !scopes.contains(&needed)
+        {
+            return Err(ApiError::MissingScope(needed.as_str()));
+        }
+        Ok(Pipeline {
+            token_id: row.id,
+            scopes,
+            need: PhantomData,
+        })
     }
 }
 
-/// A pipeline token or a signed-in admin (reviewers get 403, anonymous callers 401).
-pub struct Operator;
+/// A token with the scope `S` needs, or a signed-in admin (reviewers get 403, anonymous
+/// callers 401). `Operator` alone needs the `admin` scope.
+pub struct Operator<S: Need = need::Admin>(PhantomData<S>);
 
-impl FromRequestParts<AppState> for Operator {
+impl<S: Need> FromRequestParts<AppState> for Operator<S> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         if parts.headers.contains_key(http::header::AUTHORIZATION) {
-            Pipeline::from_request_parts(parts, state).await?;
-            return Ok(Operator);
+            Pipeline::<S>::from_request_parts(parts, state).await?;
+            return Ok(Operator(PhantomData));
         }
         match user_from_headers(state, &parts.headers).await? {
-            Some(user) if user.role == Role::Admin => Ok(Operator),
+            Some(user) if user.role == Role::Admin => Ok(Operator(PhantomData)),
             Some(_) => Err(ApiError::Forbidden),
             None => Err(ApiError::Unauthorized),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scope_names_round_trip_and_unknown_names_are_none() {
+        for scope in Scope::ALL {
+            assert_eq!(Scope::parse(scope.as_str()), Some(scope));
+        }
+        assert_eq!(Scope::parse("Admin"), None);
+        assert_eq!(Scope::parse("write"), None);
     }
 }

@@ -18,6 +18,8 @@ pub enum ApiError {
     CrossSite,
     /// 415: a body that is not `application/json` on a JSON route.
     NotJson,
+    /// 403: the token lacks this scope (named in the answer's `scope` field).
+    MissingScope(&'static str),
     /// 404: the named thing does not exist.
     NotFound(std::borrow::Cow<'static, str>),
     /// 404: a field names something that does not exist (an unknown `task_id`).
@@ -87,6 +89,10 @@ impl IntoResponse for ApiError {
             ApiError::NotJson => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 json!({"error": "unsupported_media_type", "message": "send the body as application/json", "field": "Content-Type", "rule": "must be application/json"}),
+            ),
+            ApiError::MissingScope(scope) => (
+                StatusCode::FORBIDDEN,
+                json!({"error": "forbidden", "message": format!("this token lacks the `{scope}` scope; create one with `loupe token create NAME --scope {scope}`"), "scope": scope}),
             ),
             ApiError::NotFound(what) => (
                 StatusCode::NOT_FOUND,

@@ -8,7 +8,7 @@
 //!
 //! Callers: an API token, or a signed-in admin (the dashboard's download links).
 
-use super::auth::Operator;
+use super::auth::{Operator, need};
 use super::error::ApiError;
 use crate::ingest::FieldError;
 use app::dashboard::filter::Filter;
@@ -222,13 +222,14 @@ impl Format {
 
 /// Streams reviews and end-user feedback (jsonl, csv) or training pairs (sft, dpo) as a download.
 #[utoipa::path(get, path = "/api/v1/export", tag = "feedback",
+    security(("token" = ["read"])),
     params(ExportQuery),
     responses(
         (status = 200, description = "The export, streamed",
          content((String = "application/x-ndjson"), (String = "text/csv"))),
         super::openapi::Errors))]
 pub async fn export(
-    _caller: Operator,
+    _caller: Operator<need::Read>,
     State(state): State<AppState>,
     Extension(ExportSlots(slots)): Extension<ExportSlots>,
     query: Result<Query<ExportQuery>, QueryRejection>,

@@ -7,7 +7,7 @@
 //! never repeats one. The price is that a row appears only once every transaction that started
 //! before it has ended (normally milliseconds).
 
-use super::auth::Pipeline;
+use super::auth::{Pipeline, need};
 use super::error::ApiError;
 use crate::ingest::FieldError;
 use app::state::AppState;
@@ -115,11 +115,12 @@ pub struct FeedPage {
 
 /// A stable, cursor-paginated feed of all feedback.
 #[utoipa::path(get, path = "/api/v1/feedback", tag = "feedback",
+    security(("token" = ["read"])),
     params(FeedQuery),
     responses((status = 200, body = FeedPage), super::openapi::Errors))]
 pub async fn feed(
     State(state): State<AppState>,
-    _caller: Pipeline,
+    _caller: Pipeline<need::Read>,
     query: Result<Query<FeedQuery>, QueryRejection>,
 ) -> Result<Json<FeedPage>, ApiError> {
     let Query(query) = query.map_err(|_| super::bad_query())?;

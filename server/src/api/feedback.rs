@@ -5,7 +5,7 @@
 //! (`thumbs`, `rating` or `comment`), `value` (thumbs: "up" / "down" or 1 / -1; rating: 1–5;
 //! comment: unused), `comments`. Answers `{"status": "received"}`.
 
-use super::auth::Pipeline;
+use super::auth::{Pipeline, need};
 use super::error::ApiError;
 use super::json_body;
 use crate::ingest::FieldError;
@@ -130,11 +130,12 @@ fn parse(body: Value) -> Result<Feedback, FieldError> {
 
 /// Stores one piece of end-user feedback against its task (also served at `POST /feedback`).
 #[utoipa::path(post, path = "/api/v1/feedback", tag = "feedback",
+    security(("token" = ["ingest"])),
     request_body = super::openapi::EndUserFeedbackInput,
     responses((status = 200, body = super::openapi::Received), super::openapi::Errors))]
 pub async fn receive(
     State(state): State<AppState>,
-    caller: Pipeline,
+    caller: Pipeline<need::Ingest>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let feedback = parse(json_body(body)?)?;

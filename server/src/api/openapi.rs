@@ -5,7 +5,7 @@
 //! The request bodies are parsed by hand (for field-level errors), so the types here describe
 //! them for the document; the integration tests and Schemathesis check both agree.
 
-use super::auth::Operator;
+use super::auth::{Operator, need};
 use axum::Json;
 use axum::response::{Html, IntoResponse, Response};
 use serde::Serialize;
@@ -13,7 +13,7 @@ use serde_json::Value;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-/// Every error body: `{"error", "message", "field"?, "rule"?}`.
+/// Every error body: `{"error", "message", "field"?, "rule"?, "scope"?}`.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     /// unauthorized, forbidden, cross_site, not_found, invalid, malformed_json, payload_too_large,
@@ -25,6 +25,8 @@ pub struct ErrorBody {
     pub field: Option<String>,
     /// The rule that field broke.
     pub rule: Option<String>,
+    /// The scope the token lacks (a 403 for a token without the route's scope).
+    pub scope: Option<String>,
 }
 
 /// The error answers any route may give.
@@ -37,8 +39,9 @@ pub enum Errors {
     /// No token, or an unknown or revoked one (or, in the browser, no session).
     #[response(status = 401)]
     Unauthorized(ErrorBody),
-    /// Signed in without the admin role, or (`cross_site`) a browser session's request that did
-    /// not come from Loupe's own pages.
+    /// Signed in without the admin role, a token without the route's scope (`scope` names
+    /// it), or (`cross_site`) a browser session's request that did not come from Loupe's own
+    /// pages.
     #[response(status = 403)]
     Forbidden(ErrorBody),
     /// No such task, endpoint, delivery or route.
@@ -234,8 +237,11 @@ impl Modify for Security {
                         .scheme(HttpAuthScheme::Bearer)
                         .bearer_format("loupe_…")
                         .description(Some(
-                            "A token from `loupe token create NAME`. Export, webhook and routing \
-                             routes also accept a signed-in admin's session cookie.",
+                            "A token from `loupe token create NAME --scope SCOPE`. Each operation \
+                             lists the scope it needs (ingest, read or admin; OpenAPI 3.1 lets a \
+                             bearer requirement name them); a token without it gets 403 naming \
+                             the scope. Export, webhook and routing routes also accept a \
+                             signed-in admin's session cookie.",
                         ))
                         .build(),
                 ),
@@ -296,18 +302,65 @@ pub struct ApiDoc;
 pub fn spec() -> &'static Value {
     static SPEC: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
     SPEC.get_or_init(|| {
-        serde_json::to_value(ApiDoc::openapi()).expect("the OpenAPI document serializes")
+        let mut doc =
+            serde_json::to_value(ApiDoc::openapi()).expect("the OpenAPI document serializes");
+        describe_scopes(&mut doc);
+        doc
     })
 }
 
+/// Routes an admin also uses from the browser (they take `Operator`): a session will do too.
+const SESSION_TOO: [&str; 3] = ["/api/v1/export", "/api/v1/webhooks", "/api/v1/routing"];
+
+/// Adds a sentence naming its scope to each operation's description, from the operation's own
+/// security requirement, so the prose cannot disagree with the requirement.
+fn describe_scopes(doc: &mut Value) {
+    let Some(paths) = doc["paths"].as_object_mut() else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        let session = SESSION_TOO.iter().any(|p| path.starts_with(p));
+        for op in item
+            .as_object_mut()
+            .into_iter()
+            .flat_map(|m| m.values_mut())
+        {
+            let scopes: Vec<String> = op["security"][0]["token"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(|s| format!("`{s}`"))
+                        .collect()
+                })
+                .unwrap_or_default();
+            if scopes.is_empty() {
+                continue;
+            }
+            let mut sentence = format!(
+                "Scope: {} (a token without it gets 403).",
+                scopes.join(", ")
+            );
+            if session {
+                sentence.push_str(" A signed-in admin's session may call it too.");
+            }
+            let description = match op["description"].as_str() {
+                Some(d) if !d.is_empty() => format!("{d}\n\n{sentence}"),
+                _ => sentence,
+            };
+            op["description"] = Value::String(description);
+        }
+    }
+}
+
 /// `GET /api/v1/openapi.json`, for API tokens and admins (like every route).
-pub async fn document(_caller: Operator) -> Json<&'static Value> {
+pub async fn document(_caller: Operator<need::Any>) -> Json<&'static Value> {
     Json(spec())
 }
 
 /// `GET /api/docs`: the document as a readable page, for admins (and token holders).
 pub async fn docs_page(
-    _caller: Operator,
+    _caller: Operator<need::Any>,
     nonce: Option<axum::Extension<crate::headers::CspNonce>>,
 ) -> Response {
     let nonce = nonce.map(|n| n.0.0).unwrap_or_default();
@@ -342,7 +395,8 @@ fn render_docs(spec: &Value, nonce: &str) -> String {
     let info = &spec["info"];
     out += &format!(
         "<p>{}</p><p>Version {}. Machine-readable: <a href=\"/api/v1/openapi.json\">openapi.json</a>. \
-         Every route takes <code>Authorization: Bearer &lt;token&gt;</code>.</p>",
+         Every route takes <code>Authorization: Bearer &lt;token&gt;</code> with the scope \
+         it names (<code>loupe token create NAME --scope ingest|read|admin</code>).</p>",
         escape(info["description"].as_str().unwrap_or("")),
         escape(info["version"].as_str().unwrap_or(""))
     );

@@ -1,6 +1,6 @@
 //! `/api/v1/routing`: the routing settings per model, read and changed (`app::routing_settings`).
 
-use super::auth::Operator;
+use super::auth::{Operator, need};
 use super::error::ApiError;
 use super::json_body;
 use crate::ingest::from_object;
@@ -14,21 +14,23 @@ use http::StatusCode;
 
 /// The defaults (model `*`) and every model with settings of its own.
 #[utoipa::path(get, path = "/api/v1/routing", tag = "routing",
+    security(("token" = ["admin"])),
     responses((status = 200, body = Vec<RoutingSetting>), super::openapi::Errors))]
 pub async fn list(
     State(state): State<AppState>,
-    _caller: Operator,
+    _caller: Operator<need::Admin>,
 ) -> Result<Json<Vec<RoutingSetting>>, ApiError> {
     Ok(Json(store::list(&state.pool).await?))
 }
 
 /// The settings in force for one model (its own, or the defaults).
 #[utoipa::path(get, path = "/api/v1/routing/{model}", tag = "routing",
+    security(("token" = ["admin"])),
     params(("model" = String, Path, description = "Model name, or `*` for the defaults")),
     responses((status = 200, body = RoutingSetting), super::openapi::Errors))]
 pub async fn show(
     State(state): State<AppState>,
-    _caller: Operator,
+    _caller: Operator<need::Admin>,
     Path(model): Path<String>,
 ) -> Result<Json<RoutingSetting>, ApiError> {
     Ok(Json(store::get(&state.pool, &model).await?))
@@ -37,12 +39,13 @@ pub async fn show(
 /// Changes one model's settings; fields left out keep their value. Applies to outputs that
 /// arrive afterwards.
 #[utoipa::path(put, path = "/api/v1/routing/{model}", tag = "routing",
+    security(("token" = ["admin"])),
     params(("model" = String, Path, description = "Model name, or `*` for the defaults")),
     request_body = RoutingChange,
     responses((status = 200, body = RoutingSetting), super::openapi::Errors))]
 pub async fn put(
     State(state): State<AppState>,
-    _caller: Operator,
+    _caller: Operator<need::Admin>,
     Path(model): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<RoutingSetting>, ApiError> {
@@ -54,11 +57,12 @@ pub async fn put(
 
 /// Drops a model's own settings, so it follows the defaults again.
 #[utoipa::path(delete, path = "/api/v1/routing/{model}", tag = "routing",
+    security(("token" = ["admin"])),
     params(("model" = String, Path, description = "Model name")),
     responses((status = 204, description = "The model follows the defaults"), super::openapi::Errors))]
 pub async fn reset(
     State(state): State<AppState>,
-    _caller: Operator,
+    _caller: Operator<need::Admin>,
     Path(model): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     store::reset(&state.pool, &model).await?;

@@ -1,7 +1,7 @@
 //! `POST /api/v1/tasks` (one output or a batch) and `GET /api/v1/tasks/{id}` (status and reviews,
 //! for a pipeline that polls).
 
-use super::auth::Pipeline;
+use super::auth::{Pipeline, need};
 use super::body_bytes;
 use super::error::ApiError;
 use crate::ingest::{self, Ingested};
@@ -45,6 +45,7 @@ impl From<Ingested> for TaskReceipt {
 /// Takes one task object (answering 201, or 200 for a known external_id) or an array of up to
 /// 1,000 (answering 200 with `{"tasks": [...]}` in the same order).
 #[utoipa::path(post, path = "/api/v1/tasks", tag = "tasks",
+    security(("token" = ["ingest"])),
     request_body = super::openapi::TaskBody,
     responses(
         (status = 201, description = "One new task", body = TaskReceipt),
@@ -52,7 +53,7 @@ impl From<Ingested> for TaskReceipt {
         super::openapi::Errors))]
 pub async fn create(
     State(state): State<AppState>,
-    _caller: Pipeline,
+    _caller: Pipeline<need::Ingest>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let body = body_bytes(body)?;
@@ -83,11 +84,12 @@ pub async fn create(
 /// A task's status, routing, outcome (`verdict`, `corrected_summary`), reviews and end-user
 /// feedback. Enough for a pipeline that polls: wait until `status` is `reviewed` or `escalated`.
 #[utoipa::path(get, path = "/api/v1/tasks/{id}", tag = "tasks",
+    security(("token" = ["read"])),
     params(("id" = Uuid, Path, description = "The task id Loupe returned")),
     responses((status = 200, body = super::openapi::TaskDoc), super::openapi::Errors))]
 pub async fn show(
     State(state): State<AppState>,
-    _caller: Pipeline,
+    _caller: Pipeline<need::Read>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let id = Uuid::parse_str(&id).map_err(|_| ApiError::not_found("task"))?;

@@ -1,7 +1,7 @@
 //! `/api/v1/webhooks`: registering endpoints, reading their delivery log, resending a delivery.
 //! The same operations as the admin area's webhooks page (`app::webhooks`).
 
-use super::auth::Operator;
+use super::auth::{Operator, need};
 use super::error::ApiError;
 use super::json_body;
 use crate::ingest::from_object;
@@ -18,7 +18,10 @@ use serde::Deserialize;
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewEndpoint {
-    /// Where to POST events: an http:// or https:// URL.
+    /// Where to POST events: an http:// or https:// URL without user name or password, whose
+    /// host is a public address (no loopback, private, link-local, unique-local, multicast or
+    /// reserved targets, in any spelling, nor a name resolving to one) unless the server's
+    /// LOUPE_WEBHOOK_ALLOW admits it.
     #[schema(max_length = 2000, pattern = r"^https?://[^\s/?#]+[^\s]*$")]
     pub url: String,
     /// `task.reviewed`, `task.escalated`, or both.
@@ -43,16 +46,18 @@ pub enum EventName {
 
 /// Registers an endpoint. The answer holds its secret, shown only this once.
 #[utoipa::path(post, path = "/api/v1/webhooks", tag = "webhooks",
+    security(("token" = ["admin"])),
     request_body = NewEndpoint,
     responses((status = 201, body = CreatedEndpoint), super::openapi::Errors))]
 pub async fn create(
     State(state): State<AppState>,
-    _caller: Operator,
+    _caller: Operator<need::Admin>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<CreatedEndpoint>), ApiError> {
     let new: NewEndpoint = from_object(json_body(body)?, "body")?;
     let created = store::create(
         &state.pool,
+        &state.settings.outbound,
         &new.url,
         &new.events,
         new.secret.as_deref(),
@@ -68,21 +73,23 @@ pub async fn create(
 
 /// Every endpoint, newest first, with its delivery counts.
 #[utoipa::path(get, path = "/api/v1/webhooks", tag = "webhooks",
+    security(("token" = ["admin"])),
     responses((status = 200, body = Vec<Endpoint>), super::openapi::Errors))]
 pub async fn list(
     State(state): State<AppState>,
-    _caller: Operator,
+    _caller: Operator<need::Admin>,
 ) -> Result<Json<Vec<Endpoint>>, ApiError> {
     Ok(Json(store::endpoints(&state.pool).await?))
 }
 
 /// Removes an endpoint and its delivery log.
 #[utoipa::path(delete, path = "/api/v1/webhooks/{id}", tag = "webhooks",
+    security(("token" = ["admin"])),
     params(("id" = i64, Path, description = "Endpoint id")),
     responses((status = 204, description = "Removed"), super::openapi::Errors))]
 pub async fn delete(
     State(state): State<AppState>,
-    _caller: Operator,
+    _caller: Operator<need::Admin>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let id: i64 = id.parse().map_err(|_| ApiError::not_found("webhook"))?;
@@ -98,11 +105,12 @@ pub struct DeliveriesQuery {
 
 /// The endpoint's newest deliveries, each with every attempt (status code or error, duration).
 #[utoipa::path(get, path = "/api/v1/webhooks/{id}/deliveries", tag = "webhooks",
+    security(("token" = ["admin"])),
     params(("id" = i64, Path, description = "Endpoint id"), DeliveriesQuery),
     responses((status = 200, body = Vec<Delivery>), super::openapi::Errors))]
 pub async fn deliveries(
     State(state): State<AppState>,
-    _caller: Operator,
+    _caller: Operator<need::Admin>,
     Path(id): Path<String>,
     query: Result<Query<DeliveriesQuery>, QueryRejection>,
 ) -> Result<Json<Vec<Delivery>>, ApiError> {
@@ -115,11 +123,12 @@ pub async fn deliveries(
 
 /// Sends a delivery again now (same delivery id), with a fresh 24-hour retry window.
 #[utoipa::path(post, path = "/api/v1/webhooks/deliveries/{id}/resend", tag = "webhooks",
+    security(("token" = ["admin"])),
     params(("id" = uuid::Uuid, Path, description = "Delivery id")),
     responses((status = 202, description = "Queued to be sent again"), super::openapi::Errors))]
 pub async fn resend(
     State(state): State<AppState>,
-    _caller: Operator,
+    _caller: Operator<need::Admin>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     store::resend(&state.pool, &id).await?;

@@ -7,6 +7,7 @@ use leptos::config::LeptosOptions;
 use reqwest::{Client, Response, StatusCode};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use server::api::auth::Scope;
 use sqlx::PgPool;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -29,11 +30,25 @@ impl TestApp {
     }
 
     /// Loupe served with the given edge limits (short timeouts for the attack tests).
+    ///
+    /// The outbound policy admits 127.0.0.1, where the tests' webhook receiver listens (as
+    /// scripts/test.sh admits it with LOUPE_WEBHOOK_ALLOW); [`TestApp::spawn_strict`] does not.
     pub async fn spawn_limited(
         pool: PgPool,
-        settings: Settings,
+        mut settings: Settings,
         limits: server::serve::Limits,
     ) -> TestApp {
+        settings.outbound = receiver_allowed();
+        Self::serve(pool, settings, limits).await
+    }
+
+    /// Loupe with the outbound policy as given (the default refuses every internal target).
+    pub async fn spawn_strict(pool: PgPool, settings: Settings) -> TestApp {
+        Self::serve(pool, settings, server::serve::Limits::default()).await
+    }
+
+    async fn serve(pool: PgPool, settings: Settings, limits: server::serve::Limits) -> TestApp {
+        let outbound = settings.outbound.clone();
         // Server logs go to the test's captured output: shown only when the test fails.
         let _ = tracing_subscriber::fmt().with_test_writer().try_init();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -55,14 +70,21 @@ impl TestApp {
             std::future::pending(),
         ));
         // The webhook worker, as `loupe serve` runs it, with retries quick enough for a test.
-        let worker = server::webhooks::Worker::new(pool.clone(), test_worker_settings()).unwrap();
+        let worker = server::webhooks::Worker::new(
+            pool.clone(),
+            server::webhooks::WorkerSettings {
+                outbound,
+                ..test_worker_settings()
+            },
+        )
+        .unwrap();
         tokio::spawn(worker.run());
         Self::attach(pool, addr).await
     }
 
     /// A client for a Loupe already serving `pool`'s database at `addr` (another process).
     pub async fn attach(pool: PgPool, addr: SocketAddr) -> TestApp {
-        let token = server::cli::create_token(&pool, "test pipeline")
+        let token = server::cli::create_token(&pool, "test pipeline", &Scope::ALL)
             .await
             .unwrap();
         let http = Client::builder()
@@ -186,6 +208,11 @@ impl TestApp {
             .await
             .unwrap()
     }
+}
+
+/// The outbound policy the tests' receiver needs: 127.0.0.1 admitted, nothing else.
+pub fn receiver_allowed() -> app::outbound::Policy {
+    app::outbound::Policy::new(vec!["127.0.0.1/32".parse().unwrap()])
 }
 
 /// Webhook worker settings for tests: a first retry after 300 ms, polling every 50 ms.

@@ -94,9 +94,13 @@ async fn loupe_starts_its_own_postgres_stops_it_on_sigterm_and_keeps_the_data() 
 
     let (server, base) = serve(&data, port).await;
     // The CLI works on the same data folder while the server runs.
-    let token = cli(&data, &["token", "create", "process-test"], None)
-        .trim()
-        .to_owned();
+    let token = cli(
+        &data,
+        &["token", "create", "process-test", "--scope", "ingest,read"],
+        None,
+    )
+    .trim()
+    .to_owned();
     cli(
         &data,
         &["user", "add", "pat", "--password-stdin"],
@@ -208,6 +212,9 @@ async fn serve_db(url: &str, port: u16) -> Served {
         .env("DATABASE_URL", url)
         .env("LOUPE_WEBHOOK_RETRY_SECONDS", "1")
         .env("LOUPE_WEBHOOK_TIMEOUT_SECONDS", "2")
+        // The tests' receivers listen on 127.0.0.1, which the outbound policy refuses unless
+        // allow-listed (as scripts/test.sh does).
+        .env("LOUPE_WEBHOOK_ALLOW", "127.0.0.1/32")
         .env("LOUPE_ADMIN_PASSWORD", "admin-password-123")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
@@ -460,12 +467,29 @@ async fn the_cli_lists_and_disables_users_and_lists_and_revokes_tokens(pool: sql
     assert!(app.login("rita", "rita-password-123").await.is_ok());
 
     // Tokens: listed without their secret, revoked by id, refused afterwards.
-    let token = ok(&["token", "create", "nightly"], None).trim().to_owned();
+    let token = ok(&["token", "create", "nightly", "--scope", "read"], None)
+        .trim()
+        .to_owned();
     let list = ok(&["token", "list"], None);
     assert!(!list.contains(&token), "token list shows a whole token");
+    assert!(list.lines().next().unwrap().contains("scopes"), "{list}");
     let row = list.lines().find(|l| l.contains("nightly")).unwrap();
     let id = row.split_whitespace().next().unwrap();
     assert!(row.contains(&token[..14]), "{row}");
+    assert!(row.split_whitespace().any(|cell| cell == "read"), "{row}");
+    // Without --scope a token may only send outputs and feedback, and says so.
+    let (success, _, err) = run_cli(&url, &["token", "create", "default"], None);
+    assert!(success && err.contains("with scopes ingest;"), "{err}");
+    assert!(
+        ok(&["token", "list"], None)
+            .lines()
+            .any(|l| l.contains("default") && l.split_whitespace().any(|c| c == "ingest"))
+    );
+    let (success, _, err) = run_cli(&url, &["token", "create", "bad", "--scope", "write"], None);
+    assert!(
+        !success && err.contains("ingest") && err.contains("admin"),
+        "{err}"
+    );
     let authed = |t: String| {
         let http = app.http.clone();
         let url = app.url("/api/v1/feedback");
