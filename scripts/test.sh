@@ -55,6 +55,8 @@ printf '%s' "$LOUPE_E2E_REVIEWER_PASSWORD" | "$bin" user add rita --role reviewe
 # A reviewer of its own for the hostile-text suite (end2end/tests/xss.spec.ts): no lease another
 # suite left behind stands between it and the tasks it sends.
 printf '%s' "$LOUPE_E2E_REVIEWER_PASSWORD" | "$bin" user add hostile-rev --role reviewer --password-stdin
+# A reviewer whose password end2end/tests/account.spec.ts changes (and puts back).
+printf '%s' "$LOUPE_E2E_REVIEWER_PASSWORD" | "$bin" user add pw-rev --role reviewer --password-stdin
 LOUPE_TOKEN="$("$bin" token create e2e 2>/dev/null)"
 export LOUPE_TOKEN
 set +e

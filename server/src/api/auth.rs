@@ -3,6 +3,7 @@
 //! browser (export, webhooks, routing settings) take [`Operator`]: a token, or an admin session.
 
 use super::error::ApiError;
+use app::audit::Actor;
 use app::auth::{sha256, user_from_headers};
 use app::domain::Role;
 use app::state::AppState;
@@ -54,19 +55,30 @@ impl FromRequestParts<AppState> for Pipeline {
     }
 }
 
-/// A pipeline token or a signed-in admin (reviewers get 403, anonymous callers 401).
-pub struct Operator;
+/// A pipeline token or a signed-in admin (reviewers get 403, anonymous callers 401), and who
+/// that is for the audit trail.
+pub struct Operator {
+    pub actor: Actor,
+}
 
 impl FromRequestParts<AppState> for Operator {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         if parts.headers.contains_key(http::header::AUTHORIZATION) {
-            Pipeline::from_request_parts(parts, state).await?;
-            return Ok(Operator);
+            let token = Pipeline::from_request_parts(parts, state).await?;
+            let name =
+                sqlx::query_scalar!("select name from api_tokens where id = $1", token.token_id)
+                    .fetch_one(&state.pool)
+                    .await?;
+            return Ok(Operator {
+                actor: Actor::token(token.token_id, &name),
+            });
         }
         match user_from_headers(state, &parts.headers).await? {
-            Some(user) if user.role == Role::Admin => Ok(Operator),
+            Some(user) if user.role == Role::Admin => Ok(Operator {
+                actor: Actor::user(&user),
+            }),
             Some(_) => Err(ApiError::Forbidden),
             None => Err(ApiError::Unauthorized),
         }

@@ -9,6 +9,7 @@ mod receiver;
 
 mod accounts;
 mod assets;
+mod audit;
 mod dashboard;
 mod edge;
 mod embedded;
@@ -24,5 +25,6 @@ mod prefetch;
 mod process;
 mod queue_page;
 mod review;
+mod sessions;
 mod support;
 mod webhooks;
