@@ -64,6 +64,8 @@ printf '%s' "$LOUPE_E2E_REVIEWER_PASSWORD" | "$bin" user add rita --role reviewe
 # A reviewer of its own for the hostile-text suite (end2end/tests/xss.spec.ts): no lease another
 # suite left behind stands between it and the tasks it sends.
 printf '%s' "$LOUPE_E2E_REVIEWER_PASSWORD" | "$bin" user add hostile-rev --role reviewer --password-stdin
+# A reviewer whose password end2end/tests/account.spec.ts changes (and puts back).
+printf '%s' "$LOUPE_E2E_REVIEWER_PASSWORD" | "$bin" user add pw-rev --role reviewer --password-stdin
 # Every scope: Playwright sends and reads tasks and routing, the Python client tests register
 # webhooks, and Schemathesis calls every route.
 LOUPE_TOKEN="$("$bin" token create e2e --scope ingest,read,admin 2>/dev/null)"

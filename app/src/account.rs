@@ -1,15 +1,21 @@
-//! Signing in and out, and who the page is talking to: the account server functions.
+//! Signing in and out, changing one's own password, and who the page is talking to: the account
+//! server functions.
 
 use crate::domain::Role;
 use crate::error::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+/// Shortest password accepted, from the CLI and from the account page.
+pub const MIN_PASSWORD_CHARS: usize = 10;
+
 /// The signed-in person, as the page needs them (for the header and cosmetic links).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Me {
     pub username: String,
     pub role: Role,
+    /// Their password was generated for them: the header asks them to choose their own.
+    pub must_change_password: bool,
 }
 
 /// Where to go after login: only a path on this site, so a crafted link cannot bounce a reviewer
@@ -130,13 +136,9 @@ pub async fn login(
     let response = expect_context::<leptos_axum::ResponseOptions>();
     response.append_header(
         http::header::SET_COOKIE,
-        session_cookie(
-            Some(&secret),
-            state.settings.session_ttl,
-            state.settings.secure_cookies,
-        )
-        .parse()
-        .map_err(|_| AppError::Internal)?,
+        session_cookie(Some(&secret), state.settings.secure_cookies)
+            .parse()
+            .map_err(|_| AppError::Internal)?,
     );
     tracing::info!(%username, client = %shown_client, "signed in");
     leptos_axum::redirect(&safe_next(next.as_deref()));
@@ -203,15 +205,128 @@ pub async fn logout() -> Result<(), AppError> {
     let response = expect_context::<leptos_axum::ResponseOptions>();
     response.append_header(
         http::header::SET_COOKIE,
-        session_cookie(
-            None,
-            state.settings.session_ttl,
-            state.settings.secure_cookies,
-        )
-        .parse()
-        .map_err(|_| AppError::Internal)?,
+        session_cookie(None, state.settings.secure_cookies)
+            .parse()
+            .map_err(|_| AppError::Internal)?,
     );
     leptos_axum::redirect("/login");
+    Ok(())
+}
+
+/// Changes the signed-in person's own password: the current one must be right (checked like a
+/// sign-in, and throttled with sign-ins per username, so a session left open is not a free
+/// password-guessing oracle), the new one long enough and typed twice alike. Every other session
+/// of the account ends (a thief holding one is out); this one stays. Audited as
+/// `user.password_change`. Answers with a redirect to `/account?changed` (the page says so), for
+/// the island and a plain form post alike.
+#[server(prefix = "/api", endpoint = "account/password")]
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+    repeat_password: String,
+) -> Result<(), AppError> {
+    use crate::auth::{
+        MIN_PASSWORD_CHARS, current_user, hash_password, session_secret, sha256, verify_password,
+    };
+    use crate::state::expect_state;
+    use crate::throttle;
+    use http::StatusCode;
+
+    let user = current_user().await?;
+    let state = expect_state();
+    let invalid = |field: &str, message: &str| {
+        refuse(StatusCode::UNPROCESSABLE_ENTITY, None);
+        AppError::invalid(field, message)
+    };
+    if current_password.is_empty() {
+        return Err(invalid("current_password", "enter your current password"));
+    }
+    if new_password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(invalid(
+            "new_password",
+            &format!("must be at least {MIN_PASSWORD_CHARS} characters"),
+        ));
+    }
+    if new_password != repeat_password {
+        return Err(invalid(
+            "repeat_password",
+            "does not match the new password",
+        ));
+    }
+    if new_password == current_password {
+        return Err(invalid(
+            "new_password",
+            "must differ from the current password",
+        ));
+    }
+    let throttled = |t: throttle::Throttled| {
+        refuse(StatusCode::TOO_MANY_REQUESTS, Some(t.retry_after_secs));
+        AppError::invalid("current_password", t.message())
+    };
+    if let Some(t) = throttle::check(&state.pool, &user.username, None).await? {
+        return Err(throttled(t));
+    }
+    let stored = sqlx::query_scalar!("select password_hash from users where id = $1", user.id)
+        .fetch_one(&state.pool)
+        .await?;
+    let slot = match state.settings.password_hashing.acquire().await {
+        Ok(slot) => slot,
+        Err(busy) => {
+            refuse(StatusCode::SERVICE_UNAVAILABLE, Some(busy.retry_after_secs));
+            return Err(AppError::invalid(
+                "current_password",
+                "Loupe is checking too many passwords at once; try again in a few seconds",
+            ));
+        }
+    };
+    let (verified, slot) = verify_password(slot, current_password, Some(stored)).await;
+    if !verified {
+        throttle::record_failure(
+            &state.pool,
+            &state.settings.login_throttle,
+            &user.username,
+            None,
+        )
+        .await?;
+        tracing::warn!(username = %user.username, "password change refused: wrong current password");
+        return Err(invalid("current_password", "wrong password"));
+    }
+    // The slot that checked the current password hashes the new one (a verified check always
+    // hands it back).
+    let hash = hash_password(slot.ok_or(AppError::Internal)?, new_password).await?;
+    let parts = use_context::<http::request::Parts>().ok_or(AppError::Internal)?;
+    let this_session = session_secret(&parts.headers, state.settings.secure_cookies)
+        .map(|s| sha256(&s))
+        .unwrap_or_default();
+    let mut tx = state.pool.begin().await?;
+    sqlx::query!(
+        "update users set password_hash = $2, must_change_password = false where id = $1",
+        user.id,
+        hash
+    )
+    .execute(&mut *tx)
+    .await?;
+    let ended = sqlx::query!(
+        "delete from sessions where user_id = $1 and token_hash <> $2",
+        user.id,
+        this_session
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    crate::audit::record(
+        &mut tx,
+        &crate::audit::Actor::user(&user),
+        crate::audit::Action::UserPasswordChange,
+        &user.username,
+        None,
+        Some(serde_json::json!({ "other_sessions_ended": ended })),
+    )
+    .await?;
+    tx.commit().await?;
+    throttle::record_success(&state.pool, &user.username).await?;
+    tracing::info!(username = %user.username, other_sessions_ended = ended, "password changed");
+    leptos_axum::redirect("/account?changed");
     Ok(())
 }
 
@@ -222,6 +337,7 @@ pub async fn whoami() -> Result<Option<Me>, AppError> {
         Ok(user) => Ok(Some(Me {
             username: user.username,
             role: user.role,
+            must_change_password: user.must_change_password,
         })),
         Err(AppError::Unauthorized) => Ok(None),
         Err(e) => Err(e),

@@ -2,6 +2,10 @@
 //!
 //! Sessions are random 256-bit secrets in an HttpOnly, SameSite=Lax cookie; the database keeps
 //! only their SHA-256, so neither a database dump nor a log line can be replayed as a login.
+//! A session ends at whichever comes first: its absolute lifetime (`expires_at`, set at login)
+//! or an idle stretch longer than the idle timeout (`last_seen_at`, touched at most once a
+//! minute so that browsing is not a database write per request). The cookie itself has no
+//! Max-Age: it lasts until the browser closes, and the server enforces both limits.
 //! Passwords are argon2id, hashed on the blocking pool because hashing takes tens of milliseconds
 //! of CPU (and 19 MiB of memory) on purpose. Every hash and check needs a [`HashSlot`] from
 //! [`HashSlots`], which bounds how many run at once: without it a login flood would grow the
@@ -37,8 +41,8 @@ pub fn session_cookie_name(secure: bool) -> &'static str {
     }
 }
 
-/// Shortest password the CLI accepts for a new account.
-pub const MIN_PASSWORD_CHARS: usize = 10;
+/// Shortest password accepted (defined beside the account pages, which show it too).
+pub use crate::account::MIN_PASSWORD_CHARS;
 
 /// A signed-in person, as server functions see them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +50,9 @@ pub struct User {
     pub id: i64,
     pub username: String,
     pub role: Role,
+    /// The password was generated for this account (the first admin, an admin's reset): every
+    /// page asks its owner to choose their own.
+    pub must_change_password: bool,
 }
 
 impl User {
@@ -295,16 +302,29 @@ pub async fn delete_session(db: impl PgExecutor<'_>, secret: &str) -> Result<(),
     Ok(())
 }
 
-/// The user behind a live session secret: unknown, expired and disabled all give `None`.
+/// The user behind a live session secret: unknown, expired, idle longer than `idle` and disabled
+/// all give `None`. A live session's `last_seen_at` is moved to now when it is more than a minute
+/// old, so the idle clock restarts with use at the cost of one write per session per minute.
 pub async fn user_for_session(
     db: impl PgExecutor<'_>,
     secret: &str,
+    idle: Duration,
 ) -> Result<Option<User>, sqlx::Error> {
     let row = sqlx::query!(
-        "select u.id, u.username, u.role
-         from sessions s join users u on u.id = s.user_id
-         where s.token_hash = $1 and s.expires_at > now() and not u.disabled",
+        "with live as (
+             select s.token_hash, s.last_seen_at, u.id, u.username, u.role, u.must_change_password
+             from sessions s join users u on u.id = s.user_id
+             where s.token_hash = $1 and s.expires_at > now()
+               and s.last_seen_at > now() - make_interval(secs => $2)
+               and not u.disabled
+         ), touched as (
+             update sessions set last_seen_at = now()
+             where token_hash in (select token_hash from live
+                                  where last_seen_at < now() - interval '1 minute')
+         )
+         select id, username, role, must_change_password from live",
         sha256(secret),
+        idle.as_secs_f64(),
     )
     .fetch_optional(db)
     .await?;
@@ -313,8 +333,23 @@ pub async fn user_for_session(
             id: r.id,
             username: r.username,
             role,
+            must_change_password: r.must_change_password,
         })
     }))
+}
+
+/// Deletes every session past its lifetime or idle longer than `idle`; returns how many. Run
+/// periodically by the server (a session is refused the moment it lapses whether or not it has
+/// been swept; sweeping only keeps the table small).
+pub async fn sweep_sessions(db: impl PgExecutor<'_>, idle: Duration) -> Result<u64, sqlx::Error> {
+    let swept = sqlx::query!(
+        "delete from sessions
+         where expires_at <= now() or last_seen_at <= now() - make_interval(secs => $1)",
+        idle.as_secs_f64(),
+    )
+    .execute(db)
+    .await?;
+    Ok(swept.rows_affected())
 }
 
 /// The session secret in a request's `Cookie` header, from the cookie of this name (only the
@@ -332,15 +367,17 @@ pub fn session_secret(headers: &HeaderMap, secure: bool) -> Option<String> {
         .filter(|value| !value.is_empty())
 }
 
-/// A `Set-Cookie` value that stores `secret` (or, with `None`, clears the cookie).
-pub fn session_cookie(secret: Option<&str>, ttl: Duration, secure: bool) -> String {
+/// A `Set-Cookie` value that stores `secret` (or, with `None`, clears the cookie). A stored
+/// session cookie has no Max-Age: it ends with the browser session, while the server enforces the
+/// idle timeout and the absolute lifetime.
+pub fn session_cookie(secret: Option<&str>, secure: bool) -> String {
     let (value, max_age) = match secret {
-        Some(s) => (s, ttl.as_secs()),
-        None => ("", 0),
+        Some(s) => (s, ""),
+        None => ("", "; Max-Age=0"),
     };
     let name = session_cookie_name(secure);
     let secure = if secure { "; Secure" } else { "" };
-    format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
+    format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax{max_age}{secure}")
 }
 
 /// The user behind the request a request handler is serving, if signed in.
@@ -349,7 +386,9 @@ pub async fn user_from_headers(
     headers: &HeaderMap,
 ) -> Result<Option<User>, AppError> {
     match session_secret(headers, state.settings.secure_cookies) {
-        Some(secret) => Ok(user_for_session(&state.pool, &secret).await?),
+        Some(secret) => {
+            Ok(user_for_session(&state.pool, &secret, state.settings.session_idle).await?)
+        }
         None => Ok(None),
     }
 }
@@ -407,14 +446,12 @@ mod tests {
 
     #[test]
     fn session_cookie_is_http_only_and_same_site() {
-        let c = session_cookie(Some("s"), Duration::from_secs(60), true);
+        let c = session_cookie(Some("s"), true);
         assert!(c.contains("HttpOnly") && c.contains("SameSite=Lax") && c.contains("Secure"));
         assert!(c.starts_with("__Host-loupe_session=s; Path=/;") && !c.contains("Domain"));
-        assert!(
-            session_cookie(Some("s"), Duration::from_secs(60), false)
-                .starts_with("loupe_session=s;")
-        );
-        assert!(session_cookie(None, Duration::from_secs(60), false).contains("Max-Age=0"));
+        assert!(session_cookie(Some("s"), false).starts_with("loupe_session=s;"));
+        assert!(!c.contains("Max-Age"), "a browser-session cookie: {c}");
+        assert!(session_cookie(None, false).contains("Max-Age=0"));
     }
 
     #[test]
@@ -423,11 +460,13 @@ mod tests {
             id: 1,
             username: "r".into(),
             role: Role::Reviewer,
+            must_change_password: false,
         };
         let admin = User {
             id: 2,
             username: "a".into(),
             role: Role::Admin,
+            must_change_password: false,
         };
         assert_eq!(
             reviewer.clone().require(Role::Admin),

@@ -88,9 +88,14 @@ pub mod store {
 /// Replaces the list (admins). Past reviews keep the tags they were given.
 #[server(prefix = "/api", endpoint = "admin/error-tags")]
 pub async fn set_error_tags(tags: String) -> Result<Vec<String>, AppError> {
-    let pool = crate::auth::admin_pool().await?;
+    let (pool, actor) = crate::audit::admin().await?;
     let tags = parse_list(&tags)?;
     let mut tx = pool.begin().await?;
+    // Locks the list, so two admins saving at once are recorded in the order they applied.
+    sqlx::query!("lock table error_tags in share row exclusive mode")
+        .execute(&mut *tx)
+        .await?;
+    let before = store::list(&mut *tx).await?;
     sqlx::query!("delete from error_tags")
         .execute(&mut *tx)
         .await?;
@@ -103,6 +108,15 @@ pub async fn set_error_tags(tags: String) -> Result<Vec<String>, AppError> {
         .execute(&mut *tx)
         .await?;
     }
+    crate::audit::record(
+        &mut tx,
+        &actor,
+        crate::audit::Action::ErrorTagsUpdate,
+        "error tags",
+        Some(serde_json::json!({ "tags": before })),
+        Some(serde_json::json!({ "tags": tags })),
+    )
+    .await?;
     tx.commit().await?;
     Ok(tags)
 }

@@ -69,8 +69,7 @@ pub async fn resolve_escalation(
     verdict: Option<String>,
     note: Option<String>,
 ) -> Result<(), AppError> {
-    let admin = crate::auth::require_role(crate::domain::Role::Admin).await?;
-    let pool = crate::state::expect_state().pool;
+    let (pool, actor) = crate::audit::admin().await?;
     let id =
         uuid::Uuid::parse_str(task_id.trim()).map_err(|_| AppError::NotFound("task".into()))?;
     let verdict = match verdict.as_deref().map(str::trim) {
@@ -94,12 +93,21 @@ pub async fn resolve_escalation(
          where id = $1",
         id,
         verdict,
-        admin.id,
+        actor.id(),
         note
     )
     .execute(&mut *tx)
     .await?;
     crate::outbox::enqueue(&mut tx, crate::outbox::TASK_REVIEWED, id).await?;
+    crate::audit::record(
+        &mut tx,
+        &actor,
+        crate::audit::Action::EscalationResolve,
+        &id.to_string(),
+        Some(serde_json::json!({ "status": status })),
+        Some(serde_json::json!({ "status": "reviewed", "verdict": verdict, "note": note })),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -112,8 +112,7 @@ pub async fn load_guidelines() -> Result<Guidelines, AppError> {
 /// Replaces the guidelines (admins).
 #[server(prefix = "/api", endpoint = "admin/guidelines")]
 pub async fn save_guidelines(text: String) -> Result<Guidelines, AppError> {
-    let admin = crate::auth::require_role(crate::domain::Role::Admin).await?;
-    let pool = crate::state::expect_state().pool;
+    let (pool, actor) = crate::audit::admin().await?;
     let text = text.replace("\r\n", "\n");
     if text.chars().count() > MAX_CHARS {
         return Err(AppError::invalid(
@@ -121,15 +120,29 @@ pub async fn save_guidelines(text: String) -> Result<Guidelines, AppError> {
             format!("must be at most {MAX_CHARS} characters"),
         ));
     }
+    let mut tx = pool.begin().await?;
+    let before = sqlx::query_scalar!("select body from guidelines where id for update")
+        .fetch_optional(&mut *tx)
+        .await?;
     sqlx::query!(
         "insert into guidelines (id, body, updated_by, updated_at) values (true, $1, $2, now())
          on conflict (id) do update set body = excluded.body, updated_by = excluded.updated_by,
                                         updated_at = now()",
         text.trim(),
-        admin.id
+        actor.id()
     )
-    .execute(&pool)
+    .execute(&mut *tx)
     .await?;
+    crate::audit::record(
+        &mut tx,
+        &actor,
+        crate::audit::Action::GuidelinesUpdate,
+        "guidelines",
+        before.map(|body| serde_json::json!({ "text": body })),
+        Some(serde_json::json!({ "text": text.trim() })),
+    )
+    .await?;
+    tx.commit().await?;
     load(&pool).await
 }
 

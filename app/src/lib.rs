@@ -9,6 +9,8 @@
 
 /// Signing in and out (server functions).
 pub mod account;
+/// The audit trail of admin actions: recording, reading, the `/admin/audit` page's data.
+pub mod audit;
 /// Passwords, sessions and the guards every server function starts with.
 #[cfg(feature = "ssr")]
 pub mod auth;
@@ -106,10 +108,12 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/review") view=pages::review::ReviewPage ssr=SsrMode::Async />
                 <Route path=path!("/queue") view=pages::queue::QueuePage ssr=SsrMode::Async />
                 <Route path=path!("/history") view=pages::history::HistoryPage ssr=SsrMode::Async />
+                <Route path=path!("/account") view=pages::account::AccountPage ssr=SsrMode::Async />
                 <Route path=path!("/admin") view=pages::admin::AdminPage ssr=SsrMode::Async />
                 <Route path=path!("/admin/tasks/:id") view=pages::task::TaskPage ssr=SsrMode::Async />
                 <Route path=path!("/admin/webhooks") view=pages::webhooks::WebhooksAdminPage ssr=SsrMode::Async />
                 <Route path=path!("/admin/escalations") view=pages::escalations::EscalationsPage ssr=SsrMode::Async />
+                <Route path=path!("/admin/audit") view=pages::audit::AuditPage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

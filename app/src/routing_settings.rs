@@ -80,6 +80,7 @@ pub mod store {
     //! The `routing_settings` table.
 
     use super::*;
+    use crate::audit::{self, Action, Actor};
     use sqlx::PgPool;
 
     /// The defaults first, then every model with settings of its own, by name.
@@ -119,14 +120,39 @@ pub mod store {
         })
     }
 
-    /// Applies a change to one model's row (made from the defaults when it has none).
+    /// One model's own row as the audit trail records it (`None` when it has none).
+    async fn audited_row(
+        conn: &mut sqlx::PgConnection,
+        model: &str,
+    ) -> Result<Option<serde_json::Value>, AppError> {
+        let row = sqlx::query!(
+            "select threshold, audit_rate, reviews_per_task from routing_settings
+             where model = $1 for update",
+            model
+        )
+        .fetch_optional(conn)
+        .await?;
+        Ok(row.map(|r| {
+            serde_json::json!({
+                "threshold": r.threshold,
+                "audit_rate": r.audit_rate,
+                "reviews_per_task": r.reviews_per_task,
+            })
+        }))
+    }
+
+    /// Applies a change to one model's row (made from the defaults when it has none), audited as
+    /// `routing.update` by `actor` in the same transaction.
     pub async fn put(
         pool: &PgPool,
+        actor: &Actor,
         model: &str,
         change: &RoutingChange,
     ) -> Result<RoutingSetting, AppError> {
         let model = validate_model(model)?;
         change.validate()?;
+        let mut tx = pool.begin().await?;
+        let before = audited_row(&mut tx, model).await?;
         sqlx::query!(
             "insert into routing_settings (model, threshold, audit_rate, reviews_per_task)
              select $1, coalesce($2, threshold), coalesce($3, audit_rate), coalesce($4, reviews_per_task)
@@ -141,13 +167,17 @@ pub mod store {
             change.audit_rate,
             change.reviews_per_task,
         )
-        .execute(pool)
+        .execute(&mut *tx)
         .await?;
+        let after = audited_row(&mut tx, model).await?;
+        audit::record(&mut tx, actor, Action::RoutingUpdate, model, before, after).await?;
+        tx.commit().await?;
         get(pool, model).await
     }
 
-    /// Drops a model's own settings so it follows the defaults again.
-    pub async fn reset(pool: &PgPool, model: &str) -> Result<(), AppError> {
+    /// Drops a model's own settings so it follows the defaults again (audited as
+    /// `routing.reset`).
+    pub async fn reset(pool: &PgPool, actor: &Actor, model: &str) -> Result<(), AppError> {
         let model = validate_model(model)?;
         if model == DEFAULTS {
             return Err(AppError::invalid(
@@ -155,12 +185,23 @@ pub mod store {
                 "the defaults can be changed but not removed",
             ));
         }
-        let deleted = sqlx::query!("delete from routing_settings where model = $1", model)
-            .execute(pool)
-            .await?;
-        if deleted.rows_affected() == 0 {
+        let mut tx = pool.begin().await?;
+        let Some(before) = audited_row(&mut tx, model).await? else {
             return Err(AppError::NotFound("routing settings for this model".into()));
-        }
+        };
+        sqlx::query!("delete from routing_settings where model = $1", model)
+            .execute(&mut *tx)
+            .await?;
+        audit::record(
+            &mut tx,
+            actor,
+            Action::RoutingReset,
+            model,
+            Some(before),
+            None,
+        )
+        .await?;
+        tx.commit().await?;
         Ok(())
     }
 }
@@ -173,7 +214,7 @@ pub async fn set_routing(
     audit_rate: Option<String>,
     reviews_per_task: Option<String>,
 ) -> Result<RoutingSetting, AppError> {
-    let pool = crate::auth::admin_pool().await?;
+    let (pool, actor) = crate::audit::admin().await?;
     fn number<T: std::str::FromStr>(
         raw: Option<String>,
         field: &str,
@@ -196,5 +237,5 @@ pub async fn set_routing(
             "must be a whole number from 1 to 10",
         )?,
     };
-    store::put(&pool, &model, &change).await
+    store::put(&pool, &actor, &model, &change).await
 }

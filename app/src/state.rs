@@ -14,8 +14,10 @@ use std::time::Duration;
 pub struct Settings {
     /// How long a reviewer holds a claimed task before it goes back to the queue.
     pub lease: Duration,
-    /// How long a browser session lasts after login.
+    /// How long a browser session lasts after login, however busy (the absolute lifetime).
     pub session_ttl: Duration,
+    /// How long a browser session may go unused before it ends (the idle timeout).
+    pub session_idle: Duration,
     /// Mark the session cookie `Secure` and name it `__Host-loupe_session` (on unless Loupe is
     /// served over plain HTTP on loopback; see the server's `--secure-cookies`).
     pub secure_cookies: bool,
@@ -66,7 +68,8 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             lease: Duration::from_secs(15 * 60),
-            session_ttl: Duration::from_secs(7 * 24 * 3600),
+            session_ttl: Duration::from_secs(12 * 3600),
+            session_idle: Duration::from_secs(120 * 60),
             secure_cookies: false,
             public_origin: None,
             hsts: false,

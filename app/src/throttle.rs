@@ -232,8 +232,9 @@ pub async fn record_success(pool: &PgPool, username: &str) -> Result<(), sqlx::E
 
 /// Deletes rows whose bucket has drained and whose block has passed. Rows another sign-in holds
 /// are skipped (the next failure takes them), so pruning never waits on, or deadlocks with, a
-/// sign-in; a failure here is only logged, since the rows are gone at the next prune.
-async fn prune(pool: &PgPool) {
+/// sign-in; a failure here is only logged, since the rows are gone at the next prune. Run after
+/// each failure and by the server's periodic sweep.
+pub async fn prune(pool: &PgPool) {
     let result = sqlx::query!(
         "delete from login_failures
          where (scope, key) in (

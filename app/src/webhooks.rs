@@ -140,8 +140,19 @@ pub mod store {
     //! The endpoint and delivery tables.
 
     use super::*;
+    use crate::audit::{self, Action, Actor};
     use sqlx::PgPool;
     use uuid::Uuid;
+
+    /// An endpoint as the audit trail records it: never its signing secret.
+    fn audited(url: &str, events: &[String], description: &str, active: bool) -> serde_json::Value {
+        serde_json::json!({
+            "url": url,
+            "events": events,
+            "description": description,
+            "active": active,
+        })
+    }
 
     fn time(t: chrono::DateTime<chrono::Utc>) -> String {
         t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
@@ -192,9 +203,11 @@ pub mod store {
 
     /// Registers an endpoint; a secret is generated when none is given. The URL must pass the
     /// outbound policy (`crate::outbound`): no internal or reserved targets unless allow-listed.
+    /// Audited as `webhook.add` by `actor` (without the secret).
     pub async fn create(
         pool: &PgPool,
         policy: &crate::outbound::Policy,
+        actor: &Actor,
         url: &str,
         events: &[String],
         secret: Option<&str>,
@@ -206,6 +219,7 @@ pub mod store {
             .await
             .map_err(|refused| AppError::invalid("url", refused.rule))?;
         let secret = secret.unwrap_or_else(|| format!("whsec_{}", crate::auth::random_secret()));
+        let mut tx = pool.begin().await?;
         let id = sqlx::query_scalar!(
             "insert into webhook_endpoints (url, events, secret, description)
              values ($1, $2, $3, $4) returning id",
@@ -214,22 +228,52 @@ pub mod store {
             secret,
             description
         )
-        .fetch_one(pool)
+        .fetch_one(&mut *tx)
         .await?;
+        let after = audited(&url, &events, &description, true);
+        audit::record(
+            &mut tx,
+            actor,
+            Action::WebhookAdd,
+            &id.to_string(),
+            None,
+            Some(after),
+        )
+        .await?;
+        tx.commit().await?;
         Ok(CreatedEndpoint {
             endpoint: endpoint(pool, id).await?,
             secret,
         })
     }
 
-    /// Removes an endpoint and its delivery log.
-    pub async fn delete(pool: &PgPool, id: i64) -> Result<(), AppError> {
-        let deleted = sqlx::query!("delete from webhook_endpoints where id = $1", id)
-            .execute(pool)
-            .await?;
-        if deleted.rows_affected() == 0 {
-            return Err(AppError::NotFound("webhook".into()));
-        }
+    /// Removes an endpoint and its delivery log (audited as `webhook.remove`).
+    pub async fn delete(pool: &PgPool, actor: &Actor, id: i64) -> Result<(), AppError> {
+        let mut tx = pool.begin().await?;
+        let deleted = sqlx::query!(
+            "delete from webhook_endpoints where id = $1
+             returning url, events, description, active",
+            id
+        )
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| AppError::NotFound("webhook".into()))?;
+        let before = audited(
+            &deleted.url,
+            &deleted.events,
+            &deleted.description,
+            deleted.active,
+        );
+        audit::record(
+            &mut tx,
+            actor,
+            Action::WebhookRemove,
+            &id.to_string(),
+            Some(before),
+            None,
+        )
+        .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -290,20 +334,44 @@ pub mod store {
 
     /// Queues a delivery to be sent again now, with a fresh retry window; same delivery id, so a
     /// receiver that did process it can tell.
-    pub async fn resend(pool: &PgPool, id: &str) -> Result<(), AppError> {
+    pub async fn resend(pool: &PgPool, actor: &Actor, id: &str) -> Result<(), AppError> {
         let id = Uuid::parse_str(id.trim()).map_err(|_| AppError::NotFound("delivery".into()))?;
-        let updated = sqlx::query!(
+        let mut tx = pool.begin().await?;
+        let before = sqlx::query!(
+            "select endpoint_id, event, status, attempts from webhook_deliveries
+             where id = $1 for update",
+            id
+        )
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| AppError::NotFound("delivery".into()))?;
+        sqlx::query!(
             "update webhook_deliveries
              set status = 'pending', next_attempt_at = now(), retry_until = now() + interval '24 hours',
                  locked_until = null, delivered_at = null
              where id = $1",
             id
         )
-        .execute(pool)
+        .execute(&mut *tx)
         .await?;
-        if updated.rows_affected() == 0 {
-            return Err(AppError::NotFound("delivery".into()));
-        }
+        let state = |status: &str| {
+            serde_json::json!({
+                "endpoint_id": before.endpoint_id,
+                "event": before.event,
+                "status": status,
+                "attempts": before.attempts,
+            })
+        };
+        audit::record(
+            &mut tx,
+            actor,
+            Action::WebhookResend,
+            &id.to_string(),
+            Some(state(&before.status)),
+            Some(state("pending")),
+        )
+        .await?;
+        tx.commit().await?;
         Ok(())
     }
 }
@@ -327,7 +395,7 @@ pub async fn add_webhook(
     escalated: Option<String>,
     secret: Option<String>,
 ) -> Result<CreatedEndpoint, AppError> {
-    let pool = crate::auth::admin_pool().await?;
+    let (pool, actor) = crate::audit::admin().await?;
     let state = crate::state::expect_state();
     let mut events = Vec::new();
     if reviewed.is_some() {
@@ -339,6 +407,7 @@ pub async fn add_webhook(
     store::create(
         &pool,
         &state.settings.outbound,
+        &actor,
         &url,
         &events,
         secret.as_deref(),
@@ -349,12 +418,12 @@ pub async fn add_webhook(
 
 #[server(prefix = "/api", endpoint = "admin/webhooks/remove")]
 pub async fn remove_webhook(id: i64) -> Result<(), AppError> {
-    let pool = crate::auth::admin_pool().await?;
-    store::delete(&pool, id).await
+    let (pool, actor) = crate::audit::admin().await?;
+    store::delete(&pool, &actor, id).await
 }
 
 #[server(prefix = "/api", endpoint = "admin/webhooks/resend")]
 pub async fn resend_delivery(id: String) -> Result<(), AppError> {
-    let pool = crate::auth::admin_pool().await?;
-    store::resend(&pool, &id).await
+    let (pool, actor) = crate::audit::admin().await?;
+    store::resend(&pool, &actor, &id).await
 }

@@ -24,7 +24,7 @@ async function unnamedControls(page: Page): Promise<string[]> {
 test("reviewer pages name every control and show keyboard focus", async ({ page }) => {
   await signIn(page, reviewer);
   await expect(page.locator("body")).toHaveAttribute("data-keys", "ready");
-  for (const path of ["/review", "/queue", "/history"]) {
+  for (const path of ["/review", "/queue", "/history", "/account"]) {
     await page.goto(path);
     expect(await unnamedControls(page), path).toEqual([]);
   }
@@ -40,7 +40,7 @@ test("reviewer pages name every control and show keyboard focus", async ({ page 
 
 test("admin pages name every control", async ({ page }) => {
   await signIn(page, admin, "/admin");
-  for (const path of ["/admin", "/admin/webhooks", "/admin/escalations"]) {
+  for (const path of ["/admin", "/admin/webhooks", "/admin/escalations", "/admin/audit"]) {
     await page.goto(path);
     await expect(page.locator("main h1").first()).toBeVisible();
     expect(await unnamedControls(page), path).toEqual([]);

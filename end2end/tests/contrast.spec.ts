@@ -19,7 +19,7 @@ for (const scheme of ["light", "dark"] as const) {
     await page.emulateMedia({ colorScheme: scheme });
     await signIn(page, reviewer);
     const found: string[] = [];
-    for (const path of ["/review", "/queue", "/history"]) found.push(...(await audit(page, path)));
+    for (const path of ["/review", "/queue", "/history", "/account"]) found.push(...(await audit(page, path)));
     expect(found).toEqual([]);
   });
 
@@ -27,7 +27,7 @@ for (const scheme of ["light", "dark"] as const) {
     await page.emulateMedia({ colorScheme: scheme });
     await signIn(page, admin, "/admin");
     const found: string[] = [];
-    for (const path of ["/admin", "/admin/escalations", "/admin/webhooks", "/login"]) found.push(...(await audit(page, path)));
+    for (const path of ["/admin", "/admin/escalations", "/admin/webhooks", "/admin/audit", "/login"]) found.push(...(await audit(page, path)));
     expect(found).toEqual([]);
   });
 }

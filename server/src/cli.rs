@@ -3,13 +3,15 @@
 
 use crate::api::auth::{Scope, TOKEN_PREFIX};
 use anyhow::{Context, Result, bail};
+use app::audit::{self, Action, Actor};
 use app::auth::{
     HashSlots, MIN_PASSWORD_CHARS, hash_password, random_secret, sha256, valid_username,
 };
 use app::domain::Role;
 use sqlx::PgPool;
 
-/// Adds an account and returns the password it was given (generated when `password` is `None`).
+/// Adds an account and returns the password it was given (generated when `password` is `None`:
+/// the account is then asked to choose its own after signing in). Audited as `user.add`.
 pub async fn add_user(
     pool: &PgPool,
     username: &str,
@@ -22,6 +24,40 @@ pub async fn add_user(
             "username must be 2-63 characters: letters, digits, '.', '_' or '-', starting with a letter or digit"
         );
     }
+    let generated = password.is_none();
+    let (password, hash) = new_password(password).await?;
+    let mut tx = pool.begin().await?;
+    let inserted = sqlx::query_scalar!(
+        "insert into users (username, password_hash, role, must_change_password)
+         values ($1, $2, $3, $4)
+         on conflict (username) do nothing returning id",
+        username,
+        hash,
+        role.as_str(),
+        generated,
+    )
+    .fetch_optional(&mut *tx)
+    .await
+    .context("cannot store the user")?;
+    if inserted.is_none() {
+        bail!("a user named {username} already exists");
+    }
+    let after = serde_json::json!({ "role": role.as_str(), "disabled": false });
+    audit::record(
+        &mut tx,
+        &Actor::cli(),
+        Action::UserAdd,
+        &username,
+        None,
+        Some(after),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(password)
+}
+
+/// Checks a given password (or makes one up) and hashes it: the password and its hash.
+async fn new_password(password: Option<String>) -> Result<(String, String)> {
     let password = match password {
         Some(p) if p.chars().count() < MIN_PASSWORD_CHARS => {
             bail!("password must be at least {MIN_PASSWORD_CHARS} characters")
@@ -37,19 +73,47 @@ pub async fn add_user(
     let hash = hash_password(slot, password.clone())
         .await
         .map_err(|_| anyhow::anyhow!("cannot hash the password"))?;
-    let inserted = sqlx::query!(
-        "insert into users (username, password_hash, role) values ($1, $2, $3)
-         on conflict (username) do nothing",
+    Ok((password, hash))
+}
+
+/// Sets a new password for `username` (an admin's reset) and ends all of that account's
+/// sessions. Returns the password (generated when `password` is `None`; the account is then asked
+/// to choose its own after signing in). Audited as `user.password_reset`.
+pub async fn set_password(
+    pool: &PgPool,
+    username: &str,
+    password: Option<String>,
+) -> Result<String> {
+    let username = username.trim().to_lowercase();
+    let generated = password.is_none();
+    let (password, hash) = new_password(password).await?;
+    let mut tx = pool.begin().await?;
+    let id = sqlx::query_scalar!(
+        "update users set password_hash = $2, must_change_password = $3
+         where username = $1 returning id",
         username,
         hash,
-        role.as_str()
+        generated,
     )
-    .execute(pool)
-    .await
-    .context("cannot store the user")?;
-    if inserted.rows_affected() == 0 {
-        bail!("a user named {username} already exists");
-    }
+    .fetch_optional(&mut *tx)
+    .await?
+    .with_context(|| format!("no user named {username}"))?;
+    let ended = sqlx::query!("delete from sessions where user_id = $1", id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    // What changed, never the password or its hash.
+    let after = serde_json::json!({ "sessions_ended": ended, "must_change_password": generated });
+    audit::record(
+        &mut tx,
+        &Actor::cli(),
+        Action::UserPasswordReset,
+        &username,
+        None,
+        Some(after),
+    )
+    .await?;
+    tx.commit().await?;
     Ok(password)
 }
 
@@ -57,7 +121,75 @@ pub async fn add_user(
 /// needs to send outputs and feedback.
 pub const DEFAULT_SCOPES: [Scope; 1] = [Scope::Ingest];
 
+/// Gives `username` another role. Refuses to leave Loupe without an active admin. Audited as
+/// `user.role`.
+pub async fn set_role(pool: &PgPool, username: &str, role: Role) -> Result<()> {
+    let username = username.trim().to_lowercase();
+    let mut tx = pool.begin().await?;
+    let user = lock_user(&mut tx, &username).await?;
+    if user.role == "admin" && role != Role::Admin && !user.disabled {
+        ensure_another_admin(&mut tx, user.id, &username).await?;
+    }
+    sqlx::query!(
+        "update users set role = $2 where id = $1",
+        user.id,
+        role.as_str()
+    )
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        &Actor::cli(),
+        Action::UserRole,
+        &username,
+        Some(serde_json::json!({ "role": user.role })),
+        Some(serde_json::json!({ "role": role.as_str() })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// An account as the role and disabled switches see it.
+struct Account {
+    id: i64,
+    role: String,
+    disabled: bool,
+}
+
+/// The account named `username`, locked for the rest of the transaction.
+async fn lock_user(tx: &mut sqlx::PgConnection, username: &str) -> Result<Account> {
+    sqlx::query_as!(
+        Account,
+        "select id, role, disabled from users where username = $1 for update",
+        username
+    )
+    .fetch_optional(tx)
+    .await?
+    .with_context(|| format!("no user named {username}"))
+}
+
+/// Fails unless an active admin other than `user_id` exists (locking the admins, so two
+/// demotions at once cannot both pass).
+async fn ensure_another_admin(
+    tx: &mut sqlx::PgConnection,
+    user_id: i64,
+    username: &str,
+) -> Result<()> {
+    let other_admins = sqlx::query_scalar!(
+        "select id from users where role = 'admin' and not disabled and id <> $1 for update",
+        user_id
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    if other_admins.is_empty() {
+        bail!("{username} is the last active admin; add another admin first");
+    }
+    Ok(())
+}
+
 /// Creates an API token holding `scopes` (at least one) and returns it; only its hash is stored.
+/// Audited as `token.create`.
 pub async fn create_token(pool: &PgPool, name: &str, scopes: &[Scope]) -> Result<String> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
@@ -68,21 +200,37 @@ pub async fn create_token(pool: &PgPool, name: &str, scopes: &[Scope]) -> Result
         bail!("a token needs at least one scope: ingest, read or admin");
     }
     let token = format!("{TOKEN_PREFIX}{}", random_secret());
-    sqlx::query!(
-        "insert into api_tokens (name, prefix, token_hash, scopes) values ($1, $2, $3, $4)",
+    let prefix = &token[..TOKEN_PREFIX.len() + 8];
+    let mut tx = pool.begin().await?;
+    let id = sqlx::query_scalar!(
+        "insert into api_tokens (name, prefix, token_hash, scopes) values ($1, $2, $3, $4)
+         returning id",
         name,
-        &token[..TOKEN_PREFIX.len() + 8],
+        prefix,
         sha256(&token),
         &scopes
     )
-    .execute(pool)
+    .fetch_one(&mut *tx)
     .await
     .context("cannot store the token")?;
+    // The prefix `token list` shows, never the token.
+    let after = serde_json::json!({ "name": name, "prefix": prefix, "scopes": scopes });
+    audit::record(
+        &mut tx,
+        &Actor::cli(),
+        Action::TokenCreate,
+        &id.to_string(),
+        None,
+        Some(after),
+    )
+    .await?;
+    tx.commit().await?;
     Ok(token)
 }
 
 /// Creates the first admin when there is none. Returns the generated password when one was made
-/// up (it is shown once), `None` when an admin existed or the password was given.
+/// up (to be shown once; the account must change it after signing in), `None` when an admin
+/// existed or the password was given.
 pub async fn ensure_admin(pool: &PgPool, password: Option<String>) -> Result<Option<String>> {
     let has_admin = sqlx::query_scalar!(
         r#"select exists (select 1 from users where role = 'admin') as "exists!""#
@@ -95,6 +243,49 @@ pub async fn ensure_admin(pool: &PgPool, password: Option<String>) -> Result<Opt
     let given = password.is_some();
     let password = add_user(pool, "admin", Role::Admin, password).await?;
     Ok((!given).then_some(password))
+}
+
+/// The file a generated first-admin password is written to when no terminal is there to show it.
+pub const INITIAL_PASSWORD_FILE: &str = "initial-admin-password";
+
+/// Shows a generated first-admin password once, and never where a service manager would keep it
+/// in its logs: on standard error when that is a terminal (`terminal`), otherwise in
+/// `<data_dir>/initial-admin-password`, readable by its owner only. Returns the file when one was
+/// written; its path (never the password) is what gets logged.
+pub fn show_initial_password(
+    password: &str,
+    data_dir: &std::path::Path,
+    terminal: bool,
+) -> Result<Option<std::path::PathBuf>> {
+    if terminal {
+        eprintln!(
+            "Created the first admin account (shown once; it must be changed after signing in):"
+        );
+        eprintln!("  username: admin");
+        eprintln!("  password: {password}");
+        return Ok(None);
+    }
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("cannot create {}", data_dir.display()))?;
+    let path = data_dir.join(INITIAL_PASSWORD_FILE);
+    // A file left by an earlier first start is replaced, not reused: its mode is not ours to trust.
+    match std::fs::remove_file(&path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(e).with_context(|| format!("cannot replace {}", path.display()));
+        }
+        _ => {}
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(&path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    use std::io::Write;
+    writeln!(file, "username: admin\npassword: {password}")
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(Some(path))
 }
 
 /// Prints rows as aligned columns under a header.
@@ -144,27 +335,13 @@ pub async fn list_users(pool: &PgPool) -> Result<Vec<Vec<String>>> {
 }
 
 /// Disables or re-enables an account. Disabling ends its sessions at once, and refuses to leave
-/// Loupe without an active admin.
+/// Loupe without an active admin. Audited as `user.disable` / `user.enable`.
 pub async fn set_disabled(pool: &PgPool, username: &str, disabled: bool) -> Result<()> {
     let username = username.trim().to_lowercase();
     let mut tx = pool.begin().await?;
-    let user = sqlx::query!(
-        "select id, role, disabled from users where username = $1 for update",
-        username
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    .with_context(|| format!("no user named {username}"))?;
+    let user = lock_user(&mut tx, &username).await?;
     if disabled && user.role == "admin" {
-        let other_admins = sqlx::query_scalar!(
-            r#"select count(*) as "n!" from users where role = 'admin' and not disabled and id <> $1"#,
-            user.id
-        )
-        .fetch_one(&mut *tx)
-        .await?;
-        if other_admins == 0 {
-            bail!("{username} is the last active admin; add another admin first");
-        }
+        ensure_another_admin(&mut tx, user.id, &username).await?;
     }
     sqlx::query!(
         "update users set disabled = $2 where id = $1",
@@ -178,6 +355,20 @@ pub async fn set_disabled(pool: &PgPool, username: &str, disabled: bool) -> Resu
             .execute(&mut *tx)
             .await?;
     }
+    let action = if disabled {
+        Action::UserDisable
+    } else {
+        Action::UserEnable
+    };
+    audit::record(
+        &mut tx,
+        &Actor::cli(),
+        action,
+        &username,
+        Some(serde_json::json!({ "disabled": user.disabled })),
+        Some(serde_json::json!({ "disabled": disabled })),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -235,11 +426,25 @@ pub async fn revoke_token(pool: &PgPool, key: &str) -> Result<String> {
     if token.revoked_at.is_some() {
         bail!("token {} ({}) is already revoked", token.id, token.name);
     }
-    sqlx::query!(
-        "update api_tokens set revoked_at = now() where id = $1",
+    let mut tx = pool.begin().await?;
+    let revoked = sqlx::query!(
+        "update api_tokens set revoked_at = now() where id = $1 and revoked_at is null",
         token.id
     )
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
+    if revoked.rows_affected() == 0 {
+        bail!("token {} ({}) is already revoked", token.id, token.name);
+    }
+    audit::record(
+        &mut tx,
+        &Actor::cli(),
+        Action::TokenRevoke,
+        &token.id.to_string(),
+        Some(serde_json::json!({ "name": token.name, "revoked": false })),
+        Some(serde_json::json!({ "name": token.name, "revoked": true })),
+    )
+    .await?;
+    tx.commit().await?;
     Ok(token.name.clone())
 }

@@ -122,15 +122,21 @@ pub struct ServeArgs {
     /// Load the demo data set at start.
     #[arg(long, env = "LOUPE_DEMO")]
     pub demo: bool,
-    /// Password for the first admin account; without it a random one is printed once.
+    /// Password for the first admin account (never printed). Without it a random one is made up
+    /// and shown once: on the terminal when standard error is one, else written to
+    /// `<data dir>/initial-admin-password` (readable by its owner only); the account must choose
+    /// its own after signing in.
     #[arg(long, env = "LOUPE_ADMIN_PASSWORD", hide_env_values = true)]
     pub admin_password: Option<String>,
     /// Minutes a reviewer holds a claimed task before it returns to the queue.
     #[arg(long, env = "LOUPE_LEASE_MINUTES", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=1440))]
     pub lease_minutes: u64,
-    /// Hours a browser session lasts.
-    #[arg(long, env = "LOUPE_SESSION_HOURS", default_value_t = 168, value_parser = clap::value_parser!(u64).range(1..=8760))]
+    /// Hours a browser session lasts at most, however busy (default: a working day).
+    #[arg(long, env = "LOUPE_SESSION_HOURS", default_value_t = 12, value_parser = clap::value_parser!(u64).range(1..=8760))]
     pub session_hours: u64,
+    /// Minutes a browser session may go unused before it ends.
+    #[arg(long, env = "LOUPE_SESSION_IDLE_MINUTES", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=525_600))]
+    pub session_idle_minutes: u64,
     /// Largest document a pipeline may send, in bytes.
     #[arg(long, env = "LOUPE_MAX_DOCUMENT_BYTES", default_value_t = 1_000_000)]
     pub max_document_bytes: usize,
@@ -281,6 +287,20 @@ pub enum UserCommand {
     Disable { username: String },
     /// Let a disabled account sign in again.
     Enable { username: String },
+    /// Give an account another role (the last active admin cannot be demoted).
+    Role {
+        username: String,
+        #[arg(value_enum)]
+        role: RoleArg,
+    },
+    /// Reset an account's password and end all its sessions. The password is read from standard
+    /// input with --password-stdin, otherwise a random one is generated and printed once (the
+    /// account is then asked to choose its own after signing in).
+    Passwd {
+        username: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -44,6 +44,8 @@ pub mod shutdown;
 pub mod supervise;
 /// Computing source-support hints in the background, once per task.
 pub mod support_worker;
+/// Sweeping lapsed sessions and login-throttle rows, periodically.
+pub mod sweep;
 /// Sending webhook deliveries from the outbox.
 pub mod webhooks;
 

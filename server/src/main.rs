@@ -40,10 +40,16 @@ async fn run(args: Cli) -> Result<()> {
     }
     // Read a password before touching the database, so a mistake costs no cluster start.
     let password = match &command {
-        Command::User(UserCommand::Add {
-            password_stdin: true,
-            ..
-        }) => {
+        Command::User(
+            UserCommand::Add {
+                password_stdin: true,
+                ..
+            }
+            | UserCommand::Passwd {
+                password_stdin: true,
+                ..
+            },
+        ) => {
             let mut input = String::new();
             std::io::stdin()
                 .read_to_string(&mut input)
@@ -64,10 +70,7 @@ async fn run_task(pool: &sqlx::PgPool, command: Command, password: Option<String
         Command::Serve(_) => unreachable!("handled by run"),
         Command::Migrate => println!("migrations applied"),
         Command::User(UserCommand::Add { username, role, .. }) => {
-            let role = match role {
-                RoleArg::Reviewer => Role::Reviewer,
-                RoleArg::Admin => Role::Admin,
-            };
+            let role = role_of(role);
             let given = password.is_some();
             let password = cli::add_user(pool, &username, role, password).await?;
             println!("added {} {}", role.as_str(), username.trim().to_lowercase());
@@ -86,6 +89,26 @@ async fn run_task(pool: &sqlx::PgPool, command: Command, password: Option<String
         Command::User(UserCommand::Enable { username }) => {
             cli::set_disabled(pool, &username, false).await?;
             println!("enabled {username}");
+        }
+        Command::User(UserCommand::Role { username, role }) => {
+            let role = role_of(role);
+            cli::set_role(pool, &username, role).await?;
+            println!(
+                "{} is now {}",
+                username.trim().to_lowercase(),
+                role.as_str()
+            );
+        }
+        Command::User(UserCommand::Passwd { username, .. }) => {
+            let given = password.is_some();
+            let password = cli::set_password(pool, &username, password).await?;
+            println!(
+                "password of {} reset; its sessions have ended",
+                username.trim().to_lowercase()
+            );
+            if !given {
+                println!("password: {password}");
+            }
         }
         Command::Token(TokenCommand::Create { name, scopes }) => {
             let scopes = if scopes.is_empty() {
@@ -162,6 +185,13 @@ async fn run_task(pool: &sqlx::PgPool, command: Command, password: Option<String
     Ok(())
 }
 
+fn role_of(role: RoleArg) -> Role {
+    match role {
+        RoleArg::Reviewer => Role::Reviewer,
+        RoleArg::Admin => Role::Admin,
+    }
+}
+
 /// `loupe export`: the API's export, written to a file or standard output.
 async fn export_to(pool: &sqlx::PgPool, args: server::config::ExportArgs) -> Result<()> {
     use std::io::Write;
@@ -214,7 +244,7 @@ async fn serve(db_args: &DbArgs, args: ServeArgs) -> Result<()> {
             shutdown.fail(&gave_up);
         })
     });
-    let result = serve_on(&database.pool, listener, args, &shutdown).await;
+    let result = serve_on(&database.pool, &db_args.data_dir, listener, args, &shutdown).await;
     if let Some(supervisor) = supervisor {
         supervisor.abort();
     }
@@ -229,14 +259,20 @@ async fn serve(db_args: &DbArgs, args: ServeArgs) -> Result<()> {
 
 async fn serve_on(
     pool: &sqlx::PgPool,
+    data_dir: &std::path::Path,
     listener: tokio::net::TcpListener,
     args: ServeArgs,
     shutdown: &server::shutdown::Shutdown,
 ) -> Result<()> {
+    // A given password is never printed; a generated one is shown once, not into service logs.
     if let Some(password) = cli::ensure_admin(pool, args.admin_password.clone()).await? {
-        println!("Created the first admin account (shown once; add more with `loupe user add`):");
-        println!("  username: admin");
-        println!("  password: {password}");
+        use std::io::IsTerminal;
+        let terminal = std::io::stderr().is_terminal();
+        if let Some(path) = cli::show_initial_password(&password, data_dir, terminal)? {
+            tracing::warn!(file = %path.display(),
+                "created the first admin account; its generated password is in this file \
+                 (readable by its owner only): sign in, choose a new password, delete the file");
+        }
     }
     if args.demo {
         let added = demo::load(pool).await.context("cannot load demo data")?;
@@ -266,6 +302,7 @@ async fn serve_on(
         settings: Arc::new(Settings {
             lease: Duration::from_secs(args.lease_minutes * 60),
             session_ttl: Duration::from_secs(args.session_hours * 3600),
+            session_idle: Duration::from_secs(args.session_idle_minutes * 60),
             secure_cookies: args.cookies_secure(),
             public_origin: args.public_url.clone(),
             hsts: args
@@ -300,6 +337,11 @@ async fn serve_on(
         pool.clone(),
         server::support_worker::Settings::default(),
     ));
+    let sweeper = tokio::spawn(server::sweep::run(
+        pool.clone(),
+        Duration::from_secs(args.session_idle_minutes * 60),
+        server::sweep::EVERY,
+    ));
     println!("Loupe is running at http://{}", args.addr);
     let limits = server::serve::Limits {
         header_read_timeout: Duration::from_secs(args.header_timeout_seconds),
@@ -323,6 +365,7 @@ async fn serve_on(
     worker.abort();
     // A computation cut short here is redone by the next run: its claim simply expires.
     support_worker.abort();
+    sweeper.abort();
     tracing::info!("shutting down");
     Ok(())
 }

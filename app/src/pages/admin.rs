@@ -69,6 +69,7 @@ fn DashboardShell(d: DashboardPage, guidelines: String) -> impl IntoView {
             <p class="exports">
                 <a href="/admin/escalations">"Escalation queue"</a>
                 <a href="/admin/webhooks">"Webhooks and delivery log"</a>
+                <a href="/admin/audit">"Audit log"</a>
                 <a href="/api/docs">"API reference"</a>
             </p>
         </div>

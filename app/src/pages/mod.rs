@@ -1,7 +1,11 @@
 //! The pages and the small pieces they share: the header and how an error is shown.
 
+/// `/account`: changing one's own password.
+pub mod account;
 /// `/admin`: the feedback dashboard.
 pub mod admin;
+/// `/admin/audit`: the audit trail of admin actions.
+pub mod audit;
 /// SVG charts for the dashboard (drawn on the server only).
 #[cfg(feature = "ssr")]
 pub mod charts;
@@ -48,12 +52,21 @@ pub fn Header() -> impl IntoView {
                         me.await.ok().flatten().map(|me| {
                             let admin = (me.role == Role::Admin)
                                 .then(|| view! { <a href="/admin">"Admin"</a> });
+                            // Shown on every page until the owner of a generated password
+                            // chooses their own.
+                            let must_change = me.must_change_password.then(|| view! {
+                                <p class="notice must-change" role="status">
+                                    "Your password was generated for you. "
+                                    <a href="/account">"Choose your own"</a>
+                                </p>
+                            });
                             view! {
                                 {admin}
-                                <span class="who">{me.username}" · "{me.role.as_str()}</span>
+                                <span class="who"><a href="/account" title="Your account">{me.username}</a>" · "{me.role.as_str()}</span>
                                 <ActionForm action=logout attr:class="inline">
                                     <button type="submit" class="link">"Sign out"</button>
                                 </ActionForm>
+                                {must_change}
                             }
                         })
                     })}

@@ -13,6 +13,7 @@
 //! A token without the scope gets 403 with `"scope": "<name>"` in the error JSON.
 
 use super::error::ApiError;
+use app::audit::Actor;
 use app::auth::{sha256, user_from_headers};
 use app::domain::Role;
 use app::state::AppState;
@@ -90,6 +91,8 @@ pub mod need {
 #[derive(Debug)]
 pub struct Pipeline<S: Need = need::Any> {
     pub token_id: i64,
+    /// The token's name, for the audit trail.
+    pub name: String,
     /// Every scope the token holds.
     pub scopes: Vec<Scope>,
     need: PhantomData<S>,
@@ -113,7 +116,7 @@ impl<S: Need> FromRequestParts<AppState> for Pipeline<S> {
         // Touch last_used_at at most once a minute per token, not on every request.
         let row = sqlx::query!(
             "with t as (
-                 select id, scopes, last_used_at from api_tokens
+                 select id, name, scopes, last_used_at from api_tokens
                  where token_hash = $1 and revoked_at is null
              ), touched as (
                  update api_tokens set last_used_at = now()
@@ -121,7 +124,7 @@ impl<S: Need> FromRequestParts<AppState> for Pipeline<S> {
                               where last_used_at is null
                                  or last_used_at < now() - interval '1 minute')
              )
-             select id, scopes from t",
+             select id, name, scopes from t",
             sha256(token)
         )
         .fetch_optional(&state.pool)
@@ -136,6 +139,7 @@ impl<S: Need> FromRequestParts<AppState> for Pipeline<S> {
         }
         Ok(Pipeline {
             token_id: row.id,
+            name: row.name,
             scopes,
             need: PhantomData,
         })
@@ -143,19 +147,28 @@ impl<S: Need> FromRequestParts<AppState> for Pipeline<S> {
 }
 
 /// A token with the scope `S` needs, or a signed-in admin (reviewers get 403, anonymous
-/// callers 401). `Operator` alone needs the `admin` scope.
-pub struct Operator<S: Need = need::Admin>(PhantomData<S>);
+/// callers 401), and who that is for the audit trail. `Operator` alone needs the `admin` scope.
+pub struct Operator<S: Need = need::Admin> {
+    pub actor: Actor,
+    need: PhantomData<S>,
+}
 
 impl<S: Need> FromRequestParts<AppState> for Operator<S> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         if parts.headers.contains_key(http::header::AUTHORIZATION) {
-            Pipeline::<S>::from_request_parts(parts, state).await?;
-            return Ok(Operator(PhantomData));
+            let token = Pipeline::<S>::from_request_parts(parts, state).await?;
+            return Ok(Operator {
+                actor: Actor::token(token.token_id, &token.name),
+                need: PhantomData,
+            });
         }
         match user_from_headers(state, &parts.headers).await? {
-            Some(user) if user.role == Role::Admin => Ok(Operator(PhantomData)),
+            Some(user) if user.role == Role::Admin => Ok(Operator {
+                actor: Actor::user(&user),
+                need: PhantomData,
+            }),
             Some(_) => Err(ApiError::Forbidden),
             None => Err(ApiError::Unauthorized),
         }

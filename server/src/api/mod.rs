@@ -3,6 +3,8 @@
 //! Every route takes `Authorization: Bearer <token>` (see [`auth`]). Every error is JSON of the
 //! shape `{"error": code, "message": text, "field": path?, "rule": text?}` (see [`error`]).
 
+/// `GET /api/v1/audit`: the audit trail of admin actions.
+pub mod audit;
 /// Bearer-token authentication.
 pub mod auth;
 /// The API's error type and its JSON form.
@@ -75,6 +77,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/routing/{model}",
             get(routing::show).put(routing::put).delete(routing::reset),
         )
+        .route("/audit", get(audit::list))
         .route("/openapi.json", get(openapi::document))
         .fallback(|| async { ApiError::not_found("route") });
     Router::new()

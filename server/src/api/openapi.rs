@@ -285,6 +285,7 @@ impl Modify for Security {
         super::routing::show,
         super::routing::put,
         super::routing::reset,
+        super::audit::list,
     ),
     components(schemas(WebhookEvent, ErrorBody)),
     modifiers(&Security),
@@ -294,6 +295,7 @@ impl Modify for Security {
         (name = "feedback", description = "End-user feedback, the feedback feed, exports"),
         (name = "webhooks", description = "Event delivery to your endpoints"),
         (name = "routing", description = "Which outputs a person must see, per model"),
+        (name = "audit", description = "Who changed what: the trail of admin actions"),
     )
 )]
 pub struct ApiDoc;

@@ -45,12 +45,12 @@ pub async fn show(
     responses((status = 200, body = RoutingSetting), super::openapi::Errors))]
 pub async fn put(
     State(state): State<AppState>,
-    _caller: Operator<need::Admin>,
+    caller: Operator<need::Admin>,
     Path(model): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<RoutingSetting>, ApiError> {
     let change: RoutingChange = from_object(json_body(body)?, "body")?;
-    let setting = store::put(&state.pool, &model, &change).await?;
+    let setting = store::put(&state.pool, &caller.actor, &model, &change).await?;
     tracing::info!(model = %setting.model, "routing settings changed");
     Ok(Json(setting))
 }
@@ -62,9 +62,9 @@ pub async fn put(
     responses((status = 204, description = "The model follows the defaults"), super::openapi::Errors))]
 pub async fn reset(
     State(state): State<AppState>,
-    _caller: Operator<need::Admin>,
+    caller: Operator<need::Admin>,
     Path(model): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    store::reset(&state.pool, &model).await?;
+    store::reset(&state.pool, &caller.actor, &model).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -51,13 +51,14 @@ pub enum EventName {
     responses((status = 201, body = CreatedEndpoint), super::openapi::Errors))]
 pub async fn create(
     State(state): State<AppState>,
-    _caller: Operator<need::Admin>,
+    caller: Operator<need::Admin>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<CreatedEndpoint>), ApiError> {
     let new: NewEndpoint = from_object(json_body(body)?, "body")?;
     let created = store::create(
         &state.pool,
         &state.settings.outbound,
+        &caller.actor,
         &new.url,
         &new.events,
         new.secret.as_deref(),
@@ -89,11 +90,11 @@ pub async fn list(
     responses((status = 204, description = "Removed"), super::openapi::Errors))]
 pub async fn delete(
     State(state): State<AppState>,
-    _caller: Operator<need::Admin>,
+    caller: Operator<need::Admin>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let id: i64 = id.parse().map_err(|_| ApiError::not_found("webhook"))?;
-    store::delete(&state.pool, id).await?;
+    store::delete(&state.pool, &caller.actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -128,9 +129,9 @@ pub async fn deliveries(
     responses((status = 202, description = "Queued to be sent again"), super::openapi::Errors))]
 pub async fn resend(
     State(state): State<AppState>,
-    _caller: Operator<need::Admin>,
+    caller: Operator<need::Admin>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    store::resend(&state.pool, &id).await?;
+    store::resend(&state.pool, &caller.actor, &id).await?;
     Ok(StatusCode::ACCEPTED)
 }

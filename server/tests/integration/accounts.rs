@@ -50,6 +50,8 @@ async fn anonymous_server_function_calls_are_unauthorized(pool: PgPool) {
         "admin/guidelines",
         "history",
         "history/amend",
+        "admin/audit",
+        "account/password",
     ] {
         let res = app
             .http
@@ -63,6 +65,9 @@ async fn anonymous_server_function_calls_are_unauthorized(pool: PgPool) {
                 ("tags", "t"),
                 ("text", "t"),
                 ("review_id", "1"),
+                ("current_password", "p"),
+                ("new_password", "p"),
+                ("repeat_password", "p"),
             ])
             .send()
             .await
@@ -127,6 +132,11 @@ async fn sessions_are_http_only_and_logout_ends_them(pool: PgPool) {
     let cookie = res.headers()["set-cookie"].to_str().unwrap().to_owned();
     assert!(
         cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    // A browser-session cookie: the server enforces the idle timeout and the lifetime.
+    assert!(
+        !cookie.contains("Max-Age") && !cookie.contains("Expires"),
         "{cookie}"
     );
     // Only a hash of the secret is stored.

@@ -119,11 +119,14 @@ async fn loupe_starts_its_own_postgres_stops_it_on_sigterm_and_keeps_the_data() 
         .unwrap();
     let (status, printed) = stop(server);
     assert!(status.success(), "exit status {status}");
-    // The first start made the admin account and printed its generated password, once.
+    // The first start made the admin account; with no terminal to show its generated password
+    // on, it went to a file only its owner can read, not to the output.
+    let shown = std::fs::read_to_string(data.join("initial-admin-password")).unwrap();
     assert!(
-        printed.contains("username: admin") && printed.contains("password: "),
-        "{printed}"
+        shown.contains("username: admin") && shown.contains("password: "),
+        "{shown}"
     );
+    assert!(!printed.contains("password"), "{printed}");
     assert!(printed.contains("Loupe is running at"), "{printed}");
     assert!(
         !data.join("pg/postmaster.pid").exists(),
@@ -169,7 +172,7 @@ async fn loupe_starts_its_own_postgres_stops_it_on_sigterm_and_keeps_the_data() 
 }
 
 /// The URL of the database `pool` works on (a `#[sqlx::test]` database on the test server).
-async fn url_of(pool: &sqlx::PgPool) -> String {
+pub(crate) async fn url_of(pool: &sqlx::PgPool) -> String {
     let name: String = sqlx::query_scalar("select current_database()")
         .fetch_one(pool)
         .await
@@ -465,6 +468,34 @@ async fn the_cli_lists_and_disables_users_and_lists_and_revokes_tokens(pool: sql
     assert!(!success && err.contains("no user named nobody"), "{err}");
     ok(&["user", "enable", "rita"], None);
     assert!(app.login("rita", "rita-password-123").await.is_ok());
+
+    // An admin's reset: a given password is not printed, a generated one is, once; either way
+    // every session of the account ends.
+    let rita = app.login("rita", "rita-password-123").await.unwrap();
+    let out = ok(
+        &["user", "passwd", "rita", "--password-stdin"],
+        Some("rita-reset-password-1"),
+    );
+    assert!(!out.contains("rita-reset-password-1"), "{out}");
+    assert_ne!(
+        rita.get_page("/review").await.status(),
+        200,
+        "a session survived the reset"
+    );
+    let rita = app.login("rita", "rita-reset-password-1").await.unwrap();
+    let out = ok(&["user", "passwd", "rita"], None);
+    let generated = out
+        .lines()
+        .find_map(|l| l.strip_prefix("password: "))
+        .unwrap();
+    assert_ne!(rita.get_page("/review").await.status(), 200);
+    assert!(app.login("rita", generated).await.is_ok());
+    // Roles: the last active admin cannot be demoted.
+    ok(&["user", "role", "rita", "admin"], None);
+    ok(&["user", "role", "ada", "reviewer"], None);
+    let (success, _, err) = run_cli(&url, &["user", "role", "rita", "reviewer"], None);
+    assert!(!success && err.contains("last active admin"), "{err}");
+    ok(&["user", "role", "ada", "admin"], None);
 
     // Tokens: listed without their secret, revoked by id, refused afterwards.
     let token = ok(&["token", "create", "nightly", "--scope", "read"], None)

@@ -1,0 +1,33 @@
+//! The periodic sweep of rows that have lapsed: sessions past their lifetime or idle timeout, and
+//! drained login-throttle buckets. Lapsed rows already do nothing (a lapsed session is refused by
+//! `app::auth::user_for_session` whether swept or not); sweeping keeps the tables small. Each
+//! Loupe process runs one [`run`] loop; with several replicas the sweeps simply overlap, which is
+//! harmless (a delete of rows another sweep deleted finds nothing).
+
+use sqlx::PgPool;
+use std::time::Duration;
+
+/// How often the server sweeps.
+pub const EVERY: Duration = Duration::from_secs(10 * 60);
+
+/// One sweep: returns the number of sessions deleted.
+pub async fn once(pool: &PgPool, session_idle: Duration) -> Result<u64, sqlx::Error> {
+    let sessions = app::auth::sweep_sessions(pool, session_idle).await?;
+    app::throttle::prune(pool).await;
+    Ok(sessions)
+}
+
+/// Sweeps every `every` (the first right away) until the task is aborted. A failed sweep is
+/// logged and tried again at the next tick.
+pub async fn run(pool: PgPool, session_idle: Duration, every: Duration) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match once(&pool, session_idle).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(sessions = n, "swept lapsed sessions"),
+            Err(e) => tracing::warn!(error = %e, "could not sweep lapsed sessions"),
+        }
+    }
+}
