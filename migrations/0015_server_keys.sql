@@ -1,6 +1,7 @@
 -- Keys the server itself signs with, shared by every replica of one deployment (so a value one
--- replica signs, another can check). Made once, at first start, from PostgreSQL's random bytes;
--- never sent to a client. server/src/form_errors.rs owns the one key so far:
+-- replica signs, another can check). Made once, at first start, from the OS random source (the
+-- first replica to start stores it; the others read it); never sent to a client.
+-- server/src/form_errors.rs owns the one key so far:
 --   'form_errors': signs the error a plain (script-less) form post is redirected back with, so
 --   a crafted link cannot put text of its choosing into a Loupe page.
 create table server_keys (

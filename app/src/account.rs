@@ -33,12 +33,26 @@ pub fn safe_next(next: Option<&str>) -> String {
                 && path
                     .bytes()
                     .all(|b| (0x21..=0x7e).contains(&b) && b != b'\\')
-                && path.parse::<http::uri::PathAndQuery>().is_ok() =>
+                && path.parse::<http::uri::PathAndQuery>().is_ok()
+                && !carries_form_error(path) =>
         {
             path.to_owned()
         }
         _ => "/review".to_owned(),
     }
+}
+
+/// Whether a path's query could hold one of the parameters a refused form's error travels in
+/// (`__path`, `__err`, `__sig`, however percent-encoded): a `next` with them would make the
+/// redirect after login look like a refused form of another page. Loupe's own links never put
+/// `__` in a query, so any is refused.
+fn carries_form_error(path: &str) -> bool {
+    path.split_once('?').is_some_and(|(_, query)| {
+        query
+            .to_ascii_lowercase()
+            .replace("%5f", "_")
+            .contains("__")
+    })
 }
 
 /// Checks a username and password, starts a session and redirects to `next`.
@@ -377,6 +391,9 @@ mod tests {
             "evil.example",
             "http:/evil.example",
             "/review\u{0}",
+            "/account?__path=%2Fapi%2Faccount%2Fpassword&__err=Zm9yZ2Vk",
+            "/review?x=1&%5F%5Ferr=Zm9yZ2Vk",
+            "/review?x=1&_%5fsig=1",
         ] {
             assert_eq!(safe_next(Some(hostile)), "/review", "{hostile:?}");
         }

@@ -11,7 +11,7 @@
 //! - a request that carries a session cookie but none of those headers is refused too, because
 //!   every current browser sends them on unsafe requests (OWASP's advice: block when absent).
 //!
-//! Exempt: requests authenticated by an API token (`Authorization: Bearer …`). A page on another
+//! Exempt: requests to the JSON API authenticated by an API token (`Authorization: Bearer …`). A page on another
 //! origin cannot set that header without a CORS preflight, which Loupe never approves, and a
 //! token is not sent by the browser on its own. A request with neither a cookie nor browser
 //! headers (a script signing in with curl) is not a browser acting for someone, so it passes;
@@ -76,7 +76,9 @@ pub fn decide(
     if api && has_body(headers) && !is_json(headers) {
         return Err(Refusal::NotJson);
     }
-    if bearer(headers) {
+    // Only the JSON API takes tokens; a server function authenticates by cookie alone, so a
+    // bearer header there exempts nothing.
+    if api && bearer(headers) {
         return Ok(());
     }
     if let Some(site) = headers.get("sec-fetch-site") {
@@ -338,6 +340,20 @@ mod tests {
                 None
             ),
             Ok(())
+        );
+        // A bearer header exempts nothing on a server function, which reads only the cookie.
+        assert_eq!(
+            post(
+                "/api/admin/routing",
+                &[
+                    host,
+                    ("cookie", "loupe_session=abc"),
+                    ("authorization", "Bearer loupe_x"),
+                    ("origin", "http://evil")
+                ],
+                None
+            ),
+            Err(Refusal::CrossSite)
         );
         assert_eq!(
             post(

@@ -47,7 +47,8 @@ pub const DATA_POLICY: &str =
     "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 /// The middleware: gives the request a nonce, then sets the headers on the answer. A handler
-/// that set its own `Content-Security-Policy` (the API docs page) keeps it.
+/// that set its own `Content-Security-Policy` keeps it (none does today: the API docs page
+/// carries the nonce on its one `<style>` instead).
 pub async fn add(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     // 128 random bits, hex (valid in a CSP nonce).
     let nonce: Arc<str> = app::auth::random_secret()[..32].into();

@@ -259,6 +259,8 @@ async fn login_never_redirects_off_the_site_and_never_panics(pool: PgPool) {
         "/\u{7f}",
         " /evil",
         "",
+        // Another form's error riding on the redirect, to be signed on its way out.
+        "/account?__path=%2Fapi%2Faccount%2Fpassword&__err=Zm9yZ2Vk",
     ];
     for next in hostile {
         let res = app
@@ -444,4 +446,47 @@ async fn secure_cookies_are_host_prefixed_and_a_planted_plain_cookie_is_ignored(
     // The same secret under the plain name (what a sibling subdomain could set) is not a session.
     let res = page(format!("loupe_session={secret}")).await.unwrap();
     assert!(res.status().is_redirection(), "{}", res.status());
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn a_signed_form_error_shows_only_in_the_browser_that_posted_the_form(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let rita = app.reviewer("rita").await;
+    let sam = app.reviewer("sam").await;
+    let form = [
+        ("current_password", "rita-password-123"),
+        ("new_password", "a long enough passphrase"),
+        ("repeat_password", "another long passphrase"),
+    ];
+    let err = rita
+        .call::<serde_json::Value>("account/password", &form)
+        .await
+        .unwrap_err();
+    let message = err["Validation"]["message"].as_str().unwrap().to_owned();
+    // The same refusal of a plain HTML post comes back as a signed link.
+    let res = app
+        .http
+        .post(app.url("/api/account/password"))
+        .header("cookie", &rita.cookie)
+        .header("origin", app.url(""))
+        .header("referer", app.url("/account"))
+        .header("accept", "text/html")
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_redirection());
+    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.contains("__sig="), "{location}");
+    let path = location
+        .strip_prefix(&app.url(""))
+        .unwrap_or(&location)
+        .to_owned();
+    let mine = rita.get_page(&path).await.text().await.unwrap();
+    assert!(mine.contains(&message), "the poster sees the message");
+    let theirs = sam.get_page(&path).await.text().await.unwrap();
+    assert!(
+        !theirs.contains(&message),
+        "a copied link shows another person nothing"
+    );
 }
