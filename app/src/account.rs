@@ -229,8 +229,9 @@ pub async fn logout() -> Result<(), AppError> {
 
 /// Changes the signed-in person's own password: the current one must be right (checked like a
 /// sign-in, and throttled with sign-ins per username, so a session left open is not a free
-/// password-guessing oracle), the new one long enough and typed twice alike. Every other session
-/// of the account ends (a thief holding one is out); this one stays. Audited as
+/// password-guessing oracle), the new one long enough and typed twice alike. Every session of the
+/// account ends, this one included, and this browser gets a fresh one: a thief holding any
+/// session secret, even this one's, is out, and the person changing it stays signed in. Audited as
 /// `user.password_change`. Answers with a redirect to `/account?changed` (the page says so), for
 /// the island and a plain form post alike.
 #[server(prefix = "/api", endpoint = "account/password")]
@@ -240,7 +241,8 @@ pub async fn change_password(
     repeat_password: String,
 ) -> Result<(), AppError> {
     use crate::auth::{
-        MIN_PASSWORD_CHARS, current_user, hash_password, session_secret, sha256, verify_password,
+        MIN_PASSWORD_CHARS, create_session, current_user, hash_password, session_cookie,
+        verify_password,
     };
     use crate::state::expect_state;
     use crate::throttle;
@@ -308,10 +310,6 @@ pub async fn change_password(
     // The slot that checked the current password hashes the new one (a verified check always
     // hands it back).
     let hash = hash_password(slot.ok_or(AppError::Internal)?, new_password).await?;
-    let parts = use_context::<http::request::Parts>().ok_or(AppError::Internal)?;
-    let this_session = session_secret(&parts.headers, state.settings.secure_cookies)
-        .map(|s| sha256(&s))
-        .unwrap_or_default();
     let mut tx = state.pool.begin().await?;
     sqlx::query!(
         "update users set password_hash = $2, must_change_password = false where id = $1",
@@ -320,26 +318,30 @@ pub async fn change_password(
     )
     .execute(&mut *tx)
     .await?;
-    let ended = sqlx::query!(
-        "delete from sessions where user_id = $1 and token_hash <> $2",
-        user.id,
-        this_session
-    )
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
+    // This session included: it is replaced below (its secret may be what a thief holds).
+    let ended = sqlx::query!("delete from sessions where user_id = $1", user.id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
     crate::audit::record(
         &mut tx,
         &crate::audit::Actor::user(&user),
         crate::audit::Action::UserPasswordChange,
         &user.username,
         None,
-        Some(serde_json::json!({ "other_sessions_ended": ended })),
+        Some(serde_json::json!({ "sessions_ended": ended })),
     )
     .await?;
     tx.commit().await?;
+    let secret = create_session(&state.pool, user.id, state.settings.session_ttl).await?;
+    expect_context::<leptos_axum::ResponseOptions>().append_header(
+        http::header::SET_COOKIE,
+        session_cookie(Some(&secret), state.settings.secure_cookies)
+            .parse()
+            .map_err(|_| AppError::Internal)?,
+    );
     throttle::record_success(&state.pool, &user.username).await?;
-    tracing::info!(username = %user.username, other_sessions_ended = ended, "password changed");
+    tracing::info!(username = %user.username, sessions_ended = ended, "password changed; this browser has a fresh session");
     leptos_axum::redirect("/account?changed");
     Ok(())
 }

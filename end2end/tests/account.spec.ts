@@ -22,7 +22,7 @@ async function signedInElsewhere(browser: Browser, who: typeof original) {
   return { context, page };
 }
 
-test("changing my password signs out my other sessions and keeps this one", async ({ page, browser }) => {
+test("changing my password signs out my other sessions and keeps this browser signed in", async ({ page, browser }) => {
   const check = watchErrors(page);
   const other = await signedInElsewhere(browser, original);
   await signIn(page, original, "/queue");

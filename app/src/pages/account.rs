@@ -1,6 +1,6 @@
 //! `/account`: the signed-in person's own account: changing their password. The form is an
 //! island (errors beside their fields without a page load) and works as a plain HTML form before
-//! the WASM has loaded. A change ends every other session of the account; this one stays.
+//! the WASM has loaded. A change ends every session of the account and signs this browser in afresh.
 
 use crate::account::{ChangePassword, MIN_PASSWORD_CHARS};
 use crate::error::{AppError, field_message, form_message};

@@ -35,6 +35,7 @@ const CHUNK_BYTES: usize = 64 * 1024;
 const CHANNEL_CHUNKS: usize = 8;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ExportQuery {
     /// jsonl (default), csv, sft or dpo.
     pub format: Option<String>,

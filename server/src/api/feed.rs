@@ -20,6 +20,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FeedQuery {
     /// `next_cursor` from the previous page; leave out to start at the beginning.
     after: Option<String>,

@@ -99,6 +99,7 @@ pub async fn delete(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DeliveriesQuery {
     /// How many of the newest deliveries, 1-500 (default 50).
     limit: Option<String>,

@@ -133,7 +133,7 @@ async fn the_sweep_deletes_expired_and_idle_sessions_and_keeps_live_ones(pool: P
 }
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
-async fn changing_my_password_ends_my_other_sessions_and_keeps_this_one(pool: PgPool) {
+async fn changing_my_password_ends_every_session_and_signs_this_browser_in_afresh(pool: PgPool) {
     let app = TestApp::spawn(pool.clone()).await;
     let here = app.reviewer("rita").await;
     let elsewhere = app.login("rita", "rita-password-123").await.unwrap();
@@ -164,10 +164,23 @@ async fn changing_my_password_ends_my_other_sessions_and_keeps_this_one(pool: Pg
             .starts_with("/account?changed")
     );
 
-    assert!(
-        signed_in(&here).await,
-        "the session that changed the password ended"
-    );
+    // This browser gets a fresh session; the secret it had (perhaps also a thief's) is dead.
+    let fresh = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("loupe_session=") && !v.starts_with("loupe_session=;"))
+        .expect("a fresh session cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert_ne!(fresh, here.cookie);
+    assert!(!signed_in(&here).await, "the old secret still works");
+    let mut here = here.clone();
+    here.cookie = fresh;
+    assert!(signed_in(&here).await, "the fresh session does not work");
     assert!(
         !signed_in(&elsewhere).await,
         "another session survived the change"
@@ -183,7 +196,7 @@ async fn changing_my_password_ends_my_other_sessions_and_keeps_this_one(pool: Pg
     .await
     .unwrap();
     assert_eq!((entry.0.as_str(), entry.1.as_str()), ("rita", "rita"));
-    assert_eq!(entry.2["other_sessions_ended"], 1);
+    assert_eq!(entry.2["sessions_ended"], 2, "this one and the other");
     let page = here
         .get_page("/account?changed")
         .await
@@ -329,6 +342,9 @@ async fn an_admin_reset_from_the_cli_ends_every_session_and_asks_for_a_new_passw
         )
         .await
         .unwrap();
+    // The change ended every session (this browser got a fresh cookie, which `call` drops).
+    assert!(!signed_in(&fresh).await);
+    let fresh = app.login("rita", "my own passphrase").await.unwrap();
     let page = fresh.get_page("/review").await.text().await.unwrap();
     assert!(!page.contains("Your password was generated for you"));
     assert!(
