@@ -355,7 +355,13 @@ pub async fn sweep_sessions(db: impl PgExecutor<'_>, idle: Duration) -> Result<u
 /// The session secret in a request's `Cookie` header, from the cookie of this name (only the
 /// `__Host-` one when cookies are secure: a plain one could have been planted).
 pub fn session_secret(headers: &HeaderMap, secure: bool) -> Option<String> {
-    let name = session_cookie_name(secure);
+    cookie_value(headers, session_cookie_name(secure))
+        .filter(|value| !value.is_empty())
+        .map(str::to_owned)
+}
+
+/// The value of the first cookie called `name` in a request's `Cookie` headers, empty or not.
+pub fn cookie_value<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers
         .get_all(http::header::COOKIE)
         .iter()
@@ -363,8 +369,7 @@ pub fn session_secret(headers: &HeaderMap, secure: bool) -> Option<String> {
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
         .find(|(n, _)| *n == name)
-        .map(|(_, value)| value.to_owned())
-        .filter(|value| !value.is_empty())
+        .map(|(_, value)| value)
 }
 
 /// A `Set-Cookie` value that stores `secret` (or, with `None`, clears the cookie). A stored

@@ -41,7 +41,7 @@ pub enum Refusal {
 /// (415), each in the caller's error shape.
 pub async fn check(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path();
-    let api = path.starts_with("/api/v1/") || path == "/feedback";
+    let api = crate::api::is_json_api(path);
     match decide(
         req.method(),
         path,
@@ -72,7 +72,7 @@ pub fn decide(
     if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
         return Ok(());
     }
-    let api = path.starts_with("/api/v1/") || path == "/feedback";
+    let api = crate::api::is_json_api(path);
     if api && has_body(headers) && !is_json(headers) {
         return Err(Refusal::NotJson);
     }
@@ -163,12 +163,7 @@ fn bearer(headers: &HeaderMap) -> bool {
 }
 
 fn has_cookie(headers: &HeaderMap, name: &str) -> bool {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .any(|pair| pair.trim().split_once('=').is_some_and(|(n, _)| n == name))
+    app::auth::cookie_value(headers, name).is_some()
 }
 
 fn has_body(headers: &HeaderMap) -> bool {

@@ -32,7 +32,7 @@ const LONG_FORMS: [&str; 3] = [
 /// an oversized body (413) or a form field with a NUL (422 naming the field).
 pub async fn check(req: Request, next: Next) -> Response {
     let path = req.uri().path();
-    let api = path.starts_with("/api/v1/") || path == "/feedback";
+    let api = crate::api::is_json_api(path);
     let server_fn = path.starts_with("/api/") && !api && path != "/api/docs";
     if path.contains("%00") {
         return refuse(api, "path", STORABLE_TEXT_RULE);

@@ -34,6 +34,13 @@ use axum::routing::{get, post};
 use error::ApiError;
 use serde_json::Value;
 
+/// Whether `path` is one of this API's routes (`/api/v1/…` and the legacy `/feedback`): they
+/// answer errors as this API's JSON and take bodies only as JSON. The pages' server functions,
+/// also under `/api/`, are not.
+pub fn is_json_api(path: &str) -> bool {
+    path.starts_with("/api/v1/") || path == "/feedback"
+}
+
 /// Body size `POST /api/v1/tasks` accepts: 64 MB (a full batch of ordinary outputs; less than
 /// the batch limit times the document limit, which would be a gigabyte), and at least one
 /// document at the configured limit with JSON escaping, so an oversized document gets a field
