@@ -86,13 +86,13 @@ pub async fn amend_review(
         .trim()
         .parse()
         .map_err(|_| AppError::NotFound("review".into()))?;
-    let crate::queue::Judgement {
+    let crate::review::Judgement {
         rating,
         verdict,
         comment,
         corrected,
         tags,
-    } = crate::queue::Judgement::parse(
+    } = crate::review::Judgement::parse(
         &pool,
         rating.as_deref(),
         verdict.as_deref(),
@@ -120,7 +120,7 @@ pub async fn amend_review(
     .await?
     .ok_or_else(|| AppError::NotFound("review".into()))?;
     let (corrected, edit_distance) =
-        crate::queue::Judgement::measure_correction(corrected, summary).await?;
+        crate::review::Judgement::measure_correction(corrected, summary).await?;
 
     let mut tx = pool.begin().await?;
     let old = sqlx::query!(

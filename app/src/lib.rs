@@ -43,10 +43,10 @@ pub mod outbound;
 pub mod outbox;
 /// The pages.
 pub mod pages;
-/// Claiming, reviewing and skipping tasks (server functions).
-pub mod queue;
 /// The reviewer's queue page: what is waiting, and my day.
-pub mod queue_page;
+pub mod queue;
+/// The review desk's server functions: claiming by lease, submitting a review, skipping.
+pub mod review;
 /// Routing settings per model.
 pub mod routing_settings;
 /// `AppState` and its settings.
@@ -111,7 +111,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/account") view=pages::account::AccountPage ssr=SsrMode::Async />
                 <Route path=path!("/admin") view=pages::admin::AdminPage ssr=SsrMode::Async />
                 <Route path=path!("/admin/tasks/:id") view=pages::task::TaskPage ssr=SsrMode::Async />
-                <Route path=path!("/admin/webhooks") view=pages::webhooks::WebhooksAdminPage ssr=SsrMode::Async />
+                <Route path=path!("/admin/webhooks") view=pages::webhook_admin::WebhooksAdminPage ssr=SsrMode::Async />
                 <Route path=path!("/admin/escalations") view=pages::escalations::EscalationsPage ssr=SsrMode::Async />
                 <Route path=path!("/admin/audit") view=pages::audit::AuditPage ssr=SsrMode::Async />
             </Routes>

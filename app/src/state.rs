@@ -35,7 +35,7 @@ pub struct Settings {
     /// How long a skipped task stays away from the reviewer who skipped it.
     pub skip_cooldown: Duration,
     /// The lease on a task claimed in the background (the next one up). Short, because the
-    /// open page renews it every [`crate::queue::RENEW_EVERY_SECS`]; a closed tab frees the task
+    /// open page renews it every [`crate::review::RENEW_EVERY_SECS`]; a closed tab frees the task
     /// within this time even when the page could not say goodbye.
     pub prefetch_lease: Duration,
     /// Summary sentences whose source support scores under this are marked as weak.

@@ -12,6 +12,8 @@ pub mod config;
 pub mod csrf;
 /// Connecting to PostgreSQL: the embedded cluster or `DATABASE_URL`.
 pub mod db;
+/// Sending webhook deliveries from the outbox, in the background.
+pub mod delivery_worker;
 /// The demo data set.
 pub mod demo;
 /// A private PostgreSQL cluster in Loupe's data folder.
@@ -28,8 +30,8 @@ pub mod headers;
 pub mod import;
 /// Turning pipeline outputs into tasks, routed and stored.
 pub mod ingest;
-/// Guards for the browser pages.
-pub mod pages;
+/// The login guard in front of the browser pages.
+pub mod page_guard;
 /// Progress lines for long CLI tasks.
 pub mod progress;
 /// Checks every request gets first: storable text in URLs and server-function forms.
@@ -46,8 +48,6 @@ pub mod supervise;
 pub mod support_worker;
 /// Sweeping lapsed sessions and login-throttle rows, periodically.
 pub mod sweep;
-/// Sending webhook deliveries from the outbox.
-pub mod webhooks;
 
 use app::state::AppState;
 use axum::Router;
@@ -90,7 +90,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            pages::guard,
+            page_guard::guard,
         ));
 
     // The built assets, with the .br / .gz copies scripts/build.sh writes beside them: a browser

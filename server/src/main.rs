@@ -321,9 +321,9 @@ async fn serve_on(
         }),
     };
     // Deliveries left pending by an earlier run (or another process) are picked up from the outbox.
-    let worker = server::webhooks::Worker::new(
+    let worker = server::delivery_worker::Worker::new(
         pool.clone(),
-        server::webhooks::WorkerSettings {
+        server::delivery_worker::WorkerSettings {
             timeout: Duration::from_secs(args.webhook_timeout_seconds),
             first_retry: Duration::from_secs(args.webhook_retry_seconds),
             outbound: state.settings.outbound.clone(),

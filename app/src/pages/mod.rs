@@ -27,7 +27,7 @@ pub mod support_view;
 /// `/admin/tasks/:id`: one task's full history.
 pub mod task;
 /// `/admin/webhooks`: endpoints and the delivery log.
-pub mod webhooks;
+pub mod webhook_admin;
 
 use crate::account::{Logout, whoami};
 use crate::domain::Role;

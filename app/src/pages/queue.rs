@@ -1,8 +1,8 @@
 //! `/queue`: the page a reviewer starts from. Its body comes rendered from the server
-//! ([`crate::queue_page`]).
+//! ([`crate::queue`]).
 
 use crate::pages::{ErrorNotice, Header};
-use crate::queue_page::load_queue_page;
+use crate::queue::load_queue_page;
 use leptos::prelude::*;
 use leptos_meta::Title;
 

@@ -14,7 +14,7 @@ use crate::domain::{MAX_REVIEW_TEXT_CHARS, Verdict};
 use crate::error::AppError;
 use crate::pages::support_view::{SourceText, SummaryText, SupportLegend};
 use crate::pages::{ErrorNotice, Header};
-use crate::queue::{Judgement, SkipTask, SubmitReview, TaskView, Upcoming, current_task};
+use crate::review::{Judgement, SkipTask, SubmitReview, TaskView, Upcoming, current_task};
 use leptos::form::FromFormData;
 use leptos::html;
 use leptos::prelude::*;
@@ -756,7 +756,7 @@ mod keyboard {
 /// performance marks browser tests and benchmarks read. The server renders none of this.
 mod lease {
     use super::Shown;
-    use crate::queue::{RENEW_EVERY_SECS, ReleaseNext, TaskView, claim_next, renew_leases};
+    use crate::review::{RENEW_EVERY_SECS, ReleaseNext, TaskView, claim_next, renew_leases};
     use leptos::prelude::*;
     use leptos::server_fn::ServerFn;
     use leptos::task::spawn_local;

@@ -70,9 +70,9 @@ impl TestApp {
             std::future::pending(),
         ));
         // The webhook worker, as `loupe serve` runs it, with retries quick enough for a test.
-        let worker = server::webhooks::Worker::new(
+        let worker = server::delivery_worker::Worker::new(
             pool.clone(),
-            server::webhooks::WorkerSettings {
+            server::delivery_worker::WorkerSettings {
                 outbound,
                 ..test_worker_settings()
             },
@@ -216,8 +216,8 @@ pub fn receiver_allowed() -> app::outbound::Policy {
 }
 
 /// Webhook worker settings for tests: a first retry after 300 ms, polling every 50 ms.
-pub fn test_worker_settings() -> server::webhooks::WorkerSettings {
-    server::webhooks::WorkerSettings {
+pub fn test_worker_settings() -> server::delivery_worker::WorkerSettings {
+    server::delivery_worker::WorkerSettings {
         timeout: std::time::Duration::from_secs(5),
         first_retry: std::time::Duration::from_millis(300),
         poll: std::time::Duration::from_millis(50),

@@ -25,7 +25,7 @@ mod outbound;
 mod pipelines;
 mod prefetch;
 mod process;
-mod queue_page;
+mod queue;
 mod review;
 mod scopes;
 mod security_headers;

@@ -181,7 +181,7 @@ async fn a_stored_endpoint_that_now_resolves_to_loopback_is_refused_when_deliver
 
     // The resolver the webhook client uses refuses the name outright, before any connection.
     use reqwest::dns::Resolve;
-    let strict = server::webhooks::PolicyResolver(Default::default());
+    let strict = server::delivery_worker::PolicyResolver(Default::default());
     let name: reqwest::dns::Name = loopback_name().await.parse().unwrap();
     let err = match strict.resolve(name).await {
         Ok(addrs) => panic!("resolved to {:?}", addrs.collect::<Vec<_>>()),
