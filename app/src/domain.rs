@@ -10,6 +10,42 @@ use serde::{Deserialize, Serialize};
 /// Longest comment or corrected summary a reviewer may send, in characters.
 pub const MAX_REVIEW_TEXT_CHARS: usize = 100_000;
 
+/// A model's name, as pipelines send it with each output and admins name it in the routing
+/// settings: trimmed, 1 to [`ModelName::MAX_CHARS`] characters, no control characters. One rule
+/// for both, so every model an output can name is one an admin can configure.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ModelName(String);
+
+impl ModelName {
+    pub const MAX_CHARS: usize = 200;
+
+    /// Parses a name given in `field` (`model` in both the API and the admin form).
+    pub fn parse(field: &str, raw: &str) -> Result<Self, AppError> {
+        let name = raw.trim();
+        if name.is_empty()
+            || name.chars().count() > Self::MAX_CHARS
+            || name.chars().any(char::is_control)
+        {
+            return Err(AppError::invalid(
+                field,
+                format!(
+                    "must be 1-{} characters without control characters",
+                    Self::MAX_CHARS
+                ),
+            ));
+        }
+        Ok(ModelName(name.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
 /// A reviewer's 1–5 score of a summary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rating(u8);

@@ -82,7 +82,7 @@ pub async fn resolve_escalation(
         .fetch_optional(&mut *tx)
         .await?
         .ok_or_else(|| AppError::NotFound("task".into()))?;
-    if status != "escalated" {
+    if crate::task::TaskStatus::stored(&status)? != crate::task::TaskStatus::Escalated {
         return Err(AppError::Conflict(
             "this task is no longer escalated (another admin may have resolved it)".into(),
         ));

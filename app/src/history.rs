@@ -179,7 +179,7 @@ pub async fn amend_review(
     .execute(&mut *tx)
     .await?;
     // A completed task's outcome may have changed: tell the pipeline again.
-    if old.status == "reviewed" {
+    if crate::task::TaskStatus::stored(&old.status)? == crate::task::TaskStatus::Reviewed {
         crate::outbox::enqueue(&mut tx, crate::outbox::TASK_REVIEWED, old.task_id).await?;
     }
     tx.commit().await?;

@@ -47,8 +47,8 @@ pub mod pages;
 pub mod queue;
 /// The review desk's server functions: claiming by lease, submitting a review, skipping.
 pub mod review;
-/// Routing settings per model.
-pub mod routing_settings;
+/// Which outputs a person must see, and the settings per model that decide it.
+pub mod routing;
 /// `AppState` and its settings.
 #[cfg(feature = "ssr")]
 pub mod state;
@@ -56,6 +56,8 @@ pub mod state;
 pub mod stats;
 /// How well the source supports each summary sentence (the review page's hints).
 pub mod support;
+/// A task's lifecycle: its statuses, the lease, and what counts as waiting.
+pub mod task;
 /// Login throttling: failed sign-ins counted per username and per address.
 #[cfg(feature = "ssr")]
 pub mod throttle;

@@ -29,14 +29,7 @@ pub struct QueuePageData {
 pub async fn load_queue_page() -> Result<QueuePageData, AppError> {
     let user = crate::auth::current_user().await?;
     let pool = crate::state::expect_state().pool;
-    // Waiting = queued, or leased with the lease run out (it is claimable again).
-    let rows = sqlx::query!(
-        r#"select reason, count(*) as "n!" from tasks
-           where status = 'queued' or (status = 'in_review' and lease_expires_at < now())
-           group by reason"#
-    )
-    .fetch_all(&pool)
-    .await?;
+    let waiting = crate::task::counts::waiting_by_reason(&pool).await?;
     let mine = sqlx::query!(
         r#"select count(*) as "n!",
                   percentile_cont(0.5) within group (order by seconds_spent) as median
@@ -49,9 +42,10 @@ pub async fn load_queue_page() -> Result<QueuePageData, AppError> {
     let mut by_reason: Vec<(String, i64)> = crate::dashboard::REASONS
         .iter()
         .filter_map(|r| {
-            rows.iter()
-                .find(|row| row.reason == *r)
-                .map(|row| ((*r).to_owned(), row.n))
+            waiting
+                .iter()
+                .find(|(reason, _)| reason == r)
+                .map(|(_, n)| ((*r).to_owned(), *n))
         })
         .collect();
     by_reason.retain(|(_, n)| *n > 0);

@@ -4,8 +4,9 @@
 //! Used by `POST /api/v1/tasks` and by the demo loader. A batch is parsed completely before
 //! anything is written, then stored in one transaction: a rejected batch changes nothing.
 
-use crate::routing::{RoutingSettings, audit_draw, route};
 use app::domain::Reason;
+use app::routing::RoutingSetting;
+use app::routing::decide::{audit_draw, route};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
@@ -355,7 +356,7 @@ pub struct Ingested {
 /// Routes and stores the tasks in one transaction, returning each one's outcome in order.
 pub async fn store(pool: &PgPool, tasks: Vec<NewTask>) -> Result<Vec<Ingested>, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    let mut settings: HashMap<String, RoutingSettings> = HashMap::new();
+    let mut settings: HashMap<String, RoutingSetting> = HashMap::new();
     let mut out = Vec::with_capacity(tasks.len());
     let mut versions: HashSet<(String, String)> = HashSet::new();
     for task in tasks {
@@ -364,10 +365,10 @@ pub async fn store(pool: &PgPool, tasks: Vec<NewTask>) -> Result<Vec<Ingested>, 
             continue;
         }
         let model_settings = match settings.get(&task.model) {
-            Some(s) => *s,
+            Some(s) => s.clone(),
             None => {
-                let s = RoutingSettings::for_model(&mut *tx, &task.model).await?;
-                settings.insert(task.model.clone(), s);
+                let s = app::routing::store::in_force(&mut *tx, &task.model).await?;
+                settings.insert(task.model.clone(), s.clone());
                 s
             }
         };

@@ -36,8 +36,6 @@ pub mod page_guard;
 pub mod progress;
 /// Checks every request gets first: storable text in URLs and server-function forms.
 pub mod requests;
-/// Which outputs a person must see.
-pub mod routing;
 /// Serving the router with time and size limits at the edge.
 pub mod serve;
 /// Stopping on a signal, with a deadline for requests in progress.

@@ -7,7 +7,13 @@
 #[cfg(feature = "ssr")]
 pub mod filter;
 #[cfg(feature = "ssr")]
+mod lists;
+#[cfg(feature = "ssr")]
+mod quality;
+#[cfg(feature = "ssr")]
 mod queries;
+#[cfg(feature = "ssr")]
+mod shape;
 
 use crate::error::AppError;
 use crate::stats::CalibrationBin;
@@ -301,7 +307,7 @@ pub async fn load_task_history(id: String) -> Result<TaskHistory, AppError> {
 
     require_role(Role::Admin).await?;
     let id = Uuid::parse_str(id.trim()).map_err(|_| AppError::NotFound("task".into()))?;
-    queries::task_history(&expect_state().pool, id).await
+    lists::task_history(&expect_state().pool, id).await
 }
 
 /// The task page's body: the history rendered to HTML on the server. Admins only.

@@ -6,7 +6,7 @@
 use crate::dashboard::{DashboardPage, FilterView, load_dashboard_page};
 use crate::error::field_message;
 use crate::pages::{ErrorNotice, Header};
-use crate::routing_settings::SetRouting;
+use crate::routing::SetRouting;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;

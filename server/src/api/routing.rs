@@ -1,10 +1,10 @@
-//! `/api/v1/routing`: the routing settings per model, read and changed (`app::routing_settings`).
+//! `/api/v1/routing`: the routing settings per model, read and changed (`app::routing`).
 
 use super::auth::{Operator, need};
 use super::error::ApiError;
 use super::json_body;
 use crate::ingest::from_object;
-use app::routing_settings::{RoutingChange, RoutingSetting, store};
+use app::routing::{RoutingChange, RoutingSetting, store};
 use app::state::AppState;
 use axum::Json;
 use axum::body::Bytes;

@@ -8,7 +8,7 @@ use sqlx::PgPool;
 fn external_id_with_audit(inside: bool) -> String {
     (0..)
         .map(|i| format!("audit-{i}"))
-        .find(|id| (server::routing::audit_draw(id) < 0.05) == inside)
+        .find(|id| (app::routing::decide::audit_draw(id) < 0.05) == inside)
         .unwrap()
 }
 

@@ -20,6 +20,7 @@ mod export;
 mod faults;
 mod feedback;
 mod ingest;
+mod lifecycle;
 mod login_throttle;
 mod outbound;
 mod pipelines;

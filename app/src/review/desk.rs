@@ -1,0 +1,241 @@
+//! What the desk's server functions do with the database: which task a reviewer sees, storing a
+//! review with the task's completion, skipping, and the task as the review page shows it.
+
+use super::{Judgement, TaskView, Upcoming};
+use crate::domain::{Reason, Verdict};
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::support::Support;
+use crate::task::TaskStatus;
+use crate::task::lease::{self, ClaimTerms, Release};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+fn terms(state: &AppState, prefetched: bool) -> ClaimTerms {
+    let lease = if prefetched {
+        state.settings.prefetch_lease
+    } else {
+        state.settings.lease
+    };
+    ClaimTerms {
+        lease_secs: lease.as_secs_f64(),
+        skip_cooldown_secs: state.settings.skip_cooldown.as_secs_f64(),
+        prefetched,
+    }
+}
+
+/// The reviewer's current task: the one on screen if they hold it, else the one claimed
+/// in the background (promoted: it is on screen from now on), else a fresh claim.
+pub async fn held_or_claim(state: &AppState, reviewer: i64) -> Result<Option<Uuid>, AppError> {
+    let pool = &state.pool;
+    let terms = terms(state, false);
+    match lease::held(pool, reviewer).await? {
+        Some(held) if !held.prefetched => return Ok(Some(held.id)),
+        Some(held) => {
+            let promoted = lease::promote(pool, reviewer, held.id, terms.lease_secs).await?;
+            if promoted.is_some() {
+                return Ok(promoted);
+            }
+        }
+        None => {}
+    }
+    lease::claim(pool, reviewer, terms).await
+}
+
+/// The reviewer's background claim: the one they already hold, or a new one.
+pub async fn prefetch(state: &AppState, reviewer: i64) -> Result<Option<Uuid>, AppError> {
+    if let Some(held) = lease::held_prefetched(&state.pool, reviewer).await? {
+        return Ok(Some(held));
+    }
+    lease::claim(&state.pool, reviewer, terms(state, true)).await
+}
+
+/// After a submit or skip, for the page that asked (`with_next`): the current task and the
+/// one behind it. A form posted without scripts asks for nothing and claims nothing here;
+/// its page load that follows does.
+pub async fn upcoming(
+    state: &AppState,
+    reviewer: i64,
+    with_next: bool,
+) -> Result<Upcoming, AppError> {
+    if !with_next {
+        return Ok(Upcoming {
+            current: None,
+            next: None,
+        });
+    }
+    let current = view_of(state, held_or_claim(state, reviewer).await?).await?;
+    let next = match current {
+        Some(_) => view_of(state, prefetch(state, reviewer).await?).await?,
+        None => None,
+    };
+    Ok(Upcoming { current, next })
+}
+
+/// The task as the review page shows it, for a claim that may have come back empty.
+pub async fn view_of(state: &AppState, id: Option<Uuid>) -> Result<Option<TaskView>, AppError> {
+    match id {
+        Some(id) => task_view(state, id).await.map(Some),
+        None => Ok(None),
+    }
+}
+
+async fn task_view(state: &AppState, id: Uuid) -> Result<TaskView, AppError> {
+    let db = &state.pool;
+    let row = sqlx::query!(
+        r#"select id, document, summary, confidence, threshold, model, model_version,
+                  reason, metadata, support
+           from tasks where id = $1"#,
+        id
+    )
+    .fetch_one(db)
+    .await?;
+    let reason = Reason::from_db(&row.reason).ok_or_else(|| {
+        tracing::error!(reason = %row.reason, "unknown routing reason in database");
+        AppError::Internal
+    })?;
+    let metadata = match row.metadata {
+        serde_json::Value::Object(map) => map
+            .into_iter()
+            .map(|(k, v)| {
+                let text = match v {
+                    serde_json::Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                (k, text)
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    Ok(TaskView {
+        id: row.id,
+        confidence: row.confidence,
+        threshold: row.threshold,
+        model: row.model,
+        model_version: row.model_version,
+        reason,
+        metadata,
+        waiting: crate::task::counts::waiting(db).await?,
+        error_tags: crate::error_tags::store::list(db).await?,
+        support: stored_support(row.support),
+        weak_below: state.settings.weak_support,
+        document: row.document,
+        summary: row.summary,
+    })
+}
+
+/// The stored hints of the current version; `None` while the support worker has not
+/// computed them yet (the page then says so). Never computed here: a page view must cost
+/// the same whatever text a pipeline sent.
+fn stored_support(stored: Option<serde_json::Value>) -> Option<Support> {
+    stored
+        .and_then(|v| serde_json::from_value::<Support>(v).ok())
+        .filter(|s| s.version == crate::support::VERSION)
+}
+
+/// Records a review and completes the task in one transaction. The reviewer must still hold
+/// the task: if their lease lapsed and someone else claimed it, nothing is written.
+pub async fn store_review(
+    pool: &PgPool,
+    reviewer: i64,
+    task_id: Uuid,
+    judgement: Judgement,
+) -> Result<(), AppError> {
+    let Judgement {
+        rating,
+        verdict,
+        comment,
+        corrected,
+        tags,
+    } = judgement;
+    // The correction is measured first, off the async workers and before any row is locked.
+    // A task's summary never changes once stored, so reading it ahead of the lock is safe.
+    let summary = sqlx::query_scalar!("select summary from tasks where id = $1", task_id)
+        .fetch_optional(pool)
+        .await?
+        .ok_or_else(|| AppError::NotFound("task".into()))?;
+    let (corrected, edit_distance) = Judgement::measure_correction(corrected, summary).await?;
+    let mut tx = pool.begin().await?;
+    let task = sqlx::query!(
+        r#"select status, lease_owner, reviews_required, reviews_done,
+                  model, model_version, confidence, reason,
+                  greatest(0, extract(epoch from now() - coalesce(leased_at, now())))::int as "seconds!"
+           from tasks where id = $1 for update"#,
+        task_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| AppError::NotFound("task".into()))?;
+    if TaskStatus::stored(&task.status)? != TaskStatus::InReview
+        || task.lease_owner != Some(reviewer)
+    {
+        return Err(AppError::Conflict(
+            "this task is no longer assigned to you (its lease ran out and it went back to \
+             the queue); your review was not saved"
+                .into(),
+        ));
+    }
+    // The task's model, version, confidence and reason are copied so the dashboard can
+    // aggregate reviews without joining tasks.
+    sqlx::query!(
+        "insert into reviews
+             (task_id, reviewer_id, rating, verdict, comment, corrected_summary, seconds_spent,
+              edit_distance, model, model_version, confidence, reason, error_tags)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        task_id,
+        reviewer,
+        i16::from(rating.get()),
+        verdict.as_str(),
+        comment,
+        corrected,
+        task.seconds,
+        edit_distance,
+        task.model,
+        task.model_version,
+        task.confidence,
+        task.reason,
+        &tags,
+    )
+    .execute(&mut *tx)
+    .await?;
+    let done = task.reviews_done + 1;
+    let next = if verdict == Verdict::Escalate {
+        TaskStatus::Escalated
+    } else if done >= task.reviews_required {
+        TaskStatus::Reviewed
+    } else {
+        TaskStatus::Queued
+    };
+    lease::settle(&mut *tx, task_id, next, done).await?;
+    // The pipeline hears of it through the outbox, committed with the review or not at all.
+    let event = match next {
+        TaskStatus::Reviewed => Some(crate::outbox::TASK_REVIEWED),
+        TaskStatus::Escalated => Some(crate::outbox::TASK_ESCALATED),
+        _ => None,
+    };
+    if let Some(event) = event {
+        crate::outbox::enqueue(&mut tx, event, task_id).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Gives the task back to the queue and keeps it from this reviewer for the skip cooldown.
+pub async fn skip(pool: &PgPool, reviewer: i64, task_id: Uuid) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    if lease::release(&mut *tx, reviewer, Release::Task(task_id)).await? == 0 {
+        return Err(AppError::Conflict(
+            "this task is no longer assigned to you".into(),
+        ));
+    }
+    sqlx::query!(
+        "insert into task_skips (task_id, reviewer_id) values ($1, $2)
+         on conflict (task_id, reviewer_id) do update set skipped_at = now()",
+        task_id,
+        reviewer
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

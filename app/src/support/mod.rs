@@ -1,0 +1,328 @@
+//! Source-support hints: for each sentence of an AI summary, the source sentences that support it
+//! best, how well (a lexical-overlap score), and the numbers, names and dates it states that appear
+//! nowhere in the source. A possible hallucination then stands out on the review page.
+//!
+//! Lexical on purpose: no model to download or run, deterministic, and cheap. The server computes
+//! it once per task, in a background worker right after ingest (`server/src/support_worker.rs`),
+//! and stores it in `tasks.support`; a page view never computes it. Overlap is weighted by how
+//! rare a word is in the source, so "the plant" matters less than "Rotterdam". Positions are byte
+//! ranges into the texts, always on character boundaries, so the page can wrap sentences and
+//! facts in elements without changing a character.
+//!
+//! Pipeline text is hostile, so the work is bounded and about linear in the input: source
+//! sentences are indexed by word (an inverted index), so a summary sentence only ever looks at
+//! the source sentences that share a word with it; identical summary sentences are scored once;
+//! and there are explicit caps ([`MAX_SUMMARY_SENTENCES`], [`MAX_SENTENCE_WORDS`],
+//! [`MAX_SOURCE_SENTENCES`], [`MAX_WORK`]). What a cap leaves out is counted in the result, so the
+//! page can say what was not checked. Within the caps the result is the one the original
+//! all-pairs comparison gave, to the bit.
+
+mod text;
+
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
+pub use text::sentences;
+use text::{Token, tokens};
+
+/// Bumped when the scoring changes. A stored result of another version is shown as not computed
+/// yet: a migration that changes the version must also clear `tasks.support` for the worker.
+pub const VERSION: u32 = 1;
+
+/// Support scores under this count as weak unless the server is told otherwise.
+pub const DEFAULT_WEAK_BELOW: f64 = 0.5;
+
+/// Largest summary a pipeline may send unless the server is told otherwise, in bytes: a few
+/// pages of prose, far more than a summary needs and far less than a document may be.
+pub const DEFAULT_MAX_SUMMARY_BYTES: usize = 20_000;
+
+/// At most this many source sentences are named as one summary sentence's support.
+const MAX_SOURCES: usize = 3;
+
+/// A further source sentence is added only if it covers at least this share of the summary
+/// sentence's weight that the ones before it left uncovered.
+const MIN_GAIN: f64 = 0.1;
+
+/// Summary sentences checked; later ones get no hints and are counted in
+/// [`Support::unchecked_sentences`]. A real summary has a few dozen.
+pub const MAX_SUMMARY_SENTENCES: usize = 200;
+
+/// Words of one summary sentence that are scored and fact-checked; the rest of a longer
+/// "sentence" (text without full stops) is counted in [`SummarySentence::unchecked_words`].
+pub const MAX_SENTENCE_WORDS: usize = 300;
+
+/// Source sentences searched for support; later ones are counted in
+/// [`Support::unsearched_source_sentences`]. About a megabyte of ordinary prose. Numbers and
+/// names are still looked up in the whole document.
+pub const MAX_SOURCE_SENTENCES: usize = 10_000;
+
+/// Bound on the scoring work for one task, in inverted-index entries visited. A summary
+/// sentence is scored only if its whole cost fits in what is left; when it does not, it and
+/// the sentences after it are left unchecked. Ordinary tasks use a tiny fraction of it; only
+/// text built to be expensive (the same words in thousands of sentences, in thousands of
+/// different summary sentences) reaches it. About a second of work at worst.
+pub const MAX_WORK: usize = 40_000_000;
+
+/// A half-open byte range `[start, end)` into a text.
+pub type Span = (u32, u32);
+
+/// The support of one summary against its source.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Support {
+    pub version: u32,
+    /// The source document's sentences that were searched (at most [`MAX_SOURCE_SENTENCES`]).
+    pub source: Vec<Span>,
+    /// The summary's sentences that were checked, from the first on.
+    pub summary: Vec<SummarySentence>,
+    /// Summary sentences after the checked ones, left without hints by a cap.
+    #[serde(default)]
+    pub unchecked_sentences: u32,
+    /// Source sentences after the searched ones: support there was not looked for.
+    #[serde(default)]
+    pub unsearched_source_sentences: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SummarySentence {
+    pub span: Span,
+    /// Share (0–1) of the sentence's content, weighted by rarity, found in `sources` together.
+    pub score: f64,
+    /// Indexes into [`Support::source`], best first.
+    pub sources: Vec<u32>,
+    /// Numbers, names and dates in this sentence that the source never mentions (summary bytes).
+    pub unsupported: Vec<Span>,
+    /// Words past the first [`MAX_SENTENCE_WORDS`] of the sentence, not checked.
+    #[serde(default)]
+    pub unchecked_words: u32,
+}
+
+impl SummarySentence {
+    /// Whether the source supports this sentence too little, by the server's setting.
+    pub fn is_weak(&self, weak_below: f64) -> bool {
+        self.score < weak_below
+    }
+}
+
+impl Support {
+    /// Whether a cap left part of either text unchecked (the page says so).
+    pub fn is_partial(&self) -> bool {
+        self.unchecked_sentences > 0
+            || self.unsearched_source_sentences > 0
+            || self.summary.iter().any(|s| s.unchecked_words > 0)
+    }
+
+    /// Scores the sentences of `summary` against `document`, within the caps above.
+    pub fn compute(document: &str, summary: &str) -> Support {
+        let mut source_spans = sentences(document);
+        let unsearched = source_spans.len().saturating_sub(MAX_SOURCE_SENTENCES);
+        source_spans.truncate(MAX_SOURCE_SENTENCES);
+        let index = SourceIndex::build(document, &source_spans);
+
+        let all = sentences(summary);
+        let unchecked = all.len().saturating_sub(MAX_SUMMARY_SENTENCES);
+        let mut budget = MAX_WORK;
+        // Identical sentences (same content words in the same order) score the same.
+        let mut scored: HashMap<Vec<String>, (f64, Vec<u32>)> = HashMap::new();
+        let mut out = Vec::new();
+        for &(start, end) in all.iter().take(MAX_SUMMARY_SENTENCES) {
+            let mut toks = tokens(summary, start, end);
+            let unchecked_words = toks.len().saturating_sub(MAX_SENTENCE_WORDS);
+            toks.truncate(MAX_SENTENCE_WORDS);
+            let mut seen: HashSet<&str> = HashSet::new();
+            let weights: Vec<(String, f64)> = toks
+                .iter()
+                .filter(|t| t.content && seen.insert(t.key.as_str()))
+                .map(|t| (t.key.clone(), index.idf(&t.key)))
+                .collect();
+            let keys: Vec<String> = weights.iter().map(|(k, _)| k.clone()).collect();
+            let (score, sources) = match scored.get(&keys) {
+                Some(known) => known.clone(),
+                None => match cover(&weights, &index, &mut budget) {
+                    Some(result) => {
+                        scored.insert(keys, result.clone());
+                        result
+                    }
+                    // Out of budget: this sentence and the rest stay unchecked.
+                    None => break,
+                },
+            };
+            out.push(SummarySentence {
+                span: (start, end),
+                score,
+                sources,
+                unsupported: unsupported_facts(summary, &toks, &index.mentioned),
+                unchecked_words: unchecked_words as u32,
+            });
+        }
+        Support {
+            version: VERSION,
+            source: source_spans,
+            unchecked_sentences: (unchecked + MAX_SUMMARY_SENTENCES.min(all.len()) - out.len())
+                as u32,
+            summary: out,
+            unsearched_source_sentences: unsearched as u32,
+        }
+    }
+}
+
+/// The searched source sentences by word, and every fact the whole source mentions.
+struct SourceIndex {
+    /// Content word → the sentences holding it, ascending, each once.
+    postings: HashMap<String, Vec<u32>>,
+    /// Number of sentences indexed.
+    sentences: usize,
+    /// Fact keys of the whole document (not only the searched sentences).
+    mentioned: HashSet<String>,
+}
+
+impl SourceIndex {
+    fn build(document: &str, spans: &[Span]) -> SourceIndex {
+        let mut postings: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut mentioned: HashSet<String> = HashSet::new();
+        for (i, &(s, e)) in spans.iter().enumerate() {
+            for t in tokens(document, s, e) {
+                if t.content {
+                    let list = postings.entry(t.key).or_default();
+                    // Sentences come in order, so a repeat within one is the list's last entry.
+                    if list.last() != Some(&(i as u32)) {
+                        list.push(i as u32);
+                    }
+                }
+                mentioned.insert(t.fact_key);
+            }
+        }
+        // Facts are looked up in the whole source, not sentence by sentence, and not only in
+        // the searched part: one linear pass over what is left.
+        let rest = spans.last().map_or(0, |&(_, e)| e);
+        if (rest as usize) < document.len() {
+            for t in tokens(document, rest, document.len() as u32) {
+                mentioned.insert(t.fact_key);
+            }
+        }
+        SourceIndex {
+            postings,
+            sentences: spans.len(),
+            mentioned,
+        }
+    }
+
+    /// Inverse document frequency over the searched sentences. Never zero, so a summary checked
+    /// against an empty source still has weight to miss.
+    fn idf(&self, key: &str) -> f64 {
+        let n = self.sentences as f64;
+        let df = self.postings.get(key).map_or(0, Vec::len);
+        (1.0 + (n + 1.0) / (1.0 + df as f64)).ln()
+    }
+}
+
+/// Greedy cover: the source sentence holding the most of the summary sentence's weight, then the
+/// one adding most of what is left, and so on. Returns the covered share and the sentences, or
+/// `None` (charging nothing) when the work would not fit in `budget`.
+///
+/// Only sentences sharing a word with the summary sentence can gain anything, so only those are
+/// looked at, found through the index. Gains are summed in the order of `weights`, as the
+/// original comparison against every sentence did, so scores and ties come out the same.
+fn cover(
+    weights: &[(String, f64)],
+    index: &SourceIndex,
+    budget: &mut usize,
+) -> Option<(f64, Vec<u32>)> {
+    let total: f64 = weights.iter().map(|(_, w)| w).sum();
+    if total <= 0.0 {
+        // Nothing to check ("Yes.", or only common words): nothing to flag either.
+        return Some((1.0, Vec::new()));
+    }
+    let lists: Vec<&[u32]> = weights
+        .iter()
+        .map(|(k, _)| index.postings.get(k).map_or(&[][..], Vec::as_slice))
+        .collect();
+    let entries: usize = lists.iter().map(|l| l.len()).sum();
+    // Building the candidates, then one pass over them per chosen sentence.
+    let cost = entries.saturating_mul(MAX_SOURCES + 1);
+    if cost > *budget {
+        return None;
+    }
+    *budget -= cost;
+    // Each candidate sentence with the positions (in `weights`) of the words it holds, ascending.
+    let mut slot_of: HashMap<u32, usize> = HashMap::new();
+    let mut candidates: Vec<(u32, Vec<u32>)> = Vec::new();
+    for (k, list) in lists.iter().enumerate() {
+        for &sentence in *list {
+            let slot = *slot_of.entry(sentence).or_insert_with(|| {
+                candidates.push((sentence, Vec::new()));
+                candidates.len() - 1
+            });
+            candidates[slot].1.push(k as u32);
+        }
+    }
+    let mut covered = vec![false; weights.len()];
+    let mut chosen: Vec<u32> = Vec::new();
+    while chosen.len() < MAX_SOURCES {
+        // The largest gain; among equal gains the earliest sentence.
+        let mut best: Option<(u32, f64)> = None;
+        for (sentence, keys) in &candidates {
+            if chosen.contains(sentence) {
+                continue;
+            }
+            let gain: f64 = keys
+                .iter()
+                .filter(|&&k| !covered[k as usize])
+                .map(|&k| weights[k as usize].1)
+                .sum();
+            let better = match best {
+                None => true,
+                Some((s, g)) => gain > g || (gain == g && *sentence < s),
+            };
+            if gain > 0.0 && better {
+                best = Some((*sentence, gain));
+            }
+        }
+        let Some((sentence, g)) = best else { break };
+        if !chosen.is_empty() && g / total < MIN_GAIN {
+            break;
+        }
+        chosen.push(sentence);
+        for &k in &candidates[slot_of[&sentence]].1 {
+            covered[k as usize] = true;
+        }
+    }
+    let done: f64 = weights
+        .iter()
+        .zip(&covered)
+        .filter(|(_, c)| **c)
+        .map(|((_, w), _)| w)
+        .sum();
+    // `+ 0.0` turns the -0.0 an empty float sum gives into 0.0.
+    Some(((done / total).clamp(0.0, 1.0) + 0.0, chosen))
+}
+
+/// Numbers and names in a summary sentence the source never mentions; neighbouring name words
+/// ("New Amsterdam") come out as one range.
+fn unsupported_facts(text: &str, toks: &[Token], mentioned: &HashSet<String>) -> Vec<Span> {
+    let mut out: Vec<Span> = Vec::new();
+    for (i, t) in toks.iter().enumerate() {
+        let number = t.key.chars().any(|c| c.is_ascii_digit());
+        // A capital at the start of a sentence says nothing; elsewhere it marks a name (or a
+        // month or weekday, which dates need). Acronyms count wherever they stand.
+        let name = t.capitalised && (i > 0 || t.acronym) && t.key != "i";
+        if !(number || name) || mentioned.contains(&t.fact_key) {
+            continue;
+        }
+        match out.last_mut() {
+            Some(last)
+                if name
+                    && &text[last.1 as usize..t.span.0 as usize] == " "
+                    && toks[i - 1].capitalised =>
+            {
+                last.1 = t.span.1;
+            }
+            _ => out.push(t.span),
+        }
+    }
+    out
+}
+
+/// Sentence ranges of `text`, leading and trailing white space left out. A sentence ends at
+/// `.`, `!` or `?` (and any closing quote or bracket) followed by white space, unless the word
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,347 @@
+//! The hints' behaviour on crafted texts, and the indexed search checked against the all-pairs
+//! reference it replaced.
+
+use super::*;
+
+fn texts<'a>(text: &'a str, spans: &[Span]) -> Vec<&'a str> {
+    spans
+        .iter()
+        .map(|&(s, e)| &text[s as usize..e as usize])
+        .collect()
+}
+
+#[test]
+fn sentences_end_at_stops_but_not_at_abbreviations_initials_or_decimals() {
+    let text = "  Dr. Smith met J. Doe at Acme Inc. on Monday. Costs rose 3.5% (in Q2)! Was it enough?\"  Yes\n\nNew paragraph";
+    assert_eq!(
+        texts(text, &sentences(text)),
+        [
+            "Dr. Smith met J. Doe at Acme Inc. on Monday.",
+            "Costs rose 3.5% (in Q2)!",
+            "Was it enough?\"",
+            "Yes",
+            "New paragraph"
+        ]
+    );
+    assert!(sentences(" \n ").is_empty());
+}
+
+#[test]
+fn a_faithful_sentence_is_well_supported_by_the_sentences_it_draws_on() {
+    let doc = "The board met on Tuesday. Revenue at the Rotterdam plant fell 12 percent. \
+               The weather was mild. Management blamed the strike at the port.";
+    let s = Support::compute(
+        doc,
+        "Rotterdam revenue fell 12 percent, blamed on a port strike.",
+    );
+    let sent = &s.summary[0];
+    assert!(sent.score > 0.9, "{sent:?}");
+    assert_eq!(sent.sources, [1, 3]);
+    assert!(sent.unsupported.is_empty());
+    assert_eq!(
+        texts(doc, &s.source)[1],
+        "Revenue at the Rotterdam plant fell 12 percent."
+    );
+}
+
+#[test]
+fn an_invented_sentence_scores_low_and_its_new_names_and_numbers_are_marked() {
+    let doc = "Revenue at the Rotterdam plant fell 12 percent. Management blamed the strike.";
+    let summary =
+        "Revenue fell 12 percent. The company hired Jane Porter as chief executive for 3 years.";
+    let s = Support::compute(doc, summary);
+    assert_eq!(s.summary.len(), 2);
+    assert!(s.summary[0].score > 0.9);
+    assert!(
+        s.summary[1].is_weak(DEFAULT_WEAK_BELOW),
+        "{:?}",
+        s.summary[1]
+    );
+    assert_eq!(
+        texts(summary, &s.summary[1].unsupported),
+        ["Jane Porter", "3"]
+    );
+}
+
+#[test]
+fn numbers_match_whatever_their_separators_or_spelling_and_a_changed_one_is_marked() {
+    let doc = "The plant made 1200 units with five crews in 2023, up 4.5 percent.";
+    let summary = "The plant made 1,200 units with 5 crews in 2024, up 4.5 percent.";
+    let s = Support::compute(doc, summary);
+    assert_eq!(texts(summary, &s.summary[0].unsupported), ["2024"]);
+}
+
+#[test]
+fn names_dates_and_acronyms_not_in_the_source_are_marked_but_a_capital_that_starts_a_sentence_is_not()
+ {
+    let doc = "Acme signed the deal on 3 March with the city council.";
+    let summary = "Acme signed with Globex on 3 May. Council members approved. The EU objected.";
+    let s = Support::compute(doc, summary);
+    let marked: Vec<&str> = s
+        .summary
+        .iter()
+        .flat_map(|x| texts(summary, &x.unsupported))
+        .collect();
+    assert_eq!(marked, ["Globex", "May", "EU"]);
+}
+
+#[test]
+fn a_sentence_without_content_words_is_not_flagged_and_unicode_is_sliced_safely() {
+    let doc = "Café Zoë reopened. Émile was there 🎉.";
+    let summary = "It is so. Café Zoë reopened with Émile.";
+    let s = Support::compute(doc, summary);
+    assert_eq!(s.summary[0].score, 1.0);
+    assert!(s.summary[0].sources.is_empty());
+    assert!(s.summary[1].score > 0.9);
+    assert!(s.summary[1].unsupported.is_empty());
+    assert_eq!(
+        texts(summary, &[s.summary[1].span]),
+        ["Café Zoë reopened with Émile."]
+    );
+}
+
+/// The original all-pairs scoring (every summary sentence against every source sentence's
+/// word set), kept here only as the oracle the indexed version must match.
+fn all_pairs_reference(document: &str, summary: &str) -> Vec<(f64, Vec<u32>, Vec<Span>)> {
+    let source_tokens: Vec<Vec<Token>> = sentences(document)
+        .iter()
+        .map(|&(s, e)| tokens(document, s, e))
+        .collect();
+    let sets: Vec<HashSet<String>> = source_tokens
+        .iter()
+        .map(|ts| {
+            ts.iter()
+                .filter(|t| t.content)
+                .map(|t| t.key.clone())
+                .collect()
+        })
+        .collect();
+    let mentioned: HashSet<String> = source_tokens
+        .iter()
+        .flatten()
+        .map(|t| t.fact_key.clone())
+        .collect();
+    let mut df: HashMap<&str, usize> = HashMap::new();
+    for set in &sets {
+        for key in set {
+            *df.entry(key.as_str()).or_default() += 1;
+        }
+    }
+    let n = sets.len() as f64;
+    let idf = |key: &str| (1.0 + (n + 1.0) / (1.0 + *df.get(key).unwrap_or(&0) as f64)).ln();
+    sentences(summary)
+        .into_iter()
+        .map(|(start, end)| {
+            let toks = tokens(summary, start, end);
+            let mut weights: Vec<(String, f64)> = Vec::new();
+            for t in toks.iter().filter(|t| t.content) {
+                if !weights.iter().any(|(k, _)| *k == t.key) {
+                    weights.push((t.key.clone(), idf(&t.key)));
+                }
+            }
+            let total: f64 = weights.iter().map(|(_, w)| w).sum();
+            if total <= 0.0 {
+                return (
+                    1.0,
+                    Vec::new(),
+                    unsupported_facts(summary, &toks, &mentioned),
+                );
+            }
+            let mut covered: HashSet<&str> = HashSet::new();
+            let mut chosen: Vec<u32> = Vec::new();
+            while chosen.len() < MAX_SOURCES {
+                let gain = |set: &HashSet<String>| -> f64 {
+                    weights
+                        .iter()
+                        .filter(|(k, _)| !covered.contains(k.as_str()) && set.contains(k))
+                        .map(|(_, w)| w)
+                        .sum()
+                };
+                let best = sets
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| !chosen.contains(&(*i as u32)))
+                    .map(|(i, set)| (i, gain(set)))
+                    .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
+                let Some((index, g)) = best else { break };
+                if g <= 0.0 || (!chosen.is_empty() && g / total < MIN_GAIN) {
+                    break;
+                }
+                chosen.push(index as u32);
+                for (k, _) in &weights {
+                    if sets[index].contains(k) {
+                        covered.insert(k);
+                    }
+                }
+            }
+            let done: f64 = weights
+                .iter()
+                .filter(|(k, _)| covered.contains(k.as_str()))
+                .map(|(_, w)| w)
+                .sum();
+            (
+                (done / total).clamp(0.0, 1.0) + 0.0,
+                chosen,
+                unsupported_facts(summary, &toks, &mentioned),
+            )
+        })
+        .collect()
+}
+
+/// Deterministic pseudo-random text over a small vocabulary, so sentences share words, tie
+/// and repeat often: the cases where a faster search could pick differently.
+fn random_text(seed: &mut u64, sentences: usize) -> String {
+    const WORDS: &[&str] = &[
+        "the",
+        "plant",
+        "Rotterdam",
+        "revenue",
+        "fell",
+        "12",
+        "percent",
+        "strike",
+        "port",
+        "Acme",
+        "council",
+        "budget",
+        "approved",
+        "of",
+        "and",
+        "costs",
+        "rising",
+        "2024",
+        "five",
+        "Jane",
+        "Porter",
+        "a",
+        "deal",
+        "signed",
+        "March",
+        "EU",
+        "growth",
+    ];
+    let mut next = || {
+        *seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (*seed >> 33) as usize
+    };
+    let mut out = String::new();
+    for _ in 0..sentences {
+        let len = 1 + next() % 9;
+        for w in 0..len {
+            if w > 0 {
+                out.push(' ');
+            }
+            out.push_str(WORDS[next() % WORDS.len()]);
+        }
+        out.push_str(". ");
+    }
+    out
+}
+
+#[test]
+fn within_the_caps_the_indexed_search_gives_exactly_the_all_pairs_result() {
+    let mut seed = 7;
+    for round in 0..300 {
+        let document = random_text(&mut seed, 1 + round % 40);
+        let summary = random_text(&mut seed, 1 + round % 7);
+        let got = Support::compute(&document, &summary);
+        assert!(!got.is_partial());
+        let got: Vec<(f64, Vec<u32>, Vec<Span>)> = got
+            .summary
+            .into_iter()
+            .map(|s| (s.score, s.sources, s.unsupported))
+            .collect();
+        assert_eq!(
+            got,
+            all_pairs_reference(&document, &summary),
+            "{document:?} / {summary:?}"
+        );
+    }
+    // And on the hand-written cases above.
+    let doc = "The board met on Tuesday. Revenue at the Rotterdam plant fell 12 percent. \
+               The weather was mild. Management blamed the strike at the port.";
+    let summary = "Rotterdam revenue fell 12 percent, blamed on a port strike. Jane Porter left.";
+    let got: Vec<_> = Support::compute(doc, summary)
+        .summary
+        .into_iter()
+        .map(|s| (s.score, s.sources, s.unsupported))
+        .collect();
+    assert_eq!(got, all_pairs_reference(doc, summary));
+}
+
+#[test]
+fn a_pathological_summary_and_document_are_cut_at_the_caps_and_the_cut_is_counted() {
+    // The input of issue 12: 32 KB of "Ab. " on both sides, 8,192 one-word sentences each.
+    let text = "Ab. ".repeat(8 * 1024);
+    let s = Support::compute(&text, &text);
+    assert_eq!(s.summary.len(), MAX_SUMMARY_SENTENCES);
+    assert_eq!(
+        s.unchecked_sentences as usize,
+        8 * 1024 - MAX_SUMMARY_SENTENCES
+    );
+    assert_eq!(
+        s.source.len(),
+        8 * 1024,
+        "under the source cap: all searched"
+    );
+    assert_eq!(s.unsearched_source_sentences, 0);
+    assert!(s.summary.iter().all(|x| x.sources == [0] && x.score == 1.0));
+    assert!(s.is_partial());
+
+    // A 1 MB document: only the first MAX_SOURCE_SENTENCES are searched and stored.
+    let big = "Ab. ".repeat(256 * 1024);
+    let s = Support::compute(&big, "Ab. Ab.");
+    assert_eq!(s.source.len(), MAX_SOURCE_SENTENCES);
+    assert_eq!(
+        s.unsearched_source_sentences as usize,
+        256 * 1024 - MAX_SOURCE_SENTENCES
+    );
+    assert_eq!(s.unchecked_sentences, 0);
+}
+
+#[test]
+fn a_sentence_without_full_stops_is_checked_up_to_the_word_cap_and_the_rest_is_counted() {
+    let summary: String = (0..MAX_SENTENCE_WORDS + 50)
+        .map(|i| format!("w{i} "))
+        .collect();
+    let s = Support::compute("w1 appears here.", &summary);
+    assert_eq!(s.summary.len(), 1);
+    assert_eq!(s.summary[0].unchecked_words, 50);
+    // Facts past the cap are not marked: every mark lies in the checked words.
+    let last = s.summary[0].unsupported.last().unwrap();
+    assert_eq!(
+        &summary[last.0 as usize..last.1 as usize],
+        format!("w{}", MAX_SENTENCE_WORDS - 1)
+    );
+}
+
+#[test]
+fn text_built_to_cost_the_most_stops_at_the_work_bound_and_says_how_many_were_not_checked() {
+    // Every source sentence holds the same ten words, and every summary sentence differs
+    // (a word of its own), so nothing is shared and each costs the whole index.
+    let words = "alpha bravo charlie delta echo foxtrot golf hotel india juliet";
+    let document = format!("{words}. ").repeat(MAX_SOURCE_SENTENCES);
+    let summary: String = (0..MAX_SUMMARY_SENTENCES)
+        .map(|i| format!("{words} x{i}. "))
+        .collect();
+    let s = Support::compute(&document, &summary);
+    let per_sentence = 10 * MAX_SOURCE_SENTENCES * (MAX_SOURCES + 1);
+    let fits = MAX_WORK / per_sentence;
+    assert!(
+        fits < MAX_SUMMARY_SENTENCES,
+        "the test must reach the bound"
+    );
+    assert_eq!(s.summary.len(), fits);
+    assert_eq!(s.unchecked_sentences as usize, MAX_SUMMARY_SENTENCES - fits);
+    assert_eq!(s.summary[0].sources, [0]);
+}
+
+#[test]
+fn an_empty_summary_or_source_gives_no_hints_and_no_panic() {
+    assert!(Support::compute("Some source.", "").summary.is_empty());
+    let s = Support::compute("", "A claim about Paris.");
+    assert_eq!(s.summary[0].score, 0.0);
+    assert!(s.source.is_empty());
+}

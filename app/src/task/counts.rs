@@ -1,0 +1,77 @@
+//! How many tasks are where: what is waiting (the review page's header, the queue page) and the
+//! admin overview by status and reason. "Waiting" is the SQL `task_waiting`, as the claim uses.
+
+use super::TaskStatus;
+#[cfg(feature = "ssr")]
+use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use sqlx::PgExecutor;
+
+/// Tasks waiting for any reviewer.
+#[cfg(feature = "ssr")]
+pub async fn waiting(db: impl PgExecutor<'_>) -> Result<i64, AppError> {
+    let n = sqlx::query_scalar!(
+        r#"select count(*) as "n!" from tasks where task_waiting(status, lease_expires_at)"#
+    )
+    .fetch_one(db)
+    .await?;
+    Ok(n)
+}
+
+/// Tasks waiting for any reviewer, by routing reason (reasons with none left out).
+#[cfg(feature = "ssr")]
+pub async fn waiting_by_reason(db: impl PgExecutor<'_>) -> Result<Vec<(String, i64)>, AppError> {
+    let rows = sqlx::query!(
+        r#"select reason, count(*) as "n!" from tasks
+           where task_waiting(status, lease_expires_at)
+           group by reason"#
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.reason, r.n)).collect())
+}
+
+/// Task counts for the admin overview.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Overview {
+    /// Every status that has tasks, with its count.
+    pub by_status: Vec<(TaskStatus, i64)>,
+    /// (reason, count) over all tasks.
+    pub by_reason: Vec<(String, i64)>,
+    pub reviews: i64,
+    pub external_feedback: i64,
+}
+
+#[cfg(feature = "ssr")]
+pub async fn overview(db: impl PgExecutor<'_> + Copy) -> Result<Overview, AppError> {
+    // Both breakdowns in one round trip: (kind, key, count) rows.
+    let rows = sqlx::query!(
+        r#"select 'status' as "kind!", status as "key!", count(*) as "n!"
+           from tasks group by status
+           union all
+           select 'reason', reason, count(*) from tasks group by reason
+           order by 1, 2"#
+    )
+    .fetch_all(db)
+    .await?;
+    let (mut by_status, mut by_reason) = (Vec::new(), Vec::new());
+    for row in rows {
+        if row.kind == "status" {
+            by_status.push((TaskStatus::stored(&row.key)?, row.n));
+        } else {
+            by_reason.push((row.key, row.n));
+        }
+    }
+    let counts = sqlx::query!(
+        r#"select (select count(*) from reviews) as "reviews!",
+                  (select count(*) from external_feedback) as "feedback!""#
+    )
+    .fetch_one(db)
+    .await?;
+    Ok(Overview {
+        by_status,
+        by_reason,
+        reviews: counts.reviews,
+        external_feedback: counts.feedback,
+    })
+}

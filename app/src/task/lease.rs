@@ -1,0 +1,216 @@
+//! The lease: claiming a task for one reviewer, keeping it, and giving it back. Every statement
+//! that writes the lease columns (`lease_owner`, `leased_at`, `lease_expires_at`,
+//! `lease_prefetched`) for the review loop is here.
+//!
+//! Claiming is `update … where id = (select … for update skip locked)`: concurrent claims never
+//! wait on each other and never take the same row, on one server or many. A reviewer holds at
+//! most two tasks: the one on screen and one claimed in the background (`lease_prefetched`), so
+//! the next task shows without a round trip.
+
+use super::TaskStatus;
+use crate::error::AppError;
+use sqlx::{PgExecutor, PgPool};
+use uuid::Uuid;
+
+/// A claim can come back empty while rows are merely being re-locked by other claims (the
+/// `skip locked` subquery re-checks a row that changed under it and then yields nothing);
+/// a few retries tell that apart from a queue that is really empty.
+const CLAIM_ATTEMPTS: usize = 5;
+
+/// A task the reviewer holds.
+pub struct Held {
+    pub id: Uuid,
+    /// Claimed in the background, not yet on screen.
+    pub prefetched: bool,
+}
+
+/// How long a claim lasts and who may not take a task.
+#[derive(Debug, Clone, Copy)]
+pub struct ClaimTerms {
+    /// Length of the lease, in seconds.
+    pub lease_secs: f64,
+    /// A reviewer is not offered a task they skipped this many seconds ago or less.
+    pub skip_cooldown_secs: f64,
+    /// Claimed in the background (the page shows it after the current one).
+    pub prefetched: bool,
+}
+
+/// The reviewer's live lease, the task on screen before the one claimed in the background.
+pub async fn held(pool: &PgPool, reviewer: i64) -> Result<Option<Held>, AppError> {
+    let held = sqlx::query!(
+        "select id, lease_prefetched from tasks
+         where lease_owner = $1 and task_held(status, lease_expires_at)
+         order by lease_prefetched, leased_at limit 1",
+        reviewer
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(held.map(|h| Held {
+        id: h.id,
+        prefetched: h.lease_prefetched,
+    }))
+}
+
+/// The task the reviewer claimed in the background, if its lease is still running.
+pub async fn held_prefetched(pool: &PgPool, reviewer: i64) -> Result<Option<Uuid>, AppError> {
+    let held = sqlx::query_scalar!(
+        "select id from tasks
+         where lease_owner = $1 and lease_prefetched and task_held(status, lease_expires_at)
+         limit 1",
+        reviewer
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(held)
+}
+
+/// Puts a task claimed in the background on screen: its lease becomes a full one, counted from
+/// now (time spent on a task counts from when it is shown, not from when it was fetched).
+/// `None` when the reviewer no longer holds it.
+pub async fn promote(
+    pool: &PgPool,
+    reviewer: i64,
+    id: Uuid,
+    lease_secs: f64,
+) -> Result<Option<Uuid>, AppError> {
+    let promoted = sqlx::query_scalar!(
+        "update tasks set lease_prefetched = false, leased_at = now(),
+                lease_expires_at = now() + make_interval(secs => $3)
+         where id = $1 and lease_owner = $2 and status = 'in_review'
+         returning id",
+        id,
+        reviewer,
+        lease_secs,
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(promoted)
+}
+
+/// Claims the first task in queue order this reviewer may take: waiting, never one they
+/// reviewed or recently skipped, nor one someone else holds. This statement is the one
+/// definition of "claimable".
+pub async fn claim(
+    pool: &PgPool,
+    reviewer: i64,
+    terms: ClaimTerms,
+) -> Result<Option<Uuid>, AppError> {
+    for _ in 0..CLAIM_ATTEMPTS {
+        let claimed = sqlx::query_scalar!(
+            "update tasks set status = 'in_review', lease_owner = $1, leased_at = now(),
+                    lease_expires_at = now() + make_interval(secs => $2),
+                    lease_prefetched = $4
+             where id = (
+                 select c.id from tasks c
+                 where task_waiting(c.status, c.lease_expires_at)
+                   and not exists (select 1 from reviews r
+                                   where r.task_id = c.id and r.reviewer_id = $1)
+                   and not exists (select 1 from task_skips s
+                                   where s.task_id = c.id and s.reviewer_id = $1
+                                     and s.skipped_at > now() - make_interval(secs => $3))
+                 order by c.flagged desc, c.confidence, c.created_at
+                 limit 1
+                 for update skip locked)
+             returning id",
+            reviewer,
+            terms.lease_secs,
+            terms.skip_cooldown_secs,
+            terms.prefetched,
+        )
+        .fetch_optional(pool)
+        .await?;
+        if claimed.is_some() {
+            return Ok(claimed);
+        }
+        // Nothing waiting at all: the queue is empty, not merely busy, so stop. (When tasks wait
+        // but none is open to this reviewer, the attempts run out instead; that costs up to five
+        // claim scans rather than two, on the path that ends with "nothing left for you".)
+        let waiting = sqlx::query_scalar!(
+            r#"select exists (select 1 from tasks where task_waiting(status, lease_expires_at))
+                   as "exists!""#
+        )
+        .fetch_one(pool)
+        .await?;
+        if !waiting {
+            return Ok(None);
+        }
+    }
+    Ok(None)
+}
+
+/// Extends every lease the reviewer holds to at least `secs` from now; answers with the tasks
+/// still held.
+pub async fn renew(pool: &PgPool, reviewer: i64, secs: f64) -> Result<Vec<Uuid>, AppError> {
+    let held = sqlx::query_scalar!(
+        "update tasks
+         set lease_expires_at = greatest(lease_expires_at, now() + make_interval(secs => $2))
+         where lease_owner = $1 and task_held(status, lease_expires_at)
+         returning id",
+        reviewer,
+        secs,
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(held)
+}
+
+/// Which of a reviewer's leases to give back.
+#[derive(Debug, Clone, Copy)]
+pub enum Release {
+    /// This task (a skip).
+    Task(Uuid),
+    /// The one claimed in the background (the page was left).
+    Prefetched,
+}
+
+/// Gives leases back to the queue, waiting again at once; answers with how many were held.
+/// Only the reviewer's own leases are touched, lapsed or not.
+pub async fn release(
+    db: impl PgExecutor<'_>,
+    reviewer: i64,
+    which: Release,
+) -> Result<u64, AppError> {
+    let task = match which {
+        Release::Task(id) => Some(id),
+        Release::Prefetched => None,
+    };
+    let released = sqlx::query!(
+        "update tasks set status = 'queued', lease_owner = null, leased_at = null,
+                lease_expires_at = null, lease_prefetched = false
+         where lease_owner = $1 and status = 'in_review'
+           and (id = $2 or ($2::uuid is null and lease_prefetched))",
+        reviewer,
+        task,
+    )
+    .execute(db)
+    .await?;
+    Ok(released.rows_affected())
+}
+
+/// Ends the lease of a task its holder has just reviewed, moving it to `next`: `queued` when it
+/// wants more reviews, else `reviewed` or `escalated` (then complete). The caller has locked
+/// the row and checked the holder, in the same transaction.
+pub async fn settle(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    next: TaskStatus,
+    reviews_done: i32,
+) -> Result<(), AppError> {
+    debug_assert!(matches!(
+        next,
+        TaskStatus::Queued | TaskStatus::Reviewed | TaskStatus::Escalated
+    ));
+    sqlx::query!(
+        "update tasks set status = $2, reviews_done = $3,
+                lease_owner = null, leased_at = null, lease_expires_at = null,
+                lease_prefetched = false,
+                completed_at = case when $2 in ('reviewed', 'escalated') then now() end
+         where id = $1",
+        id,
+        next.as_str(),
+        reviews_done,
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
