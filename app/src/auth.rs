@@ -69,7 +69,7 @@ impl User {
 pub fn random_secret() -> String {
     let mut bytes = [0u8; 32];
     OsRng.fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::hex::encode(&bytes)
 }
 
 /// A key the server signs with. Never printed (its `Debug` shows nothing) or serialized.

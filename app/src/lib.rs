@@ -33,6 +33,9 @@ pub mod escalations;
 pub mod guidelines;
 /// A reviewer's own last reviews, and amending one.
 pub mod history;
+/// Lowercase hex text of bytes (secrets, MACs, signatures).
+#[cfg(feature = "ssr")]
+pub mod hex;
 /// Escaping text for HTML written as strings.
 pub mod html;
 /// Which hosts Loupe's own outbound requests (webhooks) may reach.
