@@ -31,11 +31,11 @@ pub mod error_tags;
 pub mod escalations;
 /// Review guidelines, edited by admins, opened by reviewers.
 pub mod guidelines;
-/// A reviewer's own last reviews, and amending one.
-pub mod history;
 /// Lowercase hex text of bytes (secrets, MACs, signatures).
 #[cfg(feature = "ssr")]
 pub mod hex;
+/// A reviewer's own last reviews, and amending one.
+pub mod history;
 /// Escaping text for HTML written as strings.
 pub mod html;
 /// Which hosts Loupe's own outbound requests (webhooks) may reach.
@@ -59,6 +59,9 @@ pub mod state;
 pub mod stats;
 /// How well the source supports each summary sentence (the review page's hints).
 pub mod support;
+/// A task as pipelines see it: `GET /api/v1/tasks/{id}` and every webhook event's `task`.
+#[cfg(feature = "ssr")]
+pub mod task_doc;
 /// Login throttling: failed sign-ins counted per username and per address.
 #[cfg(feature = "ssr")]
 pub mod throttle;
