@@ -20,13 +20,13 @@ impl ModelName {
     pub const MAX_CHARS: usize = 200;
 
     /// Parses a name given in `field` (`model` in both the API and the admin form).
-    pub fn parse(field: &str, raw: &str) -> Result<Self, AppError> {
+    pub fn parse(field: &str, raw: &str) -> Result<Self, crate::error::FieldError> {
         let name = raw.trim();
         if name.is_empty()
             || name.chars().count() > Self::MAX_CHARS
             || name.chars().any(char::is_control)
         {
-            return Err(AppError::invalid(
+            return Err(crate::error::FieldError::new(
                 field,
                 format!(
                     "must be 1-{} characters without control characters",
@@ -35,10 +35,6 @@ impl ModelName {
             ));
         }
         Ok(ModelName(name.to_owned()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
     }
 
     pub fn into_string(self) -> String {

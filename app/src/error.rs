@@ -5,6 +5,9 @@
 //! and reaches the browser only as [`AppError::Internal`]. That is why server functions return
 //! `AppError` and not `ServerFnError`: a bare `?` into `ServerFnError` would send the raw error
 //! text to the client.
+//!
+//! [`FieldError`] is the one shape of "field X broke rule Y": server functions send it inside
+//! [`AppError::Validation`], and the server's JSON API sends it as `field` and `rule`.
 
 use leptos::server_fn::{ServerFnError, codec::JsonEncoding, error::FromServerFnError};
 use serde::{Deserialize, Serialize};
@@ -21,10 +24,10 @@ pub enum AppError {
     /// The named thing does not exist (or is not visible to the caller).
     #[error("{0} not found")]
     NotFound(String),
-    /// One input broke a rule; `field` is the form field's name so the page can show the message
-    /// beside it.
-    #[error("{field}: {message}")]
-    Validation { field: String, message: String },
+    /// One input broke a rule; its `field` is the form field's name so the page can show the
+    /// message beside it.
+    #[error("{}: {}", .0.field, .0.rule)]
+    Validation(FieldError),
     /// The request was valid but the state moved on (for example a lease that expired).
     #[error("{0}")]
     Conflict(String),
@@ -39,18 +42,83 @@ pub enum AppError {
 impl AppError {
     /// Shorthand for a field-named validation error.
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
-        AppError::Validation {
-            field: field.to_owned(),
-            message: message.into(),
-        }
+        AppError::Validation(FieldError::new(field, message))
     }
 
     /// The message for `field`, if this error is about that field.
     pub fn message_for(&self, field: &str) -> Option<String> {
         match self {
-            AppError::Validation { field: f, message } if f == field => Some(message.clone()),
+            AppError::Validation(e) if e.field == field => Some(e.rule.clone()),
             _ => None,
         }
+    }
+}
+
+/// What was wrong with one field of the input: the field's name or path, and the rule it broke.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    /// The field's name in a form, or its path in a request body (`confidence`,
+    /// `tasks[3].document`).
+    pub field: String,
+    /// The rule it broke, for a person to read (`must be a number from 0 to 1`). Pages have
+    /// always read it as `message`, so that is its name on the server functions' wire.
+    #[serde(rename = "message")]
+    pub rule: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, rule: impl Into<String>) -> Self {
+        FieldError {
+            field: field.into(),
+            rule: rule.into(),
+        }
+    }
+
+    /// The same error for the task at `index` of a batch (`tasks[3].document`).
+    pub fn in_batch(self, index: usize) -> Self {
+        FieldError {
+            field: format!("tasks[{index}].{}", self.field),
+            rule: self.rule,
+        }
+    }
+
+    /// Reads a JSON object into `T`, naming the offending field (`what` when the value is not an
+    /// object at all).
+    #[cfg(feature = "ssr")]
+    pub fn read_object<T: serde::de::DeserializeOwned>(
+        value: serde_json::Value,
+        what: &str,
+    ) -> Result<T, FieldError> {
+        if !value.is_object() {
+            return Err(FieldError::new(what, "must be a JSON object"));
+        }
+        serde_path_to_error::deserialize(value).map_err(|e| FieldError::from_serde(e, what))
+    }
+
+    /// The field a deserialization error is about, and its message without serde_json's
+    /// position; `what` names the whole value when the error is about no field.
+    #[cfg(feature = "ssr")]
+    pub fn from_serde(e: serde_path_to_error::Error<serde_json::Error>, what: &str) -> Self {
+        let path = e.path().to_string();
+        let message = e.into_inner().to_string();
+        // "… at line 1 column 20" says nothing more to a caller who is told the field.
+        let message = match message.rfind(" at line ") {
+            Some(at) => message[..at].to_owned(),
+            None => message,
+        };
+        let field = if path.is_empty() || path == "." {
+            // Serde reports an unknown field at the object itself; name the field instead.
+            message.split('`').nth(1).unwrap_or(what).to_owned()
+        } else {
+            path
+        };
+        FieldError::new(field, message)
+    }
+}
+
+impl From<FieldError> for AppError {
+    fn from(e: FieldError) -> Self {
+        AppError::Validation(e)
     }
 }
 

@@ -31,6 +31,9 @@ pub mod error_tags;
 pub mod escalations;
 /// Review guidelines, edited by admins, opened by reviewers.
 pub mod guidelines;
+/// Lowercase hex text of bytes (secrets, MACs, signatures).
+#[cfg(feature = "ssr")]
+pub mod hex;
 /// A reviewer's own last reviews, and amending one.
 pub mod history;
 /// Escaping text for HTML written as strings.
@@ -58,6 +61,9 @@ pub mod stats;
 pub mod support;
 /// A task's lifecycle: its statuses, the lease, and what counts as waiting.
 pub mod task;
+/// A task as pipelines see it: `GET /api/v1/tasks/{id}` and every webhook event's `task`.
+#[cfg(feature = "ssr")]
+pub mod task_doc;
 /// Login throttling: failed sign-ins counted per username and per address.
 #[cfg(feature = "ssr")]
 pub mod throttle;

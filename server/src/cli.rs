@@ -43,17 +43,22 @@ pub async fn add_user(
         bail!("a user named {username} already exists");
     }
     let after = serde_json::json!({ "role": role.as_str(), "disabled": false });
-    audit::record(
-        &mut tx,
-        &Actor::cli(),
-        Action::UserAdd,
-        &username,
-        None,
-        Some(after),
-    )
-    .await?;
-    tx.commit().await?;
+    audited(tx, Action::UserAdd, &username, None, Some(after)).await?;
     Ok(password)
+}
+
+/// Records what the command did in the audit trail, as done from the command line, and commits:
+/// the change and its record stand or fall together.
+async fn audited(
+    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    action: Action,
+    target: &str,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> Result<()> {
+    audit::record(&mut tx, &Actor::cli(), action, target, before, after).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Checks a given password (or makes one up) and hashes it: the password and its hash.
@@ -104,16 +109,7 @@ pub async fn set_password(
         .rows_affected();
     // What changed, never the password or its hash.
     let after = serde_json::json!({ "sessions_ended": ended, "must_change_password": generated });
-    audit::record(
-        &mut tx,
-        &Actor::cli(),
-        Action::UserPasswordReset,
-        &username,
-        None,
-        Some(after),
-    )
-    .await?;
-    tx.commit().await?;
+    audited(tx, Action::UserPasswordReset, &username, None, Some(after)).await?;
     Ok(password)
 }
 
@@ -137,16 +133,14 @@ pub async fn set_role(pool: &PgPool, username: &str, role: Role) -> Result<()> {
     )
     .execute(&mut *tx)
     .await?;
-    audit::record(
-        &mut tx,
-        &Actor::cli(),
+    audited(
+        tx,
         Action::UserRole,
         &username,
         Some(serde_json::json!({ "role": user.role })),
         Some(serde_json::json!({ "role": role.as_str() })),
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -215,16 +209,7 @@ pub async fn create_token(pool: &PgPool, name: &str, scopes: &[Scope]) -> Result
     .context("cannot store the token")?;
     // The prefix `token list` shows, never the token.
     let after = serde_json::json!({ "name": name, "prefix": prefix, "scopes": scopes });
-    audit::record(
-        &mut tx,
-        &Actor::cli(),
-        Action::TokenCreate,
-        &id.to_string(),
-        None,
-        Some(after),
-    )
-    .await?;
-    tx.commit().await?;
+    audited(tx, Action::TokenCreate, &id.to_string(), None, Some(after)).await?;
     Ok(token)
 }
 
@@ -360,16 +345,14 @@ pub async fn set_disabled(pool: &PgPool, username: &str, disabled: bool) -> Resu
     } else {
         Action::UserEnable
     };
-    audit::record(
-        &mut tx,
-        &Actor::cli(),
+    audited(
+        tx,
         action,
         &username,
         Some(serde_json::json!({ "disabled": user.disabled })),
         Some(serde_json::json!({ "disabled": disabled })),
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -436,15 +419,13 @@ pub async fn revoke_token(pool: &PgPool, key: &str) -> Result<String> {
     if revoked.rows_affected() == 0 {
         bail!("token {} ({}) is already revoked", token.id, token.name);
     }
-    audit::record(
-        &mut tx,
-        &Actor::cli(),
+    audited(
+        tx,
         Action::TokenRevoke,
         &token.id.to_string(),
         Some(serde_json::json!({ "name": token.name, "revoked": false })),
         Some(serde_json::json!({ "name": token.name, "revoked": true })),
     )
     .await?;
-    tx.commit().await?;
     Ok(token.name.clone())
 }

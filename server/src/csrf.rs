@@ -183,18 +183,19 @@ fn is_json(headers: &HeaderMap) -> bool {
 }
 
 /// The refusal in the caller's error shape: the API's JSON, or the `AppError` a page decodes.
+/// Only JSON routes are refused for their content type, so that refusal is always the API's.
 fn refuse(api: bool, refusal: Refusal) -> Response {
-    match (refusal, api) {
-        (Refusal::CrossSite, true) => ApiError::CrossSite.into_response(),
-        (Refusal::NotJson, _) => ApiError::NotJson.into_response(),
-        (Refusal::CrossSite, false) => (
+    match refusal {
+        Refusal::NotJson => ApiError::NotJson.into_response(),
+        Refusal::CrossSite => crate::api::error::refuse(
+            api,
+            ApiError::CrossSite,
             StatusCode::FORBIDDEN,
-            axum::Json(AppError::invalid(
+            AppError::invalid(
                 "form",
                 "this form was sent from another site; open Loupe and try again",
-            )),
-        )
-            .into_response(),
+            ),
+        ),
     }
 }
 

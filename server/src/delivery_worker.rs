@@ -68,8 +68,7 @@ pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
     mac.update(b".");
     mac.update(body);
     let digest = mac.finalize().into_bytes();
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    format!("t={timestamp},v1={hex}")
+    format!("t={timestamp},v1={}", app::hex::encode(&digest))
 }
 
 /// Delay before retry number `attempts` (1 = the first retry): doubling from `first`, capped.

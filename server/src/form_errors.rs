@@ -104,11 +104,7 @@ fn mac(key: &SigningKey, time: i64, browser: &[u8], path: &[u8], err: &[u8]) -> 
     mac.update(path);
     mac.update(b"\n");
     mac.update(err);
-    mac.finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    app::hex::encode(&mac.finalize().into_bytes())
 }
 
 /// The pairs of a query string, raw (still encoded), with each name decoded.

@@ -6,6 +6,8 @@
 pub mod api;
 /// Command-line tasks: users, tokens, demo data.
 pub mod cli;
+/// What the `loupe` subcommands print.
+pub mod commands;
 /// Command-line and environment settings.
 pub mod config;
 /// Cross-site request forgery: unsafe requests must come from Loupe's own pages.
@@ -18,6 +20,8 @@ pub mod delivery_worker;
 pub mod demo;
 /// A private PostgreSQL cluster in Loupe's data folder.
 pub mod embedded;
+/// Exports of feedback and training data, streamed (`GET /api/v1/export`, `loupe export`).
+pub mod export;
 /// One server per data folder: the folder's lock.
 pub mod folder_lock;
 /// Signing the error a form posted without scripts is sent back with.
@@ -30,6 +34,11 @@ pub mod headers;
 pub mod import;
 /// Turning pipeline outputs into tasks, routed and stored.
 pub mod ingest;
+/// `loupe serve`: from the command line to a running server, and back down.
+pub mod launch;
+/// Building Loupe (state, router, background work) for `loupe serve` and the tests. (Not
+/// `app`: that name is the isomorphic crate's.)
+pub mod loupe;
 /// The login guard in front of the browser pages.
 pub mod page_guard;
 /// Progress lines for long CLI tasks.

@@ -6,8 +6,9 @@
 //! bodies (`api::json_body`, `ingest`), this module to what arrives as URL or form text, so every
 //! field any caller sends meets it before anything reaches the database.
 
+use crate::api::error::ApiError;
 use app::domain::STORABLE_TEXT_RULE;
-use app::error::AppError;
+use app::error::{AppError, FieldError};
 use axum::body::Body;
 use axum::extract::Request;
 use axum::middleware::Next;
@@ -74,18 +75,15 @@ pub async fn check(req: Request, next: Next) -> Response {
         .await
 }
 
-/// 422 in the caller's error shape: the API's JSON, or the `AppError` a page decodes.
+/// 422 naming `field`, in the caller's error shape.
 fn refuse(api: bool, field: &str, rule: &str) -> Response {
-    if api {
-        crate::api::error::ApiError::Invalid(crate::ingest::FieldError::new(field, rule))
-            .into_response()
-    } else {
-        (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            axum::Json(AppError::invalid(field, rule)),
-        )
-            .into_response()
-    }
+    let error = FieldError::new(field, rule);
+    crate::api::error::refuse(
+        api,
+        ApiError::Invalid(error.clone()),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        error.into(),
+    )
 }
 
 fn too_large() -> Response {

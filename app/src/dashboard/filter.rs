@@ -144,7 +144,7 @@ mod tests {
     fn each_bad_value_names_its_field() {
         let today = day("2026-11-26");
         let field = |r: Result<Filter, AppError>| match r {
-            Err(AppError::Validation { field, .. }) => field,
+            Err(AppError::Validation(e)) => e.field,
             other => panic!("{other:?}"),
         };
         assert_eq!(

@@ -76,7 +76,7 @@ pub fn validate_model(model: &str) -> Result<&str, AppError> {
     if model == DEFAULTS {
         return Ok(model);
     }
-    ModelName::parse("model", model)?;
+    ModelName::parse("model", model).map_err(AppError::Validation)?;
     Ok(model)
 }
 

@@ -1,11 +1,12 @@
-//! The API's one error type. Each variant is an outcome the caller can act on; database and
-//! other unexpected failures are logged here and leave as an opaque 500.
+//! The API's one error type and its JSON body ([`ErrorBody`], also the OpenAPI document's
+//! schema). Each variant is an outcome the caller can act on; database and other unexpected
+//! failures are logged here and leave as an opaque 500.
 
-use crate::ingest::FieldError;
+use app::error::{AppError, FieldError};
 use axum::Json;
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
-use serde_json::json;
+use serde::Serialize;
 
 /// An error the API reports to its caller.
 #[derive(Debug)]
@@ -46,9 +47,7 @@ impl From<app::error::AppError> for ApiError {
     /// Only field errors carry over; everything else a shared helper reports is opaque here.
     fn from(e: app::error::AppError) -> Self {
         match e {
-            app::error::AppError::Validation { field, message } => {
-                ApiError::Invalid(FieldError::new(field, message))
-            }
+            app::error::AppError::Validation(e) => ApiError::Invalid(e),
             app::error::AppError::Unauthorized => ApiError::Unauthorized,
             app::error::AppError::Forbidden => ApiError::Forbidden,
             app::error::AppError::NotFound(what) => ApiError::NotFound(what.into()),
@@ -71,56 +70,140 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
+/// A refusal sent before any handler runs, in the caller's error shape: on the JSON API's paths
+/// (`api`) the API's JSON for `for_api`; elsewhere (pages, server functions) `for_page`, the
+/// `AppError` a page decodes, with `status`.
+pub fn refuse(api: bool, for_api: ApiError, status: StatusCode, for_page: AppError) -> Response {
+    if api {
+        for_api.into_response()
+    } else {
+        (status, Json(for_page)).into_response()
+    }
+}
+
+/// Every error body: `{"error", "message", "field"?, "rule"?, "scope"?}`.
+// Fields in alphabetical order, the order the API has always sent them in (the body used to be
+// a `serde_json::Value`, whose objects sort their keys).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// unauthorized, forbidden, cross_site, not_found, invalid, malformed_json, payload_too_large,
+    /// unsupported_media_type, busy, internal.
+    pub error: &'static str,
+    /// The offending field's path in the body or query (for invalid input).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// For a person to read.
+    pub message: String,
+    /// The rule that field broke.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    /// The scope the token lacks (a 403 for a token without the route's scope).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<&'static str>,
+}
+
+impl ErrorBody {
+    fn new(error: &'static str, message: impl Into<String>) -> Self {
+        ErrorBody {
+            error,
+            field: None,
+            message: message.into(),
+            rule: None,
+            scope: None,
+        }
+    }
+
+    /// The body names the field and the rule it broke.
+    fn about(mut self, field: impl Into<String>, rule: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self.rule = Some(rule.into());
+        self
+    }
+
+    /// A field error's body: the message is the field and its rule as one sentence.
+    fn field_error(error: &'static str, e: FieldError) -> Self {
+        ErrorBody::new(error, format!("{} {}", e.field, e.rule)).about(e.field, e.rule)
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, body) = match self {
             ApiError::Unauthorized => (
                 StatusCode::UNAUTHORIZED,
-                json!({"error": "unauthorized", "message": "send a valid API token as `Authorization: Bearer <token>`"}),
+                ErrorBody::new(
+                    "unauthorized",
+                    "send a valid API token as `Authorization: Bearer <token>`",
+                ),
             ),
             ApiError::Forbidden => (
                 StatusCode::FORBIDDEN,
-                json!({"error": "forbidden", "message": "this needs an admin account or an API token"}),
+                ErrorBody::new("forbidden", "this needs an admin account or an API token"),
             ),
             ApiError::CrossSite => (
                 StatusCode::FORBIDDEN,
-                json!({"error": "cross_site", "message": "requests signed in with a browser session must come from Loupe's own pages (Origin / Sec-Fetch-Site)", "field": "Origin", "rule": "must be this server's origin"}),
+                ErrorBody::new(
+                    "cross_site",
+                    "requests signed in with a browser session must come from Loupe's own pages \
+                     (Origin / Sec-Fetch-Site)",
+                )
+                .about("Origin", "must be this server's origin"),
             ),
             ApiError::NotJson => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                json!({"error": "unsupported_media_type", "message": "send the body as application/json", "field": "Content-Type", "rule": "must be application/json"}),
+                ErrorBody::new(
+                    "unsupported_media_type",
+                    "send the body as application/json",
+                )
+                .about("Content-Type", "must be application/json"),
             ),
             ApiError::MissingScope(scope) => (
                 StatusCode::FORBIDDEN,
-                json!({"error": "forbidden", "message": format!("this token lacks the `{scope}` scope; create one with `loupe token create NAME --scope {scope}`"), "scope": scope}),
+                ErrorBody {
+                    scope: Some(scope),
+                    ..ErrorBody::new(
+                        "forbidden",
+                        format!(
+                            "this token lacks the `{scope}` scope; create one with \
+                             `loupe token create NAME --scope {scope}`"
+                        ),
+                    )
+                },
             ),
             ApiError::NotFound(what) => (
                 StatusCode::NOT_FOUND,
-                json!({"error": "not_found", "message": format!("{what} not found")}),
+                ErrorBody::new("not_found", format!("{what} not found")),
             ),
-            ApiError::Unknown(FieldError { field, rule }) => (
+            ApiError::Unknown(e) => (
                 StatusCode::NOT_FOUND,
-                json!({"error": "not_found", "message": format!("{field} {rule}"), "field": field, "rule": rule}),
+                ErrorBody::field_error("not_found", e),
             ),
-            ApiError::Invalid(FieldError { field, rule }) => (
+            ApiError::Invalid(e) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
-                json!({"error": "invalid", "message": format!("{field} {rule}"), "field": field, "rule": rule}),
+                ErrorBody::field_error("invalid", e),
             ),
             ApiError::Malformed(message) => (
                 StatusCode::BAD_REQUEST,
-                json!({"error": "malformed_json", "message": message, "field": "body", "rule": "must be valid JSON"}),
+                ErrorBody::new("malformed_json", message).about("body", "must be valid JSON"),
             ),
             ApiError::PayloadTooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
-                json!({"error": "payload_too_large", "message": "the request body is larger than this server accepts", "field": "body", "rule": "too large"}),
+                ErrorBody::new(
+                    "payload_too_large",
+                    "the request body is larger than this server accepts",
+                )
+                .about("body", "too large"),
             ),
             ApiError::Busy(message) => (
                 StatusCode::SERVICE_UNAVAILABLE,
-                json!({"error": "busy", "message": message}),
+                ErrorBody::new("busy", message),
             ),
             ApiError::Internal => (
                 StatusCode::INTERNAL_SERVER_ERROR,
-                json!({"error": "internal", "message": "something went wrong on the server; it has been logged"}),
+                ErrorBody::new(
+                    "internal",
+                    "something went wrong on the server; it has been logged",
+                ),
             ),
         };
         let mut response = (status, Json(body)).into_response();

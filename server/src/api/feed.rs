@@ -9,7 +9,7 @@
 
 use super::auth::{Pipeline, need};
 use super::error::ApiError;
-use crate::ingest::FieldError;
+use app::error::FieldError;
 use app::state::AppState;
 use axum::Json;
 use axum::extract::rejection::QueryRejection;

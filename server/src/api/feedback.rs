@@ -8,27 +8,43 @@
 use super::auth::{Pipeline, need};
 use super::error::ApiError;
 use super::json_body;
-use crate::ingest::FieldError;
 use app::domain::Rating;
+use app::error::FieldError;
 use app::state::AppState;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 const MAX_COMMENTS_CHARS: usize = 10_000;
 const MAX_USER_ID_CHARS: usize = 200;
 
-#[derive(Deserialize)]
-struct RawFeedback {
+/// End-user feedback from the AI product's backend.
+// The body before checking, and its schema in the OpenAPI document: fields are optional or loose
+// here so that each mistake is reported by name, while the schema states what a valid body holds.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct EndUserFeedbackInput {
+    /// Loupe's task id or the pipeline's external_id.
+    #[schema(value_type = String, required = true, min_length = 1, pattern = r"\S")]
     task_id: Option<Value>,
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 200, pattern = r"\S")]
     user_id: Option<Value>,
+    /// thumbs, rating or comment.
+    #[schema(value_type = String, required = true, pattern = "^(thumbs|rating|comment)$")]
     feedback_type: Option<String>,
+    /// thumbs: "up" / "down" or 1 / -1; rating: 1-5; comment: leave out.
     value: Option<Value>,
     comments: Option<String>,
+}
+
+// The answer to stored feedback.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Received {
+    /// Always "received".
+    status: &'static str,
 }
 
 /// One piece of feedback, checked.
@@ -42,7 +58,7 @@ struct Feedback {
 }
 
 fn parse(body: Value) -> Result<Feedback, FieldError> {
-    let raw: RawFeedback = crate::ingest::from_object(body, "body")?;
+    let raw: EndUserFeedbackInput = FieldError::read_object(body, "body")?;
     let task_key = match raw.task_id {
         Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_owned(),
         Some(Value::Number(n)) => n.to_string(),
@@ -131,13 +147,13 @@ fn parse(body: Value) -> Result<Feedback, FieldError> {
 /// Stores one piece of end-user feedback against its task (also served at `POST /feedback`).
 #[utoipa::path(post, path = "/api/v1/feedback", tag = "feedback",
     security(("token" = ["ingest"])),
-    request_body = super::openapi::EndUserFeedbackInput,
-    responses((status = 200, body = super::openapi::Received), super::openapi::Errors))]
+    request_body = EndUserFeedbackInput,
+    responses((status = 200, body = Received), super::openapi::Errors))]
 pub async fn receive(
     State(state): State<AppState>,
     caller: Pipeline<need::Ingest>,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Received>, ApiError> {
     let feedback = parse(json_body(body)?)?;
     // The task may be named by Loupe's id or by the pipeline's own external_id.
     let as_uuid = Uuid::parse_str(&feedback.task_key).ok();
@@ -162,7 +178,7 @@ pub async fn receive(
     )
     .execute(&state.pool)
     .await?;
-    Ok(Json(json!({"status": "received"})))
+    Ok(Json(Received { status: "received" }))
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ pub mod tasks;
 /// `/api/v1/webhooks`: endpoints, delivery log, resend.
 pub mod webhooks;
 
-use crate::ingest::FieldError;
+use app::error::FieldError;
 use app::state::AppState;
 use axum::Router;
 use axum::body::Bytes;

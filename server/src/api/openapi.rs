@@ -2,32 +2,17 @@
 //! `/api/v1/openapi.json`, and a docs page rendered from it on the server (`/api/docs`: plain
 //! HTML, no scripts or assets from elsewhere).
 //!
-//! The request bodies are parsed by hand (for field-level errors), so the types here describe
-//! them for the document; the integration tests and Schemathesis check both agree.
+//! Every schema is the type that is really parsed or sent (`ingest::TaskInput`,
+//! `app::task_doc::TaskDoc`, `error::ErrorBody`, …), so a change to the wire is a change to the
+//! document; the integration tests and Schemathesis check both agree.
 
 use super::auth::{Operator, need};
+use super::error::ErrorBody;
 use axum::Json;
 use axum::response::{Html, IntoResponse, Response};
-use serde::Serialize;
 use serde_json::Value;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
-
-/// Every error body: `{"error", "message", "field"?, "rule"?, "scope"?}`.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct ErrorBody {
-    /// unauthorized, forbidden, cross_site, not_found, invalid, malformed_json, payload_too_large,
-    /// unsupported_media_type, busy, internal.
-    pub error: String,
-    /// For a person to read.
-    pub message: String,
-    /// The offending field's path in the body or query (for invalid input).
-    pub field: Option<String>,
-    /// The rule that field broke.
-    pub rule: Option<String>,
-    /// The scope the token lacks (a 403 for a token without the route's scope).
-    pub scope: Option<String>,
-}
 
 /// The error answers any route may give.
 #[derive(utoipa::IntoResponses)]
@@ -59,169 +44,6 @@ pub enum Errors {
     /// Something failed on the server (logged there; no detail is sent).
     #[response(status = 500)]
     Internal(ErrorBody),
-}
-
-/// One model output for review. Unknown fields are refused.
-// Deserialize only so serde's `deny_unknown_fields` reaches the schema (additionalProperties).
-#[derive(serde::Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-#[allow(dead_code)]
-pub struct TaskInput {
-    /// The source document (at most the server's document limit, 1 MB by default).
-    #[schema(min_length = 1, pattern = r"\S")]
-    document: String,
-    /// The AI summary to review.
-    #[schema(min_length = 1, pattern = r"\S")]
-    summary: String,
-    /// The model's confidence, 0 to 1.
-    #[schema(minimum = 0.0, maximum = 1.0)]
-    confidence: f64,
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
-    model: String,
-    #[schema(max_length = 200)]
-    model_version: Option<String>,
-    /// The pipeline's own id: sending it again returns the stored task instead of a new one.
-    external_id: Option<String>,
-    /// The pipeline asks for a human, whatever the confidence.
-    flagged: Option<bool>,
-    /// Any JSON object up to 64 KB, kept with the task.
-    metadata: Option<serde_json::Map<String, Value>>,
-}
-
-/// One task, or a batch of 1-1,000.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)]
-pub enum TaskBody {
-    One(TaskInput),
-    Batch(Vec<TaskInput>),
-}
-
-/// A batch's receipts, in order.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)]
-pub struct BatchReceipts {
-    tasks: Vec<super::tasks::TaskReceipt>,
-}
-
-/// One receipt (a known external_id) or a batch's receipts.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)]
-pub enum ReceiptBody {
-    One(super::tasks::TaskReceipt),
-    Batch(BatchReceipts),
-}
-
-/// A reviewer's judgement, as pipelines see it.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)]
-pub struct ReviewDoc {
-    reviewer: String,
-    #[schema(minimum = 1, maximum = 5)]
-    rating: i16,
-    /// accept, reject or escalate.
-    verdict: String,
-    comment: Option<String>,
-    corrected_summary: Option<String>,
-    /// The kinds of mistake the reviewer marked (hallucination, omission, …).
-    error_tags: Vec<String>,
-    seconds_spent: i32,
-    created_at: chrono::DateTime<chrono::Utc>,
-    /// Set when the reviewer amended the review (the earlier version is kept by Loupe).
-    amended_at: Option<chrono::DateTime<chrono::Utc>>,
-}
-
-/// End-user feedback as stored.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)]
-pub struct EndUserFeedbackDoc {
-    user_id: String,
-    /// thumbs, rating or comment.
-    feedback_type: String,
-    value: Option<Value>,
-    comments: Option<String>,
-    created_at: chrono::DateTime<chrono::Utc>,
-}
-
-/// How an admin settled an escalated task.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)]
-pub struct ResolutionDoc {
-    /// accept or reject.
-    verdict: String,
-    /// The admin's username.
-    by: Option<String>,
-    note: Option<String>,
-    at: Option<chrono::DateTime<chrono::Utc>>,
-}
-
-/// A task as pipelines see it: `GET /api/v1/tasks/{id}`, and the `task` of every webhook event.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)]
-pub struct TaskDoc {
-    id: uuid::Uuid,
-    external_id: Option<String>,
-    /// auto_accepted, queued, in_review, reviewed or escalated.
-    status: String,
-    needs_review: bool,
-    /// low_confidence, flagged, audit_sample or auto_accepted.
-    reason: String,
-    confidence: f64,
-    /// The threshold in force when the task was routed.
-    threshold: f64,
-    model: String,
-    model_version: String,
-    flagged: bool,
-    metadata: serde_json::Map<String, Value>,
-    reviews_required: i32,
-    reviews_done: i32,
-    /// Once complete: an admin's resolution verdict, else escalate (still escalated), reject (any
-    /// reviewer rejected) or accept; null before, and for auto-accepted tasks.
-    verdict: Option<String>,
-    /// The latest correction a reviewer made, if any.
-    corrected_summary: Option<String>,
-    /// An admin's settlement of an escalation; its verdict is the task's.
-    resolution: Option<ResolutionDoc>,
-    created_at: chrono::DateTime<chrono::Utc>,
-    completed_at: Option<chrono::DateTime<chrono::Utc>>,
-    reviews: Vec<ReviewDoc>,
-    feedback: Vec<EndUserFeedbackDoc>,
-}
-
-/// The body Loupe POSTs to a webhook endpoint. Headers: `Loupe-Event`, `Loupe-Delivery` (the
-/// same on every retry of one delivery) and `Loupe-Signature: t=<unix seconds>,v1=<hex
-/// HMAC-SHA256 of "<t>.<body>" under the endpoint's secret>`.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)]
-pub struct WebhookEvent {
-    /// task.reviewed or task.escalated.
-    event: String,
-    occurred_at: chrono::DateTime<chrono::Utc>,
-    task: TaskDoc,
-}
-
-/// End-user feedback from the AI product's backend.
-#[derive(serde::Deserialize, utoipa::ToSchema)]
-#[allow(dead_code)]
-pub struct EndUserFeedbackInput {
-    /// Loupe's task id or the pipeline's external_id.
-    #[schema(min_length = 1, pattern = r"\S")]
-    task_id: String,
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
-    user_id: String,
-    /// thumbs, rating or comment.
-    #[schema(pattern = "^(thumbs|rating|comment)$")]
-    feedback_type: String,
-    /// thumbs: "up" / "down" or 1 / -1; rating: 1-5; comment: leave out.
-    #[serde(default)]
-    value: Option<Value>,
-    comments: Option<String>,
-}
-
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)]
-pub struct Received {
-    /// Always "received".
-    status: String,
 }
 
 struct Security;
@@ -287,7 +109,7 @@ impl Modify for Security {
         super::routing::reset,
         super::audit::list,
     ),
-    components(schemas(WebhookEvent, ErrorBody)),
+    components(schemas(app::outbox::WebhookEvent, ErrorBody)),
     modifiers(&Security),
     security(("token" = [])),
     tags(

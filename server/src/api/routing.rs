@@ -3,7 +3,7 @@
 use super::auth::{Operator, need};
 use super::error::ApiError;
 use super::json_body;
-use crate::ingest::from_object;
+use app::error::FieldError;
 use app::routing::{RoutingChange, RoutingSetting, store};
 use app::state::AppState;
 use axum::Json;
@@ -49,7 +49,7 @@ pub async fn put(
     Path(model): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<RoutingSetting>, ApiError> {
-    let change: RoutingChange = from_object(json_body(body)?, "body")?;
+    let change: RoutingChange = FieldError::read_object(json_body(body)?, "body")?;
     let setting = store::put(&state.pool, &caller.actor, &model, &change).await?;
     tracing::info!(model = %setting.model, "routing settings changed");
     Ok(Json(setting))

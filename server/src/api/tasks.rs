@@ -6,6 +6,7 @@ use super::body_bytes;
 use super::error::ApiError;
 use crate::ingest::{self, Ingested};
 use app::state::AppState;
+use app::task_doc::TaskDoc;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -13,7 +14,6 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 use serde::Serialize;
-use serde_json::json;
 use uuid::Uuid;
 
 /// One task's routing outcome, as the API reports it.
@@ -29,6 +29,34 @@ pub struct TaskReceipt {
     pub created: bool,
 }
 
+/// A batch's receipts, in order.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BatchReceipts {
+    #[serde(serialize_with = "keys_sorted")]
+    pub tasks: Vec<TaskReceipt>,
+}
+
+/// One receipt (a known external_id) or a batch's receipts.
+// The body of a 200.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum ReceiptBody {
+    One(TaskReceipt),
+    Batch(BatchReceipts),
+}
+
+/// A batch's receipts with each one's keys in alphabetical order, as batches have always been
+/// answered (the answer was built as a `serde_json::Value`, whose objects sort their keys); a
+/// receipt alone keeps its declared order.
+fn keys_sorted<S: serde::Serializer>(receipts: &[TaskReceipt], s: S) -> Result<S::Ok, S::Error> {
+    let sorted = receipts
+        .iter()
+        .map(serde_json::to_value)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(serde::ser::Error::custom)?;
+    sorted.serialize(s)
+}
+
 impl From<Ingested> for TaskReceipt {
     fn from(i: Ingested) -> Self {
         TaskReceipt {
@@ -36,7 +64,7 @@ impl From<Ingested> for TaskReceipt {
             external_id: i.external_id,
             needs_review: i.reason.needs_review(),
             reason: i.reason.as_str(),
-            status: i.status,
+            status: i.status.as_str().to_owned(),
             created: i.created,
         }
     }
@@ -46,10 +74,10 @@ impl From<Ingested> for TaskReceipt {
 /// 1,000 (answering 200 with `{"tasks": [...]}` in the same order).
 #[utoipa::path(post, path = "/api/v1/tasks", tag = "tasks",
     security(("token" = ["ingest"])),
-    request_body = super::openapi::TaskBody,
+    request_body = ingest::TaskBody,
     responses(
         (status = 201, description = "One new task", body = TaskReceipt),
-        (status = 200, description = "A known external_id (one task), or a batch", body = super::openapi::ReceiptBody),
+        (status = 200, description = "A known external_id (one task), or a batch", body = ReceiptBody),
         super::openapi::Errors))]
 pub async fn create(
     State(state): State<AppState>,
@@ -69,7 +97,8 @@ pub async fn create(
     tracing::info!(received = stored.len(), created, "tasks ingested");
     let receipts: Vec<TaskReceipt> = stored.into_iter().map(TaskReceipt::from).collect();
     if batch {
-        Ok((StatusCode::OK, Json(json!({ "tasks": receipts }))).into_response())
+        let body = ReceiptBody::Batch(BatchReceipts { tasks: receipts });
+        Ok((StatusCode::OK, Json(body)).into_response())
     } else {
         let receipt = receipts.into_iter().next().ok_or(ApiError::Internal)?;
         let status = if receipt.created {
@@ -86,7 +115,7 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/v1/tasks/{id}", tag = "tasks",
     security(("token" = ["read"])),
     params(("id" = Uuid, Path, description = "The task id Loupe returned")),
-    responses((status = 200, body = super::openapi::TaskDoc), super::openapi::Errors))]
+    responses((status = 200, body = TaskDoc), super::openapi::Errors))]
 pub async fn show(
     State(state): State<AppState>,
     _caller: Pipeline<need::Read>,
@@ -94,7 +123,7 @@ pub async fn show(
 ) -> Result<Response, ApiError> {
     let id = Uuid::parse_str(&id).map_err(|_| ApiError::not_found("task"))?;
     let mut conn = state.pool.acquire().await?;
-    let task = app::outbox::task_json(&mut conn, id)
+    let task = app::task_doc::load(&mut conn, id)
         .await?
         .ok_or(ApiError::not_found("task"))?;
     Ok(Json(task).into_response())

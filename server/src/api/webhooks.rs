@@ -4,7 +4,7 @@
 use super::auth::{Operator, need};
 use super::error::ApiError;
 use super::json_body;
-use crate::ingest::from_object;
+use app::error::FieldError;
 use app::state::AppState;
 use app::webhooks::{CreatedEndpoint, Delivery, Endpoint, store};
 use axum::Json;
@@ -54,7 +54,7 @@ pub async fn create(
     caller: Operator<need::Admin>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<CreatedEndpoint>), ApiError> {
-    let new: NewEndpoint = from_object(json_body(body)?, "body")?;
+    let new: NewEndpoint = FieldError::read_object(json_body(body)?, "body")?;
     let created = store::create(
         &state.pool,
         &state.settings.outbound,

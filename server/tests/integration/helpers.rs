@@ -2,7 +2,7 @@
 //! clients for the JSON API and for the server functions the browser calls.
 
 use app::domain::Role;
-use app::state::{AppState, Settings};
+use app::state::Settings;
 use leptos::config::LeptosOptions;
 use reqwest::{Client, Response, StatusCode};
 use serde::de::DeserializeOwned;
@@ -10,7 +10,6 @@ use serde_json::Value;
 use server::api::auth::Scope;
 use sqlx::PgPool;
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 /// Loupe serving one test's database.
 pub struct TestApp {
@@ -48,37 +47,31 @@ impl TestApp {
     }
 
     async fn serve(pool: PgPool, settings: Settings, limits: server::serve::Limits) -> TestApp {
-        let outbound = settings.outbound.clone();
         // Server logs go to the test's captured output: shown only when the test fails.
         let _ = tracing_subscriber::fmt().with_test_writer().try_init();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let state = AppState {
-            leptos_options: LeptosOptions::builder()
-                .output_name("loupe")
-                .site_root("target/site")
-                .site_addr(addr)
-                .build(),
-            pool: pool.clone(),
-            settings: Arc::new(settings),
+        let leptos_options = LeptosOptions::builder()
+            .output_name("loupe")
+            .site_root("target/site")
+            .site_addr(addr)
+            .build();
+        // Built as `loupe serve` builds it, with the webhook worker's retries quick enough for a
+        // test; no support worker or sweep, so a test decides when those run.
+        let workers = server::loupe::Workers {
+            delivery: test_worker_settings(),
+            support: None,
+            sweep: None,
         };
+        let loupe =
+            server::loupe::Loupe::build(leptos_options, pool.clone(), settings, workers).unwrap();
         // Served as `loupe serve` serves it: the same accept loop and limits.
         tokio::spawn(server::serve::serve(
             listener,
-            server::router(state),
+            loupe.router,
             limits,
             std::future::pending(),
         ));
-        // The webhook worker, as `loupe serve` runs it, with retries quick enough for a test.
-        let worker = server::delivery_worker::Worker::new(
-            pool.clone(),
-            server::delivery_worker::WorkerSettings {
-                outbound,
-                ..test_worker_settings()
-            },
-        )
-        .unwrap();
-        tokio::spawn(worker.run());
         Self::attach(pool, addr).await
     }
 

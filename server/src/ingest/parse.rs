@@ -1,110 +1,63 @@
-//! Turning pipeline outputs into tasks: parse every field (naming it when it is wrong), route,
-//! and store — idempotently on the caller's `external_id`.
-//!
-//! Used by `POST /api/v1/tasks` and by the demo loader. A batch is parsed completely before
-//! anything is written, then stored in one transaction: a rejected batch changes nothing.
+//! Reading pipeline outputs: a request body (one task or a batch) or one JSON Lines record
+//! becomes checked [`NewTask`]s, or a [`FieldError`] naming the field and the rule it broke.
 
-use app::domain::Reason;
-use app::routing::RoutingSetting;
-use app::routing::decide::{audit_draw, route};
+use super::NewTask;
+use app::error::FieldError;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
-use sqlx::PgPool;
-use std::collections::{HashMap, HashSet};
-use uuid::Uuid;
 
 /// Largest batch `POST /api/v1/tasks` accepts.
 pub const MAX_BATCH: usize = 1000;
-/// Longest model name, model version or external id, in characters.
+/// Longest model version or external id, in characters (a model name follows
+/// [`app::domain::ModelName`]).
 const MAX_LABEL_CHARS: usize = 200;
 /// Largest metadata object, in bytes of JSON.
 const MAX_METADATA_BYTES: usize = 64 * 1024;
 
-/// One output, parsed and checked.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NewTask {
-    pub document: String,
-    pub summary: String,
-    pub confidence: f64,
-    pub model: String,
-    pub model_version: String,
-    pub external_id: Option<String>,
-    pub flagged: bool,
-    pub metadata: Map<String, Value>,
-}
-
-/// What was wrong with one field of the input.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldError {
-    /// The field's path in the request body, such as `confidence` or `tasks[3].document`.
-    pub field: String,
-    /// The rule it broke, for a person to read.
-    pub rule: String,
-}
-
-impl FieldError {
-    pub fn new(field: impl Into<String>, rule: impl Into<String>) -> Self {
-        FieldError {
-            field: field.into(),
-            rule: rule.into(),
-        }
-    }
-
-    /// The same error for the task at `index` of a batch.
-    pub fn in_batch(self, index: usize) -> Self {
-        FieldError {
-            field: format!("tasks[{index}].{}", self.field),
-            rule: self.rule,
-        }
-    }
-}
-
-/// The wire shape, before checking. Unknown fields are refused so a misspelt `confidance` is an
-/// error, not a silently missing value.
-#[derive(Deserialize)]
+/// One model output for review. Unknown fields are refused.
+// The wire shape before checking, and the request body's schema in the OpenAPI document: every
+// field is optional here so that a missing one is reported by name (`is required`), while the
+// schema states what a valid task needs. Unknown fields are refused so a misspelt `confidance`
+// is an error, not a silently missing value.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct RawTask {
+pub struct TaskInput {
+    /// The source document (at most the server's document limit, 1 MB by default).
+    #[schema(value_type = String, required = true, min_length = 1, pattern = r"\S")]
     document: Option<String>,
+    /// The AI summary to review.
+    #[schema(value_type = String, required = true, min_length = 1, pattern = r"\S")]
     summary: Option<String>,
+    /// The model's confidence, 0 to 1.
+    #[schema(value_type = f64, required = true, minimum = 0.0, maximum = 1.0)]
     confidence: Option<f64>,
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 200, pattern = r"\S")]
     model: Option<String>,
+    #[schema(max_length = 200)]
     model_version: Option<String>,
+    /// The pipeline's own id: sending it again returns the stored task instead of a new one.
     external_id: Option<String>,
+    /// The pipeline asks for a human, whatever the confidence.
     flagged: Option<bool>,
-    /// Kept as raw text until its size is checked: parsed first, a small body of tiny values
-    /// (`[0,0,0,…]`) would become a `Value` some sixteen times its size.
+    /// Any JSON object up to 64 KB, kept with the task.
+    // Kept as raw text until its size is checked: parsed first, a small body of tiny values
+    // (`[0,0,0,…]`) would become a `Value` some sixteen times its size.
+    #[schema(value_type = Option<serde_json::Map<String, Value>>)]
     metadata: Option<Box<RawValue>>,
 }
 
-/// Reads a JSON object into `T`, naming the offending field (`what` when the value is not an
-/// object at all).
-pub fn from_object<T: serde::de::DeserializeOwned>(
-    value: Value,
-    what: &str,
-) -> Result<T, FieldError> {
-    if !value.is_object() {
-        return Err(FieldError::new(what, "must be a JSON object"));
-    }
-    serde_path_to_error::deserialize(value).map_err(|e| named(e, what))
-}
-
-/// The field a deserialization error is about, and its message without serde_json's position.
-fn named(e: serde_path_to_error::Error<serde_json::Error>, what: &str) -> FieldError {
-    let path = e.path().to_string();
-    let message = e.into_inner().to_string();
-    // "… at line 1 column 20" says nothing more to a caller who is told the field.
-    let message = match message.rfind(" at line ") {
-        Some(at) => message[..at].to_owned(),
-        None => message,
-    };
-    let field = if path.is_empty() || path == "." {
-        // Serde reports an unknown field at the object itself; name the field instead.
-        message.split('`').nth(1).unwrap_or(what).to_owned()
-    } else {
-        path
-    };
-    FieldError::new(field, message)
+/// One task, or a batch of 1-1,000.
+// The body of `POST /api/v1/tasks`, for the OpenAPI document only: `parse_body_bytes` reads the
+// two forms itself, so that a batch stops at element `MAX_BATCH + 1` and each task's errors
+// carry its index. Its variants are the real `TaskInput`, so the schema cannot drift from what
+// is parsed.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum TaskBody {
+    One(TaskInput),
+    Batch(Vec<TaskInput>),
 }
 
 /// Parses one task object, checking every rule.
@@ -119,7 +72,8 @@ pub fn parse_task_json(json: &str, max_document_bytes: usize) -> Result<NewTask,
         return Err(FieldError::new("task", "must be a JSON object"));
     }
     let mut de = serde_json::Deserializer::from_str(json);
-    let raw: RawTask = serde_path_to_error::deserialize(&mut de).map_err(|e| named(e, "task"))?;
+    let raw: TaskInput =
+        serde_path_to_error::deserialize(&mut de).map_err(|e| FieldError::from_serde(e, "task"))?;
     let document = text(raw.document, "document", max_document_bytes)?;
     let summary = text(raw.summary, "summary", max_document_bytes)?;
     let confidence = raw
@@ -131,8 +85,13 @@ pub fn parse_task_json(json: &str, max_document_bytes: usize) -> Result<NewTask,
             "must be a number from 0 to 1",
         ));
     }
-    let model =
-        label(raw.model, "model")?.ok_or_else(|| FieldError::new("model", "is required"))?;
+    let model = match raw.model {
+        None => return Err(FieldError::new("model", "is required")),
+        Some(model) => {
+            storable("model", &model)?;
+            app::domain::ModelName::parse("model", &model)?.into_string()
+        }
+    };
     let model_version = label(raw.model_version, "model_version")?.unwrap_or_default();
     let external_id = label(raw.external_id, "external_id")?;
     let metadata = match raw.metadata {
@@ -322,7 +281,7 @@ fn text(value: Option<String>, field: &str, max_bytes: usize) -> Result<String, 
 }
 
 /// The storable-text rule (`app::domain::check_storable`) as a field error.
-pub fn storable(field: &str, value: &str) -> Result<(), FieldError> {
+fn storable(field: &str, value: &str) -> Result<(), FieldError> {
     app::domain::check_storable(field, value)
         .map_err(|_| FieldError::new(field, app::domain::STORABLE_TEXT_RULE))
 }
@@ -340,133 +299,6 @@ fn label(value: Option<String>, field: &str) -> Result<Option<String>, FieldErro
         )),
         Some(v) => Ok(Some(v)),
     }
-}
-
-/// What became of one submitted output.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Ingested {
-    pub id: Uuid,
-    pub external_id: Option<String>,
-    pub reason: Reason,
-    pub status: String,
-    /// False when the `external_id` was already known and the existing task was returned.
-    pub created: bool,
-}
-
-/// Routes and stores the tasks in one transaction, returning each one's outcome in order.
-pub async fn store(pool: &PgPool, tasks: Vec<NewTask>) -> Result<Vec<Ingested>, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    let mut settings: HashMap<String, RoutingSetting> = HashMap::new();
-    let mut out = Vec::with_capacity(tasks.len());
-    let mut versions: HashSet<(String, String)> = HashSet::new();
-    for task in tasks {
-        if let Some(existing) = find_existing(&mut *tx, task.external_id.as_deref()).await? {
-            out.push(existing);
-            continue;
-        }
-        let model_settings = match settings.get(&task.model) {
-            Some(s) => s.clone(),
-            None => {
-                let s = app::routing::store::in_force(&mut *tx, &task.model).await?;
-                settings.insert(task.model.clone(), s.clone());
-                s
-            }
-        };
-        let id = Uuid::new_v4();
-        let draw_key = task.external_id.clone().unwrap_or_else(|| id.to_string());
-        let reason = route(
-            task.confidence,
-            task.flagged,
-            &model_settings,
-            audit_draw(&draw_key),
-        );
-        let status = if reason.needs_review() {
-            "queued"
-        } else {
-            "auto_accepted"
-        };
-        let inserted = sqlx::query_scalar!(
-            "insert into tasks (id, external_id, document, summary, confidence, model,
-                                model_version, flagged, threshold, metadata, reason, status,
-                                reviews_required, completed_at)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,
-                     case when $12 = 'auto_accepted' then now() end)
-             on conflict (external_id) do nothing
-             returning id",
-            id,
-            task.external_id,
-            task.document,
-            task.summary,
-            task.confidence,
-            task.model,
-            task.model_version,
-            task.flagged,
-            model_settings.threshold,
-            Value::Object(task.metadata),
-            reason.as_str(),
-            status,
-            model_settings.reviews_per_task,
-        )
-        .fetch_optional(&mut *tx)
-        .await?;
-        if inserted.is_some() {
-            versions.insert((task.model, task.model_version));
-        }
-        match inserted {
-            Some(id) => out.push(Ingested {
-                id,
-                external_id: task.external_id,
-                reason,
-                status: status.to_owned(),
-                created: true,
-            }),
-            // Another request stored the same external_id between our look-up and insert.
-            None => out.extend(find_existing(&mut *tx, task.external_id.as_deref()).await?),
-        }
-    }
-    // The dashboard's list of models and versions.
-    for (model, version) in versions {
-        sqlx::query!(
-            "insert into model_versions (model, model_version) values ($1, $2)
-             on conflict do nothing",
-            model,
-            version,
-        )
-        .execute(&mut *tx)
-        .await?;
-    }
-    // Wakes the support workers (in every process on this database) once this commits, so the
-    // new tasks' hints are computed before a reviewer opens them.
-    if out.iter().any(|t| t.created && t.status == "queued") {
-        sqlx::query("select pg_notify($1, '')")
-            .bind(crate::support_worker::CHANNEL)
-            .execute(&mut *tx)
-            .await?;
-    }
-    tx.commit().await?;
-    Ok(out)
-}
-
-async fn find_existing(
-    db: &mut sqlx::PgConnection,
-    external_id: Option<&str>,
-) -> Result<Option<Ingested>, sqlx::Error> {
-    let Some(external_id) = external_id else {
-        return Ok(None);
-    };
-    let row = sqlx::query!(
-        "select id, reason, status from tasks where external_id = $1",
-        external_id
-    )
-    .fetch_optional(db)
-    .await?;
-    Ok(row.map(|r| Ingested {
-        id: r.id,
-        external_id: Some(external_id.to_owned()),
-        reason: Reason::from_db(&r.reason).unwrap_or(Reason::AutoAccepted),
-        status: r.status,
-        created: false,
-    }))
 }
 
 #[cfg(test)]

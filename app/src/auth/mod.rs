@@ -6,24 +6,24 @@
 //! or an idle stretch longer than the idle timeout (`last_seen_at`, touched at most once a
 //! minute so that browsing is not a database write per request). The cookie itself has no
 //! Max-Age: it lasts until the browser closes, and the server enforces both limits.
-//! Passwords are argon2id, hashed on the blocking pool because hashing takes tens of milliseconds
-//! of CPU (and 19 MiB of memory) on purpose. Every hash and check needs a [`HashSlot`] from
+//! Passwords (`password.rs`) are argon2id, hashed on the blocking pool because hashing takes
+//! tens of milliseconds of CPU (and 19 MiB of memory) on purpose. Every hash and check needs a [`HashSlot`] from
 //! [`HashSlots`], which bounds how many run at once: without it a login flood would grow the
 //! blocking pool to hundreds of threads, each holding its own 19 MiB. API tokens (in the server
 //! crate) reuse [`random_secret`] and [`sha256`].
 
+mod password;
+
 use crate::domain::Role;
 use crate::error::AppError;
 use crate::state::{AppState, expect_state};
-use argon2::Argon2;
 use argon2::password_hash::rand_core::{OsRng, RngCore};
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use http::HeaderMap;
+pub use password::{Busy, HashSlot, HashSlots, hash_password, verify_password};
 use sha2::{Digest, Sha256};
 use sqlx::PgExecutor;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Name of the session cookie over plain HTTP (development on loopback).
 pub const SESSION_COOKIE: &str = "loupe_session";
@@ -69,7 +69,7 @@ impl User {
 pub fn random_secret() -> String {
     let mut bytes = [0u8; 32];
     OsRng.fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::hex::encode(&bytes)
 }
 
 /// A key the server signs with. Never printed (its `Debug` shows nothing) or serialized.
@@ -106,141 +106,6 @@ impl std::fmt::Debug for SigningKey {
 /// The digest stored in place of a session or token secret.
 pub fn sha256(secret: &str) -> Vec<u8> {
     Sha256::digest(secret.as_bytes()).to_vec()
-}
-
-/// The bound on concurrent password hashing: a shared pool of slots (clones share it). A caller
-/// that finds every slot taken waits a little, then gives up with [`Busy`] rather than queueing
-/// without end, so a flood is answered with 503s while memory and threads stay bounded.
-#[derive(Clone)]
-pub struct HashSlots {
-    slots: Arc<Semaphore>,
-    size: usize,
-    wait: Duration,
-}
-
-/// One running hash's claim on [`HashSlots`]; released when the hash finishes.
-pub struct HashSlot {
-    _permit: OwnedSemaphorePermit,
-}
-
-/// Every hashing slot stayed taken for the whole wait.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Busy {
-    /// Whole seconds a client should wait before trying again (for `Retry-After`).
-    pub retry_after_secs: u64,
-}
-
-impl HashSlots {
-    /// `size` hashes at once; a caller waits up to `wait` for a slot.
-    pub fn new(size: usize, wait: Duration) -> Self {
-        HashSlots {
-            slots: Arc::new(Semaphore::new(size.max(1))),
-            size: size.max(1),
-            wait,
-        }
-    }
-
-    /// Two hashes per core (one hash keeps one core busy; two keep the cores busy while the
-    /// other half wait on memory), and a two-second wait.
-    pub fn for_this_machine() -> Self {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        HashSlots::new(2 * cores, Duration::from_secs(2))
-    }
-
-    /// A free slot, waiting up to the configured time for one.
-    pub async fn acquire(&self) -> Result<HashSlot, Busy> {
-        match tokio::time::timeout(self.wait, self.slots.clone().acquire_owned()).await {
-            Ok(Ok(permit)) => Ok(HashSlot { _permit: permit }),
-            // Timed out (or, never, closed): busy.
-            _ => Err(Busy {
-                retry_after_secs: self.wait.as_secs().max(1),
-            }),
-        }
-    }
-}
-
-impl Default for HashSlots {
-    fn default() -> Self {
-        HashSlots::for_this_machine()
-    }
-}
-
-impl std::fmt::Debug for HashSlots {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HashSlots")
-            .field("size", &self.size)
-            .field("free", &self.slots.available_permits())
-            .field("wait", &self.wait)
-            .finish()
-    }
-}
-
-/// Hashes a password with argon2id and a fresh salt, in `slot`.
-pub async fn hash_password(slot: HashSlot, password: String) -> Result<String, AppError> {
-    tokio::task::spawn_blocking(move || {
-        // The slot moves into the blocking task: it is released when the hash is done, even if
-        // the request that asked for it has gone away meanwhile.
-        let _slot = slot;
-        let salt = SaltString::generate(&mut OsRng);
-        Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|hash| hash.to_string())
-    })
-    .await
-    .map_err(|e| {
-        tracing::error!(error = %e, "password hashing task failed");
-        AppError::Internal
-    })?
-    .map_err(|e| {
-        tracing::error!(error = %e, "password hashing failed");
-        AppError::Internal
-    })
-}
-
-/// Checks a password against a stored hash, in `slot`. `None` (unknown user) still costs one
-/// verification, so response time does not reveal which usernames exist.
-///
-/// The slot comes back with the answer (`None` only if the check panicked), so that login can
-/// hold it until the outcome is counted: a guess then stays in a slot from its last throttle
-/// check to its failure being recorded, and a flood cannot slip extra guesses into that gap.
-/// If the caller goes away first, the slot is released when the check finishes.
-pub async fn verify_password(
-    slot: HashSlot,
-    password: String,
-    stored: Option<String>,
-) -> (bool, Option<HashSlot>) {
-    // A hash of a random password nobody knows, made once per process.
-    static DECOY: OnceLock<String> = OnceLock::new();
-    let known = stored.is_some();
-    let checked = tokio::task::spawn_blocking(move || {
-        let stored = stored.unwrap_or_else(|| {
-            DECOY
-                .get_or_init(|| {
-                    let salt = SaltString::generate(&mut OsRng);
-                    Argon2::default()
-                        .hash_password(random_secret().as_bytes(), &salt)
-                        .map(|h| h.to_string())
-                        .unwrap_or_default()
-                })
-                .clone()
-        });
-        let ok = PasswordHash::new(&stored)
-            .map(|hash| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &hash)
-                    .is_ok()
-            })
-            .unwrap_or(false);
-        (ok && known, slot)
-    })
-    .await;
-    match checked {
-        Ok((ok, slot)) => (ok, Some(slot)),
-        Err(e) => {
-            tracing::error!(error = %e, "password check task failed");
-            (false, None)
-        }
-    }
 }
 
 /// Whether `name` could be a username: 2-63 lowercase letters, digits, '.', '_' or '-', starting

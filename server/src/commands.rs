@@ -1,0 +1,143 @@
+//! What the `loupe` subcommands other than `serve` print: each calls its task (in [`crate::cli`],
+//! [`crate::import`], [`crate::generate`]) and reports the outcome to the person at the terminal.
+
+use crate::config::{GenerateArgs, ImportArgs, RoleArg, TokenCommand, UserCommand};
+use crate::{cli, generate, import};
+use anyhow::Result;
+use app::domain::Role;
+use app::state::Settings;
+use sqlx::PgPool;
+
+/// `loupe user …`; `password` is the one read from standard input, if asked for.
+pub async fn user(pool: &PgPool, command: UserCommand, password: Option<String>) -> Result<()> {
+    match command {
+        UserCommand::Add { username, role, .. } => {
+            let role = role_of(role);
+            let given = password.is_some();
+            let password = cli::add_user(pool, &username, role, password).await?;
+            println!("added {} {}", role.as_str(), username.trim().to_lowercase());
+            if !given {
+                println!("password: {password}");
+            }
+        }
+        UserCommand::List => cli::print_table(
+            &["username", "role", "state", "created"],
+            &cli::list_users(pool).await?,
+        ),
+        UserCommand::Disable { username } => {
+            cli::set_disabled(pool, &username, true).await?;
+            println!("disabled {username}; its sessions have ended");
+        }
+        UserCommand::Enable { username } => {
+            cli::set_disabled(pool, &username, false).await?;
+            println!("enabled {username}");
+        }
+        UserCommand::Role { username, role } => {
+            let role = role_of(role);
+            cli::set_role(pool, &username, role).await?;
+            println!(
+                "{} is now {}",
+                username.trim().to_lowercase(),
+                role.as_str()
+            );
+        }
+        UserCommand::Passwd { username, .. } => {
+            let given = password.is_some();
+            let password = cli::set_password(pool, &username, password).await?;
+            println!(
+                "password of {} reset; its sessions have ended",
+                username.trim().to_lowercase()
+            );
+            if !given {
+                println!("password: {password}");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `loupe token …`.
+pub async fn token(pool: &PgPool, command: TokenCommand) -> Result<()> {
+    match command {
+        TokenCommand::Create { name, scopes } => {
+            let scopes = if scopes.is_empty() {
+                cli::DEFAULT_SCOPES.to_vec()
+            } else {
+                scopes
+            };
+            let token = cli::create_token(pool, &name, &scopes).await?;
+            eprintln!(
+                "created token {name:?} with scopes {}; it is shown only now, store it safely:",
+                cli::scope_names(&scopes).join(", ")
+            );
+            println!("{token}");
+        }
+        TokenCommand::List => cli::print_table(
+            &[
+                "id",
+                "name",
+                "prefix",
+                "scopes",
+                "created",
+                "last used",
+                "state",
+            ],
+            &cli::list_tokens(pool).await?,
+        ),
+        TokenCommand::Revoke { token } => {
+            let name = cli::revoke_token(pool, &token).await?;
+            println!("revoked token {name:?}");
+        }
+    }
+    Ok(())
+}
+
+/// `loupe import`: outputs from a JSON Lines file.
+pub async fn import(pool: &PgPool, args: ImportArgs) -> Result<()> {
+    let report = import::run(
+        pool,
+        &args.file,
+        args.batch as usize,
+        Settings::default().max_document_bytes,
+    )
+    .await?;
+    println!(
+        "imported {} lines: {} new, {} already stored",
+        report.lines, report.created, report.existing
+    );
+    Ok(())
+}
+
+/// `loupe generate`: synthetic review history.
+pub async fn generate(pool: &PgPool, args: GenerateArgs) -> Result<()> {
+    let spec = generate::Spec {
+        prefix: args.prefix,
+        tasks: args.tasks,
+        reviews: args.reviews,
+        days: args.days,
+        reviewers: args.reviewers,
+    };
+    let started = std::time::Instant::now();
+    let made = generate::load(pool, &spec).await?;
+    if made.tasks == 0 {
+        println!(
+            "tasks with prefix {:?} exist already; nothing generated",
+            spec.prefix
+        );
+    } else {
+        println!(
+            "generated {} tasks and {} reviews in {:.1} s",
+            made.tasks,
+            made.reviews,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
+}
+
+fn role_of(role: RoleArg) -> Role {
+    match role {
+        RoleArg::Reviewer => Role::Reviewer,
+        RoleArg::Admin => Role::Admin,
+    }
+}
