@@ -62,8 +62,15 @@ impl Desk {
         self.moves.get_value() > 0
     }
 
+    /// Moves on: shows the prefetched task (or a loading line) at once, then settles the desk
+    /// with the server's `answer` to the review or skip that moved it.
+    pub fn move_on(self, answer: impl Future<Output = Result<Upcoming, AppError>> + 'static) {
+        let move_no = self.step();
+        self.send(move_no, answer);
+    }
+
     /// Shows the prefetched task (or a loading line) and returns this move's number.
-    pub fn move_on(self) -> u64 {
+    fn step(self) -> u64 {
         lease::mark("loupe:move-on");
         self.shown.set(match self.next.get_untracked() {
             Some(t) => Shown::Task(t),
@@ -75,7 +82,7 @@ impl Desk {
     }
 
     /// Waits for the server's answer to move number `move_no` and settles the desk with it.
-    pub fn send(
+    fn send(
         self,
         move_no: u64,
         answer: impl Future<Output = Result<Upcoming, AppError>> + 'static,

@@ -117,9 +117,7 @@ pub fn ReviewForm(
             return;
         }
         sent.set(true);
-        let move_no = desk.move_on();
-        desk.send(
-            move_no,
+        desk.move_on(
             SubmitReview {
                 prefetch: Some("1".into()),
                 ..args
@@ -136,9 +134,7 @@ pub fn ReviewForm(
             return;
         };
         sent.set(true);
-        let move_no = desk.move_on();
-        desk.send(
-            move_no,
+        desk.move_on(
             SkipTask {
                 prefetch: Some("1".into()),
                 ..args

@@ -45,91 +45,75 @@ pub struct Shortcut {
 
 /// Every key on the review page, in the dialog's order.
 pub const SHORTCUTS: &[Shortcut] = &[
-    Shortcut {
-        label: "1 – 5",
-        what: "rate the summary",
-        keys: &[
+    line(
+        "1 – 5",
+        "rate the summary",
+        &[
             ("1", Act::Rate(1)),
             ("2", Act::Rate(2)),
             ("3", Act::Rate(3)),
             ("4", Act::Rate(4)),
             ("5", Act::Rate(5)),
         ],
-    },
-    Shortcut {
-        label: "a / r / e",
-        what: "verdict: accept, reject, escalate",
-        keys: &[
+    ),
+    line(
+        "a / r / e",
+        "verdict: accept, reject, escalate",
+        &[
             ("a", Act::Verdict(Verdict::Accept)),
             ("r", Act::Verdict(Verdict::Reject)),
             ("e", Act::Verdict(Verdict::Escalate)),
         ],
-    },
-    Shortcut {
-        label: "6 – 9, 0",
-        what: "mark or unmark the first five error tags",
-        keys: &[
+    ),
+    line(
+        "6 – 9, 0",
+        "mark or unmark the first five error tags",
+        &[
             ("6", Act::Tag(0)),
             ("7", Act::Tag(1)),
             ("8", Act::Tag(2)),
             ("9", Act::Tag(3)),
             ("0", Act::Tag(4)),
         ],
-    },
-    Shortcut {
-        label: "c",
-        what: "write a comment",
-        keys: &[("c", Act::Comment)],
-    },
-    Shortcut {
-        label: "w",
-        what: "correct the summary",
-        keys: &[("w", Act::Correct)],
-    },
-    Shortcut {
-        label: "Enter",
-        what: "submit (Ctrl + Enter inside a text box)",
-        keys: &[("Enter", Act::Submit)],
-    },
-    Shortcut {
-        label: "Esc",
-        what: "leave a text box, or close this list",
-        keys: &[("Escape", Act::Escape)],
-    },
-    Shortcut {
-        label: "s",
-        what: "skip this task",
-        keys: &[("s", Act::Skip)],
-    },
-    Shortcut {
-        label: "g",
-        what: "show or hide the review guidelines",
-        keys: &[("g", Act::Guidelines)],
-    },
-    Shortcut {
-        label: "h / H",
-        what: "next / previous summary sentence, with its support in the source",
-        keys: &[
+    ),
+    line("c", "write a comment", &[("c", Act::Comment)]),
+    line("w", "correct the summary", &[("w", Act::Correct)]),
+    line(
+        "Enter",
+        "submit (Ctrl + Enter inside a text box)",
+        &[("Enter", Act::Submit)],
+    ),
+    line(
+        "Esc",
+        "leave a text box, or close this list",
+        &[("Escape", Act::Escape)],
+    ),
+    line("s", "skip this task", &[("s", Act::Skip)]),
+    line(
+        "g",
+        "show or hide the review guidelines",
+        &[("g", Act::Guidelines)],
+    ),
+    line(
+        "h / H",
+        "next / previous summary sentence, with its support in the source",
+        &[
             ("h", Act::Sentence { back: false }),
             ("H", Act::Sentence { back: true }),
         ],
-    },
-    Shortcut {
-        label: "?",
-        what: "show or hide this list",
-        keys: &[("?", Act::Help)],
-    },
-    Shortcut {
-        label: "Tab",
-        what: "move between controls",
-        keys: &[],
-    },
-    Shortcut {
-        label: "Space",
-        what: "choose the focused option",
-        keys: &[],
-    },
+    ),
+    line("?", "show or hide this list", &[("?", Act::Help)]),
+    line("Tab", "move between controls", &[]),
+    line("Space", "choose the focused option", &[]),
 ];
+
+const fn line(
+    label: &'static str,
+    what: &'static str,
+    keys: &'static [(&'static str, Act)],
+) -> Shortcut {
+    Shortcut { label, what, keys }
+}
 
 fn keys() -> impl Iterator<Item = &'static (&'static str, Act)> {
     SHORTCUTS.iter().flat_map(|s| s.keys)
