@@ -112,15 +112,6 @@ impl Verdict {
         }
     }
 
-    /// The key that picks this verdict on the review page.
-    pub fn key(self) -> char {
-        match self {
-            Verdict::Accept => 'a',
-            Verdict::Reject => 'r',
-            Verdict::Escalate => 'e',
-        }
-    }
-
     pub fn label(self) -> &'static str {
         match self {
             Verdict::Accept => "Accept",

@@ -1,6 +1,5 @@
-//! The reviewer's queue page (`/queue`): what is waiting, by routing reason; my reviews today and
-//! my median time per review; a button to start. Read-only, so its body is rendered on the server
-//! and sent as HTML (none of it in the WASM).
+//! The reviewer's queue page's data (`/queue`): what is waiting, by routing reason; my reviews
+//! today and my median time per review. `pages::queue` draws it.
 
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -17,11 +16,10 @@ pub struct QueueSummary {
     pub my_median_seconds: Option<f64>,
 }
 
-/// The summary and its rendered HTML.
+/// What `queue/summary` answers: the figures, under `summary` (the shape its callers know).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QueuePageData {
     pub summary: QueueSummary,
-    pub html: String,
 }
 
 /// For any signed-in reviewer or admin.
@@ -55,48 +53,5 @@ pub async fn load_queue_page() -> Result<QueuePageData, AppError> {
         my_reviews_today: mine.n,
         my_median_seconds: mine.median,
     };
-    let html = render(&summary);
-    Ok(QueuePageData { summary, html })
-}
-
-#[cfg(feature = "ssr")]
-fn render(s: &QueueSummary) -> String {
-    use crate::domain::Reason;
-    use leptos::tachys::view::RenderHtml;
-    let median = s
-        .my_median_seconds
-        .map(|m| format!("{m:.0} s"))
-        .unwrap_or_else(|| "—".into());
-    let work = if s.waiting == 0 {
-        view! {
-            <section class="empty" aria-live="polite">
-                <h2>"Nothing is waiting for review"</h2>
-                <p>"New tasks appear here as pipelines send them."</p>
-            </section>
-        }
-        .into_any()
-    } else {
-        view! {
-            <p class="waiting-total"><strong>{s.waiting}</strong>
-                {if s.waiting == 1 { " task is waiting" } else { " tasks are waiting" }}</p>
-            <table class="data" aria-label="Waiting by reason">
-                <thead><tr><th>"Why it needs a person"</th><th>"Tasks"</th></tr></thead>
-                <tbody>
-                    {s.by_reason.iter().map(|(r, n)| view! {
-                        <tr><td>{Reason::from_db(r).map_or(r.as_str(), |r| r.explanation()).to_owned()}</td><td>{*n}</td></tr>
-                    }).collect_view()}
-                </tbody>
-            </table>
-            <p><a class="button primary" href="/review">"Start reviewing"</a></p>
-        }
-        .into_any()
-    };
-    view! {
-        {work}
-        <dl class="my-day" aria-label="Your day">
-            <div><dt>"Your reviews today"</dt><dd>{s.my_reviews_today}</dd></div>
-            <div><dt>"Median time per review today"</dt><dd>{median}</dd></div>
-        </dl>
-    }
-    .to_html()
+    Ok(QueuePageData { summary })
 }

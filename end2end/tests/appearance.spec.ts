@@ -1,6 +1,7 @@
-// The review page at phone width and in dark mode; writes the README's screenshots of it.
+// The review page at phone width and in dark mode; takes the README's screenshots of it (see
+// screenshotPath: docs/ only through scripts/screenshots.sh).
 import { expect, test } from "./fixtures";
-import { reviewer, signIn, watchErrors } from "./helpers";
+import { reviewer, screenshotPath, signIn, watchErrors } from "./helpers";
 
 test("the review page fits 360 px and renders in light and dark mode", async ({ page }) => {
   const check = watchErrors(page);
@@ -9,12 +10,12 @@ test("the review page fits 360 px and renders in light and dark mode", async ({ 
 
   await page.setViewportSize({ width: 1280, height: 900 });
   await page.emulateMedia({ colorScheme: "light" });
-  await page.screenshot({ path: "../docs/review-light.png" });
+  await page.screenshot({ path: screenshotPath("review-light.png") });
   const lightBackground = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
   await page.emulateMedia({ colorScheme: "dark" });
   const darkBackground = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
   expect(darkBackground).not.toBe(lightBackground);
-  await page.screenshot({ path: "../docs/review-dark.png" });
+  await page.screenshot({ path: screenshotPath("review-dark.png") });
 
   // At 360 px nothing scrolls sideways and the form's controls stay reachable.
   await page.emulateMedia({ colorScheme: "light" });

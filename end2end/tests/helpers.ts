@@ -1,5 +1,7 @@
-// Shared steps for the specs: signing in with the keyboard, and failing on any page error.
+// Shared steps for the specs: signing in with the keyboard, failing on any page error, and where
+// screenshots go.
 import { expect, type Page } from "@playwright/test";
+import path from "node:path";
 
 export const reviewer = { username: "rita", password: process.env.LOUPE_E2E_REVIEWER_PASSWORD ?? "" };
 export const admin = { username: "admin", password: process.env.LOUPE_E2E_ADMIN_PASSWORD ?? "" };
@@ -38,4 +40,13 @@ export async function apiTask(page: Page, id: string): Promise<any> {
   });
   expect(res.status()).toBe(200);
   return res.json();
+}
+
+/**
+ * Where a spec saves the screenshot called `name`: end2end/test-results/screenshots (a build
+ * folder, ignored by git) unless LOUPE_SCREENSHOTS names another folder. scripts/screenshots.sh
+ * points it at docs/ to refresh the README's pictures; a test run leaves tracked files alone.
+ */
+export function screenshotPath(name: string): string {
+  return path.resolve(process.env.LOUPE_SCREENSHOTS ?? path.join(__dirname, "..", "test-results", "screenshots"), name);
 }

@@ -273,31 +273,6 @@ pub async fn load_dashboard(
     queries::dashboard(&expect_state().pool, &filter).await
 }
 
-/// What the dashboard page receives: its filter and choices for the form, and the body as HTML
-/// rendered on the server (see `pages::dashboard_view`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DashboardPage {
-    pub filter: FilterView,
-    pub models: Vec<(String, String)>,
-    pub html: String,
-}
-
-/// The dashboard page for a filter. Admins only.
-#[server(prefix = "/api", endpoint = "admin/dashboard-page")]
-pub async fn load_dashboard_page(
-    from: Option<String>,
-    to: Option<String>,
-    model: Option<String>,
-    version: Option<String>,
-) -> Result<DashboardPage, AppError> {
-    let d = load_dashboard(from, to, model, version).await?;
-    Ok(DashboardPage {
-        html: crate::pages::dashboard_view::render(&d),
-        filter: d.filter,
-        models: d.models,
-    })
-}
-
 /// A task and its full review history. Admins only.
 #[server(prefix = "/api", endpoint = "admin/task")]
 pub async fn load_task_history(id: String) -> Result<TaskHistory, AppError> {
@@ -308,11 +283,4 @@ pub async fn load_task_history(id: String) -> Result<TaskHistory, AppError> {
     require_role(Role::Admin).await?;
     let id = Uuid::parse_str(id.trim()).map_err(|_| AppError::NotFound("task".into()))?;
     lists::task_history(&expect_state().pool, id).await
-}
-
-/// The task page's body: the history rendered to HTML on the server. Admins only.
-#[server(prefix = "/api", endpoint = "admin/task-page")]
-pub async fn load_task_page(id: String) -> Result<String, AppError> {
-    let task = load_task_history(id).await?;
-    Ok(crate::pages::task::render(&task))
 }

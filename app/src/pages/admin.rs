@@ -1,10 +1,11 @@
 //! `/admin`: the feedback dashboard. The filter (date range, model, version) lives in the URL, so
-//! a view can be shared; changing it loads the page again. The body is drawn on the server; only
-//! the three settings forms run in the browser (islands). Reviewers are refused (by the page
-//! guard, and again by the server function).
+//! a view can be shared; changing it loads the page again. The body ([`DashboardBody`]) is drawn
+//! on the server only; only the three settings forms run in the browser (islands). Reviewers are
+//! refused (by the page guard, and again by the server function).
 
-use crate::dashboard::{DashboardPage, FilterView, load_dashboard_page};
+use crate::dashboard::{Dashboard, FilterView, load_dashboard};
 use crate::error::field_message;
+use crate::pages::dashboard_view::DashboardBody;
 use crate::pages::{ErrorNotice, Header};
 use crate::routing::SetRouting;
 use leptos::prelude::*;
@@ -20,7 +21,7 @@ pub fn AdminPage() -> impl IntoView {
             let get = |k: &str| q.get(k).filter(|v| !v.is_empty());
             (get("from"), get("to"), get("model"), get("version"))
         },
-        |(from, to, model, version)| load_dashboard_page(from, to, model, version),
+        |(from, to, model, version)| load_dashboard(from, to, model, version),
     );
     // Loaded here, outside the islands, and handed to the editor as a prop: a resource created
     // inside an island that sits in this Suspend can outlive the owner that provides the
@@ -47,18 +48,19 @@ pub fn AdminPage() -> impl IntoView {
     }
 }
 
-/// The page around the server-rendered body: the filter, the export links and the settings form.
+/// The page around the dashboard's body: the filter, the export links and the settings form.
 #[component]
-fn DashboardShell(d: DashboardPage, guidelines: String) -> impl IntoView {
+fn DashboardShell(d: Dashboard, guidelines: String) -> impl IntoView {
     // `models` is (model, version) pairs sorted by model: each model once, for both forms.
     let mut names: Vec<String> = d.models.iter().map(|(m, _)| m.clone()).collect();
     names.dedup();
     let query = d.filter.query();
     let export = move |format: &str| format!("/api/v1/export?format={format}&{query}");
+    let (filter, models) = (d.filter.clone(), d.models.clone());
     view! {
         <div class="dash-head">
             <h1>"Feedback dashboard"</h1>
-            <FilterForm filter=d.filter.clone() names=names.clone() models=d.models.clone() />
+            <FilterForm filter names=names.clone() models />
             <p class="exports">
                 "Export this view: "
                 <a href=export("jsonl") download>"JSONL"</a>
@@ -73,7 +75,7 @@ fn DashboardShell(d: DashboardPage, guidelines: String) -> impl IntoView {
                 <a href="/api/docs">"API reference"</a>
             </p>
         </div>
-        <div class="dashboard" inner_html=d.html></div>
+        <div class="dashboard"><DashboardBody d /></div>
         <section class="panel">
             <h2>"Change routing"</h2>
             <p class="hint">"Applies to outputs that arrive from now on. Leave a field empty to keep its value."</p>

@@ -6,11 +6,9 @@ pub mod account;
 pub mod admin;
 /// `/admin/audit`: the audit trail of admin actions.
 pub mod audit;
-/// SVG charts for the dashboard (drawn on the server only).
-#[cfg(feature = "ssr")]
+/// SVG charts for the dashboard.
 pub mod charts;
-/// The dashboard's body, rendered on the server only.
-#[cfg(feature = "ssr")]
+/// The dashboard's body.
 pub mod dashboard_view;
 /// `/admin/escalations`: escalated tasks for an admin's final verdict.
 pub mod escalations;

@@ -8,6 +8,7 @@
 //! shown plain with a note saying so. When a cap of `crate::support` left part of a text
 //! unchecked, the checked part has its hints and a note says what was not checked.
 
+use crate::pages::review::keyboard::{Act, hint};
 use crate::support::{Span, Support};
 use leptos::prelude::*;
 
@@ -154,7 +155,7 @@ pub fn SupportLegend(support: Option<Support>, weak_below: f64) -> impl IntoView
                 format!("{weak} of {total} {} weakly supported (dashed). ", plural(total, "sentence", "sentences"))
             }}
             {(facts > 0).then(|| format!("{facts} {} not in the source (marked). ", plural(facts, "fact", "facts")))}
-            "Hover or focus a sentence (" <kbd>"h"</kbd> ") to see its support."
+            "Hover or focus a sentence (" <kbd>{hint(Act::Sentence { back: false })}</kbd> ") to see its support."
             <span id=WEAK_NOTE hidden>"Weak support in the source"</span>
         </p>
         {unchecked.map(|note| view! { <p class="support-legend partial">{note}</p> })}
