@@ -22,9 +22,13 @@ test("the queue page shows what waits and my day, and starts a review", async ({
   await expect(page.locator("body")).toHaveAttribute("data-keys", "ready");
   const card = page.locator(".task-grid");
   const first = await card.getAttribute("data-task-id");
+  // The desk shows the next task before the server answers (zero wait); leaving the page before
+  // the answer would race the review being stored, so wait for it as a reviewer's next key would.
+  const stored = page.waitForResponse((r) => r.url().includes("/api/review/submit") && r.ok());
   await page.keyboard.press("3");
   await page.keyboard.press("Enter");
   await expect(card).not.toHaveAttribute("data-task-id", first!);
+  await stored;
 
   await page.goto("/queue");
   await expect(page.locator(".my-day dd").first()).toHaveText(String(before + 1));

@@ -4,6 +4,23 @@
 use crate::error::AppError;
 use chrono::{DateTime, Days, NaiveDate, Utc};
 
+/// `sqlx::query!` with the filter bound as every dashboard query expects it: `$1`/`$2` the
+/// range's first instant and the instant after it, `$3`/`$4` the optional model and version;
+/// further arguments follow as `$5`, `$6`, ….
+macro_rules! in_range {
+    ($f:expr, $sql:tt $(, $arg:expr)* $(,)?) => {
+        sqlx::query!(
+            $sql,
+            $f.start(),
+            $f.end(),
+            $f.model.as_deref(),
+            $f.version.as_deref()
+            $(, $arg)*
+        )
+    };
+}
+pub(crate) use in_range;
+
 /// Days the dashboard shows when the URL names no range.
 pub const DEFAULT_DAYS: u64 = 30;
 /// Widest range one view may cover.

@@ -1,24 +1,21 @@
 //! The dashboard's lists and the admin's task page: the latest comments, the escalations still
 //! open, and one task with its whole review history.
 
-use super::filter::Filter;
+use super::filter::{Filter, in_range};
 use super::{CommentRow, EscalationRow, HistoryFeedback, HistoryReview, TaskHistory};
 use crate::error::AppError;
 use sqlx::PgPool;
 use uuid::Uuid;
 
 pub async fn comments(pool: &PgPool, f: &Filter) -> Result<Vec<CommentRow>, AppError> {
-    let rows = sqlx::query!(
+    let rows = in_range!(
+        f,
         r#"select r.task_id, u.username, r.rating, r.verdict, r.comment as "comment!", r.created_at
            from reviews r join users u on u.id = r.reviewer_id
            where r.created_at >= $1 and r.created_at < $2 and r.comment is not null
              and ($3::text is null or r.model = $3) and ($4::text is null or r.model_version = $4)
            order by r.created_at desc
            limit 10"#,
-        f.start(),
-        f.end(),
-        f.model.as_deref(),
-        f.version.as_deref(),
     )
     .fetch_all(pool)
     .await?;

@@ -2,7 +2,7 @@
 //! calibration and the what-if), reviewers' throughput, and agreement between reviewers of the
 //! same task. Parameters as in [`super::queries`].
 
-use super::filter::Filter;
+use super::filter::{Filter, in_range};
 use super::shape::{CONFIDENCE_BINS, ConfidenceBin, PairCounts, rating_index, slot};
 use super::{Agreement, ReviewerRow};
 use crate::error::AppError;
@@ -13,7 +13,8 @@ pub async fn confidence_bins(
     pool: &PgPool,
     f: &Filter,
 ) -> Result<[ConfidenceBin; CONFIDENCE_BINS], AppError> {
-    let rows = sqlx::query!(
+    let rows = in_range!(
+        f,
         r#"select least(floor(confidence * 20 + 1e-9), 19)::int as "bin!",
                   count(*) as "count!",
                   sum(confidence) as "confidence_sum!",
@@ -29,10 +30,6 @@ pub async fn confidence_bins(
            where created_at >= $1 and created_at < $2
              and ($3::text is null or model = $3) and ($4::text is null or model_version = $4)
            group by 1"#,
-        f.start(),
-        f.end(),
-        f.model.as_deref(),
-        f.version.as_deref(),
     )
     .fetch_all(pool)
     .await?;
@@ -56,7 +53,8 @@ pub async fn confidence_bins(
 /// Per reviewer in the range: reviews, median time, mean rating (agreement is added from the
 /// agreement query's pairs).
 pub async fn reviewers(pool: &PgPool, f: &Filter) -> Result<Vec<(i64, ReviewerRow)>, AppError> {
-    let rows = sqlx::query!(
+    let rows = in_range!(
+        f,
         r#"select r.reviewer_id, u.username,
                   count(*) as "reviews!",
                   percentile_cont(0.5) within group (order by r.seconds_spent) as "median_seconds!",
@@ -67,10 +65,6 @@ pub async fn reviewers(pool: &PgPool, f: &Filter) -> Result<Vec<(i64, ReviewerRo
              and ($3::text is null or r.model = $3) and ($4::text is null or r.model_version = $4)
            group by r.reviewer_id, u.username
            order by 3 desc, 2"#,
-        f.start(),
-        f.end(),
-        f.model.as_deref(),
-        f.version.as_deref(),
     )
     .fetch_all(pool)
     .await?;
@@ -94,7 +88,8 @@ pub async fn reviewers(pool: &PgPool, f: &Filter) -> Result<Vec<(i64, ReviewerRo
 /// and per reviewer, over tasks with two or more reviews in the range. One query, three grouping
 /// sets: (rating, rating) for the matrix, (reviewer) for the reviewer table, () for the totals.
 pub async fn agreement(pool: &PgPool, f: &Filter) -> Result<(Agreement, PairCounts), AppError> {
-    let rows = sqlx::query!(
+    let rows = in_range!(
+        f,
         r#"with r as (
                select id, task_id, reviewer_id, rating, verdict,
                       count(*) over (partition by task_id) as m
@@ -111,10 +106,6 @@ pub async fn agreement(pool: &PgPool, f: &Filter) -> Result<(Agreement, PairCoun
            from r a join r b on b.task_id = a.task_id and b.id <> a.id
            where a.m >= 2
            group by grouping sets ((a.rating, b.rating), (a.reviewer_id), ())"#,
-        f.start(),
-        f.end(),
-        f.model.as_deref(),
-        f.version.as_deref(),
     )
     .fetch_all(pool)
     .await?;

@@ -5,7 +5,7 @@
 //! Parameters are the same in every query: `$1`/`$2` the range's first instant and the instant
 //! after it, `$3`/`$4` the optional model and version.
 
-use super::filter::Filter;
+use super::filter::{Filter, in_range};
 use super::shape::{
     BucketRow, CONFIDENCE_BINS, calibration, slot, spread_reviews, spread_volume, version_series,
     what_if, with_agreement,
@@ -83,16 +83,13 @@ pub async fn dashboard(pool: &PgPool, f: &Filter) -> Result<Dashboard, AppError>
 
 /// Reviews in the range per error tag, most frequent first.
 async fn error_tags(pool: &PgPool, f: &Filter) -> Result<Vec<(String, i64)>, AppError> {
-    let rows = sqlx::query!(
+    let rows = in_range!(
+        f,
         r#"select tag as "tag!", count(*) as "n!"
            from reviews r, unnest(r.error_tags) as tag
            where r.created_at >= $1 and r.created_at < $2 and cardinality(r.error_tags) > 0
              and ($3::text is null or r.model = $3) and ($4::text is null or r.model_version = $4)
            group by tag order by count(*) desc, tag"#,
-        f.start(),
-        f.end(),
-        f.model.as_deref(),
-        f.version.as_deref(),
     )
     .fetch_all(pool)
     .await?;
@@ -118,7 +115,8 @@ async fn task_counts(
     pool: &PgPool,
     f: &Filter,
 ) -> Result<(Vec<(i32, String, i64)>, [(i64, i64); CONFIDENCE_BINS]), AppError> {
-    let rows = sqlx::query!(
+    let rows = in_range!(
+        f,
         r#"select bucket as "bucket?", reason as "reason?", bin as "bin?", flagged as "flagged?",
                   count(*) as "count!"
            from (
@@ -131,10 +129,6 @@ async fn task_counts(
                  and ($3::text is null or model = $3) and ($4::text is null or model_version = $4)
            ) t
            group by grouping sets ((bucket, reason), (bin, flagged))"#,
-        f.start(),
-        f.end(),
-        f.model.as_deref(),
-        f.version.as_deref(),
         f.from,
         f.bucket_days(),
     )
@@ -185,7 +179,8 @@ async fn queue(pool: &PgPool, f: &Filter) -> Result<QueueFigures, AppError> {
 }
 
 async fn review_totals(pool: &PgPool, f: &Filter) -> Result<ReviewFigures, AppError> {
-    let r = sqlx::query!(
+    let r = in_range!(
+        f,
         r#"select count(*) as "total!",
                   count(*) filter (where verdict = 'accept') as "accepted!",
                   count(*) filter (where verdict = 'reject') as "rejected!",
@@ -200,10 +195,6 @@ async fn review_totals(pool: &PgPool, f: &Filter) -> Result<ReviewFigures, AppEr
            from reviews
            where created_at >= $1 and created_at < $2
              and ($3::text is null or model = $3) and ($4::text is null or model_version = $4)"#,
-        f.start(),
-        f.end(),
-        f.model.as_deref(),
-        f.version.as_deref(),
     )
     .fetch_one(pool)
     .await?;
@@ -220,7 +211,8 @@ async fn review_totals(pool: &PgPool, f: &Filter) -> Result<ReviewFigures, AppEr
 }
 
 async fn reviews_per_bucket(pool: &PgPool, f: &Filter) -> Result<Vec<BucketRow>, AppError> {
-    let rows = sqlx::query!(
+    let rows = in_range!(
+        f,
         r#"select (((created_at at time zone 'UTC')::date - $5::date) / $6)::int as "bucket!",
                   model || ' ' || model_version as "label!",
                   count(*) as "count!",
@@ -231,10 +223,6 @@ async fn reviews_per_bucket(pool: &PgPool, f: &Filter) -> Result<Vec<BucketRow>,
              and ($3::text is null or model = $3) and ($4::text is null or model_version = $4)
            group by 1, 2
            order by 2"#,
-        f.start(),
-        f.end(),
-        f.model.as_deref(),
-        f.version.as_deref(),
         f.from,
         f.bucket_days(),
     )
@@ -253,16 +241,13 @@ async fn reviews_per_bucket(pool: &PgPool, f: &Filter) -> Result<Vec<BucketRow>,
 }
 
 async fn edit_histogram(pool: &PgPool, f: &Filter) -> Result<[i64; 10], AppError> {
-    let rows = sqlx::query!(
+    let rows = in_range!(
+        f,
         r#"select least(floor(edit_distance * 10), 9)::int as "bin!", count(*) as "count!"
            from reviews
            where created_at >= $1 and created_at < $2 and edit_distance is not null
              and ($3::text is null or model = $3) and ($4::text is null or model_version = $4)
            group by 1"#,
-        f.start(),
-        f.end(),
-        f.model.as_deref(),
-        f.version.as_deref(),
     )
     .fetch_all(pool)
     .await?;
