@@ -37,7 +37,8 @@ pub async fn load_queue_page() -> Result<QueuePageData, AppError> {
     )
     .fetch_one(&pool)
     .await?;
-    let mut by_reason: Vec<(String, i64)> = crate::dashboard::REASONS
+    // In the dashboard's order of reasons; a reason with nothing waiting has no row.
+    let by_reason: Vec<(String, i64)> = crate::dashboard::REASONS
         .iter()
         .filter_map(|r| {
             waiting
@@ -46,7 +47,6 @@ pub async fn load_queue_page() -> Result<QueuePageData, AppError> {
                 .map(|(_, n)| ((*r).to_owned(), *n))
         })
         .collect();
-    by_reason.retain(|(_, n)| *n > 0);
     let summary = QueueSummary {
         waiting: by_reason.iter().map(|(_, n)| n).sum(),
         by_reason,

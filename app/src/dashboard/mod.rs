@@ -51,7 +51,7 @@ pub struct Dashboard {
     pub what_if: WhatIf,
     pub reviewers: Vec<ReviewerRow>,
     pub agreement: Agreement,
-    pub routing: Vec<RoutingRow>,
+    pub routing: Vec<crate::routing::RoutingSetting>,
     pub comments: Vec<CommentRow>,
     pub escalations: Vec<EscalationRow>,
     /// Reviews per error tag in the range, most frequent first.
@@ -180,14 +180,6 @@ pub struct Agreement {
     pub alpha: Option<f64>,
     /// Share of reviewer pairs on a task that gave the same verdict.
     pub verdict_agreement: Option<f64>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RoutingRow {
-    pub model: String,
-    pub threshold: f64,
-    pub audit_rate: f64,
-    pub reviews_per_task: i32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -42,7 +42,7 @@ pub async fn dashboard(pool: &PgPool, f: &Filter) -> Result<Dashboard, AppError>
         quality::confidence_bins(pool, f),
         quality::reviewers(pool, f),
         quality::agreement(pool, f),
-        routing(pool),
+        crate::routing::store::list(pool),
         in_force(pool, f),
         lists::comments(pool, f),
         lists::escalations(pool, f),
@@ -258,17 +258,6 @@ async fn edit_histogram(pool: &PgPool, f: &Filter) -> Result<[i64; 10], AppError
         }
     }
     Ok(out)
-}
-
-async fn routing(pool: &PgPool) -> Result<Vec<RoutingRow>, AppError> {
-    let rows = sqlx::query_as!(
-        RoutingRow,
-        "select model, threshold, audit_rate, reviews_per_task from routing_settings
-         order by model <> '*', model"
-    )
-    .fetch_all(pool)
-    .await?;
-    Ok(rows)
 }
 
 /// The routing in force for the filtered model (the defaults when none is chosen), by the one

@@ -24,7 +24,7 @@ pub struct TaskReceipt {
     pub needs_review: bool,
     /// low_confidence, flagged, audit_sample or auto_accepted.
     pub reason: &'static str,
-    pub status: String,
+    pub status: &'static str,
     /// False when the external_id was known and the existing task is returned.
     pub created: bool,
 }
@@ -64,7 +64,7 @@ impl From<Ingested> for TaskReceipt {
             external_id: i.external_id,
             needs_review: i.reason.needs_review(),
             reason: i.reason.as_str(),
-            status: i.status.as_str().to_owned(),
+            status: i.status.as_str(),
             created: i.created,
         }
     }
