@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds Loupe in release mode and measures, on this machine:
 #   - the browser bundle: .wasm / .js / .css sizes, raw, gzip -9 and brotli as served;
-#   - ingest throughput (bench/ingest.py) against a fresh embedded PostgreSQL.
+#   - ingest throughput (bench/ingest.py) against a fresh embedded PostgreSQL, and COPY of the
+#     same rows into the same table for comparison.
 # Figures and how they were obtained are kept in bench/README.md.
 set -euo pipefail
 
@@ -30,6 +31,8 @@ pid=$!
 trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$work"' EXIT
 until curl -sf "http://127.0.0.1:$port/healthz" >/dev/null; do sleep 0.5; done
 token="$(LOUPE_DATA_DIR="$work/data" "$bin" token create bench 2>/dev/null)"
-python3 "$root/bench/ingest.py" --url "http://127.0.0.1:$port" --token "$token" "$@"
+# The same rows through PostgreSQL's COPY into the same table, for the ratio (issue 14's goal: 0.75).
+python3 "$root/bench/ingest.py" --url "http://127.0.0.1:$port" --token "$token" \
+    --copy "psql -h $work/data/pg-run -U postgres loupe" "$@"
 
 # The review page's cold transfer is measured in the browser: bench/browser.sh.

@@ -154,17 +154,30 @@ async fn task_counts(
     Ok((volume, confidence))
 }
 
+/// The queue right now, from the maintained tallies (see `app::task::counts`): the same cost
+/// at any queue size. Only the lapsed leases and the oldest open task are read from `tasks`,
+/// each through an index that holds open tasks alone.
 async fn queue(pool: &PgPool, f: &Filter) -> Result<QueueFigures, AppError> {
     let row = sqlx::query!(
-        r#"select
-             count(*) filter (where task_waiting(status, lease_expires_at)) as "waiting!",
-             extract(epoch from now() - min(created_at) filter
-                       (where status in ('queued', 'in_review')))::float8 as oldest_seconds,
-             count(*) filter (where task_held(status, lease_expires_at)) as "in_review!",
-             count(*) filter (where status = 'escalated') as "escalated!"
-           from tasks
-           where status in ('queued', 'in_review', 'escalated')
-             and ($1::text is null or model = $1) and ($2::text is null or model_version = $2)"#,
+        r#"with tally as (
+               select status, sum(n)::int8 as n from task_tally
+               where ($1::text is null or model = $1) and ($2::text is null or model_version = $2)
+               group by status),
+           lapsed as (
+               select count(*) as n from tasks
+               where status = 'in_review' and lease_expires_at <= now()
+                 and ($1::text is null or model = $1) and ($2::text is null or model_version = $2))
+           select
+             coalesce((select n from tally where status = 'queued'), 0)
+               + (select n from lapsed) as "waiting!",
+             coalesce((select n from tally where status = 'in_review'), 0)
+               - (select n from lapsed) as "in_review!",
+             coalesce((select n from tally where status = 'escalated'), 0) as "escalated!",
+             extract(epoch from now() - (
+                 select min(created_at) from tasks
+                 where status in ('queued', 'in_review')
+                   and ($1::text is null or model = $1)
+                   and ($2::text is null or model_version = $2)))::float8 as oldest_seconds"#,
         f.model.as_deref(),
         f.version.as_deref(),
     )

@@ -53,10 +53,13 @@ pub async fn prefetch(state: &AppState, reviewer: i64) -> Result<Option<Uuid>, A
 /// After a submit or skip, for the page that asked (`with_next`): the current task and the
 /// one behind it. A form posted without scripts asks for nothing and claims nothing here;
 /// its page load that follows does.
+/// `tags` are the error tags the caller has already read in this request (a submit has), so
+/// one request reads them once.
 pub async fn upcoming(
     state: &AppState,
     reviewer: i64,
     with_next: bool,
+    tags: Option<Vec<String>>,
 ) -> Result<Upcoming, AppError> {
     if !with_next {
         return Ok(Upcoming {
@@ -64,9 +67,23 @@ pub async fn upcoming(
             next: None,
         });
     }
-    let current = view_of(state, held_or_claim(state, reviewer).await?).await?;
-    let next = match current {
-        Some(_) => view_of(state, prefetch(state, reviewer).await?).await?,
+    let Some(current) = held_or_claim(state, reviewer).await? else {
+        return Ok(Upcoming {
+            current: None,
+            next: None,
+        });
+    };
+    let tags = match tags {
+        Some(tags) => tags,
+        None => crate::error_tags::store::list(&state.pool).await?,
+    };
+    let waiting = crate::task::counts::waiting(&state.pool).await?;
+    let current = Some(task_view(state, current, tags.clone(), waiting).await?);
+    let next = match prefetch(state, reviewer).await? {
+        Some(id) => {
+            let waiting = crate::task::counts::waiting(&state.pool).await?;
+            Some(task_view(state, id, tags, waiting).await?)
+        }
         None => None,
     };
     Ok(Upcoming { current, next })
@@ -74,13 +91,18 @@ pub async fn upcoming(
 
 /// The task as the review page shows it, for a claim that may have come back empty.
 pub async fn view_of(state: &AppState, id: Option<Uuid>) -> Result<Option<TaskView>, AppError> {
-    match id {
-        Some(id) => task_view(state, id).await.map(Some),
-        None => Ok(None),
-    }
+    let Some(id) = id else { return Ok(None) };
+    let tags = crate::error_tags::store::list(&state.pool).await?;
+    let waiting = crate::task::counts::waiting(&state.pool).await?;
+    task_view(state, id, tags, waiting).await.map(Some)
 }
 
-async fn task_view(state: &AppState, id: Uuid) -> Result<TaskView, AppError> {
+async fn task_view(
+    state: &AppState,
+    id: Uuid,
+    error_tags: Vec<String>,
+    waiting: i64,
+) -> Result<TaskView, AppError> {
     let db = &state.pool;
     let row = sqlx::query!(
         r#"select id, document, summary, confidence, threshold, model, model_version,
@@ -115,8 +137,8 @@ async fn task_view(state: &AppState, id: Uuid) -> Result<TaskView, AppError> {
         model_version: row.model_version,
         reason,
         metadata,
-        waiting: crate::task::counts::waiting(db).await?,
-        error_tags: crate::error_tags::store::list(db).await?,
+        waiting,
+        error_tags,
         support: stored_support(row.support),
         weak_below: state.settings.weak_support,
         document: row.document,
@@ -148,13 +170,18 @@ pub async fn store_review(
         corrected,
         tags,
     } = judgement;
-    // The correction is measured first, off the async workers and before any row is locked.
+    // A correction is measured first, off the async workers and before any row is locked.
     // A task's summary never changes once stored, so reading it ahead of the lock is safe.
-    let summary = sqlx::query_scalar!("select summary from tasks where id = $1", task_id)
-        .fetch_optional(pool)
-        .await?
-        .ok_or_else(|| AppError::NotFound("task".into()))?;
-    let (corrected, edit_distance) = Judgement::measure_correction(corrected, summary).await?;
+    let (corrected, edit_distance) = match corrected {
+        Some(corrected) => {
+            let summary = sqlx::query_scalar!("select summary from tasks where id = $1", task_id)
+                .fetch_optional(pool)
+                .await?
+                .ok_or_else(|| AppError::NotFound("task".into()))?;
+            Judgement::measure_correction(Some(corrected), summary).await?
+        }
+        None => (None, None),
+    };
     let mut tx = pool.begin().await?;
     let task = sqlx::query!(
         r#"select status, lease_owner, reviews_required, reviews_done,

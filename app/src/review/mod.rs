@@ -93,17 +93,23 @@ pub async fn submit_review(
     let user = require_role(Role::Reviewer).await?;
     let task_id = parse_task_id(&task_id)?;
     let state = expect_state();
-    let judgement = Judgement::parse(
-        &state.pool,
+    let allowed = crate::error_tags::store::list(&state.pool).await?;
+    let judgement = Judgement::from_fields(
         rating.as_deref(),
         verdict.as_deref(),
         comment.as_deref(),
         corrected_summary.as_deref(),
         error_tags.as_deref(),
-    )
-    .await?;
+        &allowed,
+    )?;
     desk::store_review(&state.pool, user.id, task_id, judgement).await?;
-    desk::upcoming(&state, user.id, prefetch.as_deref() == Some("1")).await
+    desk::upcoming(
+        &state,
+        user.id,
+        prefetch.as_deref() == Some("1"),
+        Some(allowed),
+    )
+    .await
 }
 
 /// Gives the task back to the queue; the reviewer who skipped it will not be offered it again
@@ -118,7 +124,7 @@ pub async fn skip_task(task_id: String, prefetch: Option<String>) -> Result<Upco
     let task_id = parse_task_id(&task_id)?;
     let state = expect_state();
     desk::skip(&state.pool, user.id, task_id).await?;
-    desk::upcoming(&state, user.id, prefetch.as_deref() == Some("1")).await
+    desk::upcoming(&state, user.id, prefetch.as_deref() == Some("1"), None).await
 }
 
 /// Claims the task after the current one in the background, with a short lease the page renews;

@@ -46,30 +46,53 @@ pub struct Ingested {
 }
 
 /// Routes and stores the tasks in one transaction, returning each one's outcome in order.
+///
+/// A batch costs a fixed number of round trips whatever its size: one look-up of the known
+/// `external_id`s, one routing read per model, one insert of every new row (arrays unnested on
+/// the server, close to `COPY`), one for the models list. Per-row statements made ingest
+/// round-trip bound (one insert per task: ~2k tasks/s).
 pub async fn store(pool: &PgPool, tasks: Vec<NewTask>) -> Result<Vec<Ingested>, sqlx::Error> {
     let mut tx = pool.begin().await?;
+    let known: Vec<String> = tasks.iter().filter_map(|t| t.external_id.clone()).collect();
+    let mut existing = find_existing(&mut tx, &known).await?;
     let mut settings: HashMap<String, RoutingSetting> = HashMap::new();
-    let mut out = Vec::with_capacity(tasks.len());
-    let mut versions: HashSet<(String, String)> = HashSet::new();
-    for task in tasks {
-        if let Some(existing) = find_existing(&mut *tx, task.external_id.as_deref()).await? {
-            out.push(existing);
-            continue;
+    for task in &tasks {
+        if !settings.contains_key(&task.model) {
+            let s = app::routing::store::in_force(&mut *tx, &task.model).await?;
+            settings.insert(task.model.clone(), s);
         }
-        let model_settings = match settings.get(&task.model) {
-            Some(s) => s.clone(),
-            None => {
-                let s = app::routing::store::in_force(&mut *tx, &task.model).await?;
-                settings.insert(task.model.clone(), s.clone());
-                s
+    }
+
+    // What each submitted output becomes: an existing task, or a new row (the first of the same
+    // `external_id` in this batch; later ones answer as duplicates of it).
+    enum Slot {
+        Existing(String),
+        New(usize),
+        Again(usize),
+    }
+    let mut slots = Vec::with_capacity(tasks.len());
+    let mut rows = Rows::default();
+    let mut planned: HashMap<String, usize> = HashMap::new();
+    let mut outcomes: Vec<(Reason, TaskStatus)> = Vec::new();
+    for task in tasks {
+        if let Some(external_id) = &task.external_id {
+            if existing.contains_key(external_id) {
+                slots.push(Slot::Existing(external_id.clone()));
+                continue;
             }
-        };
+            if let Some(&first) = planned.get(external_id) {
+                slots.push(Slot::Again(first));
+                continue;
+            }
+            planned.insert(external_id.clone(), rows.id.len());
+        }
+        let setting = &settings[&task.model];
         let id = Uuid::new_v4();
         let draw_key = task.external_id.clone().unwrap_or_else(|| id.to_string());
         let reason = route(
             task.confidence,
             task.flagged,
-            &model_settings,
+            setting,
             audit_draw(&draw_key),
         );
         let status = if reason.needs_review() {
@@ -77,52 +100,88 @@ pub async fn store(pool: &PgPool, tasks: Vec<NewTask>) -> Result<Vec<Ingested>, 
         } else {
             TaskStatus::AutoAccepted
         };
-        let inserted = sqlx::query_scalar!(
-            "insert into tasks (id, external_id, document, summary, confidence, model,
-                                model_version, flagged, threshold, metadata, reason, status,
-                                reviews_required, completed_at)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,
-                     case when $12 = 'auto_accepted' then now() end)
-             on conflict (external_id) do nothing
-             returning id",
-            id,
-            task.external_id,
-            task.document,
-            task.summary,
-            task.confidence,
-            task.model,
-            task.model_version,
-            task.flagged,
-            model_settings.threshold,
-            Value::Object(task.metadata),
-            reason.as_str(),
-            status.as_str(),
-            model_settings.reviews_per_task,
-        )
-        .fetch_optional(&mut *tx)
-        .await?;
-        if inserted.is_some() {
-            versions.insert((task.model, task.model_version));
-        }
-        match inserted {
-            Some(id) => out.push(Ingested {
-                id,
-                external_id: task.external_id,
-                reason,
-                status,
-                created: true,
-            }),
-            // Another request stored the same external_id between our look-up and insert.
-            None => out.extend(find_existing(&mut *tx, task.external_id.as_deref()).await?),
+        slots.push(Slot::New(rows.id.len()));
+        outcomes.push((reason, status));
+        rows.push(task, id, setting, reason, status);
+    }
+
+    let inserted: HashSet<Uuid> = sqlx::query_scalar!(
+        "insert into tasks (id, external_id, document, summary, confidence, model, model_version,
+                            flagged, threshold, metadata, reason, status, reviews_required,
+                            completed_at)
+         select id, nullif(external_id, ''), document, summary, confidence, model, model_version,
+                flagged, threshold, metadata::jsonb, reason, status, reviews_required,
+                case when status = 'auto_accepted' then now() end
+         from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::text[],
+                     $7::text[], $8::bool[], $9::float8[], $10::text[], $11::text[], $12::text[],
+                     $13::int4[])
+              as t (id, external_id, document, summary, confidence, model, model_version,
+                    flagged, threshold, metadata, reason, status, reviews_required)
+         on conflict (external_id) do nothing
+         returning id",
+        &rows.id,
+        &rows.external_id,
+        &rows.document,
+        &rows.summary,
+        &rows.confidence,
+        &rows.model,
+        &rows.model_version,
+        &rows.flagged,
+        &rows.threshold,
+        &rows.metadata,
+        &rows.reason,
+        &rows.status,
+        &rows.reviews_required,
+    )
+    .fetch_all(&mut *tx)
+    .await?
+    .into_iter()
+    .collect();
+
+    // Rows another request stored first (the same `external_id`, between our look-up and our
+    // insert) answer as that request's tasks.
+    let lost: Vec<String> = (0..rows.id.len())
+        .filter(|&i| !inserted.contains(&rows.id[i]))
+        .map(|i| rows.external_id[i].clone())
+        .filter(|e| !e.is_empty())
+        .collect();
+    if !lost.is_empty() {
+        existing.extend(find_existing(&mut tx, &lost).await?);
+    }
+    // The task made from new row `i`: `created` only for the output that made it.
+    let made = |i: usize, created: bool| Ingested {
+        id: rows.id[i],
+        external_id: non_empty(&rows.external_id[i]),
+        reason: outcomes[i].0,
+        status: outcomes[i].1,
+        created,
+    };
+    let mut out = Vec::with_capacity(slots.len());
+    for slot in slots {
+        match slot {
+            Slot::New(i) if inserted.contains(&rows.id[i]) => out.push(made(i, true)),
+            // A later output with the `external_id` of one earlier in this batch.
+            Slot::Again(i) if inserted.contains(&rows.id[i]) => out.push(made(i, false)),
+            Slot::New(i) | Slot::Again(i) => {
+                out.extend(existing.get(&rows.external_id[i]).cloned())
+            }
+            Slot::Existing(external_id) => out.extend(existing.get(&external_id).cloned()),
         }
     }
+
     // The dashboard's list of models and versions.
-    for (model, version) in versions {
+    let versions: HashSet<(&str, &str)> = (0..rows.id.len())
+        .filter(|&i| inserted.contains(&rows.id[i]))
+        .map(|i| (rows.model[i].as_str(), rows.model_version[i].as_str()))
+        .collect();
+    if !versions.is_empty() {
+        let (models, model_versions): (Vec<&str>, Vec<&str>) = versions.into_iter().unzip();
         sqlx::query!(
-            "insert into model_versions (model, model_version) values ($1, $2)
+            "insert into model_versions (model, model_version)
+             select * from unnest($1::text[], $2::text[])
              on conflict do nothing",
-            model,
-            version,
+            &models as &[&str],
+            &model_versions as &[&str],
         )
         .execute(&mut *tx)
         .await?;
@@ -142,24 +201,80 @@ pub async fn store(pool: &PgPool, tasks: Vec<NewTask>) -> Result<Vec<Ingested>, 
     Ok(out)
 }
 
+/// The new rows of a batch, column by column, as the insert unnests them. A task without an
+/// `external_id` has `""` here (never a valid one: ingest refuses empty ids), stored as null.
+#[derive(Default)]
+struct Rows {
+    id: Vec<Uuid>,
+    external_id: Vec<String>,
+    document: Vec<String>,
+    summary: Vec<String>,
+    confidence: Vec<f64>,
+    model: Vec<String>,
+    model_version: Vec<String>,
+    flagged: Vec<bool>,
+    threshold: Vec<f64>,
+    metadata: Vec<String>,
+    reason: Vec<String>,
+    status: Vec<String>,
+    reviews_required: Vec<i32>,
+}
+
+impl Rows {
+    fn push(
+        &mut self,
+        task: NewTask,
+        id: Uuid,
+        setting: &RoutingSetting,
+        reason: Reason,
+        status: TaskStatus,
+    ) {
+        self.id.push(id);
+        self.external_id.push(task.external_id.unwrap_or_default());
+        self.document.push(task.document);
+        self.summary.push(task.summary);
+        self.confidence.push(task.confidence);
+        self.model.push(task.model);
+        self.model_version.push(task.model_version);
+        self.flagged.push(task.flagged);
+        self.threshold.push(setting.threshold);
+        self.metadata.push(Value::Object(task.metadata).to_string());
+        self.reason.push(reason.as_str().to_owned());
+        self.status.push(status.as_str().to_owned());
+        self.reviews_required.push(setting.reviews_per_task);
+    }
+}
+
+fn non_empty(external_id: &str) -> Option<String> {
+    (!external_id.is_empty()).then(|| external_id.to_owned())
+}
+
+/// The tasks already stored under these `external_id`s, by id.
 async fn find_existing(
     db: &mut sqlx::PgConnection,
-    external_id: Option<&str>,
-) -> Result<Option<Ingested>, sqlx::Error> {
-    let Some(external_id) = external_id else {
-        return Ok(None);
-    };
-    let row = sqlx::query!(
-        "select id, reason, status from tasks where external_id = $1",
-        external_id
+    external_ids: &[String],
+) -> Result<HashMap<String, Ingested>, sqlx::Error> {
+    if external_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = sqlx::query!(
+        r#"select id, external_id as "external_id!", reason, status from tasks
+           where external_id = any($1)"#,
+        external_ids
     )
-    .fetch_optional(db)
+    .fetch_all(db)
     .await?;
-    Ok(row.map(|r| Ingested {
-        id: r.id,
-        external_id: Some(external_id.to_owned()),
-        reason: Reason::from_db(&r.reason).unwrap_or(Reason::AutoAccepted),
-        status: TaskStatus::from_db(&r.status).unwrap_or(TaskStatus::Queued),
-        created: false,
-    }))
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let ingested = Ingested {
+                id: r.id,
+                external_id: Some(r.external_id.clone()),
+                reason: Reason::from_db(&r.reason).unwrap_or(Reason::AutoAccepted),
+                status: TaskStatus::from_db(&r.status).unwrap_or(TaskStatus::Queued),
+                created: false,
+            };
+            (r.external_id, ingested)
+        })
+        .collect())
 }

@@ -67,3 +67,88 @@ async fn a_lapsed_lease_is_waiting_on_every_page_and_claimable(pool: PgPool) {
         .await;
     assert!(refused.is_err());
 }
+
+/// The maintained tallies (`task_tally`, kept by triggers) against a count of the tasks
+/// themselves, by status, reason, model and version.
+async fn tallies_match(pool: &PgPool, after: &str) {
+    let drift: Vec<(String, String, i64, i64)> = sqlx::query_as(
+        "with counted as (
+             select status, reason, count(*) as n from tasks group by status, reason),
+         tallied as (
+             select status, reason, sum(n)::int8 as n from task_tally
+             group by status, reason having sum(n) <> 0)
+         select coalesce(c.status, t.status), coalesce(c.reason, t.reason),
+                coalesce(c.n, 0), coalesce(t.n, 0)
+         from counted c full join tallied t using (status, reason)
+         where c.n is distinct from t.n",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    assert!(
+        drift.is_empty(),
+        "after {after}: (status, reason, counted, tallied) {drift:?}"
+    );
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn the_tallies_stay_exact_through_every_move_a_task_makes(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone()).await;
+    let mut batch: Vec<Value> = (0..6)
+        .map(|i| task(&format!("t-{i}"), 0.1 * i as f64 + 0.05))
+        .collect();
+    batch.push(task("confident", 0.95));
+    // The same output twice in one batch, and again in a later one: stored once.
+    batch.push(task("t-0", 0.05));
+    app.submit(Value::Array(batch)).await;
+    app.submit(task("t-1", 0.15)).await;
+    tallies_match(&pool, "ingest").await;
+    // A batch refused for one bad task stores nothing and counts nothing.
+    let res = app
+        .post_json(
+            "/api/v1/tasks",
+            &serde_json::json!([task("fresh", 0.1), {"document": "x"}]),
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    tallies_match(&pool, "a refused batch").await;
+
+    let rita = app.reviewer("rita").await;
+    let shown = rita.current_task().await.unwrap();
+    let behind: Value = rita.call("review/next", &[]).await.unwrap();
+    tallies_match(&pool, "two claims").await;
+    let shown_id = shown["id"].as_str().unwrap();
+    rita.review(shown_id, "4", "accept").await.unwrap();
+    tallies_match(&pool, "a review").await;
+    let behind_id = behind["id"].as_str().unwrap();
+    rita.review(behind_id, "2", "escalate").await.unwrap();
+    tallies_match(&pool, "an escalation").await;
+    let third = rita.current_task().await.unwrap();
+    let _: Value = rita
+        .call("review/skip", &[("task_id", third["id"].as_str().unwrap())])
+        .await
+        .unwrap();
+    tallies_match(&pool, "a skip").await;
+    let _: Option<Value> = rita.call("review/next", &[]).await.unwrap();
+    assert!(rita.beacon("review/release").await.is_success());
+    tallies_match(&pool, "a release").await;
+
+    // A lapsed lease is still `in_review` in the tallies and in the table; the waiting count
+    // adds it back, and another reviewer's claim moves it for real.
+    let _ = rita.current_task().await.unwrap();
+    sqlx::query("update tasks set lease_expires_at = now() - interval '1 second' where status = 'in_review'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let omar = app.reviewer("omar").await;
+    let waiting_before: Value = omar.call("queue/summary", &[]).await.unwrap();
+    let queued: i64 = sqlx::query_scalar(
+        "select count(*) from tasks where task_waiting(status, lease_expires_at)",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(waiting_before["summary"]["waiting"], queued);
+    let _ = omar.current_task().await.unwrap();
+    tallies_match(&pool, "a claim of a lapsed lease").await;
+}

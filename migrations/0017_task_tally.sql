@@ -1,0 +1,89 @@
+-- How many tasks are in each status, kept as tasks are written rather than counted at read time.
+-- The review page shows how many tasks wait, the queue page and the dashboard break that down, and
+-- /metrics reports it: at a million queued tasks a `count(*)` costs ~300 ms, once per page view.
+-- app/src/task/counts.rs reads this table; nothing else writes it but the triggers below.
+--
+-- Exact and transactional: the triggers run inside the writing transaction, so a count read after
+-- a commit includes it, and a rolled-back write leaves no trace.
+--
+-- Spread over shards so concurrent writers do not queue on one hot row: a writer adds to the row
+-- of its own connection's shard (`pg_backend_pid() % 8`), and readers sum the shards. Within one
+-- statement the rows are always touched in key order, so two writers cannot deadlock on them.
+create table task_tally (
+    status text not null,
+    reason text not null,
+    model text not null,
+    model_version text not null,
+    shard smallint not null,
+    n bigint not null,
+    primary key (status, reason, model, model_version, shard)
+);
+
+insert into task_tally (status, reason, model, model_version, shard, n)
+select status, reason, model, model_version, 0, count(*)
+from tasks
+group by status, reason, model, model_version;
+
+-- New tasks arrive in batches: one upsert per statement, not per row. Deletes (none in normal
+-- use) take them away the same way; each trigger names its transition table `changed`.
+create function task_tally_added_or_removed() returns trigger
+    language plpgsql as $$
+begin
+    insert into task_tally (status, reason, model, model_version, shard, n)
+    select status, reason, model, model_version, pg_backend_pid() % 8,
+           case when tg_op = 'DELETE' then -count(*) else count(*) end
+    from changed
+    group by status, reason, model, model_version
+    order by status, reason, model, model_version
+    on conflict (status, reason, model, model_version, shard)
+        do update set n = task_tally.n + excluded.n;
+    return null;
+end $$;
+
+-- Updates that move a task (claim, review, release, resolution) touch one row each; the trigger's
+-- WHEN clause keeps every other update (hints, lease renewals) from running it at all.
+create function task_tally_moved() returns trigger
+    language plpgsql as $$
+begin
+    insert into task_tally (status, reason, model, model_version, shard, n)
+    select s, r, m, v, pg_backend_pid() % 8, d
+    from (values (old.status, old.reason, old.model, old.model_version, -1),
+                 (new.status, new.reason, new.model, new.model_version, 1)) as t (s, r, m, v, d)
+    order by s, r, m, v
+    on conflict (status, reason, model, model_version, shard)
+        do update set n = task_tally.n + excluded.n;
+    return null;
+end $$;
+
+create function task_tally_emptied() returns trigger
+    language plpgsql as $$
+begin
+    delete from task_tally;
+    return null;
+end $$;
+
+create trigger task_tally_inserted after insert on tasks
+    referencing new table as changed
+    for each statement execute function task_tally_added_or_removed();
+
+create trigger task_tally_deleted after delete on tasks
+    referencing old table as changed
+    for each statement execute function task_tally_added_or_removed();
+
+create trigger task_tally_moved after update of status, reason, model, model_version on tasks
+    for each row
+    when (old.status is distinct from new.status or old.reason is distinct from new.reason
+          or old.model is distinct from new.model
+          or old.model_version is distinct from new.model_version)
+    execute function task_tally_moved();
+
+create trigger task_tally_emptied after truncate on tasks
+    for each statement execute function task_tally_emptied();
+
+-- Leases that ran out: "waiting" counts them with the queued ones. In review are only the tasks
+-- reviewers hold or abandoned, so this index stays small whatever the queue's size.
+create index tasks_lease_lapse on tasks (lease_expires_at) where status = 'in_review';
+
+-- The oldest open task (the dashboard's "oldest waiting"): the first entry of this index, where
+-- before it was the minimum over every open task.
+create index tasks_open_age on tasks (created_at) where status in ('queued', 'in_review');
