@@ -189,7 +189,7 @@ pub struct StartupLock(sqlx::PgConnection);
 /// The lock's key, in the advisory-lock space of Loupe's database (advisory locks are per
 /// database). Any fixed number works; this one is "loupe" in ASCII, apart from sqlx's
 /// migration lock, whose key is derived from the database name.
-const STARTUP_LOCK_KEY: i64 = 0x6c6f_7570_65;
+const STARTUP_LOCK_KEY: i64 = 0x006c_6f75_7065;
 
 impl StartupLock {
     /// Waits for the lock (another replica may hold it while it seeds).

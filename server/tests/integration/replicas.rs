@@ -119,18 +119,20 @@ async fn healthy(proc: &mut Proc, base: &str) {
 
 /// HAProxy in the foreground on `port`, balancing round robin over the replicas named in
 /// `servers`, without stickiness. A server is checked every 200 ms (`GET /healthz`) and taken
-/// out after one failed check; a request that cannot connect to one is sent to the other.
+/// out after two failed checks; a request that cannot connect to one is sent to the other. A
+/// check may take up to 2 s to answer: a replica busy with 32 reviewers on a shared machine can
+/// be slower than the 200 ms interval, and is not dead for that.
 fn haproxy(dir: &Path, port: u16, servers: &[(&str, u16)]) -> Proc {
     let backends: String = servers
         .iter()
         .map(|(name, port)| {
-            format!("    server {name} 127.0.0.1:{port} check inter 200ms fall 1 rise 2\n")
+            format!("    server {name} 127.0.0.1:{port} check inter 200ms fall 2 rise 2\n")
         })
         .collect();
     let config = format!(
         "global\n    maxconn 1000\n\
          defaults\n    mode http\n    timeout connect 1s\n    timeout client 30s\n    \
-         timeout server 30s\n    retries 3\n    option redispatch 1\n    \
+         timeout server 30s\n    timeout check 2s\n    retries 3\n    option redispatch 1\n    \
          retry-on conn-failure\n\
          frontend loupe_in\n    bind 127.0.0.1:{port}\n    default_backend loupe\n\
          backend loupe\n    balance roundrobin\n    option httpchk GET /healthz\n    \
@@ -191,13 +193,7 @@ impl Browser {
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         };
-        let cookie = res
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find(|v| v.starts_with("loupe_session="))
-            .map(|v| v.split(';').next().unwrap().to_owned())
+        let cookie = crate::helpers::session_cookie(&res)
             .unwrap_or_else(|| panic!("{name} could not sign in at {base}: {}", res.status()));
         Browser {
             http: http.clone(),
@@ -270,6 +266,8 @@ struct Tally {
     failed: usize,
     /// Submissions refused with a 4xx.
     refused: usize,
+    /// What the failures were (status and body, or the transport error), for the messages.
+    failures: Vec<String>,
     /// Replicas that served this reviewer.
     replicas: HashSet<String>,
 }
@@ -290,13 +288,15 @@ async fn work(browser: Browser, base: String, acks: Arc<AtomicUsize>) -> Tally {
                 }
                 if a.status.is_server_error() {
                     tally.failed += 1;
+                    tally.failures.push(format!("{} {}", a.status, a.json));
                     false
                 } else {
                     true
                 }
             }
-            Err(_) => {
+            Err(e) => {
                 tally.failed += 1;
+                tally.failures.push(e.to_string());
                 false
             }
         }
@@ -341,6 +341,9 @@ async fn work(browser: Browser, base: String, acks: Arc<AtomicUsize>) -> Tally {
                 acks.fetch_add(1, Ordering::SeqCst);
             } else {
                 tally.refused += 1;
+                tally
+                    .failures
+                    .push(format!("{} {}", submitted.status, submitted.json));
             }
         }
     }
@@ -560,7 +563,8 @@ async fn two_replicas_behind_haproxy_share_sessions_leases_and_webhooks_and_surv
         assert_eq!(
             (t.failed, t.refused),
             (0, 0),
-            "reviewer {i} hit errors with both replicas up"
+            "reviewer {i} hit errors with both replicas up: {:?}",
+            t.failures
         );
         served.extend(t.replicas.iter().cloned());
     }
@@ -650,7 +654,12 @@ async fn two_replicas_behind_haproxy_share_sessions_leases_and_webhooks_and_surv
     let tasks: HashSet<Uuid> = got.iter().map(|(_, t)| *t).collect();
     assert_eq!(tasks, reviewed);
     let repeats = got.len() - by_delivery.len();
-    assert!(repeats <= 8, "{repeats} repeated deliveries after one kill");
+    // At most the one batch A was sending (a worker sends 16 at once).
+    let batch = server::delivery_worker::WorkerSettings::default().batch as usize;
+    assert!(
+        repeats <= batch,
+        "{repeats} repeated deliveries after one kill"
+    );
 
     let failed: usize = run2.iter().map(|t| t.failed).sum();
     eprintln!(
