@@ -76,7 +76,7 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 
 # HAProxy balances two Loupe replicas in the scale-out test (server/tests/integration/replicas.rs);
-# Prometheus's promtool checks the alerting rules. Both from Debian, in one apt step.
+# Debian's prometheus package brings promtool. Both in one apt step, if either is missing.
 if ! command -v haproxy >/dev/null && [ ! -x /usr/sbin/haproxy ] \
     || ! command -v promtool >/dev/null; then
     log "installing Debian's haproxy and prometheus (for promtool)"
