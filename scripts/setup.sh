@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything Loupe needs beyond a fresh machine's Rust toolchain, PostgreSQL 15 binaries,
 # Node, npm and Python 3: the wasm32 target, cargo-leptos, wasm-bindgen-cli, wasm-opt (npm
-# binaryen), the Playwright test runner, Debian's Chromium and Schemathesis (from PyPI). Each step is skipped when its tool already answers,
+# binaryen), the Playwright test runner, Debian's Chromium, HAProxy and Prometheus (promtool), and
+# Schemathesis (from PyPI). Each step is skipped when its tool already answers,
 # so a second run takes seconds.
 #
 # Why the detours: the network here reaches only the package registries, so nothing may download a
@@ -72,6 +73,16 @@ if [ ! -x /usr/bin/chromium ]; then
     if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+fi
+
+# HAProxy balances two Loupe replicas in the scale-out test (server/tests/integration/replicas.rs);
+# Debian's prometheus package brings promtool. Both in one apt step, if either is missing.
+if ! command -v haproxy >/dev/null && [ ! -x /usr/sbin/haproxy ] \
+    || ! command -v promtool >/dev/null; then
+    log "installing Debian's haproxy and prometheus (for promtool)"
+    if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq haproxy prometheus >/dev/null
 fi
 
 # wasm-opt (npm binaryen; Debian's is too old and breaks hydration), Playwright and axe-core (the

@@ -11,6 +11,11 @@
 //!
 //! The data folder is locked first (see `folder_lock`): a server takes it for itself; a task
 //! beside a running server uses that server's cluster and never starts or stops it.
+//!
+//! Replicas sharing one database may start at the same moment. Migrations are serialized by
+//! sqlx's migrator (a PostgreSQL advisory lock per database: one replica applies, the others
+//! wait and then find nothing to do); the seeding a server does after that (the first admin,
+//! the demo data) is serialized by [`StartupLock`].
 
 use crate::config::DbArgs;
 use crate::embedded::Cluster;
@@ -169,6 +174,46 @@ async fn backfill_edit_distances(pool: &PgPool) -> Result<(), sqlx::Error> {
         )
         .execute(pool)
         .await?;
+    }
+}
+
+/// The deployment-wide start-up lock: held while a starting server checks for and creates the
+/// rows a fresh database needs (the first admin, the demo data), so two replicas starting at
+/// once do not both find "no admin yet" and collide on creating it.
+///
+/// A session-level advisory lock on a connection taken out of the pool for the purpose: closing
+/// that connection (or the process dying) ends the session, and PostgreSQL drops the lock with
+/// it, so a replica killed mid-start never leaves the others waiting.
+pub struct StartupLock(sqlx::PgConnection);
+
+/// The lock's key, in the advisory-lock space of Loupe's database (advisory locks are per
+/// database). Any fixed number works; this one is "loupe" in ASCII, apart from sqlx's
+/// migration lock, whose key is derived from the database name.
+const STARTUP_LOCK_KEY: i64 = 0x006c_6f75_7065;
+
+impl StartupLock {
+    /// Waits for the lock (another replica may hold it while it seeds).
+    pub async fn acquire(pool: &PgPool) -> Result<StartupLock> {
+        let mut conn = pool
+            .acquire()
+            .await
+            .context("cannot connect to PostgreSQL")?
+            .detach();
+        sqlx::query("select pg_advisory_lock($1)")
+            .bind(STARTUP_LOCK_KEY)
+            .execute(&mut conn)
+            .await
+            .context("cannot take the start-up lock")?;
+        Ok(StartupLock(conn))
+    }
+
+    /// Lets the next replica in, by ending the lock's session.
+    pub async fn release(self) {
+        use sqlx::Connection;
+        if let Err(e) = self.0.close().await {
+            // The socket is dropped anyway, which ends the session and its lock.
+            tracing::debug!(error = %e, "closing the start-up lock's connection");
+        }
     }
 }
 

@@ -50,20 +50,11 @@ async fn serve_on(
     args: ServeArgs,
     shutdown: &crate::shutdown::Shutdown,
 ) -> Result<()> {
-    // A given password is never printed; a generated one is shown once, not into service logs.
-    if let Some(password) = cli::ensure_admin(pool, args.admin_password.clone()).await? {
-        use std::io::IsTerminal;
-        let terminal = std::io::stderr().is_terminal();
-        if let Some(path) = cli::show_initial_password(&password, data_dir, terminal)? {
-            tracing::warn!(file = %path.display(),
-                "created the first admin account; its generated password is in this file \
-                 (readable by its owner only): sign in, choose a new password, delete the file");
-        }
-    }
-    if args.demo {
-        let added = demo::load(pool).await.context("cannot load demo data")?;
-        tracing::info!(added, "demo data loaded");
-    }
+    // Replicas starting together take turns at seeding: the first creates the admin (and loads
+    // the demo), the others then find them there.
+    let lock = db::StartupLock::acquire(pool).await?;
+    seed(pool, data_dir, &args).await?;
+    lock.release().await;
     if args.cookies_secure() && !https(&args) {
         tracing::warn!(
             "session cookies are Secure, which browsers only send over HTTPS (or to localhost): \
@@ -88,6 +79,26 @@ async fn serve_on(
         .context("server error")?;
     loupe.background.stop();
     tracing::info!("shutting down");
+    Ok(())
+}
+
+/// What a fresh database gets at a server's first start: the first admin account (a given
+/// password is never printed; a generated one is shown once, not into service logs) and, when
+/// asked for, the demo data. The caller holds the start-up lock.
+async fn seed(pool: &sqlx::PgPool, data_dir: &std::path::Path, args: &ServeArgs) -> Result<()> {
+    if let Some(password) = cli::ensure_admin(pool, args.admin_password.clone()).await? {
+        use std::io::IsTerminal;
+        let terminal = std::io::stderr().is_terminal();
+        if let Some(path) = cli::show_initial_password(&password, data_dir, terminal)? {
+            tracing::warn!(file = %path.display(),
+                "created the first admin account; its generated password is in this file \
+                 (readable by its owner only): sign in, choose a new password, delete the file");
+        }
+    }
+    if args.demo {
+        let added = demo::load(pool).await.context("cannot load demo data")?;
+        tracing::info!(added, "demo data loaded");
+    }
     Ok(())
 }
 

@@ -176,14 +176,7 @@ impl TestApp {
             .send()
             .await
             .unwrap();
-        let cookie = res
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find(|v| v.starts_with("loupe_session="))
-            .map(|v| v.split(';').next().unwrap().to_owned());
-        match cookie {
+        match session_cookie(&res) {
             Some(cookie) => Ok(Session {
                 cookie,
                 base: self.url(""),
@@ -201,6 +194,16 @@ impl TestApp {
             .await
             .unwrap()
     }
+}
+
+/// The `loupe_session=…` pair a sign-in answer sets, ready for a `Cookie` header.
+pub fn session_cookie(res: &Response) -> Option<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("loupe_session="))
+        .map(|v| v.split(';').next().unwrap().to_owned())
 }
 
 /// The outbound policy the tests' receiver needs: 127.0.0.1 admitted, nothing else.

@@ -27,6 +27,7 @@ mod pipelines;
 mod prefetch;
 mod process;
 mod queue;
+mod replicas;
 mod review;
 mod scopes;
 mod security_headers;
