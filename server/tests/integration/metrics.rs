@@ -11,15 +11,18 @@ use sqlx::PgPool;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+/// `GET /metrics` with `token`, if any.
+async fn get_metrics(app: &TestApp, token: Option<&str>) -> reqwest::Response {
+    let mut req = app.http.get(app.url("/metrics"));
+    if let Some(token) = token {
+        req = req.bearer_auth(token);
+    }
+    req.send().await.unwrap()
+}
+
 /// The scrape's text.
 async fn scrape(app: &TestApp) -> String {
-    let res = app
-        .http
-        .get(app.url("/metrics"))
-        .bearer_auth(&app.token)
-        .send()
-        .await
-        .unwrap();
+    let res = get_metrics(app, Some(&app.token)).await;
     assert_eq!(res.status(), StatusCode::OK);
     let kind = res.headers()["content-type"].to_str().unwrap().to_owned();
     assert!(kind.starts_with("text/plain; version=0.0.4"), "{kind}");
@@ -50,7 +53,7 @@ fn value(samples: &BTreeMap<String, f64>, series: &str) -> f64 {
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn metrics_need_a_token_with_the_read_scope(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
-    let res = app.http.get(app.url("/metrics")).send().await.unwrap();
+    let res = get_metrics(&app, None).await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error"], "unauthorized", "{body}");
@@ -58,13 +61,7 @@ async fn metrics_need_a_token_with_the_read_scope(pool: PgPool) {
     let ingest_only = server::cli::create_token(&app.pool, "ingest only", &[Scope::Ingest])
         .await
         .unwrap();
-    let res = app
-        .http
-        .get(app.url("/metrics"))
-        .bearer_auth(&ingest_only)
-        .send()
-        .await
-        .unwrap();
+    let res = get_metrics(&app, Some(&ingest_only)).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["scope"], "read", "{body}");
@@ -72,13 +69,7 @@ async fn metrics_need_a_token_with_the_read_scope(pool: PgPool) {
     let read_only = server::cli::create_token(&app.pool, "prometheus", &[Scope::Read])
         .await
         .unwrap();
-    let res = app
-        .http
-        .get(app.url("/metrics"))
-        .bearer_auth(&read_only)
-        .send()
-        .await
-        .unwrap();
+    let res = get_metrics(&app, Some(&read_only)).await;
     assert_eq!(res.status(), StatusCode::OK);
     // The answer parses: every line is a comment or a sample with a number.
     let all = samples(&res.text().await.unwrap());
@@ -334,7 +325,70 @@ async fn every_answer_carries_a_request_id_and_a_sane_one_from_the_client_is_kep
         );
     }
     // Refusals carry one too.
-    let res = app.http.get(app.url("/metrics")).send().await.unwrap();
+    let res = get_metrics(&app, None).await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     assert!(res.headers().contains_key("x-request-id"));
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn json_logs_carry_the_request_id_on_every_line_of_a_request(pool: PgPool) {
+    let url = crate::process::url_of(&pool).await;
+    let port = crate::process::free_port();
+    let log_path = std::env::temp_dir().join(format!("loupe-json-log-{}", uuid::Uuid::new_v4()));
+    let log = std::fs::File::create(&log_path).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_loupe"))
+        .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+        .env("DATABASE_URL", &url)
+        .env("LOUPE_ADMIN_PASSWORD", "admin-password-123")
+        .env("LOUPE_LOG_FORMAT", "json")
+        .env("RUST_LOG", "info,sqlx=warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let mut healthy = false;
+    for _ in 0..600 {
+        if let Ok(res) = http.get(format!("{base}/healthz")).send().await
+            && res.status() == StatusCode::OK
+        {
+            healthy = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let answered = if healthy {
+        let res = http
+            .get(format!("{base}/metrics"))
+            .header("x-request-id", "json-log-check-1")
+            .send()
+            .await
+            .unwrap();
+        Some((res.status(), res.headers().get("x-request-id").cloned()))
+    } else {
+        None
+    };
+    // SAFETY: kill only sends a signal to the child this test spawned.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    child.wait().unwrap();
+    let text = std::fs::read_to_string(&log_path).unwrap();
+    let _ = std::fs::remove_file(&log_path);
+    let (status, id) = answered.unwrap_or_else(|| panic!("loupe did not become healthy: {text}"));
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(id.unwrap(), "json-log-check-1");
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}")))
+        .collect();
+    let of_request: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["spans"][0]["request_id"] == "json-log-check-1")
+        .collect();
+    assert!(
+        of_request
+            .iter()
+            .any(|l| l["fields"]["status"] == 401 && l["spans"][0]["uri"] == "/metrics"),
+        "no line of the request carries its id: {text}"
+    );
 }
