@@ -84,6 +84,8 @@ create trigger task_tally_emptied after truncate on tasks
 -- reviewers hold or abandoned, so this index stays small whatever the queue's size.
 create index tasks_lease_lapse on tasks (lease_expires_at) where status = 'in_review';
 
--- The oldest open task (the dashboard's "oldest waiting"): the first entry of this index, where
--- before it was the minimum over every open task.
-create index tasks_open_age on tasks (created_at) where status in ('queued', 'in_review');
+-- The oldest open task of each model, version and reason (the dashboard's "oldest waiting", the
+-- age gauge of /metrics): the first entry under each key of this index, one probe per key the
+-- tally knows, where before it was the minimum over every open task.
+create index tasks_open_age on tasks (model, model_version, reason, created_at)
+    where status in ('queued', 'in_review');

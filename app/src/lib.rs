@@ -38,6 +38,9 @@ pub mod hex;
 pub mod history;
 /// Escaping text for HTML written as strings.
 pub mod html;
+/// Counters and histograms for `GET /metrics`, and the text format they are written in.
+#[cfg(feature = "ssr")]
+pub mod metrics;
 /// Which hosts Loupe's own outbound requests (webhooks) may reach.
 #[cfg(feature = "ssr")]
 pub mod outbound;

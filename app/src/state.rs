@@ -95,6 +95,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub pool: PgPool,
     pub settings: Arc<Settings>,
+    /// The counters and histograms `GET /metrics` reports.
+    pub metrics: crate::metrics::Metrics,
 }
 
 impl FromRef<AppState> for LeptosOptions {

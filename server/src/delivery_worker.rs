@@ -108,10 +108,16 @@ pub struct Worker {
     sender: String,
     settings: WorkerSettings,
     http: reqwest::Client,
+    /// Where each attempt's duration is recorded.
+    metrics: app::metrics::Metrics,
 }
 
 impl Worker {
-    pub fn new(pool: PgPool, settings: WorkerSettings) -> anyhow::Result<Self> {
+    pub fn new(
+        pool: PgPool,
+        metrics: app::metrics::Metrics,
+        settings: WorkerSettings,
+    ) -> anyhow::Result<Self> {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
@@ -125,6 +131,7 @@ impl Worker {
             sender: format!("{} pid {}", hostname(), std::process::id()),
             settings,
             http,
+            metrics,
         })
     }
 
@@ -194,7 +201,11 @@ impl Worker {
     }
 
     async fn deliver(&self, d: Claimed) -> Result<(), sqlx::Error> {
+        // Timed here rather than from the outcome, which records 0 for an attempt with no answer.
+        let started = Instant::now();
         let outcome = self.send(&d).await;
+        self.metrics
+            .delivery_attempt(outcome.succeeded(), started.elapsed());
         let status = outcome.status.map(i32::from);
         let duration_ms = i32::try_from(outcome.elapsed.as_millis()).unwrap_or(i32::MAX);
         let mut tx = self.pool.begin().await?;

@@ -39,10 +39,14 @@ pub mod launch;
 /// Building Loupe (state, router, background work) for `loupe serve` and the tests. (Not
 /// `app`: that name is the isomorphic crate's.)
 pub mod loupe;
+/// `GET /metrics` (Prometheus text format) and the timing of every request by route.
+pub mod metrics;
 /// The login guard in front of the browser pages.
 pub mod page_guard;
 /// Progress lines for long CLI tasks.
 pub mod progress;
+/// The request id: the client's sane `x-request-id` or a new one, in the log span and the answer.
+pub mod request_id;
 /// Checks every request gets first: storable text in URLs and server-function forms.
 pub mod requests;
 /// Serving the router with time and size limits at the edge.
@@ -67,7 +71,7 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::CompressionLevel;
 use tower_http::compression::CompressionLayer;
 use tower_http::services::ServeDir;
-use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 /// The database schema, applied at start and by `#[sqlx::test]`.
@@ -108,6 +112,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(|| async { Redirect::to("/review") }))
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics::scrape))
         .merge(api::router(&state))
         .merge(pages)
         .nest_service(&format!("/{}", leptos_options.site_pkg_dir), assets)
@@ -132,12 +137,27 @@ pub fn router(state: AppState) -> Router {
         // already encoded (the assets above) pass through untouched.
         .layer(CompressionLayer::new().quality(CompressionLevel::Precise(4)))
         // One line per request at info (method, path, status, latency); never headers or bodies,
-        // which carry tokens, cookies and documents.
+        // which carry tokens, cookies and documents. The span carries the request id, so every
+        // line logged while serving the request does.
         .layer(
             TraceLayer::new_for_http()
-                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .make_span_with(|req: &http::Request<axum::body::Body>| {
+                    let id = req.headers().get(request_id::HEADER);
+                    tracing::info_span!("request",
+                        method = %req.method(),
+                        uri = %req.uri(),
+                        version = ?req.version(),
+                        request_id = id.and_then(|v| v.to_str().ok()).unwrap_or_default())
+                })
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
+        // Outside the trace layer, which reads the id it settles.
+        .layer(axum::middleware::from_fn(request_id::assign))
+        // Every answer timed by route pattern, refusals included.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         // Outermost, so every answer (refusals and errors included) carries them.
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -63,8 +63,10 @@ impl Loupe {
     ) -> anyhow::Result<Loupe> {
         // Deliveries left pending by an earlier run (or another process) are picked up from the
         // outbox; the worker reaches only the hosts the settings allow webhooks to point at.
+        let metrics = app::metrics::Metrics::default();
         let delivery = crate::delivery_worker::Worker::new(
             pool.clone(),
+            metrics.clone(),
             crate::delivery_worker::WorkerSettings {
                 outbound: settings.outbound.clone(),
                 ..workers.delivery
@@ -90,6 +92,7 @@ impl Loupe {
             leptos_options,
             pool,
             settings: std::sync::Arc::new(settings),
+            metrics,
         };
         Ok(Loupe {
             router: crate::router(state),

@@ -174,10 +174,16 @@ async fn queue(pool: &PgPool, f: &Filter) -> Result<QueueFigures, AppError> {
                - (select n from lapsed) as "in_review!",
              coalesce((select n from tally where status = 'escalated'), 0) as "escalated!",
              extract(epoch from now() - (
-                 select min(created_at) from tasks
-                 where status in ('queued', 'in_review')
-                   and ($1::text is null or model = $1)
-                   and ($2::text is null or model_version = $2)))::float8 as oldest_seconds"#,
+                 select min(o.created_at)
+                 from (select distinct reason, model, model_version from task_tally
+                       where status in ('queued', 'in_review')
+                         and ($1::text is null or model = $1)
+                         and ($2::text is null or model_version = $2)) k
+                 cross join lateral (
+                     select t.created_at from tasks t
+                     where t.status in ('queued', 'in_review') and t.model = k.model
+                       and t.model_version = k.model_version and t.reason = k.reason
+                     order by t.created_at limit 1) o))::float8 as oldest_seconds"#,
         f.model.as_deref(),
         f.version.as_deref(),
     )

@@ -39,7 +39,9 @@ pub async fn held_or_claim(state: &AppState, reviewer: i64) -> Result<Option<Uui
         }
         None => {}
     }
-    lease::claim(pool, reviewer, terms).await
+    state
+        .metrics
+        .count_claim(lease::claim(pool, reviewer, terms).await)
 }
 
 /// The reviewer's background claim: the one they already hold, or a new one.
@@ -47,7 +49,8 @@ pub async fn prefetch(state: &AppState, reviewer: i64) -> Result<Option<Uuid>, A
     if let Some(held) = lease::held_prefetched(&state.pool, reviewer).await? {
         return Ok(Some(held));
     }
-    lease::claim(&state.pool, reviewer, terms(state, true)).await
+    let claimed = lease::claim(&state.pool, reviewer, terms(state, true)).await;
+    state.metrics.count_claim(claimed)
 }
 
 /// After a submit or skip, for the page that asked (`with_next`): the current task and the

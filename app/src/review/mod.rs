@@ -102,7 +102,9 @@ pub async fn submit_review(
         error_tags.as_deref(),
         &allowed,
     )?;
+    let verdict = judgement.verdict;
     desk::store_review(&state.pool, user.id, task_id, judgement).await?;
+    state.metrics.review_stored(verdict);
     desk::upcoming(
         &state,
         user.id,
@@ -124,6 +126,7 @@ pub async fn skip_task(task_id: String, prefetch: Option<String>) -> Result<Upco
     let task_id = parse_task_id(&task_id)?;
     let state = expect_state();
     desk::skip(&state.pool, user.id, task_id).await?;
+    state.metrics.skipped();
     desk::upcoming(&state, user.id, prefetch.as_deref() == Some("1"), None).await
 }
 

@@ -15,6 +15,8 @@
 
 pub mod counts;
 #[cfg(feature = "ssr")]
+pub mod depth;
+#[cfg(feature = "ssr")]
 pub mod lease;
 
 use serde::{Deserialize, Serialize};

@@ -108,6 +108,7 @@ impl Modify for Security {
         super::routing::put,
         super::routing::reset,
         super::audit::list,
+        crate::metrics::scrape,
     ),
     components(schemas(app::outbox::WebhookEvent, ErrorBody)),
     modifiers(&Security),
@@ -118,6 +119,7 @@ impl Modify for Security {
         (name = "webhooks", description = "Event delivery to your endpoints"),
         (name = "routing", description = "Which outputs a person must see, per model"),
         (name = "audit", description = "Who changed what: the trail of admin actions"),
+        (name = "monitoring", description = "Metrics for Prometheus"),
     )
 )]
 pub struct ApiDoc;

@@ -5,6 +5,7 @@ use super::auth::{Pipeline, need};
 use super::body_bytes;
 use super::error::ApiError;
 use crate::ingest::{self, Ingested};
+use app::metrics::Ingest;
 use app::state::AppState;
 use app::task_doc::TaskDoc;
 use axum::Json;
@@ -84,6 +85,19 @@ pub async fn create(
     _caller: Pipeline<need::Ingest>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    let answer = ingest_body(&state, body).await;
+    if let Err(ApiError::Malformed(_) | ApiError::Invalid(_) | ApiError::PayloadTooLarge) = &answer
+    {
+        state.metrics.ingest_rejected();
+    }
+    answer
+}
+
+/// `create` after the caller is known: the body parsed, checked and stored.
+async fn ingest_body(
+    state: &AppState,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
     let body = body_bytes(body)?;
     let (tasks, batch) = ingest::parse_body_bytes(&body, state.settings.max_document_bytes)
         .map_err(|e| match e {
@@ -95,6 +109,9 @@ pub async fn create(
     let stored = ingest::store(&state.pool, tasks).await?;
     let created = stored.iter().filter(|t| t.created).count();
     tracing::info!(received = stored.len(), created, "tasks ingested");
+    let metrics = &state.metrics;
+    metrics.ingested(Ingest::Created, created as u64);
+    metrics.ingested(Ingest::Deduplicated, (stored.len() - created) as u64);
     let receipts: Vec<TaskReceipt> = stored.into_iter().map(TaskReceipt::from).collect();
     if batch {
         let body = ReceiptBody::Batch(BatchReceipts { tasks: receipts });

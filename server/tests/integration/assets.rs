@@ -25,6 +25,7 @@ async fn assets_are_sent_as_their_precompressed_copies_and_json_is_compressed(po
             .build(),
         pool: pool.clone(),
         settings: Arc::new(Settings::default()),
+        metrics: Default::default(),
     };
     tokio::spawn(async move { axum::serve(listener, server::router(state)).await });
     let http = Client::new();

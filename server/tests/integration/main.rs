@@ -22,6 +22,7 @@ mod feedback;
 mod ingest;
 mod lifecycle;
 mod login_throttle;
+mod metrics;
 mod outbound;
 mod pipelines;
 mod prefetch;

@@ -303,6 +303,7 @@ async fn the_openapi_document_describes_every_route_and_the_docs_page_renders_it
         ("/api/v1/routing/{model}", "put"),
         ("/api/v1/routing/{model}", "delete"),
         ("/api/v1/audit", "get"),
+        ("/metrics", "get"),
     ];
     for (path, method) in expected {
         let op = &doc["paths"][path][method];
