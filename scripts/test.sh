@@ -2,7 +2,8 @@
 # Runs every Loupe test on a fresh machine: installs missing tools, then
 #   0. the dependency audit (scripts/audit.sh: RustSec advisories, offline);
 #   1. unit and integration tests (cargo test) against a private PostgreSQL cluster, where
-#      `#[sqlx::test]` gives each test a fresh database;
+#      `#[sqlx::test]` gives each test a fresh database; then, on their own, the two-replica tests
+#      behind HAProxy (ignored in the main run);
 #   2. browser tests (Playwright in Debian's Chromium) against a real Loupe built by cargo-leptos,
 #      with its own embedded PostgreSQL and the demo data;
 #   3. against that same Loupe: the Python client's tests (examples/python), a compile check of the
@@ -38,6 +39,10 @@ export DATABASE_URL
 set +e
 cargo test -p app -p server 2>&1 | tee "$work/cargo.log"
 cargo_status=${PIPESTATUS[0]}
+# The scale-out tests (two replicas behind HAProxy, server/tests/integration/replicas.rs) run
+# alone: they load the machine, and the suite has tests of staying responsive under load.
+cargo test -p server --test integration -- --ignored 2>&1 | tee -a "$work/cargo.log"
+[ "${PIPESTATUS[0]}" = 0 ] || cargo_status=1
 set -e
 unset DATABASE_URL
 

@@ -11,6 +11,10 @@
 //!
 //! HAProxy is required, not optional: `scripts/setup.sh` installs it, and without it these tests
 //! fail saying so.
+//!
+//! Both are `#[ignore]`d in the main run and run on their own right after it by scripts/test.sh
+//! (`cargo test … -- --ignored`): three processes working flat out for half a minute would starve
+//! the suite's tests that check the server stays responsive while it is busy.
 
 use crate::process::{free_port, url_of};
 use crate::receiver::Receiver;
@@ -450,6 +454,7 @@ async fn run(
 }
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
+#[ignore = "run on its own by scripts/test.sh (cargo test -- --ignored)"]
 async fn two_replicas_behind_haproxy_share_sessions_leases_and_webhooks_and_survive_a_sigkill(
     pool: sqlx::PgPool,
 ) {
@@ -673,6 +678,7 @@ async fn two_replicas_behind_haproxy_share_sessions_leases_and_webhooks_and_surv
 }
 
 #[sqlx::test(migrations = false)]
+#[ignore = "run on its own by scripts/test.sh (cargo test -- --ignored)"]
 async fn two_replicas_starting_at_once_on_a_fresh_database_migrate_and_seed_it_once(
     pool: sqlx::PgPool,
 ) {
