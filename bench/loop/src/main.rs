@@ -3,7 +3,7 @@
 //! CPU seconds spent by Loupe and by PostgreSQL while it ran, and how many tasks were handed to
 //! more than one reviewer (must be zero).
 //!
-//! Usage: loop-bench URL PASSWORD REVIEWERS SECONDS LOUPE_PID
+//! Usage: loop-bench URL PASSWORD REVIEWERS SECONDS LOUPE_PID POSTMASTER_PID
 //! Reviewers are `bench-r1` … `bench-rN`, all with PASSWORD (bench/loop.sh creates them).
 
 use std::collections::HashMap;
@@ -72,20 +72,33 @@ fn cpu_of(pid: u32) -> f64 {
     ticks / 100.0
 }
 
-/// CPU seconds of every PostgreSQL process on the machine (the bench's cluster is the only one).
-fn postgres_cpu() -> f64 {
-    let mut total = 0.0;
+/// CPU seconds of one PostgreSQL cluster, and no other on the machine: (the backends serving
+/// Loupe's pool; everything: those plus the postmaster and its background processes, such as
+/// autovacuum, the checkpointer and the WAL writer).
+fn postgres_cpu(postmaster: u32) -> (f64, f64) {
+    let mut backends = 0.0;
+    let mut total = cpu_of(postmaster);
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
         let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
             continue;
         };
-        if std::fs::read_to_string(format!("/proc/{pid}/comm"))
-            .is_ok_and(|c| c.trim() == "postgres")
-        {
-            total += cpu_of(pid);
+        let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
+            continue;
+        };
+        let parent = status
+            .lines()
+            .find_map(|l| l.strip_prefix("PPid:"))
+            .and_then(|p| p.trim().parse::<u32>().ok());
+        if parent == Some(postmaster) {
+            let cpu = cpu_of(pid);
+            total += cpu;
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            if String::from_utf8_lossy(&cmdline).starts_with("postgres: loupe_app") {
+                backends += cpu;
+            }
         }
     }
-    total
+    (backends, total)
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -98,13 +111,14 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let [_, base, password, reviewers, seconds, loupe_pid] = &args[..] else {
-        eprintln!("usage: loop-bench URL PASSWORD REVIEWERS SECONDS LOUPE_PID");
+    let [_, base, password, reviewers, seconds, loupe_pid, postmaster] = &args[..] else {
+        eprintln!("usage: loop-bench URL PASSWORD REVIEWERS SECONDS LOUPE_PID POSTMASTER_PID");
         std::process::exit(2);
     };
     let reviewers: usize = reviewers.parse().unwrap();
     let run_for = Duration::from_secs_f64(seconds.parse().unwrap());
     let loupe_pid: u32 = loupe_pid.parse().unwrap();
+    let postmaster: u32 = postmaster.parse().unwrap();
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(reviewers)
         .build()
@@ -117,7 +131,7 @@ async fn main() {
     }
     // Every task id each reviewer was handed, to find any handed to two.
     let handed: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
-    let (cpu_loupe, cpu_pg) = (cpu_of(loupe_pid), postgres_cpu());
+    let (cpu_loupe, cpu_pg) = (cpu_of(loupe_pid), postgres_cpu(postmaster));
     let started = Instant::now();
     let mut workers = Vec::new();
     for reviewer in signed_in {
@@ -148,7 +162,9 @@ async fn main() {
         loops.extend(w.await.expect("reviewer"));
     }
     let elapsed = started.elapsed().as_secs_f64();
-    let (cpu_loupe, cpu_pg) = (cpu_of(loupe_pid) - cpu_loupe, postgres_cpu() - cpu_pg);
+    let cpu_loupe = cpu_of(loupe_pid) - cpu_loupe;
+    let pg_now = postgres_cpu(postmaster);
+    let (cpu_backends, cpu_pg) = (pg_now.0 - cpu_pg.0, pg_now.1 - cpu_pg.1);
     loops.sort_by(f64::total_cmp);
     let reviews = loops.len() as f64;
     println!(
@@ -160,6 +176,7 @@ async fn main() {
             "p50_ms": percentile(&loops, 0.5),
             "p99_ms": percentile(&loops, 0.99),
             "cpu_ms_per_review_loupe": cpu_loupe * 1000.0 / reviews,
+            "cpu_ms_per_review_pg_backends": cpu_backends * 1000.0 / reviews,
             "cpu_ms_per_review_pg": cpu_pg * 1000.0 / reviews,
             "handed_twice": handed.lock().await.values().filter(|&&n| n > 1).count(),
         })
