@@ -245,7 +245,10 @@ async fn a_pathological_summary_opened_by_several_reviewers_leaves_healthz_answe
         sessions.push(app.reviewer(&format!("reviewer{i}")).await);
     }
 
-    // /healthz, asked every 20 ms while the reviewers work; each answer must come within 1 s.
+    // /healthz, asked every 20 ms while the reviewers work; each answer must come within 2.5 s.
+    // (A blocked async worker would hold it for the scoring's seconds — 4.6 s per view in
+    // release before issue 12, far longer in this debug build; the margin is for a CI machine
+    // whose two cores are shared with the rest of the suite.)
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let watcher = {
         let (stop, url, http) = (stop.clone(), app.url("/healthz"), app.http.clone());
@@ -254,10 +257,10 @@ async fn a_pathological_summary_opened_by_several_reviewers_leaves_healthz_answe
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                 let asked = Instant::now();
                 let answer =
-                    tokio::time::timeout(Duration::from_secs(1), http.get(&url).send()).await;
+                    tokio::time::timeout(Duration::from_millis(2500), http.get(&url).send()).await;
                 let status = answer
                     .unwrap_or_else(|_| {
-                        panic!("/healthz gave no answer within 1 s (check {checks})")
+                        panic!("/healthz gave no answer within 2.5 s (check {checks})")
                     })
                     .unwrap()
                     .status();
