@@ -103,9 +103,12 @@ from (select id, row_number() over (partition by task_id order by id) as nth fro
 where o.id = r.id and o.nth > 1;
 
 -- The task row is locked first, as the review desk does: two reviews of one task written at the
--- same time then count each other, whoever writes them.
+-- same time then count each other, whoever writes them. Sequential scans are off inside: in a
+-- bulk load into a new table (`loupe generate`) the cached plan would otherwise be the scan the
+-- planner chose while the table was empty, run once per row over an ever larger table.
 create function review_place() returns trigger
-    language plpgsql as $$
+    language plpgsql
+    set enable_seqscan = off as $$
 begin
     perform from tasks where id = new.task_id for no key update;
     new.nth := 1 + (select count(*) from reviews where task_id = new.task_id);
