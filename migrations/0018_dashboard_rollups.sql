@@ -47,17 +47,20 @@ end $$;
 
 -- Nothing in Loupe changes these columns after ingest, but a correction by hand (or a test that
 -- back-dates a task) must not leave the rollup behind. The WHEN clause keeps the status, lease
--- and review updates from running it at all.
+-- and review updates from running it at all; a change within one day and bin (both rows the
+-- same key) cancels out and writes nothing.
 create function task_volume_moved() returns trigger
     language plpgsql as $$
 begin
     insert into task_volume (day, model, model_version, reason, flagged, bin, shard, n)
-    select d, m, v, r, f, b, pg_backend_pid() % 8, k
+    select d, m, v, r, f, b, pg_backend_pid() % 8, sum(k)
     from (values ((old.created_at at time zone 'UTC')::date, old.model, old.model_version,
                   old.reason, old.flagged, least(floor(old.confidence * 20 + 1e-9), 19), -1),
                  ((new.created_at at time zone 'UTC')::date, new.model, new.model_version,
                   new.reason, new.flagged, least(floor(new.confidence * 20 + 1e-9), 19), 1))
          as t (d, m, v, r, f, b, k)
+    group by d, m, v, r, f, b
+    having sum(k) <> 0
     order by d, m, v, r, f, b
     on conflict (day, model, model_version, reason, flagged, bin, shard)
         do update set n = task_volume.n + excluded.n;

@@ -1,6 +1,6 @@
 //! The task volume rollup (`task_volume`, kept by triggers) against a scan of `tasks`: for spans
 //! with and without midnight edges, by day and by week, per model, after inserts in several
-//! statements, an update that moves a task to another day and a delete — and through the
+//! statements, updates that move a task to another day or within its day, and a delete — and through the
 //! dashboard page for a year-long weekly view.
 
 use crate::helpers::TestApp;
@@ -105,6 +105,14 @@ async fn the_rollup_counts_what_a_scan_of_tasks_counts_for_any_span(pool: PgPool
     sqlx::query(
         "update tasks set created_at = '2026-03-09T13:00:00Z', confidence = 0.85
          where id = (select id from tasks order by created_at limit 1)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    // Moved within its day and bin: both rollup keys are the same row.
+    sqlx::query(
+        "update tasks set created_at = created_at + interval '1 minute'
+         where id = (select id from tasks order by created_at offset 5 limit 1)",
     )
     .execute(&pool)
     .await
