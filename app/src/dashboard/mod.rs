@@ -14,6 +14,9 @@ mod quality;
 mod queries;
 #[cfg(feature = "ssr")]
 mod shape;
+/// Tasks per day, reason and confidence from the rollup kept as tasks are written.
+#[cfg(feature = "ssr")]
+pub mod volume;
 
 use crate::error::AppError;
 use crate::stats::CalibrationBin;

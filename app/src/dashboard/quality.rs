@@ -87,15 +87,24 @@ pub async fn reviewers(pool: &PgPool, f: &Filter) -> Result<Vec<(i64, ReviewerRo
 /// Krippendorff's alpha from the ratings' coincidence matrix, pairwise verdict agreement overall
 /// and per reviewer, over tasks with two or more reviews in the range. One query, three grouping
 /// sets: (rating, rating) for the matrix, (reviewer) for the reviewer table, () for the totals.
+///
+/// Only tasks with a later review (`nth >= 2`, migration 0018) in the range can have two reviews
+/// in it, so those are found in their partial index and their reviews fetched by task; the
+/// reviews of single-review tasks, most of them, are never read.
 pub async fn agreement(pool: &PgPool, f: &Filter) -> Result<(Agreement, PairCounts), AppError> {
     let rows = in_range!(
         f,
-        r#"with r as (
-               select id, task_id, reviewer_id, rating, verdict,
-                      count(*) over (partition by task_id) as m
-               from reviews
-               where created_at >= $1 and created_at < $2
+        r#"with paired as (
+               select distinct task_id from reviews
+               where nth >= 2 and created_at >= $1 and created_at < $2
                  and ($3::text is null or model = $3) and ($4::text is null or model_version = $4)
+           ), r as (
+               select v.id, v.task_id, v.reviewer_id, v.rating, v.verdict,
+                      count(*) over (partition by v.task_id) as m
+               from paired p join reviews v on v.task_id = p.task_id
+               where v.created_at >= $1 and v.created_at < $2
+                 and ($3::text is null or v.model = $3)
+                 and ($4::text is null or v.model_version = $4)
            )
            select grouping(a.rating, b.rating, a.reviewer_id) as "set!",
                   a.rating as "c?", b.rating as "k?", a.reviewer_id as "reviewer?",

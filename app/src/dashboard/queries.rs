@@ -7,11 +7,11 @@
 
 use super::filter::{Filter, in_range};
 use super::shape::{
-    BucketRow, CONFIDENCE_BINS, calibration, slot, spread_reviews, spread_volume, version_series,
-    what_if, with_agreement,
+    BucketRow, calibration, slot, spread_reviews, spread_volume, version_series, what_if,
+    with_agreement,
 };
 use super::*;
-use super::{lists, quality};
+use super::{lists, quality, volume};
 use sqlx::PgPool;
 
 pub async fn dashboard(pool: &PgPool, f: &Filter) -> Result<Dashboard, AppError> {
@@ -108,50 +108,19 @@ async fn models(pool: &PgPool) -> Result<Vec<(String, String)>, AppError> {
         .collect())
 }
 
-/// One pass over the range's tasks, counted two ways: per (bucket, reason) for the volume chart,
-/// and per (confidence twentieth, flagged) for the what-if. The covering index on `created_at`
-/// holds every column read, so this is an index-only scan.
-async fn task_counts(
-    pool: &PgPool,
-    f: &Filter,
-) -> Result<(Vec<(i32, String, i64)>, [(i64, i64); CONFIDENCE_BINS]), AppError> {
-    let rows = in_range!(
-        f,
-        r#"select bucket as "bucket?", reason as "reason?", bin as "bin?", flagged as "flagged?",
-                  count(*) as "count!"
-           from (
-               select (((created_at at time zone 'UTC')::date - $5::date) / $6)::int as bucket,
-                      reason,
-                      least(floor(confidence * 20 + 1e-9), 19)::int as bin,
-                      flagged
-               from tasks
-               where created_at >= $1 and created_at < $2
-                 and ($3::text is null or model = $3) and ($4::text is null or model_version = $4)
-           ) t
-           group by grouping sets ((bucket, reason), (bin, flagged))"#,
+/// Tasks in the range per (bucket, reason) and per (confidence twentieth, flagged), from the
+/// per-day rollup (see [`super::volume`]).
+async fn task_counts(pool: &PgPool, f: &Filter) -> Result<volume::TaskCounts, AppError> {
+    volume::task_counts(
+        pool,
+        f.start(),
+        f.end(),
+        f.model.as_deref(),
+        f.version.as_deref(),
         f.from,
         f.bucket_days(),
     )
-    .fetch_all(pool)
-    .await?;
-    let mut volume = Vec::new();
-    let mut confidence = [(0, 0); CONFIDENCE_BINS];
-    for r in rows {
-        match (r.bucket, r.reason, r.bin, r.flagged) {
-            (Some(bucket), Some(reason), _, _) => volume.push((bucket, reason, r.count)),
-            (_, _, Some(bin), Some(flagged)) => {
-                if let Some(s) = slot(bin, CONFIDENCE_BINS) {
-                    if flagged {
-                        confidence[s].1 += r.count;
-                    } else {
-                        confidence[s].0 += r.count;
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    Ok((volume, confidence))
+    .await
 }
 
 /// The queue right now, from the maintained tallies (see `app::task::counts`): the same cost
