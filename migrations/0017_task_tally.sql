@@ -40,16 +40,22 @@ begin
     return null;
 end $$;
 
--- Updates that move a task (claim, review, release, resolution) touch one row each; the trigger's
--- WHEN clause keeps every other update (hints, lease renewals) from running it at all.
+-- Updates that move tasks (claim, review, release, resolution, a bulk requeue) add one upsert per
+-- statement too, from the rows' old and new keys. (A row-level trigger would upsert the same few
+-- tally rows once per task: in one transaction that moves many tasks, each upsert would step over
+-- every version the previous ones left, and the cost would grow with the square of the rows.)
+-- Updates that move nothing (hints, lease renewals) find no difference and write nothing.
 create function task_tally_moved() returns trigger
     language plpgsql as $$
 begin
     insert into task_tally (status, reason, model, model_version, shard, n)
-    select s, r, m, v, pg_backend_pid() % 8, d
-    from (values (old.status, old.reason, old.model, old.model_version, -1),
-                 (new.status, new.reason, new.model, new.model_version, 1)) as t (s, r, m, v, d)
-    order by s, r, m, v
+    select status, reason, model, model_version, pg_backend_pid() % 8, sum(d)
+    from (select status, reason, model, model_version, -1 as d from old_rows
+          union all
+          select status, reason, model, model_version, 1 from new_rows) moved
+    group by status, reason, model, model_version
+    having sum(d) <> 0
+    order by status, reason, model, model_version
     on conflict (status, reason, model, model_version, shard)
         do update set n = task_tally.n + excluded.n;
     return null;
@@ -70,12 +76,9 @@ create trigger task_tally_deleted after delete on tasks
     referencing old table as changed
     for each statement execute function task_tally_added_or_removed();
 
-create trigger task_tally_moved after update of status, reason, model, model_version on tasks
-    for each row
-    when (old.status is distinct from new.status or old.reason is distinct from new.reason
-          or old.model is distinct from new.model
-          or old.model_version is distinct from new.model_version)
-    execute function task_tally_moved();
+create trigger task_tally_moved after update on tasks
+    referencing old table as old_rows new table as new_rows
+    for each statement execute function task_tally_moved();
 
 create trigger task_tally_emptied after truncate on tasks
     for each statement execute function task_tally_emptied();
