@@ -9,6 +9,10 @@
 -- Spread over shards so concurrent writers do not queue on one hot row: a writer adds to the row
 -- of its own connection's shard (`pg_backend_pid() % 8`), and readers sum the shards. Within one
 -- statement the rows are always touched in key order, so two writers cannot deadlock on them.
+-- Writers wait while this migration runs (a replica still on the old version may be serving):
+-- a task written between the fill below and the triggers' creation would be counted by neither.
+lock table tasks in share row exclusive mode;
+
 create table task_tally (
     status text not null,
     reason text not null,

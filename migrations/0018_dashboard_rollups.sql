@@ -10,6 +10,10 @@
 -- Kept like `task_tally` (0017): by triggers inside the writing transaction, spread over shards
 -- by `pg_backend_pid() % 8` so concurrent writers of the same day do not queue on one row, and
 -- upserted in key order so two writers cannot deadlock.
+-- Writers wait while this migration runs (a replica still on the old version may be serving):
+-- a task or review written between a fill below and its trigger's creation would be missed.
+lock table tasks, reviews in share row exclusive mode;
+
 create table task_volume (
     day date not null,
     model text not null,

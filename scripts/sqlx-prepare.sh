@@ -15,7 +15,8 @@ url="$("$root/scripts/pg-test-cluster.sh" "$work/pg")"
 psql -q "$url" -c 'create database prepare'
 db_url="${url/\/postgres\?/\/prepare?}"
 for migration in migrations/*.sql; do
-    psql -q -v ON_ERROR_STOP=1 "$db_url" -f "$migration"
+    # One transaction per file, as the server's migrator applies them (some take table locks).
+    psql -q -v ON_ERROR_STOP=1 -1 "$db_url" -f "$migration"
 done
 
 rm -rf .sqlx

@@ -283,6 +283,12 @@ pub mod store {
         endpoint: Option<i64>,
         limit: i64,
     ) -> Result<Vec<Delivery>, AppError> {
+        // Deliveries and their attempts from one snapshot: read apart, an attempt committed
+        // between the two reads showed beside a delivery that did not yet record its outcome.
+        let mut tx = pool.begin().await?;
+        sqlx::query("set transaction isolation level repeatable read, read only")
+            .execute(&mut *tx)
+            .await?;
         let rows = sqlx::query!(
             "select d.id, d.endpoint_id, e.url, d.event, d.task_id, d.status, d.attempts,
                     d.next_attempt_at, d.last_status, d.last_error, d.created_at, d.delivered_at
@@ -292,7 +298,7 @@ pub mod store {
             endpoint,
             limit
         )
-        .fetch_all(pool)
+        .fetch_all(&mut *tx)
         .await?;
         let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
         let attempts = sqlx::query!(
@@ -300,8 +306,9 @@ pub mod store {
              from webhook_attempts where delivery_id = any($1) order by id",
             &ids
         )
-        .fetch_all(pool)
+        .fetch_all(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(rows
             .into_iter()
             .map(|r| Delivery {

@@ -51,6 +51,9 @@ pub struct Ingested {
 /// `external_id`s, one routing read per model, one insert of every new row (arrays unnested on
 /// the server, close to `COPY`), one for the models list. Per-row statements made ingest
 /// round-trip bound (one insert per task: ~2k tasks/s).
+///
+/// Rows are inserted in key order (`external_id`, then model and version): two batches carrying
+/// the same ids in different orders would otherwise each hold one and wait for the other's.
 pub async fn store(pool: &PgPool, tasks: Vec<NewTask>) -> Result<Vec<Ingested>, sqlx::Error> {
     let mut tx = pool.begin().await?;
     let known: Vec<String> = tasks.iter().filter_map(|t| t.external_id.clone()).collect();
@@ -117,6 +120,7 @@ pub async fn store(pool: &PgPool, tasks: Vec<NewTask>) -> Result<Vec<Ingested>, 
                      $13::int4[])
               as t (id, external_id, document, summary, confidence, model, model_version,
                     flagged, threshold, metadata, reason, status, reviews_required)
+         order by external_id
          on conflict (external_id) do nothing
          returning id",
         &rows.id,
@@ -175,6 +179,8 @@ pub async fn store(pool: &PgPool, tasks: Vec<NewTask>) -> Result<Vec<Ingested>, 
         .map(|i| (rows.model[i].as_str(), rows.model_version[i].as_str()))
         .collect();
     if !versions.is_empty() {
+        let mut versions: Vec<(&str, &str)> = versions.into_iter().collect();
+        versions.sort_unstable();
         let (models, model_versions): (Vec<&str>, Vec<&str>) = versions.into_iter().unzip();
         sqlx::query!(
             "insert into model_versions (model, model_version)
