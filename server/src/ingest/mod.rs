@@ -52,8 +52,11 @@ pub struct Ingested {
 /// the server, close to `COPY`), one for the models list. Per-row statements made ingest
 /// round-trip bound (one insert per task: ~2k tasks/s).
 ///
-/// Rows are inserted in key order (`external_id`, then model and version): two batches carrying
-/// the same ids in different orders would otherwise each hold one and wait for the other's.
+/// Rows are inserted in the batch's order: tasks of one batch share their `created_at`, and the
+/// queue breaks that tie by insertion order, so the pipeline's order is the review order. (Two
+/// batches carrying the same new `external_id`s in opposite orders at the same moment can
+/// therefore deadlock; PostgreSQL ends one, which gets a 500. The models list is inserted
+/// sorted, so it cannot.)
 pub async fn store(pool: &PgPool, tasks: Vec<NewTask>) -> Result<Vec<Ingested>, sqlx::Error> {
     let mut tx = pool.begin().await?;
     let known: Vec<String> = tasks.iter().filter_map(|t| t.external_id.clone()).collect();
@@ -120,7 +123,6 @@ pub async fn store(pool: &PgPool, tasks: Vec<NewTask>) -> Result<Vec<Ingested>, 
                      $13::int4[])
               as t (id, external_id, document, summary, confidence, model, model_version,
                     flagged, threshold, metadata, reason, status, reviews_required)
-         order by external_id
          on conflict (external_id) do nothing
          returning id",
         &rows.id,
