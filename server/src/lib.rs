@@ -77,9 +77,19 @@ use tracing::Level;
 /// The database schema, applied at start and by `#[sqlx::test]`.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 
+/// The page routes, generated once per process. Generating them renders the app with resource
+/// loading suppressed through a process-wide flag (leptos_server's `SuppressResourceLoad`): a
+/// resource another router's render first polls during that window waits forever. Building a
+/// second router (the tests build one per test, in parallel) must not reopen that window.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(app::App)).clone()
+}
+
 /// The whole HTTP surface: pages, server functions, the JSON API, health and static files.
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(app::App);
+    let routes = route_list();
     let leptos_options = state.leptos_options.clone();
 
     // The Leptos pages, and the server functions they call (leptos_routes mounts both).
