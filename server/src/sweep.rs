@@ -1,5 +1,6 @@
-//! The periodic sweep of rows that have lapsed: sessions past their lifetime or idle timeout, and
-//! drained login-throttle buckets. Lapsed rows already do nothing (a lapsed session is refused by
+//! The periodic sweep of rows that have lapsed: sessions past their lifetime or idle timeout,
+//! drained login-throttle buckets, and the task tally's rows of database connections that have
+//! ended (folded into one, see `migrations/0021_tally_per_connection.sql`). Lapsed rows already do nothing (a lapsed session is refused by
 //! `app::auth::user_for_session` whether swept or not); sweeping keeps the tables small. Each
 //! Loupe process runs one [`run`] loop; with several replicas the sweeps simply overlap, which is
 //! harmless (a delete of rows another sweep deleted finds nothing).
@@ -10,11 +11,23 @@ use std::time::Duration;
 /// How often the server sweeps.
 pub const EVERY: Duration = Duration::from_secs(10 * 60);
 
-/// One sweep: returns the number of sessions deleted.
-pub async fn once(pool: &PgPool, session_idle: Duration) -> Result<u64, sqlx::Error> {
+/// What one sweep removed.
+#[derive(Debug, Clone, Copy)]
+pub struct Swept {
+    pub sessions: u64,
+    /// Tally rows of ended connections folded into the compacted row.
+    pub tally_rows: i64,
+}
+
+/// One sweep.
+pub async fn once(pool: &PgPool, session_idle: Duration) -> Result<Swept, sqlx::Error> {
     let sessions = app::auth::sweep_sessions(pool, session_idle).await?;
     app::throttle::prune(pool).await;
-    Ok(sessions)
+    let tally_rows = app::task::counts::compact(pool).await?;
+    Ok(Swept {
+        sessions,
+        tally_rows,
+    })
 }
 
 /// Sweeps every `every` (the first right away) until the task is aborted. A failed sweep is
@@ -25,9 +38,9 @@ pub async fn run(pool: PgPool, session_idle: Duration, every: Duration) {
     loop {
         ticks.tick().await;
         match once(&pool, session_idle).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(sessions = n, "swept lapsed sessions"),
-            Err(e) => tracing::warn!(error = %e, "could not sweep lapsed sessions"),
+            Ok(Swept { sessions: 0, .. }) => {}
+            Ok(Swept { sessions, .. }) => tracing::info!(sessions, "swept lapsed sessions"),
+            Err(e) => tracing::warn!(error = %e, "could not sweep lapsed rows"),
         }
     }
 }

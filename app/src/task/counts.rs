@@ -2,7 +2,8 @@
 //! admin overview by status and reason. "Waiting" is the SQL `task_waiting`, as the claim uses.
 //!
 //! Counts come from `task_tally` (`migrations/0017_task_tally.sql`), which triggers keep exact as
-//! tasks are written: reading them costs the same at ten tasks or a million. The one thing a
+//! tasks are written: reading them costs the same at ten tasks or a million. Each database
+//! connection writes rows of its own (no writer waits on another), so readers sum them. The one thing a
 //! tally cannot know is time: a lease that has run out is still `in_review` in it, so the few
 //! lapsed leases are counted from the tasks themselves (an index holds only tasks in review).
 
@@ -11,6 +12,16 @@ use super::TaskStatus;
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use sqlx::PgExecutor;
+
+/// Folds the tally rows of database connections that have ended into one row per key (each
+/// connection writes rows of its own: `migrations/0021_tally_per_connection.sql`). Totals are
+/// unchanged; the rows a reader sums stay bounded. Returns how many rows were folded.
+#[cfg(feature = "ssr")]
+pub async fn compact(db: impl PgExecutor<'_>) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar!(r#"select task_tally_compact() as "folded!""#)
+        .fetch_one(db)
+        .await
+}
 
 /// Tasks waiting for any reviewer.
 #[cfg(feature = "ssr")]

@@ -3,7 +3,9 @@
 //! `lease_prefetched`) for the review loop is here.
 //!
 //! Claiming is `update … where id = (select … for update skip locked)`: concurrent claims never
-//! wait on each other and never take the same row, on one server or many. A reviewer holds at
+//! wait on each other and never take the same row, on one server or many. "Waiting" is queued,
+//! or in review with the lease run out (the SQL `task_waiting`); the claim looks for each kind
+//! through its own index. A reviewer holds at
 //! most two tasks: the one on screen and one claimed in the background (`lease_prefetched`), so
 //! the next task shows without a round trip.
 
@@ -102,14 +104,25 @@ pub async fn claim(
         // queue (their reviewers' submits are then refused, as for a lapsed lease). Reviews
         // themselves are committed durably, as always. This spares the review loop one WAL
         // flush per task.
+        // The queued candidate and the lapsed one are found apart, each by its own index
+        // (`migrations/0022_claim_order_queued.sql`: one index over both made every claim walk
+        // past every held task), and the first of the two in queue order is taken. The other
+        // stays locked only until this statement ends.
         let claimed = sqlx::query_scalar!(
-            "update tasks set status = 'in_review', lease_owner = $1, leased_at = now(),
-                    lease_expires_at = now() + make_interval(secs => $2),
-                    lease_prefetched = $4
-             where (select set_config('synchronous_commit', 'off', true)) = 'off'
-               and id = (
-                 select c.id from tasks c
-                 where task_waiting(c.status, c.lease_expires_at)
+            "with queued as (
+                 select c.id, c.flagged, c.confidence, c.created_at from tasks c
+                 where c.status = 'queued'
+                   and not exists (select 1 from reviews r
+                                   where r.task_id = c.id and r.reviewer_id = $1)
+                   and not exists (select 1 from task_skips s
+                                   where s.task_id = c.id and s.reviewer_id = $1
+                                     and s.skipped_at > now() - make_interval(secs => $3))
+                 order by c.flagged desc, c.confidence, c.created_at
+                 limit 1
+                 for update skip locked),
+             lapsed as (
+                 select c.id, c.flagged, c.confidence, c.created_at from tasks c
+                 where c.status = 'in_review' and c.lease_expires_at <= now()
                    and not exists (select 1 from reviews r
                                    where r.task_id = c.id and r.reviewer_id = $1)
                    and not exists (select 1 from task_skips s
@@ -118,6 +131,14 @@ pub async fn claim(
                  order by c.flagged desc, c.confidence, c.created_at
                  limit 1
                  for update skip locked)
+             update tasks set status = 'in_review', lease_owner = $1, leased_at = now(),
+                    lease_expires_at = now() + make_interval(secs => $2),
+                    lease_prefetched = $4
+             where (select set_config('synchronous_commit', 'off', true)) = 'off'
+               and id = (
+                 select id from (select * from queued union all select * from lapsed) w
+                 order by w.flagged desc, w.confidence, w.created_at
+                 limit 1)
              returning id",
             reviewer,
             terms.lease_secs,

@@ -152,3 +152,128 @@ async fn the_tallies_stay_exact_through_every_move_a_task_makes(pool: PgPool) {
     let _ = omar.current_task().await.unwrap();
     tallies_match(&pool, "a claim of a lapsed lease").await;
 }
+
+/// Each connection keeps its own tally rows (so concurrent writers never wait on each other);
+/// the sweep folds the rows of connections that have ended into one, and the totals stay exact.
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn the_sweep_folds_the_tally_rows_of_ended_connections(pool: PgPool) {
+    use sqlx::Connection;
+    let app = TestApp::spawn(pool.clone()).await;
+    let batch: Vec<Value> = (0..4).map(|i| task(&format!("f-{i}"), 0.1)).collect();
+    app.submit(Value::Array(batch)).await;
+
+    // A connection of its own moves two tasks, then ends.
+    let mut own = sqlx::PgConnection::connect_with(&pool.connect_options())
+        .await
+        .unwrap();
+    let pid: i32 = sqlx::query_scalar("select pg_backend_pid()")
+        .fetch_one(&mut own)
+        .await
+        .unwrap();
+    sqlx::query(
+        "update tasks set status = 'reviewed', completed_at = now()
+         where id in (select id from tasks where status = 'queued' limit 2)",
+    )
+    .execute(&mut own)
+    .await
+    .unwrap();
+    own.close().await.unwrap();
+    let rows_of = |pid: i32| {
+        sqlx::query_scalar::<_, i64>("select count(*) from task_tally where shard = $1")
+            .bind(pid)
+            .fetch_one(&pool)
+    };
+    assert!(
+        rows_of(pid).await.unwrap() > 0,
+        "the connection wrote its own rows"
+    );
+    // The server notices the end of a connection a moment after the client closes it.
+    for _ in 0..100 {
+        let live: bool =
+            sqlx::query_scalar("select exists (select 1 from pg_stat_activity where pid = $1)")
+                .bind(pid)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        if !live {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let live_shards: i64 = sqlx::query_scalar(
+        "select count(*) from task_tally t join pg_stat_activity a on a.pid = t.shard",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+
+    let swept = server::sweep::once(&pool, std::time::Duration::from_secs(3600))
+        .await
+        .unwrap();
+    assert!(swept.tally_rows > 0, "{swept:?}");
+    assert_eq!(
+        rows_of(pid).await.unwrap(),
+        0,
+        "the ended connection's rows were folded"
+    );
+    let live_after: i64 = sqlx::query_scalar(
+        "select count(*) from task_tally t join pg_stat_activity a on a.pid = t.shard",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(live_shards, live_after, "rows of open connections stay");
+    tallies_match(&pool, "the fold").await;
+    assert_eq!(
+        queued_in_tally(&pool).await,
+        2,
+        "four queued, two moved by the ended connection"
+    );
+}
+
+async fn queued_in_tally(pool: &PgPool) -> i64 {
+    sqlx::query_scalar("select coalesce(sum(n), 0)::int8 from task_tally where status = 'queued'")
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+/// Queued tasks and lapsed leases are found through different indexes; the claim still takes
+/// whichever comes first in queue order.
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn a_claim_takes_queued_and_lapsed_tasks_in_one_queue_order(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone()).await;
+    app.submit(task("middle", 0.3)).await;
+    let rita = app.reviewer("rita").await;
+    let held = rita.current_task().await.unwrap();
+    sqlx::query("update tasks set lease_expires_at = now() - interval '1 second' where status = 'in_review'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    // One queued ahead of the lapsed one, one behind it.
+    app.submit(task("first", 0.1)).await;
+    app.submit(task("last", 0.5)).await;
+    let omar = app.reviewer("omar").await;
+    let mut order = Vec::new();
+    for _ in 0..3 {
+        let t = omar.current_task().await.unwrap();
+        order.push(t["summary"].as_str().unwrap().to_string());
+        let id = t["id"].as_str().unwrap();
+        if id == held["id"].as_str().unwrap() {
+            order.last_mut().unwrap().push_str(" (lapsed)");
+        }
+        omar.review(id, "4", "accept").await.unwrap();
+    }
+    let expected: Vec<String> = ["first", "middle", "last"]
+        .iter()
+        .map(|e| {
+            let summary = task(e, 0.0)["summary"].as_str().unwrap().to_string();
+            if *e == "middle" {
+                format!("{summary} (lapsed)")
+            } else {
+                summary
+            }
+        })
+        .collect();
+    assert_eq!(order, expected);
+}

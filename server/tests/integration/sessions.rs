@@ -122,7 +122,7 @@ async fn the_sweep_deletes_expired_and_idle_sessions_and_keeps_live_ones(pool: P
     let swept = server::sweep::once(&pool, settings().session_idle)
         .await
         .unwrap();
-    assert_eq!(swept, 2);
+    assert_eq!(swept.sessions, 2);
     let left: Vec<String> =
         sqlx::query_scalar("select u.username from sessions s join users u on u.id = s.user_id")
             .fetch_all(&pool)
