@@ -55,6 +55,9 @@ pub struct Settings {
     pub export_stall: Duration,
     /// Which hosts webhook endpoints may point at (public addresses, plus the allow-list).
     pub outbound: crate::outbound::Policy,
+    /// A request whose response head is not ready within this (its body read included) is
+    /// answered 503; a streamed body is not cut by it.
+    pub request_timeout: Duration,
 }
 
 impl Settings {
@@ -85,6 +88,7 @@ impl Default for Settings {
             max_exports: 4,
             export_stall: Duration::from_secs(30),
             outbound: Default::default(),
+            request_timeout: Duration::from_secs(60),
         }
     }
 }

@@ -136,6 +136,7 @@ async fn settings(pool: &sqlx::PgPool, args: &ServeArgs) -> Result<Settings> {
         max_exports: args.max_exports as usize,
         export_stall: Duration::from_secs(args.write_timeout_seconds),
         outbound: app::outbound::Policy::new(args.webhook_allow.0.clone()),
+        request_timeout: Duration::from_secs(args.request_timeout_seconds),
         ..Settings::default()
     })
 }
@@ -153,7 +154,6 @@ fn workers(args: &ServeArgs) -> Workers {
 fn limits(args: &ServeArgs) -> crate::serve::Limits {
     crate::serve::Limits {
         header_read_timeout: Duration::from_secs(args.header_timeout_seconds),
-        request_timeout: Duration::from_secs(args.request_timeout_seconds),
         write_timeout: Duration::from_secs(args.write_timeout_seconds),
         max_connections: args.max_connections as usize,
     }

@@ -146,6 +146,12 @@ pub fn router(state: AppState) -> Router {
         // Pages and JSON are compressed as they go out, at a fast setting; responses that are
         // already encoded (the assets above) pass through untouched.
         .layer(CompressionLayer::new().quality(CompressionLevel::Precise(4)))
+        // Inside the trace, request-id and security-header layers, so a timed-out request is
+        // logged, answered with its id and carries the same headers as every other answer.
+        .layer(axum::middleware::from_fn_with_state(
+            state.settings.request_timeout,
+            serve::request_timeout,
+        ))
         // One line per request at info (method, path, status, latency); never headers or bodies,
         // which carry tokens, cookies and documents. The span carries the request id, so every
         // line logged while serving the request does.

@@ -10,10 +10,11 @@
 //! - **Header-read timeout:** a connection that does not deliver a whole request head within
 //!   [`Limits::header_read_timeout`] is closed (slowloris). Hyper starts the same timer while a
 //!   kept-alive connection waits for its next request, so it also bounds idle keep-alive.
-//! - **Request timeout:** a handler that has not produced its response head within
-//!   [`Limits::request_timeout`] (reading the body included) is dropped and the caller gets 503
-//!   JSON. A streamed body (exports, streamed pages) is not cut: the timeout ends when the head
-//!   is ready.
+//! - **Request timeout:** a handler that has not produced its response head within the
+//!   settings' `request_timeout` (reading the body included) is dropped and the caller gets 503
+//!   JSON ([`request_timeout`], layered by [`crate::router`] inside the security headers and the
+//!   request id, so the 503 carries both). A streamed body (exports, streamed pages) is not cut:
+//!   the timeout ends when the head is ready.
 //! - **Idle-write timeout:** a connection whose writes make no progress for
 //!   [`Limits::write_timeout`] (a client that stopped reading) is closed, which ends any stream
 //!   it was receiving.
@@ -46,8 +47,6 @@ pub struct Limits {
     /// Time a client has to send a whole request head (and the longest a kept-alive connection
     /// may sit idle between requests).
     pub header_read_timeout: Duration,
-    /// Time a request has to produce its response head, reading its body included.
-    pub request_timeout: Duration,
     /// Time a connection may go without any write progress before it is closed.
     pub write_timeout: Duration,
     /// Connections served at once.
@@ -58,7 +57,6 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             header_read_timeout: Duration::from_secs(10),
-            request_timeout: Duration::from_secs(60),
             write_timeout: Duration::from_secs(30),
             max_connections: 1024,
         }
@@ -73,10 +71,6 @@ pub async fn serve(
     limits: Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    let router = router.layer(axum::middleware::from_fn_with_state(
-        limits.request_timeout,
-        request_timeout,
-    ));
     let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     // Dropping `stop_rx` tells every connection to shut down gracefully; each connection holds
     // a `done_rx`, so `done_tx.closed()` resolves when the last one has ended.
@@ -161,7 +155,7 @@ async fn accept_failed(e: io::Error) {
 
 /// Ends a request whose response head is not ready in time with 503 JSON; dropping the handler
 /// rolls back any transaction it held.
-async fn request_timeout(State(limit): State<Duration>, req: Request, next: Next) -> Response {
+pub async fn request_timeout(State(limit): State<Duration>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
     match tokio::time::timeout(limit, next.run(req)).await {
         Ok(response) => response,

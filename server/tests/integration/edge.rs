@@ -15,7 +15,6 @@ use tokio::net::TcpStream;
 fn quick() -> Limits {
     Limits {
         header_read_timeout: Duration::from_secs(1),
-        request_timeout: Duration::from_secs(30),
         write_timeout: Duration::from_secs(1),
         max_connections: 1024,
     }
@@ -65,6 +64,39 @@ async fn half_sent_headers_are_closed_after_the_header_timeout_while_others_are_
             "an idle half-sent request was still open after 15 s"
         );
     }
+}
+
+/// A request whose body stops arriving is answered 503 at the request timeout, and that answer
+/// carries the security headers and the request id every other answer carries.
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn a_timed_out_request_gets_503_json_with_the_usual_headers(pool: PgPool) {
+    let settings = Settings {
+        request_timeout: Duration::from_secs(1),
+        ..Settings::default()
+    };
+    let app = TestApp::spawn_limited(pool, settings, quick()).await;
+    let mut stream = TcpStream::connect(app.addr).await.unwrap();
+    let head = format!(
+        "POST /api/v1/tasks HTTP/1.1\r\nHost: loupe\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100\r\nConnection: close\r\n\r\n[{{",
+        app.token
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let got = closed_within(&mut stream, Duration::from_secs(10))
+        .await
+        .expect("answered and closed within the timeout");
+    let text = String::from_utf8_lossy(&got).to_lowercase();
+    assert!(text.starts_with("http/1.1 503"), "{text}");
+    for header in [
+        "content-security-policy:",
+        "x-content-type-options: nosniff",
+        "x-frame-options: deny",
+        "x-request-id:",
+        "retry-after: 5",
+    ] {
+        assert!(text.contains(header), "{header} missing: {text}");
+    }
+    assert!(text.contains(r#""error":"timeout""#), "{text}");
 }
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
