@@ -622,3 +622,22 @@ async fn hostile_text_in_the_audit_log_is_shown_as_text(pool: PgPool) {
 fn urlencode(raw: &str) -> String {
     app::url::encode_query_value(raw, false)
 }
+
+/// A webhook URL's query often carries the receiver's token: the trail keeps the URL without it.
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn the_trail_keeps_a_webhook_url_without_its_query(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone()).await;
+    let receiver = Receiver::start(&[]).await;
+    let url = format!("{}?token=query-secret-not-for-the-trail", receiver.url());
+    let (status, _) = app
+        .call(
+            "POST",
+            "/api/v1/webhooks",
+            Some(json!({"url": url, "events": ["task.reviewed"]})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let e = only(&pool, "webhook.add").await;
+    assert_eq!(e["after"]["url"], format!("{}?…", receiver.url()));
+    assert!(!everything(&pool).await.contains("query-secret"));
+}
