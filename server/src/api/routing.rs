@@ -13,7 +13,7 @@ use axum::extract::{Path, State};
 use http::StatusCode;
 
 /// The defaults (model `*`) and every model with settings of its own.
-#[utoipa::path(get, path = "/api/v1/routing", tag = "routing",
+#[utoipa::path(get, path = "/api/v1/routing", tag = "routing", operation_id = "list_routing",
     security(("token" = ["admin"])),
     responses((status = 200, body = Vec<RoutingSetting>), super::openapi::Errors))]
 pub async fn list(
@@ -24,7 +24,7 @@ pub async fn list(
 }
 
 /// The settings in force for one model (its own, or the defaults).
-#[utoipa::path(get, path = "/api/v1/routing/{model}", tag = "routing",
+#[utoipa::path(get, path = "/api/v1/routing/{model}", operation_id = "show_routing", tag = "routing",
     security(("token" = ["admin"])),
     params(("model" = String, Path, description = "Model name, or `*` for the defaults")),
     responses((status = 200, body = RoutingSetting), super::openapi::Errors))]

@@ -73,7 +73,7 @@ impl From<Ingested> for TaskReceipt {
 
 /// Takes one task object (answering 201, or 200 for a known external_id) or an array of up to
 /// 1,000 (answering 200 with `{"tasks": [...]}` in the same order).
-#[utoipa::path(post, path = "/api/v1/tasks", tag = "tasks",
+#[utoipa::path(post, path = "/api/v1/tasks", operation_id = "create_tasks", tag = "tasks",
     security(("token" = ["ingest"])),
     request_body = ingest::TaskBody,
     responses(
@@ -129,7 +129,7 @@ async fn ingest_body(
 
 /// A task's status, routing, outcome (`verdict`, `corrected_summary`), reviews and end-user
 /// feedback. Enough for a pipeline that polls: wait until `status` is `reviewed` or `escalated`.
-#[utoipa::path(get, path = "/api/v1/tasks/{id}", tag = "tasks",
+#[utoipa::path(get, path = "/api/v1/tasks/{id}", operation_id = "show_task", tag = "tasks",
     security(("token" = ["read"])),
     params(("id" = Uuid, Path, description = "The task id Loupe returned")),
     responses((status = 200, body = TaskDoc), super::openapi::Errors))]

@@ -45,7 +45,7 @@ pub enum EventName {
 }
 
 /// Registers an endpoint. The answer holds its secret, shown only this once.
-#[utoipa::path(post, path = "/api/v1/webhooks", tag = "webhooks",
+#[utoipa::path(post, path = "/api/v1/webhooks", operation_id = "create_webhook", tag = "webhooks",
     security(("token" = ["admin"])),
     request_body = NewEndpoint,
     responses((status = 201, body = CreatedEndpoint), super::openapi::Errors))]
@@ -73,7 +73,7 @@ pub async fn create(
 }
 
 /// Every endpoint, newest first, with its delivery counts.
-#[utoipa::path(get, path = "/api/v1/webhooks", tag = "webhooks",
+#[utoipa::path(get, path = "/api/v1/webhooks", tag = "webhooks", operation_id = "list_webhooks",
     security(("token" = ["admin"])),
     responses((status = 200, body = Vec<Endpoint>), super::openapi::Errors))]
 pub async fn list(

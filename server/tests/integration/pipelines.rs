@@ -324,6 +324,22 @@ async fn the_openapi_document_describes_every_route_and_the_docs_page_renders_it
         expected.len(),
         "the document has routes the test does not know"
     );
+    // Client generators name methods after operation ids: each must be unique.
+    let mut ids: Vec<&str> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|p| p.as_object().unwrap().values())
+        .map(|op| {
+            op["operationId"]
+                .as_str()
+                .expect("every operation has an id")
+        })
+        .collect();
+    ids.sort_unstable();
+    let count = ids.len();
+    ids.dedup();
+    assert_eq!(ids.len(), count, "operation ids repeat: {ids:?}");
     assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
     // Every reference resolves.
     fn refs<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
