@@ -35,6 +35,11 @@ pub struct DbArgs {
         hide_env_values = true
     )]
     pub migrate_database_url: Option<String>,
+    /// Connections this process opens to PostgreSQL at most (its pool). Budget this plus three
+    /// per replica against the server's `max_connections` (the embedded cluster allows 100).
+    #[arg(long, env = "LOUPE_DB_POOL_SIZE", default_value_t = 32, global = true,
+          value_parser = clap::value_parser!(u32).range(2..=1000))]
+    pub db_pool_size: u32,
 }
 
 #[derive(Debug, Subcommand)]

@@ -107,7 +107,7 @@ pub async fn open_for(args: &DbArgs, purpose: Purpose) -> Result<Database> {
         .await
         .context("cannot compute edit distances of earlier corrections")?;
     owner_pool.close().await;
-    let pool = connect(app, 32).await?;
+    let pool = connect(app, args.db_pool_size).await?;
     if cluster.is_none() && purpose == Purpose::Serve && is_superuser(&pool).await {
         tracing::warn!(
             "DATABASE_URL connects as a superuser; give Loupe a role that can only read and write \
@@ -191,19 +191,34 @@ pub struct StartupLock(sqlx::PgConnection);
 /// migration lock, whose key is derived from the database name.
 const STARTUP_LOCK_KEY: i64 = 0x006c_6f75_7065;
 
+/// How long a starting replica waits for another to finish seeding. Seeding takes seconds; the
+/// demo data a little more.
+pub const STARTUP_LOCK_WAIT: Duration = Duration::from_secs(10 * 60);
+
 impl StartupLock {
-    /// Waits for the lock (another replica may hold it while it seeds).
+    /// Waits for the lock (another replica may hold it while it seeds), at most
+    /// [`STARTUP_LOCK_WAIT`]: a replica stuck while holding it must not keep every other one
+    /// from starting without a word.
     pub async fn acquire(pool: &PgPool) -> Result<StartupLock> {
         let mut conn = pool
             .acquire()
             .await
             .context("cannot connect to PostgreSQL")?
             .detach();
-        sqlx::query("select pg_advisory_lock($1)")
+        let take = sqlx::query("select pg_advisory_lock($1)")
             .bind(STARTUP_LOCK_KEY)
-            .execute(&mut conn)
-            .await
-            .context("cannot take the start-up lock")?;
+            .execute(&mut conn);
+        match tokio::time::timeout(STARTUP_LOCK_WAIT, take).await {
+            Ok(taken) => {
+                taken.context("cannot take the start-up lock")?;
+            }
+            Err(_) => anyhow::bail!(
+                "another Loupe has held the start-up lock for over {} minutes (it seeds the \
+                 database while holding it); check that process, or find the session holding \
+                 the advisory lock in pg_locks",
+                STARTUP_LOCK_WAIT.as_secs() / 60
+            ),
+        }
         Ok(StartupLock(conn))
     }
 

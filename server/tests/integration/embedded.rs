@@ -57,6 +57,7 @@ async fn with_a_database_url_loupe_uses_that_server_and_migrates_it(pool: sqlx::
         data_dir: "/nonexistent/loupe-data".into(),
         database_url: Some(url),
         migrate_database_url: None,
+        db_pool_size: 4,
     };
     let database = server::db::open(&args)
         .await
@@ -64,6 +65,11 @@ async fn with_a_database_url_loupe_uses_that_server_and_migrates_it(pool: sqlx::
     assert!(
         database.cluster.is_none(),
         "no private cluster when a URL is given"
+    );
+    assert_eq!(
+        database.pool.options().get_max_connections(),
+        4,
+        "the pool size set"
     );
     let defaults: f64 =
         sqlx::query_scalar("select threshold from routing_settings where model = '*'")

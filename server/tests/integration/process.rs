@@ -650,3 +650,15 @@ async fn import_is_batched_idempotent_and_names_the_bad_line_and_export_writes_a
     assert!(success && out.contains("external_id"), "{out}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The pool's size is a setting with bounds: out of them is refused naming the flag.
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn the_pool_size_is_set_by_flag_and_refused_out_of_bounds(pool: sqlx::PgPool) {
+    let url = url_of(&pool).await;
+    let (ok, _, err) = run_cli(&url, &["--db-pool-size", "1", "user", "list"], None);
+    assert!(!ok);
+    assert!(err.contains("--db-pool-size"), "{err}");
+    let (ok, out, err) = run_cli(&url, &["--db-pool-size", "2", "user", "list"], None);
+    assert!(ok, "{err}");
+    assert!(out.starts_with("username"), "{out}");
+}
