@@ -54,35 +54,47 @@ begin
     return null;
 end $$;
 
--- Folds the rows of connections that have ended into shard 0, in one statement: a row is deleted
--- and its count added to shard 0 atomically, so a reader sums the same totals before and after.
--- A new connection that happens to reuse an ended one's process id only ever adds to its row;
--- if the fold deletes that row first, the connection's upsert waits for the fold and inserts
--- afresh. Rows whose counts cancelled out to zero are dropped. Returns the rows folded.
+-- Folds the rows of connections that have ended into shard 0, in one statement per table: a row
+-- is deleted and its counts added to shard 0 atomically, so a reader sums the same totals before
+-- and after. A new connection that happens to reuse an ended one's process id only ever adds to
+-- its row; if the fold deletes that row first, the connection's upsert waits for the fold and
+-- inserts afresh. `keys` are the table's key columns but `shard` (its primary key is those and
+-- `shard`), `sums` the columns added up. Returns the rows folded.
+create function rollup_fold(tbl regclass, keys text[], sums text[]) returns bigint
+    language plpgsql as $$
+declare
+    k text := (select string_agg(format('%I', c), ', ') from unnest(keys) c);
+    v text := (select string_agg(format('%I', c), ', ') from unnest(sums) c);
+    summed text := (select string_agg(format('sum(%I)', c), ', ') from unnest(sums) c);
+    added text := (select string_agg(format('%I = t.%I + excluded.%I', c, c, c), ', ')
+                   from unnest(sums) c);
+    folded bigint;
+begin
+    execute format(
+        'with gone as (
+             delete from %1$s
+             where shard <> 0
+               and shard not in (select pid from pg_stat_activity where pid is not null)
+             returning *),
+         merged as (
+             insert into %1$s as t (%2$s, shard, %3$s)
+             select %2$s, 0, %4$s from gone group by %2$s order by %2$s
+             on conflict (%2$s, shard) do update set %5$s
+             returning 1)
+         select count(*) from gone',
+        tbl, k, v, summed, added)
+    into folded;
+    return folded;
+end $$;
+
+-- The tally's fold; the sweep runs it. Rows whose counts cancelled out to zero are dropped.
 create function task_tally_compact() returns bigint
     language plpgsql as $$
 declare
     folded bigint;
 begin
-    with gone as (
-        delete from task_tally
-        where shard <> 0
-          and shard not in (select pid from pg_stat_activity where pid is not null)
-        returning status, reason, model, model_version, n
-    ), sums as (
-        select status, reason, model, model_version, sum(n) as n, count(*) as rows
-        from gone
-        group by status, reason, model, model_version
-    ), added as (
-        insert into task_tally (status, reason, model, model_version, shard, n)
-        select status, reason, model, model_version, 0, n
-        from sums
-        order by status, reason, model, model_version
-        on conflict (status, reason, model, model_version, shard)
-            do update set n = task_tally.n + excluded.n
-        returning 1
-    )
-    select coalesce(sum(rows), 0) into folded from sums;
+    folded := rollup_fold('task_tally', array['status', 'reason', 'model', 'model_version'],
+                          array['n']);
     delete from task_tally where shard = 0 and n = 0;
     return folded;
 end $$;
