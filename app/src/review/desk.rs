@@ -2,12 +2,12 @@
 //! review with the task's completion, skipping, and the task as the review page shows it.
 
 use super::{Judgement, TaskView, Upcoming};
-use crate::domain::{Reason, Verdict};
+use crate::domain::Reason;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::support::Support;
 use crate::task::TaskStatus;
-use crate::task::lease::{self, ClaimTerms, Release};
+use crate::task::lease::{self, ClaimTerms, Release, ReviewRow, Settled};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -186,64 +186,38 @@ pub async fn store_review(
         None => (None, None),
     };
     let mut tx = pool.begin().await?;
-    let task = sqlx::query!(
-        r#"select status, lease_owner, reviews_required, reviews_done,
-                  model, model_version, confidence, reason,
-                  greatest(0, extract(epoch from now() - coalesce(leased_at, now())))::int as "seconds!"
-           from tasks where id = $1 for update"#,
-        task_id
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or_else(|| AppError::NotFound("task".into()))?;
-    if TaskStatus::stored(&task.status)? != TaskStatus::InReview
-        || task.lease_owner != Some(reviewer)
-    {
-        return Err(AppError::Conflict(
-            "this task is no longer assigned to you (its lease ran out and it went back to \
-             the queue); your review was not saved"
-                .into(),
-        ));
-    }
-    // The task's model, version, confidence and reason are copied so the dashboard can
-    // aggregate reviews without joining tasks.
-    sqlx::query!(
-        "insert into reviews
-             (task_id, reviewer_id, rating, verdict, comment, corrected_summary, seconds_spent,
-              edit_distance, model, model_version, confidence, reason, error_tags)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        task_id,
+    let settled = lease::settle_with_review(
+        &mut tx,
         reviewer,
-        i16::from(rating.get()),
-        verdict.as_str(),
-        comment,
-        corrected,
-        task.seconds,
-        edit_distance,
-        task.model,
-        task.model_version,
-        task.confidence,
-        task.reason,
-        &tags,
+        task_id,
+        ReviewRow {
+            rating: i16::from(rating.get()),
+            verdict: verdict.as_str(),
+            comment: comment.as_deref(),
+            corrected: corrected.as_deref(),
+            edit_distance,
+            tags: &tags,
+        },
     )
-    .execute(&mut *tx)
     .await?;
-    let done = task.reviews_done + 1;
-    let next = if verdict == Verdict::Escalate {
-        TaskStatus::Escalated
-    } else if done >= task.reviews_required {
-        TaskStatus::Reviewed
-    } else {
-        TaskStatus::Queued
+    let (status, subscribed) = match settled {
+        Settled::Stored { status, subscribed } => (status, subscribed),
+        Settled::Missing => return Err(AppError::NotFound("task".into())),
+        Settled::NotHeld => {
+            return Err(AppError::Conflict(
+                "this task is no longer assigned to you (its lease ran out and it went back \
+                 to the queue); your review was not saved"
+                    .into(),
+            ));
+        }
     };
-    lease::settle(&mut *tx, task_id, next, done).await?;
     // The pipeline hears of it through the outbox, committed with the review or not at all.
-    let event = match next {
+    let event = match status {
         TaskStatus::Reviewed => Some(crate::outbox::TASK_REVIEWED),
         TaskStatus::Escalated => Some(crate::outbox::TASK_ESCALATED),
         _ => None,
     };
-    if let Some(event) = event {
+    if let (Some(event), true) = (event, subscribed) {
         crate::outbox::enqueue(&mut tx, event, task_id).await?;
     }
     tx.commit().await?;

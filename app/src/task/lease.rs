@@ -1,6 +1,7 @@
-//! The lease: claiming a task for one reviewer, keeping it, and giving it back. Every statement
-//! that writes the lease columns (`lease_owner`, `leased_at`, `lease_expires_at`,
-//! `lease_prefetched`) for the review loop is here.
+//! The lease: claiming a task for one reviewer, keeping it, and giving it back, the last with
+//! the holder's review ([`settle_with_review`]). Every statement that writes the lease columns
+//! (`lease_owner`, `leased_at`, `lease_expires_at`, `lease_prefetched`) for the review loop is
+//! here.
 //!
 //! Claiming is `update … where id = (select … for update skip locked)`: concurrent claims never
 //! wait on each other and never take the same row, on one server or many. "Waiting" is queued,
@@ -215,30 +216,114 @@ pub async fn release(
     Ok(released.rows_affected())
 }
 
-/// Ends the lease of a task its holder has just reviewed, moving it to `next`: `queued` when it
-/// wants more reviews, else `reviewed` or `escalated` (then complete). The caller has locked
-/// the row and checked the holder, in the same transaction.
-pub async fn settle(
-    db: impl PgExecutor<'_>,
-    id: Uuid,
-    next: TaskStatus,
-    reviews_done: i32,
-) -> Result<(), AppError> {
-    debug_assert!(matches!(
-        next,
-        TaskStatus::Queued | TaskStatus::Reviewed | TaskStatus::Escalated
-    ));
-    sqlx::query!(
-        "update tasks set status = $2, reviews_done = $3,
-                lease_owner = null, leased_at = null, lease_expires_at = null,
-                lease_prefetched = false,
-                completed_at = case when $2 in ('reviewed', 'escalated') then now() end
-         where id = $1",
-        id,
-        next.as_str(),
-        reviews_done,
+/// A review as the holder's settle stores it.
+pub struct ReviewRow<'a> {
+    pub rating: i16,
+    pub verdict: &'a str,
+    pub comment: Option<&'a str>,
+    pub corrected: Option<&'a str>,
+    pub edit_distance: Option<f64>,
+    pub tags: &'a [String],
+}
+
+/// How a settle ended.
+pub enum Settled {
+    /// Stored; the task moved to this status (`queued` when it wants more reviews, else
+    /// `reviewed` or `escalated`). `subscribed`: some active webhook endpoint takes the event the
+    /// move raises, so the caller writes it to the outbox in the same transaction.
+    Stored {
+        status: TaskStatus,
+        subscribed: bool,
+    },
+    /// The reviewer does not hold the task (its lease ran out and someone else claimed it, or it
+    /// was released); nothing was written.
+    NotHeld,
+    /// No such task.
+    Missing,
+}
+
+/// Stores the holder's review and ends their lease in one statement: the task row is locked
+/// only if this reviewer still holds it, the review is inserted with the task's model, version,
+/// confidence and reason copied (the dashboard aggregates reviews without joining tasks), and
+/// the task moves on: `escalated` for an escalation, else `reviewed` once it has the reviews it
+/// wants, else back to `queued`. One round trip where it was five (lock, insert, settle, and the
+/// outbox check, inside `BEGIN`/`COMMIT`); the caller's transaction holds the outbox write.
+pub async fn settle_with_review(
+    conn: &mut sqlx::PgConnection,
+    reviewer: i64,
+    task: Uuid,
+    review: ReviewRow<'_>,
+) -> Result<Settled, AppError> {
+    let row = sqlx::query!(
+        r#"with held as (
+               select id, reviews_required, reviews_done, model, model_version, confidence, reason,
+                      greatest(0, extract(epoch from now() - coalesce(leased_at, now())))::int
+                          as seconds
+               from tasks
+               where id = $1 and status = 'in_review' and lease_owner = $2
+               for update),
+           stored as (
+               insert into reviews
+                   (task_id, reviewer_id, rating, verdict, comment, corrected_summary,
+                    seconds_spent, edit_distance, model, model_version, confidence, reason,
+                    error_tags)
+               select id, $2, $3, $4, $5, $6, seconds, $7, model, model_version, confidence,
+                      reason, $8
+               from held
+               returning task_id),
+           next as (
+               select id, reviews_done + 1 as done,
+                      case when $4 = 'escalate' then 'escalated'
+                           when reviews_done + 1 >= reviews_required then 'reviewed'
+                           else 'queued' end as status
+               from held),
+           settled as (
+               update tasks t set status = next.status, reviews_done = next.done,
+                      lease_owner = null, leased_at = null, lease_expires_at = null,
+                      lease_prefetched = false,
+                      completed_at = case when next.status in ('reviewed', 'escalated')
+                                          then now() end
+               from next
+               where t.id = next.id
+               returning t.status)
+           select (select status from settled) as "status?",
+                  (select count(*) from stored) as "stored!",
+                  exists (select 1 from webhook_endpoints e, settled s
+                          where e.active
+                            and (case s.status when 'reviewed' then $9
+                                               when 'escalated' then $10 end)
+                                = any(e.events)) as "subscribed!""#,
+        task,
+        reviewer,
+        review.rating,
+        review.verdict,
+        review.comment,
+        review.corrected,
+        review.edit_distance,
+        review.tags,
+        crate::outbox::TASK_REVIEWED,
+        crate::outbox::TASK_ESCALATED,
     )
-    .execute(db)
+    .fetch_one(&mut *conn)
     .await?;
-    Ok(())
+    match row.status {
+        Some(status) if row.stored == 1 => Ok(Settled::Stored {
+            status: TaskStatus::stored(&status)?,
+            subscribed: row.subscribed,
+        }),
+        _ => {
+            // The rare path: tell a task that is gone from one held by someone else.
+            let exists = sqlx::query_scalar!(
+                r#"select exists (select 1 from tasks where id = $1) as "exists!""#,
+                task
+            )
+            .fetch_one(&mut *conn)
+            .await?;
+            Ok(if exists {
+                Settled::NotHeld
+            } else {
+                Settled::Missing
+            })
+        }
+    }
 }
