@@ -183,129 +183,146 @@ $$;
 
 -- Moves the rollups from the reviews `gone` to the reviews `came`: an insert passes no `gone`, a
 -- delete no `came`, an update both (the same ids). `paired` is false when no written review can
--- have a partner (every new review is its task's first): agreement is then left alone. In each
--- table only keys whose figures change are written, so an amendment of a comment writes nothing.
-create function review_rollups_move(gone review_fact[], came review_fact[], paired boolean)
+-- have a partner (every new review is its task's first): agreement is then left alone. `daily`
+-- false leaves the per-day tables alone (the fill below does them apart). In each table only
+-- keys whose figures change are written, so an amendment of a comment writes nothing.
+create function review_rollups_move(gone review_fact[], came review_fact[], daily boolean,
+                                    paired boolean)
     returns void
     language plpgsql as $$
 begin
-    insert into review_volume as v (day, model, model_version, shard, n, accepted, rejected,
-                                    escalated, corrected, r1, r2, r3, r4, r5, edited, edit_sum,
-                                    e0, e1, e2, e3, e4, e5, e6, e7, e8, e9)
-    select day, model, model_version, pg_backend_pid() % 8, n, accepted, rejected, escalated,
-           corrected, r1, r2, r3, r4, r5, edited, edit_sum, e0, e1, e2, e3, e4, e5, e6, e7, e8, e9
-    from (
-        select day, model, model_version, sum(s) as n,
-               coalesce(sum(s) filter (where verdict = 'accept'), 0) as accepted,
-               coalesce(sum(s) filter (where verdict = 'reject'), 0) as rejected,
-               coalesce(sum(s) filter (where verdict = 'escalate'), 0) as escalated,
-               coalesce(sum(s) filter (where corrected), 0) as corrected,
-               coalesce(sum(s) filter (where rating = 1), 0) as r1,
-               coalesce(sum(s) filter (where rating = 2), 0) as r2,
-               coalesce(sum(s) filter (where rating = 3), 0) as r3,
-               coalesce(sum(s) filter (where rating = 4), 0) as r4,
-               coalesce(sum(s) filter (where rating = 5), 0) as r5,
-               coalesce(sum(s) filter (where edit_distance is not null), 0) as edited,
-               coalesce(sum(s * edit_distance::numeric), 0) as edit_sum,
-               coalesce(sum(s) filter (where ebin = 0), 0) as e0,
-               coalesce(sum(s) filter (where ebin = 1), 0) as e1,
-               coalesce(sum(s) filter (where ebin = 2), 0) as e2,
-               coalesce(sum(s) filter (where ebin = 3), 0) as e3,
-               coalesce(sum(s) filter (where ebin = 4), 0) as e4,
-               coalesce(sum(s) filter (where ebin = 5), 0) as e5,
-               coalesce(sum(s) filter (where ebin = 6), 0) as e6,
-               coalesce(sum(s) filter (where ebin = 7), 0) as e7,
-               coalesce(sum(s) filter (where ebin = 8), 0) as e8,
-               coalesce(sum(s) filter (where ebin = 9), 0) as e9
-        from review_deltas(gone, came)
-        group by day, model, model_version
-    ) d
-    where (n, accepted, rejected, escalated, corrected, r1, r2, r3, r4, r5, edited, edit_sum,
-           e0, e1, e2, e3, e4, e5, e6, e7, e8, e9)
-          <> (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-    order by day, model, model_version
-    on conflict (day, model, model_version, shard) do update set
-        n = v.n + excluded.n, accepted = v.accepted + excluded.accepted,
-        rejected = v.rejected + excluded.rejected, escalated = v.escalated + excluded.escalated,
-        corrected = v.corrected + excluded.corrected,
-        r1 = v.r1 + excluded.r1, r2 = v.r2 + excluded.r2, r3 = v.r3 + excluded.r3,
-        r4 = v.r4 + excluded.r4, r5 = v.r5 + excluded.r5,
-        edited = v.edited + excluded.edited, edit_sum = v.edit_sum + excluded.edit_sum,
-        e0 = v.e0 + excluded.e0, e1 = v.e1 + excluded.e1, e2 = v.e2 + excluded.e2,
-        e3 = v.e3 + excluded.e3, e4 = v.e4 + excluded.e4, e5 = v.e5 + excluded.e5,
-        e6 = v.e6 + excluded.e6, e7 = v.e7 + excluded.e7, e8 = v.e8 + excluded.e8,
-        e9 = v.e9 + excluded.e9;
+    if daily then
+        insert into review_volume as v (day, model, model_version, shard, n, accepted, rejected,
+                                        escalated, corrected, r1, r2, r3, r4, r5, edited, edit_sum,
+                                        e0, e1, e2, e3, e4, e5, e6, e7, e8, e9)
+        select day, model, model_version, pg_backend_pid() % 8, n, accepted, rejected, escalated,
+               corrected, r1, r2, r3, r4, r5, edited, edit_sum,
+               e0, e1, e2, e3, e4, e5, e6, e7, e8, e9
+        from (
+            select day, model, model_version, sum(s) as n,
+                   coalesce(sum(s) filter (where verdict = 'accept'), 0) as accepted,
+                   coalesce(sum(s) filter (where verdict = 'reject'), 0) as rejected,
+                   coalesce(sum(s) filter (where verdict = 'escalate'), 0) as escalated,
+                   coalesce(sum(s) filter (where corrected), 0) as corrected,
+                   coalesce(sum(s) filter (where rating = 1), 0) as r1,
+                   coalesce(sum(s) filter (where rating = 2), 0) as r2,
+                   coalesce(sum(s) filter (where rating = 3), 0) as r3,
+                   coalesce(sum(s) filter (where rating = 4), 0) as r4,
+                   coalesce(sum(s) filter (where rating = 5), 0) as r5,
+                   coalesce(sum(s) filter (where edit_distance is not null), 0) as edited,
+                   coalesce(sum(s * edit_distance::numeric), 0) as edit_sum,
+                   coalesce(sum(s) filter (where ebin = 0), 0) as e0,
+                   coalesce(sum(s) filter (where ebin = 1), 0) as e1,
+                   coalesce(sum(s) filter (where ebin = 2), 0) as e2,
+                   coalesce(sum(s) filter (where ebin = 3), 0) as e3,
+                   coalesce(sum(s) filter (where ebin = 4), 0) as e4,
+                   coalesce(sum(s) filter (where ebin = 5), 0) as e5,
+                   coalesce(sum(s) filter (where ebin = 6), 0) as e6,
+                   coalesce(sum(s) filter (where ebin = 7), 0) as e7,
+                   coalesce(sum(s) filter (where ebin = 8), 0) as e8,
+                   coalesce(sum(s) filter (where ebin = 9), 0) as e9
+            from review_deltas(gone, came)
+            group by day, model, model_version
+        ) d
+        where (n, accepted, rejected, escalated, corrected, r1, r2, r3, r4, r5, edited, edit_sum,
+               e0, e1, e2, e3, e4, e5, e6, e7, e8, e9)
+              <> (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        order by day, model, model_version
+        on conflict (day, model, model_version, shard) do update set
+            n = v.n + excluded.n, accepted = v.accepted + excluded.accepted,
+            rejected = v.rejected + excluded.rejected, escalated = v.escalated + excluded.escalated,
+            corrected = v.corrected + excluded.corrected,
+            r1 = v.r1 + excluded.r1, r2 = v.r2 + excluded.r2, r3 = v.r3 + excluded.r3,
+            r4 = v.r4 + excluded.r4, r5 = v.r5 + excluded.r5,
+            edited = v.edited + excluded.edited, edit_sum = v.edit_sum + excluded.edit_sum,
+            e0 = v.e0 + excluded.e0, e1 = v.e1 + excluded.e1, e2 = v.e2 + excluded.e2,
+            e3 = v.e3 + excluded.e3, e4 = v.e4 + excluded.e4, e5 = v.e5 + excluded.e5,
+            e6 = v.e6 + excluded.e6, e7 = v.e7 + excluded.e7, e8 = v.e8 + excluded.e8,
+            e9 = v.e9 + excluded.e9;
 
-    insert into review_confidence as v (day, model, model_version, bin, shard, n,
-                                        confidence_sum, accepted, audit_n, audit_confidence_sum,
-                                        audit_accepted, audit_rejected)
-    select day, model, model_version, bin, pg_backend_pid() % 8, n, confidence_sum, accepted,
-           audit_n, audit_confidence_sum, audit_accepted, audit_rejected
-    from (
-        select day, model, model_version, cbin as bin, sum(s) as n,
-               sum(s * confidence::numeric) as confidence_sum,
-               coalesce(sum(s) filter (where verdict = 'accept'), 0) as accepted,
-               coalesce(sum(s) filter (where reason = 'audit_sample'), 0) as audit_n,
-               coalesce(sum(s * confidence::numeric) filter (where reason = 'audit_sample'), 0)
-                   as audit_confidence_sum,
-               coalesce(sum(s) filter (where reason = 'audit_sample' and verdict = 'accept'), 0) as audit_accepted,
-               coalesce(sum(s) filter (where reason = 'audit_sample' and verdict = 'reject'), 0) as audit_rejected
-        from review_deltas(gone, came)
-        group by day, model, model_version, cbin
-    ) d
-    where (n, confidence_sum, accepted, audit_n, audit_confidence_sum, audit_accepted,
-           audit_rejected) <> (0, 0, 0, 0, 0, 0, 0)
-    order by day, model, model_version, bin
-    on conflict (day, model, model_version, bin, shard) do update set
-        n = v.n + excluded.n, confidence_sum = v.confidence_sum + excluded.confidence_sum,
-        accepted = v.accepted + excluded.accepted, audit_n = v.audit_n + excluded.audit_n,
-        audit_confidence_sum = v.audit_confidence_sum + excluded.audit_confidence_sum,
-        audit_accepted = v.audit_accepted + excluded.audit_accepted,
-        audit_rejected = v.audit_rejected + excluded.audit_rejected;
+        insert into review_confidence as v (day, model, model_version, bin, shard, n,
+                                            confidence_sum, accepted, audit_n, audit_confidence_sum,
+                                            audit_accepted, audit_rejected)
+        select day, model, model_version, bin, pg_backend_pid() % 8, n, confidence_sum, accepted,
+               audit_n, audit_confidence_sum, audit_accepted, audit_rejected
+        from (
+            select day, model, model_version, cbin as bin, sum(s) as n,
+                   sum(s * confidence::numeric) as confidence_sum,
+                   coalesce(sum(s) filter (where verdict = 'accept'), 0) as accepted,
+                   coalesce(sum(s) filter (where reason = 'audit_sample'), 0) as audit_n,
+                   coalesce(sum(s * confidence::numeric) filter (where reason = 'audit_sample'), 0)
+                       as audit_confidence_sum,
+                   coalesce(sum(s) filter (where reason = 'audit_sample' and verdict = 'accept'),
+                            0) as audit_accepted,
+                   coalesce(sum(s) filter (where reason = 'audit_sample' and verdict = 'reject'),
+                            0) as audit_rejected
+            from review_deltas(gone, came)
+            group by day, model, model_version, cbin
+        ) d
+        where (n, confidence_sum, accepted, audit_n, audit_confidence_sum, audit_accepted,
+               audit_rejected) <> (0, 0, 0, 0, 0, 0, 0)
+        order by day, model, model_version, bin
+        on conflict (day, model, model_version, bin, shard) do update set
+            n = v.n + excluded.n, confidence_sum = v.confidence_sum + excluded.confidence_sum,
+            accepted = v.accepted + excluded.accepted, audit_n = v.audit_n + excluded.audit_n,
+            audit_confidence_sum = v.audit_confidence_sum + excluded.audit_confidence_sum,
+            audit_accepted = v.audit_accepted + excluded.audit_accepted,
+            audit_rejected = v.audit_rejected + excluded.audit_rejected;
 
-    insert into review_tags as v (day, model, model_version, tag, shard, n)
-    select day, model, model_version, tag, pg_backend_pid() % 8, sum(s)
-    from review_deltas(gone, came) d, unnest(d.error_tags) as tag
-    group by day, model, model_version, tag
-    having sum(s) <> 0
-    order by day, model, model_version, tag
-    on conflict (day, model, model_version, tag, shard) do update set n = v.n + excluded.n;
+        insert into review_tags as v (day, model, model_version, tag, shard, n)
+        select day, model, model_version, tag, pg_backend_pid() % 8, sum(s)
+        from review_deltas(gone, came) d, unnest(d.error_tags) as tag
+        group by day, model, model_version, tag
+        having sum(s) <> 0
+        order by day, model, model_version, tag
+        on conflict (day, model, model_version, tag, shard) do update set n = v.n + excluded.n;
 
-    insert into reviewer_volume as v (day, model, model_version, reviewer_id, n, rating_sum,
-                                      s00, s01, s02, s03, s04, s05, s06, s07, s08, s09,
-                                      s10, s11, s12, s13, s14, s15, s16, s17, s18, s19)
-    select *
-    from (
-        select day, model, model_version, reviewer_id, sum(s) as n,
-               sum(s * rating)::int8 as rating_sum,
-               coalesce(sum(s) filter (where sbin = 0), 0), coalesce(sum(s) filter (where sbin = 1), 0),
-               coalesce(sum(s) filter (where sbin = 2), 0), coalesce(sum(s) filter (where sbin = 3), 0),
-               coalesce(sum(s) filter (where sbin = 4), 0), coalesce(sum(s) filter (where sbin = 5), 0),
-               coalesce(sum(s) filter (where sbin = 6), 0), coalesce(sum(s) filter (where sbin = 7), 0),
-               coalesce(sum(s) filter (where sbin = 8), 0), coalesce(sum(s) filter (where sbin = 9), 0),
-               coalesce(sum(s) filter (where sbin = 10), 0), coalesce(sum(s) filter (where sbin = 11), 0),
-               coalesce(sum(s) filter (where sbin = 12), 0), coalesce(sum(s) filter (where sbin = 13), 0),
-               coalesce(sum(s) filter (where sbin = 14), 0), coalesce(sum(s) filter (where sbin = 15), 0),
-               coalesce(sum(s) filter (where sbin = 16), 0), coalesce(sum(s) filter (where sbin = 17), 0),
-               coalesce(sum(s) filter (where sbin = 18), 0), coalesce(sum(s) filter (where sbin = 19), 0)
-        from review_deltas(gone, came)
-        group by day, model, model_version, reviewer_id
-    ) d (day, model, model_version, reviewer_id, n, rating_sum,
-         s00, s01, s02, s03, s04, s05, s06, s07, s08, s09,
-         s10, s11, s12, s13, s14, s15, s16, s17, s18, s19)
-    where (n, rating_sum, s00, s01, s02, s03, s04, s05, s06, s07, s08, s09,
-           s10, s11, s12, s13, s14, s15, s16, s17, s18, s19)
-          <> (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-    order by day, model, model_version, reviewer_id
-    on conflict (day, model, model_version, reviewer_id) do update set
-        n = v.n + excluded.n, rating_sum = v.rating_sum + excluded.rating_sum,
-        s00 = v.s00 + excluded.s00, s01 = v.s01 + excluded.s01, s02 = v.s02 + excluded.s02,
-        s03 = v.s03 + excluded.s03, s04 = v.s04 + excluded.s04, s05 = v.s05 + excluded.s05,
-        s06 = v.s06 + excluded.s06, s07 = v.s07 + excluded.s07, s08 = v.s08 + excluded.s08,
-        s09 = v.s09 + excluded.s09, s10 = v.s10 + excluded.s10, s11 = v.s11 + excluded.s11,
-        s12 = v.s12 + excluded.s12, s13 = v.s13 + excluded.s13, s14 = v.s14 + excluded.s14,
-        s15 = v.s15 + excluded.s15, s16 = v.s16 + excluded.s16, s17 = v.s17 + excluded.s17,
-        s18 = v.s18 + excluded.s18, s19 = v.s19 + excluded.s19;
+        insert into reviewer_volume as v (day, model, model_version, reviewer_id, n, rating_sum,
+                                          s00, s01, s02, s03, s04, s05, s06, s07, s08, s09,
+                                          s10, s11, s12, s13, s14, s15, s16, s17, s18, s19)
+        select *
+        from (
+            select day, model, model_version, reviewer_id, sum(s) as n,
+                   sum(s * rating)::int8 as rating_sum,
+                   coalesce(sum(s) filter (where sbin = 0), 0),
+                   coalesce(sum(s) filter (where sbin = 1), 0),
+                   coalesce(sum(s) filter (where sbin = 2), 0),
+                   coalesce(sum(s) filter (where sbin = 3), 0),
+                   coalesce(sum(s) filter (where sbin = 4), 0),
+                   coalesce(sum(s) filter (where sbin = 5), 0),
+                   coalesce(sum(s) filter (where sbin = 6), 0),
+                   coalesce(sum(s) filter (where sbin = 7), 0),
+                   coalesce(sum(s) filter (where sbin = 8), 0),
+                   coalesce(sum(s) filter (where sbin = 9), 0),
+                   coalesce(sum(s) filter (where sbin = 10), 0),
+                   coalesce(sum(s) filter (where sbin = 11), 0),
+                   coalesce(sum(s) filter (where sbin = 12), 0),
+                   coalesce(sum(s) filter (where sbin = 13), 0),
+                   coalesce(sum(s) filter (where sbin = 14), 0),
+                   coalesce(sum(s) filter (where sbin = 15), 0),
+                   coalesce(sum(s) filter (where sbin = 16), 0),
+                   coalesce(sum(s) filter (where sbin = 17), 0),
+                   coalesce(sum(s) filter (where sbin = 18), 0),
+                   coalesce(sum(s) filter (where sbin = 19), 0)
+            from review_deltas(gone, came)
+            group by day, model, model_version, reviewer_id
+        ) d (day, model, model_version, reviewer_id, n, rating_sum,
+             s00, s01, s02, s03, s04, s05, s06, s07, s08, s09,
+             s10, s11, s12, s13, s14, s15, s16, s17, s18, s19)
+        where (n, rating_sum, s00, s01, s02, s03, s04, s05, s06, s07, s08, s09,
+               s10, s11, s12, s13, s14, s15, s16, s17, s18, s19)
+              <> (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        order by day, model, model_version, reviewer_id
+        on conflict (day, model, model_version, reviewer_id) do update set
+            n = v.n + excluded.n, rating_sum = v.rating_sum + excluded.rating_sum,
+            s00 = v.s00 + excluded.s00, s01 = v.s01 + excluded.s01, s02 = v.s02 + excluded.s02,
+            s03 = v.s03 + excluded.s03, s04 = v.s04 + excluded.s04, s05 = v.s05 + excluded.s05,
+            s06 = v.s06 + excluded.s06, s07 = v.s07 + excluded.s07, s08 = v.s08 + excluded.s08,
+            s09 = v.s09 + excluded.s09, s10 = v.s10 + excluded.s10, s11 = v.s11 + excluded.s11,
+            s12 = v.s12 + excluded.s12, s13 = v.s13 + excluded.s13, s14 = v.s14 + excluded.s14,
+            s15 = v.s15 + excluded.s15, s16 = v.s16 + excluded.s16, s17 = v.s17 + excluded.s17,
+            s18 = v.s18 + excluded.s18, s19 = v.s19 + excluded.s19;
+    end if;
 
     if not paired then
         return;
@@ -390,6 +407,7 @@ begin
                          confidence, rating, verdict, corrected_summary is not null,
                          edit_distance, error_tags, seconds_spent)::review_fact
               from new_rows),
+        true,
         exists (select from new_rows where nth >= 2));
     return null;
 end $$;
@@ -403,6 +421,7 @@ begin
                          edit_distance, error_tags, seconds_spent)::review_fact
               from old_rows),
         '{}',
+        true,
         true);
     return null;
 end $$;
@@ -419,6 +438,7 @@ begin
                          confidence, rating, verdict, corrected_summary is not null,
                          edit_distance, error_tags, seconds_spent)::review_fact
               from new_rows),
+        true,
         -- Agreement reads ratings and verdicts only: the start-up's edit distances and an
         -- amended comment or correction leave it alone.
         exists (select from old_rows o join new_rows n on n.id = o.id
@@ -442,14 +462,45 @@ begin
     return null;
 end $$;
 
--- Filled from the reviews already stored, by the same function the triggers use.
-select review_rollups_move(
-    '{}',
-    array(select row(id, task_id, reviewer_id, created_at, model, model_version, reason,
-                     confidence, rating, verdict, corrected_summary is not null, edit_distance,
-                     error_tags, seconds_spent)::review_fact
-          from reviews),
-    true);
+-- Filled from the reviews already stored, by the same function the triggers use, in parts so
+-- no array grows with the whole table: the per-day tables a day at a time, agreement a 256th of
+-- the tasks at a time (by the first byte of their id; all of a task's reviews in one part, as
+-- pairing needs). Each part is planned for its own bounds.
+set local plan_cache_mode = force_custom_plan;
+do $$
+declare
+    day date;
+    prefix text;
+begin
+    for day in
+        select generate_series(min(created_at at time zone 'UTC')::date,
+                               max(created_at at time zone 'UTC')::date, interval '1 day')::date
+        from reviews
+    loop
+        perform review_rollups_move(
+            '{}',
+            array(select row(id, task_id, reviewer_id, created_at, model, model_version, reason,
+                             confidence, rating, verdict, corrected_summary is not null,
+                             edit_distance, error_tags, seconds_spent)::review_fact
+                  from reviews
+                  where created_at >= day::timestamp at time zone 'UTC'
+                    and created_at < (day + 1)::timestamp at time zone 'UTC'),
+            true, false);
+    end loop;
+    for part in 0..255 loop
+        prefix := lpad(to_hex(part), 2, '0');
+        perform review_rollups_move(
+            '{}',
+            array(select row(id, task_id, reviewer_id, created_at, model, model_version, reason,
+                             confidence, rating, verdict, corrected_summary is not null,
+                             edit_distance, error_tags, seconds_spent)::review_fact
+                  from reviews
+                  where task_id between (prefix || '000000-0000-0000-0000-000000000000')::uuid
+                                      and (prefix || 'ffffff-ffff-ffff-ffff-ffffffffffff')::uuid),
+            false, true);
+    end loop;
+end $$;
+reset plan_cache_mode;
 
 create trigger review_rollups_inserted after insert on reviews
     referencing new table as new_rows

@@ -31,7 +31,8 @@ pub async fn reviewers(pool: &PgPool, s: &Span) -> Result<Vec<(i64, ReviewerRow)
                       (b = 10)::int, (b = 11)::int, (b = 12)::int, (b = 13)::int, (b = 14)::int,
                       (b = 15)::int, (b = 16)::int, (b = 17)::int, (b = 18)::int, (b = 19)::int
                from reviews, lateral (select review_seconds_bin(seconds_spent) as b) k
-               where ((created_at >= $1 and created_at < $7) or (created_at >= $8 and created_at < $2))
+               where ((created_at >= $1 and created_at < $7)
+                          or (created_at >= $8 and created_at < $2))
                  and ($3::text is null or model = $3) and ($4::text is null or model_version = $4)
            ), totals as (
                select reviewer_id, sum(n) as n, sum(rating_sum) as rating_sum,
@@ -90,7 +91,8 @@ pub async fn agreement(pool: &PgPool, s: &Span) -> Result<(Agreement, PairCounts
                union
                select task_id from reviews
                where nth >= 2
-                 and ((created_at >= $1 and created_at < $7) or (created_at >= $8 and created_at < $2))
+                 and ((created_at >= $1 and created_at < $7)
+                          or (created_at >= $8 and created_at < $2))
                  and ($3::text is null or model = $3) and ($4::text is null or model_version = $4)
            ), r as (
                select v.id, v.task_id, v.reviewer_id, v.rating, v.verdict,
@@ -116,16 +118,21 @@ pub async fn agreement(pool: &PgPool, s: &Span) -> Result<(Agreement, PairCounts
                  and ($3::text is null or model = $3) and ($4::text is null or model_version = $4)
                union all
                select reviewer_id, 1, agree from p
+           ), cells as (
+               -- Integer sums first: the weight is applied once per cell, not once per row.
+               select rating_a, rating_b, m, sum(pairs) as pairs
+               from matrix
+               group by rating_a, rating_b, m
            )
            select 0 as "kind!", rating_a as "c?", rating_b as "k?", null::int4 as "m?",
                   null::int8 as "reviewer?",
-                  -- Each pair's weight as the scan added it, 1.0 / (m − 1) in numeric.
+                  -- The weights as a scan adds them, 1.0 / (m − 1) in numeric, pairs times over.
                   sum(pairs * (1.0 / (m - 1)))::float8 as "weight?",
                   sum(pairs)::int8 as "pairs!", 0::int8 as "agree!"
-           from matrix group by rating_a, rating_b having sum(pairs) <> 0
+           from cells group by rating_a, rating_b having sum(pairs) <> 0
            union all
            select 1, null, null, m, null, null, sum(pairs)::int8, 0
-           from matrix group by m having sum(pairs) <> 0
+           from cells group by m having sum(pairs) <> 0
            union all
            select 2, null, null, null, reviewer_id, null, sum(pairs)::int8, sum(agree)::int8
            from per_reviewer group by reviewer_id having sum(pairs) <> 0"#,

@@ -25,11 +25,13 @@ pub async fn review_counts(
         s,
         r#"with edge as (
                select * from reviews
-               where ((created_at >= $1 and created_at < $7) or (created_at >= $8 and created_at < $2))
+               where ((created_at >= $1 and created_at < $7)
+                          or (created_at >= $8 and created_at < $2))
                  and ($3::text is null or model = $3) and ($4::text is null or model_version = $4)
            ), facts as (
                select ((day - $9::date) / $10)::int as bucket,
-                      model || ' ' || model_version as label, n, accepted, rejected, escalated, corrected,
+                      model || ' ' || model_version as label, n, accepted, rejected, escalated,
+                      corrected,
                       r1, r2, r3, r4, r5, edited, edit_sum, e0, e1, e2, e3, e4, e5, e6, e7, e8, e9
                from review_volume
                where day >= $5 and day < $6
@@ -113,7 +115,8 @@ pub async fn confidence_bins(
         s,
         r#"with edge as (
                select * from reviews
-               where ((created_at >= $1 and created_at < $7) or (created_at >= $8 and created_at < $2))
+               where ((created_at >= $1 and created_at < $7)
+                          or (created_at >= $8 and created_at < $2))
                  and ($3::text is null or model = $3) and ($4::text is null or model_version = $4)
            ), facts as (
                select bin::int as bin, n, confidence_sum, accepted, audit_n, audit_confidence_sum,
@@ -170,7 +173,8 @@ pub async fn error_tags(pool: &PgPool, s: &Span) -> Result<Vec<(String, i64)>, A
                select tag, 1 from reviews r, unnest(r.error_tags) as tag
                where ((r.created_at >= $1 and r.created_at < $7)
                       or (r.created_at >= $8 and r.created_at < $2))
-                 and ($3::text is null or r.model = $3) and ($4::text is null or r.model_version = $4)
+                 and ($3::text is null or r.model = $3)
+                 and ($4::text is null or r.model_version = $4)
            ) t
            group by tag
            having sum(n) > 0

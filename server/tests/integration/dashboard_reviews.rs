@@ -88,10 +88,13 @@ async fn history(pool: &PgPool) {
     .await
     .unwrap();
     // A correction losing its distance, then the start-up backfill giving it back in a batch.
-    sqlx::query("update reviews set edit_distance = null where id % 9 = 4 and corrected_summary is not null")
-        .execute(pool)
-        .await
-        .unwrap();
+    sqlx::query(
+        "update reviews set edit_distance = null
+         where id % 9 = 4 and corrected_summary is not null",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
     sqlx::query(
         "update reviews r set edit_distance = d.distance
          from (select id, (id % 10) / 10.0 + 0.05 as distance from reviews
