@@ -155,6 +155,13 @@ create type review_fact as (
     seconds_spent integer
 );
 
+create function review_fact_of(r reviews) returns review_fact
+    language sql immutable as $$
+    select row(r.id, r.task_id, r.reviewer_id, r.created_at, r.model, r.model_version, r.reason,
+               r.confidence, r.rating, r.verdict, r.corrected_summary is not null,
+               r.edit_distance, r.error_tags, r.seconds_spent)::review_fact
+$$;
+
 create function review_seconds_bin(seconds integer) returns integer
     language sql immutable parallel safe as $$
     select width_bucket(seconds, array[5, 10, 15, 20, 25, 30, 40, 50, 60, 75, 90, 105, 120, 150,
@@ -403,10 +410,7 @@ create function review_rollups_inserted() returns trigger
 begin
     perform review_rollups_move(
         '{}',
-        array(select row(id, task_id, reviewer_id, created_at, model, model_version, reason,
-                         confidence, rating, verdict, corrected_summary is not null,
-                         edit_distance, error_tags, seconds_spent)::review_fact
-              from new_rows),
+        array(select review_fact_of(r) from new_rows r),
         true,
         exists (select from new_rows where nth >= 2));
     return null;
@@ -416,10 +420,7 @@ create function review_rollups_deleted() returns trigger
     language plpgsql as $$
 begin
     perform review_rollups_move(
-        array(select row(id, task_id, reviewer_id, created_at, model, model_version, reason,
-                         confidence, rating, verdict, corrected_summary is not null,
-                         edit_distance, error_tags, seconds_spent)::review_fact
-              from old_rows),
+        array(select review_fact_of(r) from old_rows r),
         '{}',
         true,
         true);
@@ -430,14 +431,8 @@ create function review_rollups_updated() returns trigger
     language plpgsql as $$
 begin
     perform review_rollups_move(
-        array(select row(id, task_id, reviewer_id, created_at, model, model_version, reason,
-                         confidence, rating, verdict, corrected_summary is not null,
-                         edit_distance, error_tags, seconds_spent)::review_fact
-              from old_rows),
-        array(select row(id, task_id, reviewer_id, created_at, model, model_version, reason,
-                         confidence, rating, verdict, corrected_summary is not null,
-                         edit_distance, error_tags, seconds_spent)::review_fact
-              from new_rows),
+        array(select review_fact_of(r) from old_rows r),
+        array(select review_fact_of(r) from new_rows r),
         true,
         -- Agreement reads ratings and verdicts only: the start-up's edit distances and an
         -- amended comment or correction leave it alone.
@@ -479,10 +474,7 @@ begin
     loop
         perform review_rollups_move(
             '{}',
-            array(select row(id, task_id, reviewer_id, created_at, model, model_version, reason,
-                             confidence, rating, verdict, corrected_summary is not null,
-                             edit_distance, error_tags, seconds_spent)::review_fact
-                  from reviews
+            array(select review_fact_of(r) from reviews r
                   where created_at >= day::timestamp at time zone 'UTC'
                     and created_at < (day + 1)::timestamp at time zone 'UTC'),
             true, false);
@@ -491,10 +483,7 @@ begin
         prefix := lpad(to_hex(part), 2, '0');
         perform review_rollups_move(
             '{}',
-            array(select row(id, task_id, reviewer_id, created_at, model, model_version, reason,
-                             confidence, rating, verdict, corrected_summary is not null,
-                             edit_distance, error_tags, seconds_spent)::review_fact
-                  from reviews
+            array(select review_fact_of(r) from reviews r
                   where task_id between (prefix || '000000-0000-0000-0000-000000000000')::uuid
                                       and (prefix || 'ffffff-ffff-ffff-ffff-ffffffffffff')::uuid),
             false, true);
