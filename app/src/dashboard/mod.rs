@@ -1,19 +1,31 @@
 //! The admin dashboard's data: wire types, and the server functions that fill them.
 //!
-//! Every figure is aggregated by PostgreSQL over indexed tables ([`queries`]); the server only
-//! turns a few dozen aggregated numbers into rates, intervals and alphas ([`crate::stats`]).
+//! Every figure is aggregated by PostgreSQL, over per-day rollups kept as tasks and reviews are
+//! written ([`queries`]); the server only turns a few dozen aggregated numbers into rates,
+//! intervals and alphas ([`crate::stats`]).
 
 /// The date range and model filter shared by the dashboard and the export API.
 #[cfg(feature = "ssr")]
 pub mod filter;
 #[cfg(feature = "ssr")]
 mod lists;
+/// Reviewers and agreement, from the review rollups.
 #[cfg(feature = "ssr")]
-mod quality;
+pub mod quality;
 #[cfg(feature = "ssr")]
 mod queries;
+/// Review counts per day, confidence and tag, from the review rollups.
 #[cfg(feature = "ssr")]
-mod shape;
+pub mod review_volume;
+/// Reviewers' median seconds from a histogram.
+#[cfg(feature = "ssr")]
+pub mod seconds;
+/// Turning aggregated rows into the page's series.
+#[cfg(feature = "ssr")]
+pub mod shape;
+/// A span of time, split between rollup days and raw edges.
+#[cfg(feature = "ssr")]
+pub mod span;
 /// Tasks per day, reason and confidence from the rollup kept as tasks are written.
 #[cfg(feature = "ssr")]
 pub mod volume;

@@ -249,6 +249,8 @@ pub fn DashboardBody(d: Dashboard) -> impl IntoView {
                 </tbody>
             </table>
             {d.reviewers.is_empty().then(|| view! { <p class="note">"No reviews in this range."</p> })}
+            // The median is read from per-day histograms of seconds (app/src/dashboard/seconds.rs).
+            {(!d.reviewers.is_empty()).then(|| view! { <p class="note">"Median seconds are read from a histogram kept per day: within 5 s up to half a minute, 10 s up to one, 15 s up to two, 30–60 s up to five."</p> })}
         </section>
     }
     .into_any();
