@@ -4,8 +4,9 @@
 -- only the partial days at a range's edges from `reviews`, as volume.rs does with `task_volume`.
 --
 -- Kept like `task_tally` (0017) and `task_volume` (0018): by statement-level triggers inside the
--- writing transaction, spread over shards by `pg_backend_pid() % 8` where many writers meet on
--- one row, and upserted in key order, table after table in the order below, so two writers
+-- writing transaction, on rows of the writing connection's own (`shard` is its process id, as
+-- in `task_tally` since 0021: concurrent reviews of one day never wait on each other's rows; the
+-- sweep folds the rows of ended connections), and upserted in key order, table after table in the order below, so two writers
 -- cannot deadlock. Reviews are amended in place (app/src/history.rs) and the server's start-up
 -- fills in missing edit distances (server/src/db.rs): an update takes away what the old row
 -- counted and adds what the new one counts, so every figure stays the one a scan would give.
@@ -24,7 +25,7 @@ create table review_volume (
     day date not null,
     model text not null,
     model_version text not null,
-    shard smallint not null,
+    shard integer not null,
     n bigint not null,
     accepted bigint not null,
     rejected bigint not null,
@@ -51,7 +52,7 @@ create table review_confidence (
     model text not null,
     model_version text not null,
     bin smallint not null,
-    shard smallint not null,
+    shard integer not null,
     n bigint not null,
     confidence_sum numeric not null,
     accepted bigint not null,
@@ -68,7 +69,7 @@ create table review_tags (
     model text not null,
     model_version text not null,
     tag text not null,
-    shard smallint not null,
+    shard integer not null,
     n bigint not null,
     primary key (day, model, model_version, tag, shard)
 );
@@ -110,7 +111,7 @@ create table review_agreement (
     m integer not null,
     rating_a smallint not null,
     rating_b smallint not null,
-    shard smallint not null,
+    shard integer not null,
     pairs bigint not null,
     primary key (first_day, last_day, model, model_version, m, rating_a, rating_b, shard)
 );
@@ -122,7 +123,7 @@ create table reviewer_agreement (
     model text not null,
     model_version text not null,
     reviewer_id bigint not null,
-    shard smallint not null,
+    shard integer not null,
     pairs bigint not null,
     agree bigint not null,
     primary key (first_day, last_day, model, model_version, reviewer_id, shard)
@@ -202,7 +203,7 @@ begin
         insert into review_volume as v (day, model, model_version, shard, n, accepted, rejected,
                                         escalated, corrected, r1, r2, r3, r4, r5, edited, edit_sum,
                                         e0, e1, e2, e3, e4, e5, e6, e7, e8, e9)
-        select day, model, model_version, pg_backend_pid() % 8, n, accepted, rejected, escalated,
+        select day, model, model_version, pg_backend_pid(), n, accepted, rejected, escalated,
                corrected, r1, r2, r3, r4, r5, edited, edit_sum,
                e0, e1, e2, e3, e4, e5, e6, e7, e8, e9
         from (
@@ -250,7 +251,7 @@ begin
         insert into review_confidence as v (day, model, model_version, bin, shard, n,
                                             confidence_sum, accepted, audit_n, audit_confidence_sum,
                                             audit_accepted, audit_rejected)
-        select day, model, model_version, bin, pg_backend_pid() % 8, n, confidence_sum, accepted,
+        select day, model, model_version, bin, pg_backend_pid(), n, confidence_sum, accepted,
                audit_n, audit_confidence_sum, audit_accepted, audit_rejected
         from (
             select day, model, model_version, cbin as bin, sum(s) as n,
@@ -277,7 +278,7 @@ begin
             audit_rejected = v.audit_rejected + excluded.audit_rejected;
 
         insert into review_tags as v (day, model, model_version, tag, shard, n)
-        select day, model, model_version, tag, pg_backend_pid() % 8, sum(s)
+        select day, model, model_version, tag, pg_backend_pid(), sum(s)
         from review_deltas(gone, came) d, unnest(d.error_tags) as tag
         group by day, model, model_version, tag
         having sum(s) <> 0
@@ -371,7 +372,7 @@ begin
         insert into review_agreement as v (first_day, last_day, model, model_version, m,
                                            rating_a, rating_b, shard, pairs)
         select first_day, last_day, model, model_version, m, rating_a, rating_b,
-               pg_backend_pid() % 8, sum(s)
+               pg_backend_pid(), sum(s)
         from pairs
         group by first_day, last_day, model, model_version, m, rating_a, rating_b
         having sum(s) <> 0
@@ -381,7 +382,7 @@ begin
     ), per_reviewer as (
         insert into reviewer_agreement as v (first_day, last_day, model, model_version,
                                              reviewer_id, shard, pairs, agree)
-        select first_day, last_day, model, model_version, reviewer_id, pg_backend_pid() % 8,
+        select first_day, last_day, model, model_version, reviewer_id, pg_backend_pid(),
                sum(s), sum(s * agree)
         from pairs
         group by first_day, last_day, model, model_version, reviewer_id

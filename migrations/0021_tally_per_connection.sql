@@ -8,7 +8,7 @@
 -- other, and the counts stay exact and transactional as before.
 --
 -- Connections come and go; rows of connections that have ended are folded into shard 0 (no
--- backend has process id 0) by `task_tally_compact()`, which the server's sweep runs. Readers sum
+-- backend has process id 0) by `rollups_compact()`, which the server's sweep runs. Readers sum
 -- the shards, so how many rows there are is bounded by the keys times the connections open since
 -- the last sweep.
 lock table tasks in share row exclusive mode;
@@ -58,11 +58,21 @@ end $$;
 -- is deleted and its counts added to shard 0 atomically, so a reader sums the same totals before
 -- and after. A new connection that happens to reuse an ended one's process id only ever adds to
 -- its row; if the fold deletes that row first, the connection's upsert waits for the fold and
--- inserts afresh. `keys` are the table's key columns but `shard` (its primary key is those and
--- `shard`), `sums` the columns added up. Returns the rows folded.
-create function rollup_fold(tbl regclass, keys text[], sums text[]) returns bigint
+-- inserts afresh. The table's primary key is its key columns and `shard`; every other column is
+-- a sum. Returns the rows folded.
+create function rollup_fold(tbl regclass) returns bigint
     language plpgsql as $$
 declare
+    keys text[] := array(
+        select a.attname from pg_index i
+        join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any (i.indkey::int2[])
+        where i.indrelid = tbl and i.indisprimary and a.attname <> 'shard'
+        order by array_position(i.indkey::int2[], a.attnum));
+    sums text[] := array(
+        select a.attname from pg_attribute a
+        where a.attrelid = tbl and a.attnum > 0 and not a.attisdropped
+          and a.attname <> 'shard' and a.attname <> all (keys)
+        order by a.attnum);
     k text := (select string_agg(format('%I', c), ', ') from unnest(keys) c);
     v text := (select string_agg(format('%I', c), ', ') from unnest(sums) c);
     summed text := (select string_agg(format('sum(%I)', c), ', ') from unnest(sums) c);
@@ -87,14 +97,18 @@ begin
     return folded;
 end $$;
 
--- The tally's fold; the sweep runs it. Rows whose counts cancelled out to zero are dropped.
-create function task_tally_compact() returns bigint
+-- Every table kept per connection, folded; the sweep runs it. Tally rows whose counts cancelled
+-- out to zero are dropped.
+create function rollups_compact() returns bigint
     language plpgsql as $$
 declare
-    folded bigint;
+    folded bigint := 0;
+    tbl regclass;
 begin
-    folded := rollup_fold('task_tally', array['status', 'reason', 'model', 'model_version'],
-                          array['n']);
+    foreach tbl in array array['task_tally', 'review_volume', 'review_confidence', 'review_tags',
+                               'review_agreement', 'reviewer_agreement']::regclass[] loop
+        folded := folded + rollup_fold(tbl);
+    end loop;
     delete from task_tally where shard = 0 and n = 0;
     return folded;
 end $$;

@@ -1,6 +1,7 @@
 //! The periodic sweep of rows that have lapsed: sessions past their lifetime or idle timeout,
-//! drained login-throttle buckets, and the task tally's rows of database connections that have
-//! ended (folded into one, see `migrations/0021_tally_per_connection.sql`). Lapsed rows already do nothing (a lapsed session is refused by
+//! drained login-throttle buckets, and the rows that connections which have ended left in the
+//! task tally and the dashboard's rollups (each connection writes rows of its own; they are
+//! folded into one, see `migrations/0021_tally_per_connection.sql`). Lapsed rows already do nothing (a lapsed session is refused by
 //! `app::auth::user_for_session` whether swept or not); sweeping keeps the tables small. Each
 //! Loupe process runs one [`run`] loop; with several replicas the sweeps simply overlap, which is
 //! harmless (a delete of rows another sweep deleted finds nothing).
@@ -15,7 +16,7 @@ pub const EVERY: Duration = Duration::from_secs(10 * 60);
 #[derive(Debug, Clone, Copy)]
 pub struct Swept {
     pub sessions: u64,
-    /// Tally rows of ended connections folded into the compacted row.
+    /// Tally and rollup rows of ended connections folded into the compacted rows.
     pub tally_rows: i64,
 }
 
@@ -23,7 +24,9 @@ pub struct Swept {
 pub async fn once(pool: &PgPool, session_idle: Duration) -> Result<Swept, sqlx::Error> {
     let sessions = app::auth::sweep_sessions(pool, session_idle).await?;
     app::throttle::prune(pool).await;
-    let tally_rows = app::task::counts::compact(pool).await?;
+    let tally_rows = sqlx::query_scalar!(r#"select rollups_compact() as "folded!""#)
+        .fetch_one(pool)
+        .await?;
     Ok(Swept {
         sessions,
         tally_rows,

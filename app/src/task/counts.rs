@@ -13,16 +13,6 @@ use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use sqlx::PgExecutor;
 
-/// Folds the tally rows of database connections that have ended into one row per key (each
-/// connection writes rows of its own: `migrations/0021_tally_per_connection.sql`). Totals are
-/// unchanged; the rows a reader sums stay bounded. Returns how many rows were folded.
-#[cfg(feature = "ssr")]
-pub async fn compact(db: impl PgExecutor<'_>) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar!(r#"select task_tally_compact() as "folded!""#)
-        .fetch_one(db)
-        .await
-}
-
 /// Tasks waiting for any reviewer.
 #[cfg(feature = "ssr")]
 pub async fn waiting(db: impl PgExecutor<'_>) -> Result<i64, AppError> {

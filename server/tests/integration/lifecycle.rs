@@ -177,14 +177,43 @@ async fn the_sweep_folds_the_tally_rows_of_ended_connections(pool: PgPool) {
     .execute(&mut own)
     .await
     .unwrap();
+    // And a review of one of them, counted in the dashboard's rollups on rows of its own.
+    app.reviewer("rita").await;
+    sqlx::query(
+        "insert into reviews (task_id, reviewer_id, rating, verdict, seconds_spent, model,
+                              model_version, confidence, reason, error_tags)
+         select t.id, u.id, 4, 'accept', 12, t.model, t.model_version, t.confidence, t.reason,
+                array['hallucination']
+         from tasks t, users u where t.status = 'reviewed' and u.username = 'rita' limit 1",
+    )
+    .execute(&mut own)
+    .await
+    .unwrap();
     own.close().await.unwrap();
     let rows_of = |pid: i32| {
-        sqlx::query_scalar::<_, i64>("select count(*) from task_tally where shard = $1")
-            .bind(pid)
-            .fetch_one(&pool)
+        sqlx::query_scalar::<_, i64>(
+            "select (select count(*) from task_tally where shard = $1)
+                  + (select count(*) from review_volume where shard = $1)
+                  + (select count(*) from review_tags where shard = $1)",
+        )
+        .bind(pid)
+        .fetch_one(&pool)
     };
+    let review_totals = || {
+        sqlx::query_scalar::<_, i64>(
+            "select ((select coalesce(sum(n), 0) from review_volume)
+                   + (select coalesce(sum(n), 0) from review_tags)
+                   + (select coalesce(sum(n), 0) from review_confidence))::int8",
+        )
+        .fetch_one(&pool)
+    };
+    assert_eq!(
+        review_totals().await.unwrap(),
+        3,
+        "one review, in three rollups"
+    );
     assert!(
-        rows_of(pid).await.unwrap() > 0,
+        rows_of(pid).await.unwrap() >= 3,
         "the connection wrote its own rows"
     );
     // The server notices the end of a connection a moment after the client closes it.
@@ -224,6 +253,11 @@ async fn the_sweep_folds_the_tally_rows_of_ended_connections(pool: PgPool) {
     .unwrap();
     assert_eq!(live_shards, live_after, "rows of open connections stay");
     tallies_match(&pool, "the fold").await;
+    assert_eq!(
+        review_totals().await.unwrap(),
+        3,
+        "the fold keeps the rollups' totals"
+    );
     assert_eq!(
         queued_in_tally(&pool).await,
         2,
