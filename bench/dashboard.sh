@@ -5,6 +5,7 @@
 # rows per second and peak server memory. Figures are kept in bench/README.md.
 #
 #   bench/dashboard.sh [--runs N]       # arguments go to bench/dashboard.py
+#   LOUPE_BIN=/path/to/release/loupe bench/dashboard.sh   # skip the release build
 #
 # The data folder is kept (LOUPE_BENCH_DIR, default /var/tmp/loupe-bench-1m) so a rerun skips
 # the load; delete it to start over.
@@ -12,8 +13,11 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-"$root/scripts/build.sh" --release
-bin="${CARGO_TARGET_DIR:-$root/target}/release/loupe"
+bin="${LOUPE_BIN:-}"
+if [ -z "$bin" ]; then
+    "$root/scripts/build.sh" --release
+    bin="${CARGO_TARGET_DIR:-$root/target}/release/loupe"
+fi
 
 data="${LOUPE_BENCH_DIR:-/var/tmp/loupe-bench-1m}"
 mkdir -p "$data"
