@@ -194,10 +194,14 @@ $$;
 -- have a partner (every new review is its task's first): agreement is then left alone. `daily`
 -- false leaves the per-day tables alone (the fill below does them apart). In each table only
 -- keys whose figures change are written, so an amendment of a comment writes nothing.
+-- Generic plans: the statements below are planned once per connection. With custom plans
+-- (PostgreSQL's choice for array parameters) each review's insert re-planned every one of them,
+-- 3.7 ms per call against 2.2 ms (32 reviewers, debug server, loaded machine).
 create function review_rollups_move(gone review_fact[], came review_fact[], daily boolean,
                                     paired boolean)
     returns void
-    language plpgsql as $$
+    language plpgsql
+    set plan_cache_mode = force_generic_plan as $$
 begin
     if daily then
         insert into review_volume as v (day, model, model_version, shard, n, accepted, rejected,
