@@ -44,6 +44,7 @@ fn reason_label(reason: &str) -> &'static str {
         "low_confidence" => "low confidence",
         "flagged" => "flagged",
         "audit_sample" => "audit sample",
+        "user_feedback" => "end-user feedback",
         _ => "auto-accepted",
     }
 }

@@ -15,6 +15,7 @@ mod dashboard;
 mod dashboard_volume;
 mod edge;
 mod embedded;
+mod end_users;
 mod error_tags;
 mod escalations;
 mod export;
