@@ -1,12 +1,12 @@
 -- End users in the loop (issue 15): the feedback contract as the guide types it, and
 -- dissatisfaction that sends an auto-accepted output to a reviewer.
 
--- `feedback_type` is free text: known types get meaning (server/src/api/feedback.rs,
--- app/src/end_users/), unknown ones are stored and exported as sent. Bounded, trimmed and lower
--- case, so `Copy` and `copy ` count as one type.
+-- `feedback_type` is free text: known types get meaning (app/src/end_users/signal.rs), unknown
+-- ones are stored and exported. The server trims and lower-cases it, so `Copy` and `copy ` count
+-- as one type; the check holds the bound only (`lower()` would depend on the cluster's locale).
 alter table external_feedback drop constraint external_feedback_feedback_type_check;
 alter table external_feedback add constraint external_feedback_type_text
-    check (feedback_type = lower(btrim(feedback_type)) and char_length(feedback_type) between 1 and 64);
+    check (char_length(feedback_type) between 1 and 64);
 
 -- `value` becomes a number, so a rating of 3.5 is stored as 3.5 and the satisfaction figures can
 -- average it. Thumbs were stored as "up" / "down": they become 1 / 0 (the mean of thumbs is then

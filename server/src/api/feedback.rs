@@ -189,7 +189,7 @@ mod tests {
             "user_id"
         );
         assert_eq!(
-            parse(body(json!({"feedback_type": "comment"})))
+            parse(body(json!({"feedback_type": "comment", "value": null})))
                 .unwrap_err()
                 .field,
             "comments"

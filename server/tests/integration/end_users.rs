@@ -154,16 +154,25 @@ async fn every_signal_of_the_guides_contract_is_stored_and_exported(pool: PgPool
         "{csv}"
     );
 
-    // The feed of all feedback carries them too.
-    let (_, feed) = app.get_json("/api/v1/feedback?limit=100").await;
-    let types: Vec<&str> = feed["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|i| i["feedback_type"].as_str())
-        .collect();
-    assert_eq!(types.len(), 7);
-    assert!(types.contains(&"share_link"));
+    // The feed of all feedback carries them too. It only returns rows below the oldest running
+    // transaction of the whole cluster, and other tests run beside this one: ask until it has
+    // caught up.
+    let mut types = Vec::new();
+    for _ in 0..100 {
+        let (_, feed) = app.get_json("/api/v1/feedback?limit=100").await;
+        types = feed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|i| i["feedback_type"].as_str().map(str::to_owned))
+            .collect();
+        if types.len() == 7 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(types.len(), 7, "{types:?}");
+    assert!(types.iter().any(|t| t == "share_link"));
 }
 
 async fn assert_refused(app: &TestApp, body: Value, field: &str) {
@@ -409,6 +418,19 @@ async fn the_rule_is_a_routing_setting_per_model_and_can_be_turned_off(pool: PgP
         "3.5 is dissatisfied for strict"
     );
     tallies_match(&pool, "per-model rules").await;
+
+    // The API's documents name the new reason and the rule's settings.
+    let (_, spec) = app.get_json("/api/v1/openapi.json").await;
+    let schemas = &spec["components"]["schemas"];
+    assert!(
+        schemas["Reason"]["enum"]
+            .as_array()
+            .is_some_and(|e| e.contains(&json!("user_feedback"))),
+        "{}",
+        schemas["Reason"]
+    );
+    assert!(schemas["RoutingSetting"]["properties"]["user_feedback_review"].is_object());
+    assert!(schemas["RoutingChange"]["properties"]["user_feedback_rating_at_most"].is_object());
 }
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
