@@ -184,12 +184,16 @@ pub fn unstorable_json_path(field: &str, value: &serde_json::Value) -> Option<St
 
 /// Why an output was, or was not, sent to a person.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
     LowConfidence,
     Flagged,
     AuditSample,
     AutoAccepted,
+    /// Auto-accepted, then sent to review because its end users were dissatisfied (the model's
+    /// rule: `crate::routing::decide::dissatisfied`).
+    UserFeedback,
 }
 
 impl Reason {
@@ -199,6 +203,7 @@ impl Reason {
             Reason::Flagged => "flagged",
             Reason::AuditSample => "audit_sample",
             Reason::AutoAccepted => "auto_accepted",
+            Reason::UserFeedback => "user_feedback",
         }
     }
 
@@ -209,6 +214,7 @@ impl Reason {
             "flagged" => Some(Reason::Flagged),
             "audit_sample" => Some(Reason::AuditSample),
             "auto_accepted" => Some(Reason::AutoAccepted),
+            "user_feedback" => Some(Reason::UserFeedback),
             _ => None,
         }
     }
@@ -225,6 +231,7 @@ impl Reason {
             Reason::Flagged => "Flagged by the pipeline",
             Reason::AuditSample => "Audit sample: a random check of a confident output",
             Reason::AutoAccepted => "Auto-accepted",
+            Reason::UserFeedback => "End users were dissatisfied with this auto-accepted output",
         }
     }
 }
@@ -339,10 +346,12 @@ mod tests {
             Reason::Flagged,
             Reason::AuditSample,
             Reason::AutoAccepted,
+            Reason::UserFeedback,
         ] {
             assert_eq!(Reason::from_db(r.as_str()), Some(r));
         }
         assert!(!Reason::AutoAccepted.needs_review());
         assert!(Reason::AuditSample.needs_review());
+        assert!(Reason::UserFeedback.needs_review());
     }
 }

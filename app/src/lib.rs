@@ -23,6 +23,9 @@ pub mod dashboard;
 pub mod diff;
 /// Ratings, verdicts, routing reasons and roles as parsed types.
 pub mod domain;
+/// End users of the AI product: their signals, the rule that sends an output back to review,
+/// and what the review page shows of them.
+pub mod end_users;
 /// The error type server functions return.
 pub mod error;
 /// Error tags: the configurable list of mistake kinds.

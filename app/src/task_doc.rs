@@ -31,7 +31,9 @@ pub struct TaskDoc {
     pub model: String,
     pub model_version: String,
     pub needs_review: bool,
-    /// low_confidence, flagged, audit_sample or auto_accepted.
+    /// low_confidence, flagged, audit_sample, auto_accepted, or user_feedback (auto-accepted,
+    /// then sent to review because its end users were dissatisfied).
+    #[schema(value_type = crate::domain::Reason)]
     pub reason: String,
     /// An admin's settlement of an escalation; its verdict is the task's.
     pub resolution: Option<ResolutionDoc>,
@@ -70,9 +72,13 @@ pub struct ReviewDoc {
 pub struct EndUserFeedbackDoc {
     pub comments: Option<String>,
     pub created_at: DateTime<Utc>,
-    /// thumbs, rating or comment.
+    /// thumbs, rating, comment, correction, copy, regenerate, edit, dwell_seconds, abandon, or
+    /// any other type the product sent (lower case).
     pub feedback_type: String,
     pub user_id: String,
+    /// thumbs: "up" or "down"; every other type: the number sent (a rating may be fractional),
+    /// or null.
+    #[schema(value_type = Option<Value>)]
     pub value: Option<Value>,
 }
 
@@ -121,7 +127,8 @@ pub async fn load(conn: &mut PgConnection, id: Uuid) -> Result<Option<TaskDoc>, 
     .await?;
     let feedback = sqlx::query_as!(
         EndUserFeedbackDoc,
-        "select user_id, feedback_type, value, comments, created_at
+        "select user_id, feedback_type, feedback_value_doc(feedback_type, value) as value,
+                comments, created_at
          from external_feedback where task_id = $1 order by created_at, id",
         id
     )

@@ -33,6 +33,17 @@ export async function live(page: Page, name: string) {
   await expect(page.locator("body")).toHaveAttribute("data-live", new RegExp(`(^| )${name}( |$)`));
 }
 
+/** Skips on the review page until the task `id` is on screen (the reviewer may already hold earlier ones). */
+export async function reach(page: Page, id: string) {
+  const card = page.locator(".task-grid");
+  for (let i = 0; i < 6 && (await card.getAttribute("data-task-id")) !== id; i++) {
+    const before = await card.getAttribute("data-task-id");
+    await page.keyboard.press("s");
+    await expect(card).not.toHaveAttribute("data-task-id", before!);
+  }
+  await expect(card).toHaveAttribute("data-task-id", id);
+}
+
 /** Reads a task through the pipeline API with the token scripts/test.sh created. */
 export async function apiTask(page: Page, id: string): Promise<any> {
   const res = await page.request.get(`/api/v1/tasks/${id}`, {

@@ -2,7 +2,7 @@
 // h key) lights up the source sentences behind it; a weak sentence and invented facts are marked.
 import { expect, test } from "./fixtures";
 import type { Page } from "@playwright/test";
-import { reviewer, signIn, watchErrors } from "./helpers";
+import { reach, reviewer, signIn, watchErrors } from "./helpers";
 
 const filler = Array.from({ length: 80 }, (_, i) => `Background paragraph ${i + 1} repeats routine context.`).join(" ");
 const document =
@@ -18,17 +18,6 @@ async function sendTask(page: Page): Promise<string> {
   });
   expect(res.status()).toBeLessThan(300);
   return (await res.json()).id;
-}
-
-/** Skips until the task is on screen (the reviewer may already hold earlier ones). */
-async function reach(page: Page, id: string) {
-  const card = page.locator(".task-grid");
-  for (let i = 0; i < 4 && (await card.getAttribute("data-task-id")) !== id; i++) {
-    const before = await card.getAttribute("data-task-id");
-    await page.keyboard.press("s");
-    await expect(card).not.toHaveAttribute("data-task-id", before!);
-  }
-  await expect(card).toHaveAttribute("data-task-id", id);
 }
 
 test("looking at a summary sentence highlights and reveals its support; weak sentences and invented facts are marked", async ({ page }) => {

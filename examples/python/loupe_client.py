@@ -118,7 +118,10 @@ class LoupeClient:
 
     def send_feedback(self, task_id: str, user_id: str, feedback_type: str, value: Any = None,
                       comments: Optional[str] = None) -> dict:
-        """End-user feedback: ``thumbs`` ("up"/"down"), ``rating`` (1-5) or ``comment``.
+        """End-user feedback: ``thumbs`` (1 up / 0 down), ``rating`` (1-5, fractions allowed),
+        ``comment``, ``correction`` (the corrected text in ``comments``), implicit events
+        (``copy``, ``regenerate``, ``edit``, ``dwell_seconds``, ``abandon``) or any other type.
+        A thumbs-down, a low rating or a correction on an auto-accepted output sends it to review.
         ``task_id`` may be Loupe's id or your external_id."""
         body = {"task_id": task_id, "user_id": user_id, "feedback_type": feedback_type}
         if value is not None:

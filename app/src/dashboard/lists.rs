@@ -85,7 +85,8 @@ pub async fn task_history(pool: &PgPool, id: Uuid) -> Result<TaskHistory, AppErr
     .fetch_all(pool)
     .await?;
     let feedback = sqlx::query!(
-        "select user_id, feedback_type, value, comments, created_at
+        "select user_id, feedback_type, feedback_value_doc(feedback_type, value) as value,
+                comments, created_at
          from external_feedback where task_id = $1 order by created_at, id",
         id
     )

@@ -36,8 +36,15 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// The routing reasons in the order the volume chart stacks them.
-pub const REASONS: [&str; 4] = ["low_confidence", "flagged", "audit_sample", "auto_accepted"];
+/// The routing reasons in the order the volume chart stacks them. A task sent back to review by
+/// its end users counts under `user_feedback` on the day it arrived, no longer as auto-accepted.
+pub const REASONS: [&str; 5] = [
+    "low_confidence",
+    "flagged",
+    "audit_sample",
+    "auto_accepted",
+    "user_feedback",
+];
 
 /// The thresholds the what-if table tries.
 pub const WHAT_IF_THRESHOLDS: [f64; 10] =

@@ -193,8 +193,13 @@ fn RoutingForm(
     let done = move || match result.get() {
         Some(Ok(s)) => Some(view! {
             <p class="saved" role="status">{format!(
-                "Saved for {}: threshold {}, audit rate {}, {} review(s) per task.",
-                s.model, s.threshold, s.audit_rate, s.reviews_per_task
+                "Saved for {}: threshold {}, audit rate {}, {} review(s) per task; end users' dissatisfaction {}.",
+                s.model, s.threshold, s.audit_rate, s.reviews_per_task,
+                if s.user_feedback_review {
+                    format!("sends auto-accepted outputs to review (ratings up to {})", s.user_feedback_rating_at_most)
+                } else {
+                    "does not send outputs to review".to_owned()
+                }
             )}</p>
         }),
         _ => None,
@@ -220,6 +225,18 @@ fn RoutingForm(
                 <input type="number" name="reviews_per_task" min="1" max="10" placeholder="keep" />
             </label>
             {error("reviews_per_task")}
+            <label>"End users' dissatisfaction"
+                <select name="user_feedback_review">
+                    <option value="">"keep"</option>
+                    <option value="on">"sends to review"</option>
+                    <option value="off">"does not"</option>
+                </select>
+            </label>
+            {error("user_feedback_review")}
+            <label>"Dissatisfied rating, at most"
+                <input type="number" name="user_feedback_rating_at_most" min="1" max="5" step="0.5" placeholder="keep" />
+            </label>
+            {error("user_feedback_rating_at_most")}
             <button type="submit">"Save"</button>
         </ActionForm>
         {done}

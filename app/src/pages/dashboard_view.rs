@@ -44,6 +44,7 @@ fn reason_label(reason: &str) -> &'static str {
         "low_confidence" => "low confidence",
         "flagged" => "flagged",
         "audit_sample" => "audit sample",
+        "user_feedback" => "end-user feedback",
         _ => "auto-accepted",
     }
 }
@@ -275,9 +276,9 @@ pub fn DashboardBody(d: Dashboard) -> impl IntoView {
     let routing = view! {
         <section class="panel">
             <h2>"Routing"</h2>
-            <p class="note">"Threshold, audit rate and how many different reviewers see each new task of a model. Agreement is measured where reviews per task is 2 or more. Tasks already routed keep their decision."</p>
+            <p class="note">"Threshold, audit rate and how many different reviewers see each new task of a model. Agreement is measured where reviews per task is 2 or more. Tasks already routed keep their decision. End users' dissatisfaction (a thumbs-down, a rating at or under the limit, a correction) sends an auto-accepted output to review."</p>
             <table class="data">
-                <thead><tr><th scope="col">"model"</th><th scope="col">"threshold"</th><th scope="col">"audit rate"</th><th scope="col">"reviews per task"</th></tr></thead>
+                <thead><tr><th scope="col">"model"</th><th scope="col">"threshold"</th><th scope="col">"audit rate"</th><th scope="col">"reviews per task"</th><th scope="col">"end users' dissatisfaction"</th></tr></thead>
                 <tbody>
                     {d.routing.iter().map(|row| view! {
                         <tr>
@@ -285,6 +286,11 @@ pub fn DashboardBody(d: Dashboard) -> impl IntoView {
                             <td>{format!("{:.2}", row.threshold)}</td>
                             <td>{pct(Some(row.audit_rate))}</td>
                             <td>{row.reviews_per_task}</td>
+                            <td>{if row.user_feedback_review {
+                                format!("to review (rating ≤ {})", row.user_feedback_rating_at_most)
+                            } else {
+                                "off".to_owned()
+                            }}</td>
                         </tr>
                     }).collect_view()}
                 </tbody>

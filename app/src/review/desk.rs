@@ -109,7 +109,9 @@ async fn task_view(
     let db = &state.pool;
     let row = sqlx::query!(
         r#"select id, document, summary, confidence, threshold, model, model_version,
-                  reason, metadata, support
+                  reason, metadata, support,
+                  exists (select 1 from external_feedback f where f.task_id = tasks.id)
+                      as "has_end_user_feedback!"
            from tasks where id = $1"#,
         id
     )
@@ -132,6 +134,13 @@ async fn task_view(
             .collect(),
         _ => Vec::new(),
     };
+    // Most tasks have no end-user feedback: the probe above answers that from the index, and
+    // only a task with some pays for the summary's query.
+    let end_users = if row.has_end_user_feedback {
+        crate::end_users::store::summary(db, row.id).await?
+    } else {
+        None
+    };
     Ok(TaskView {
         id: row.id,
         confidence: row.confidence,
@@ -144,6 +153,7 @@ async fn task_view(
         error_tags,
         support: stored_support(row.support),
         weak_below: state.settings.weak_support,
+        end_users,
         document: row.document,
         summary: row.summary,
     })

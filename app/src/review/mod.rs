@@ -38,6 +38,9 @@ pub struct TaskView {
     pub support: Option<crate::support::Support>,
     /// Sentences scoring under this are marked as weakly supported.
     pub weak_below: f64,
+    /// What the product's end users said about this output, shown beside the summary; `None`
+    /// when they said nothing.
+    pub end_users: Option<crate::end_users::EndUserSummary>,
 }
 
 impl TaskView {

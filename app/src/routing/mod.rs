@@ -1,11 +1,14 @@
 //! Routing: which outputs a person must see, and the settings per model that decide it
-//! (threshold, audit rate, reviews per task). One type, [`RoutingSetting`], serves ingest, the
+//! (threshold, audit rate, reviews per task, and whether end users' dissatisfaction sends an
+//! auto-accepted output back to review). One type, [`RoutingSetting`], serves ingest, the
 //! admin page and the JSON API; one rule picks the settings in force ([`store::in_force`]): the
 //! model's own row, else the defaults row (model `*`).
 //!
-//! A change applies to outputs that arrive afterwards; tasks already routed keep their decision.
+//! A change applies to outputs (and end-user feedback) that arrive afterwards; tasks already
+//! routed keep their decision.
 
-/// The decision itself, taken once when an output arrives.
+/// The decisions themselves: once when an output arrives, and again when its end users are
+/// dissatisfied.
 #[cfg(feature = "ssr")]
 pub mod decide;
 
@@ -28,6 +31,12 @@ pub struct RoutingSetting {
     pub audit_rate: f64,
     /// Reviewers who must see each task.
     pub reviews_per_task: i32,
+    /// Whether end users' dissatisfaction (a thumbs-down, a rating at or under
+    /// `user_feedback_rating_at_most`, or a correction) sends an auto-accepted output to review,
+    /// with reason `user_feedback`. On by default.
+    pub user_feedback_review: bool,
+    /// The highest end-user rating that counts as dissatisfied (1 to 5; default 2).
+    pub user_feedback_rating_at_most: f64,
     pub updated_at: String,
 }
 
@@ -39,6 +48,8 @@ pub struct RoutingChange {
     pub threshold: Option<f64>,
     pub audit_rate: Option<f64>,
     pub reviews_per_task: Option<i32>,
+    pub user_feedback_review: Option<bool>,
+    pub user_feedback_rating_at_most: Option<f64>,
 }
 
 impl RoutingChange {
@@ -64,6 +75,15 @@ impl RoutingChange {
             return Err(AppError::invalid(
                 "reviews_per_task",
                 "must be a whole number from 1 to 10",
+            ));
+        }
+        if self
+            .user_feedback_rating_at_most
+            .is_some_and(|v| !(v.is_finite() && (1.0..=5.0).contains(&v)))
+        {
+            return Err(AppError::invalid(
+                "user_feedback_rating_at_most",
+                "must be a number from 1 to 5",
             ));
         }
         Ok(())
@@ -95,7 +115,8 @@ pub mod store {
     /// The defaults first, then every model with settings of its own, by name.
     pub async fn list(pool: &PgPool) -> Result<Vec<RoutingSetting>, AppError> {
         let rows = sqlx::query!(
-            "select model, threshold, audit_rate, reviews_per_task, updated_at
+            "select model, threshold, audit_rate, reviews_per_task, user_feedback_review,
+                    user_feedback_rating_at_most, updated_at
              from routing_settings order by model <> '*', model"
         )
         .fetch_all(pool)
@@ -107,6 +128,8 @@ pub mod store {
                 threshold: r.threshold,
                 audit_rate: r.audit_rate,
                 reviews_per_task: r.reviews_per_task,
+                user_feedback_review: r.user_feedback_review,
+                user_feedback_rating_at_most: r.user_feedback_rating_at_most,
                 updated_at: stamp(r.updated_at),
             })
             .collect())
@@ -124,7 +147,9 @@ pub mod store {
         model: &str,
     ) -> Result<RoutingSetting, sqlx::Error> {
         let row = sqlx::query!(
-            "select threshold, audit_rate, reviews_per_task, updated_at from routing_settings
+            "select threshold, audit_rate, reviews_per_task, user_feedback_review,
+                    user_feedback_rating_at_most, updated_at
+             from routing_settings
              where model = $1 or model = '*'
              order by model = '*' limit 1",
             model
@@ -136,6 +161,8 @@ pub mod store {
             threshold: row.threshold,
             audit_rate: row.audit_rate,
             reviews_per_task: row.reviews_per_task,
+            user_feedback_review: row.user_feedback_review,
+            user_feedback_rating_at_most: row.user_feedback_rating_at_most,
             updated_at: stamp(row.updated_at),
         })
     }
@@ -146,7 +173,9 @@ pub mod store {
         model: &str,
     ) -> Result<Option<serde_json::Value>, AppError> {
         let row = sqlx::query!(
-            "select threshold, audit_rate, reviews_per_task from routing_settings
+            "select threshold, audit_rate, reviews_per_task, user_feedback_review,
+                    user_feedback_rating_at_most
+             from routing_settings
              where model = $1 for update",
             model
         )
@@ -157,6 +186,8 @@ pub mod store {
                 "threshold": r.threshold,
                 "audit_rate": r.audit_rate,
                 "reviews_per_task": r.reviews_per_task,
+                "user_feedback_review": r.user_feedback_review,
+                "user_feedback_rating_at_most": r.user_feedback_rating_at_most,
             })
         }))
     }
@@ -174,18 +205,26 @@ pub mod store {
         let mut tx = pool.begin().await?;
         let before = audited_row(&mut tx, model).await?;
         sqlx::query!(
-            "insert into routing_settings (model, threshold, audit_rate, reviews_per_task)
-             select $1, coalesce($2, threshold), coalesce($3, audit_rate), coalesce($4, reviews_per_task)
+            "insert into routing_settings (model, threshold, audit_rate, reviews_per_task,
+                                           user_feedback_review, user_feedback_rating_at_most)
+             select $1, coalesce($2, threshold), coalesce($3, audit_rate),
+                    coalesce($4, reviews_per_task), coalesce($5, user_feedback_review),
+                    coalesce($6, user_feedback_rating_at_most)
              from routing_settings where model = '*'
              on conflict (model) do update set
                  threshold = coalesce($2, routing_settings.threshold),
                  audit_rate = coalesce($3, routing_settings.audit_rate),
                  reviews_per_task = coalesce($4, routing_settings.reviews_per_task),
+                 user_feedback_review = coalesce($5, routing_settings.user_feedback_review),
+                 user_feedback_rating_at_most =
+                     coalesce($6, routing_settings.user_feedback_rating_at_most),
                  updated_at = now()",
             model,
             change.threshold,
             change.audit_rate,
             change.reviews_per_task,
+            change.user_feedback_review,
+            change.user_feedback_rating_at_most,
         )
         .execute(&mut *tx)
         .await?;
@@ -233,6 +272,8 @@ pub async fn set_routing(
     threshold: Option<String>,
     audit_rate: Option<String>,
     reviews_per_task: Option<String>,
+    user_feedback_review: Option<String>,
+    user_feedback_rating_at_most: Option<String>,
 ) -> Result<RoutingSetting, AppError> {
     let (pool, actor) = crate::audit::admin().await?;
     fn number<T: std::str::FromStr>(
@@ -255,6 +296,22 @@ pub async fn set_routing(
             reviews_per_task,
             "reviews_per_task",
             "must be a whole number from 1 to 10",
+        )?,
+        user_feedback_review: match user_feedback_review.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some("on") => Some(true),
+            Some("off") => Some(false),
+            Some(_) => {
+                return Err(AppError::invalid(
+                    "user_feedback_review",
+                    "must be on or off",
+                ));
+            }
+        },
+        user_feedback_rating_at_most: number(
+            user_feedback_rating_at_most,
+            "user_feedback_rating_at_most",
+            "must be a number from 1 to 5",
         )?,
     };
     store::put(&pool, &actor, &model, &change).await

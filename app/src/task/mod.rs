@@ -4,7 +4,9 @@
 //! called by every query that asks: the claim, the queue page, the dashboard, the review page.
 //!
 //! ```text
-//! ingest ──► auto_accepted                              (nobody needs to look)
+//! ingest ──► auto_accepted      (nobody needs to look, until end users are dissatisfied:
+//!        │      │                reopen, reason user_feedback)
+//!        │      ▼
 //!        └─► queued ──claim──► in_review ──review──► reviewed
 //!              ▲                 │  │  └──escalate──► escalated ──admin rules──► reviewed
 //!              └── skip, release, lease runs out, or more reviews wanted
@@ -18,6 +20,8 @@ pub mod counts;
 pub mod depth;
 #[cfg(feature = "ssr")]
 pub mod lease;
+#[cfg(feature = "ssr")]
+pub mod reopen;
 
 use serde::{Deserialize, Serialize};
 

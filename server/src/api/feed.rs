@@ -150,7 +150,7 @@ pub async fn feed(
                union all
                (select f.xact, 1::smallint, f.id, f.task_id, t.external_id, t.model,
                        t.model_version, f.created_at, null, null, null, null, null, f.user_id,
-                       f.feedback_type, f.value, f.comments
+                       f.feedback_type, feedback_value_doc(f.feedback_type, f.value), f.comments
                 from external_feedback f
                 join tasks t on t.id = f.task_id
                 where (f.xact, f.id) > ($3, $4) and f.xact < (select h from horizon)

@@ -1,14 +1,17 @@
 //! External feedback from end users of the AI product, sent by the product's backend:
 //! `POST /feedback` (the contract existing integrations use) and `POST /api/v1/feedback`.
 //!
-//! Body: `task_id` (Loupe's id, or the pipeline's external_id), `user_id`, `feedback_type`
-//! (`thumbs`, `rating` or `comment`), `value` (thumbs: "up" / "down" or 1 / -1; rating: 1–5;
-//! comment: unused), `comments`. Answers `{"status": "received"}`.
+//! Body, as the guide types it: `task_id` (Loupe's id, or the pipeline's external_id), `user_id`,
+//! `feedback_type` (free text; the types Loupe knows and their values are in
+//! [`app::end_users::signal`]), `value` (a number), `comments`. Answers `{"status": "received"}`,
+//! the seed's answer, whatever the signal did: a pipeline that wants to know whether it sent the
+//! output back to review (the model's rule, [`app::routing::decide::dissatisfied`]) reads the
+//! task's `status` and `reason`.
 
 use super::auth::{Pipeline, need};
 use super::error::ApiError;
-use super::json_body;
-use app::domain::Rating;
+use app::end_users::signal::{self, Signal};
+use app::end_users::store::{self, Outcome};
 use app::error::FieldError;
 use app::state::AppState;
 use axum::Json;
@@ -16,10 +19,9 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use uuid::Uuid;
 
-const MAX_COMMENTS_CHARS: usize = 10_000;
 const MAX_USER_ID_CHARS: usize = 200;
 
 /// End-user feedback from the AI product's backend.
@@ -32,11 +34,18 @@ pub struct EndUserFeedbackInput {
     task_id: Option<Value>,
     #[schema(value_type = String, required = true, min_length = 1, max_length = 200, pattern = r"\S")]
     user_id: Option<Value>,
-    /// thumbs, rating or comment.
-    #[schema(value_type = String, required = true, pattern = "^(thumbs|rating|comment)$")]
+    /// Free text, trimmed and lower-cased, up to 64 characters. Known types: thumbs, rating,
+    /// comment, correction, copy, regenerate, edit, dwell_seconds, abandon; any other is stored,
+    /// counted and exported as sent.
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 64)]
     feedback_type: Option<String>,
-    /// thumbs: "up" / "down" or 1 / -1; rating: 1-5; comment: leave out.
+    /// A number. thumbs: 1 up, 0 down (-1, "up" and "down" are also read); rating: 1 to 5,
+    /// fractions allowed; dwell_seconds: 0 or more (required); others: optional.
+    #[schema(value_type = Option<f64>)]
     value: Option<Value>,
+    /// Up to 10,000 characters. Required for comment, and for correction, where it is the end
+    /// user's corrected text.
+    #[schema(max_length = 10000)]
     comments: Option<String>,
 }
 
@@ -52,9 +61,7 @@ pub struct Received {
 struct Feedback {
     task_key: String,
     user_id: String,
-    feedback_type: &'static str,
-    value: Option<Value>,
-    comments: Option<String>,
+    signal: Signal,
 }
 
 fn parse(body: Value) -> Result<Feedback, FieldError> {
@@ -82,69 +89,34 @@ fn parse(body: Value) -> Result<Feedback, FieldError> {
             format!("must be at most {MAX_USER_ID_CHARS} characters"),
         ));
     }
-    let comments = raw
-        .comments
-        .map(|c| c.trim().to_owned())
-        .filter(|c| !c.is_empty());
-    if comments
-        .as_ref()
-        .is_some_and(|c| c.chars().count() > MAX_COMMENTS_CHARS)
-    {
-        return Err(FieldError::new(
-            "comments",
-            format!("must be at most {MAX_COMMENTS_CHARS} characters"),
-        ));
-    }
-    let (feedback_type, value) = match raw.feedback_type.as_deref().map(str::trim) {
-        Some("thumbs") => {
-            let up = match &raw.value {
-                Some(Value::String(s)) if s == "up" => true,
-                Some(Value::String(s)) if s == "down" => false,
-                Some(Value::Number(n)) if n.as_i64() == Some(1) => true,
-                Some(Value::Number(n)) if n.as_i64() == Some(-1) => false,
-                Some(Value::Bool(b)) => *b,
-                _ => {
-                    return Err(FieldError::new(
-                        "value",
-                        "for thumbs must be \"up\" or \"down\" (or 1 / -1)",
-                    ));
-                }
-            };
-            ("thumbs", Some(json!(if up { "up" } else { "down" })))
-        }
-        Some("rating") => {
-            let n = raw.value.as_ref().and_then(Value::as_i64).ok_or_else(|| {
-                FieldError::new("value", "for a rating must be a whole number from 1 to 5")
-            })?;
-            let rating = Rating::from_int(n).map_err(|_| {
-                FieldError::new("value", "for a rating must be a whole number from 1 to 5")
-            })?;
-            ("rating", Some(json!(rating.get())))
-        }
-        Some("comment") => {
-            if comments.is_none() {
-                return Err(FieldError::new("comments", "is required for a comment"));
-            }
-            ("comment", None)
-        }
-        None => return Err(FieldError::new("feedback_type", "is required")),
-        Some(_) => {
-            return Err(FieldError::new(
-                "feedback_type",
-                "must be one of thumbs, rating, comment",
-            ));
-        }
-    };
+    let signal = signal::check(
+        raw.feedback_type.as_deref(),
+        raw.value.as_ref(),
+        raw.comments.as_deref(),
+    )?;
     Ok(Feedback {
         task_key,
         user_id,
-        feedback_type,
-        value,
-        comments,
+        signal,
     })
 }
 
-/// Stores one piece of end-user feedback against its task (also served at `POST /feedback`).
+/// The body as JSON. A number too large for a float (`1e400`, how a client's infinity reaches
+/// JSON) makes the whole body unreadable to the parser; the only number this body is meant to
+/// carry is `value`, so that is the field named.
+fn body_json(body: Result<Bytes, BytesRejection>) -> Result<Value, ApiError> {
+    let bytes = super::body_bytes(body)?;
+    match serde_json::from_slice::<Value>(&bytes) {
+        Err(e) if e.to_string().starts_with("number out of range") => Err(ApiError::Invalid(
+            FieldError::new("value", "must be a finite number"),
+        )),
+        _ => super::json_body(Ok(bytes)),
+    }
+}
+
+/// Stores one piece of end-user feedback against its task (also served at `POST /feedback`);
+/// when the model's rule finds the end user dissatisfied with an auto-accepted output, the same
+/// transaction puts the task in the review queue with reason `user_feedback`.
 #[utoipa::path(post, path = "/api/v1/feedback", tag = "feedback",
     security(("token" = ["ingest"])),
     request_body = EndUserFeedbackInput,
@@ -154,7 +126,7 @@ pub async fn receive(
     caller: Pipeline<need::Ingest>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Received>, ApiError> {
-    let feedback = parse(json_body(body)?)?;
+    let feedback = parse(body_json(body)?)?;
     // The task may be named by Loupe's id or by the pipeline's own external_id.
     let as_uuid = Uuid::parse_str(&feedback.task_key).ok();
     let task_id = sqlx::query_scalar!(
@@ -166,24 +138,24 @@ pub async fn receive(
     .fetch_optional(&state.pool)
     .await?
     .ok_or_else(|| ApiError::Unknown(FieldError::new("task_id", "does not name a known task")))?;
-    sqlx::query!(
-        "insert into external_feedback (task_id, user_id, feedback_type, value, comments, token_id)
-         values ($1, $2, $3, $4, $5, $6)",
+    let outcome = store::record(
+        &state.pool,
         task_id,
-        feedback.user_id,
-        feedback.feedback_type,
-        feedback.value,
-        feedback.comments,
-        caller.token_id,
+        &feedback.user_id,
+        &feedback.signal,
+        Some(caller.token_id),
     )
-    .execute(&state.pool)
     .await?;
+    if outcome == Outcome::Requeued {
+        tracing::info!(task = %task_id, kind = %feedback.signal.feedback_type, "end user's dissatisfaction sent an auto-accepted output to review");
+    }
     Ok(Json(Received { status: "received" }))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn body(extra: Value) -> Value {
         let mut b =
@@ -195,32 +167,15 @@ mod tests {
     }
 
     #[test]
-    fn thumbs_accept_words_numbers_and_booleans() {
-        assert_eq!(parse(body(json!({}))).unwrap().value, Some(json!("up")));
-        assert_eq!(
-            parse(body(json!({"value": -1}))).unwrap().value,
-            Some(json!("down"))
-        );
-        assert_eq!(
-            parse(body(json!({"value": "sideways"}))).unwrap_err().field,
-            "value"
-        );
+    fn the_guides_contract_parses_with_a_float_value() {
+        let f = parse(body(json!({"feedback_type": "rating", "value": 4.0}))).unwrap();
+        assert_eq!(f.signal.value, Some(4.0));
+        let f = parse(body(json!({"feedback_type": "thumbs", "value": -1}))).unwrap();
+        assert_eq!(f.signal.value, Some(0.0));
     }
 
     #[test]
-    fn ratings_must_be_one_to_five() {
-        let ok = parse(body(json!({"feedback_type": "rating", "value": 4}))).unwrap();
-        assert_eq!(ok.value, Some(json!(4)));
-        assert_eq!(
-            parse(body(json!({"feedback_type": "rating", "value": 9})))
-                .unwrap_err()
-                .field,
-            "value"
-        );
-    }
-
-    #[test]
-    fn missing_and_unknown_fields_are_named() {
+    fn missing_fields_are_named() {
         assert_eq!(
             parse(json!({"user_id": "u", "feedback_type": "thumbs", "value": 1}))
                 .unwrap_err()
@@ -228,13 +183,13 @@ mod tests {
             "task_id"
         );
         assert_eq!(
-            parse(body(json!({"feedback_type": "emoji"})))
+            parse(json!({"task_id": "t", "feedback_type": "thumbs", "value": 1}))
                 .unwrap_err()
                 .field,
-            "feedback_type"
+            "user_id"
         );
         assert_eq!(
-            parse(body(json!({"feedback_type": "comment"})))
+            parse(body(json!({"feedback_type": "comment", "value": null})))
                 .unwrap_err()
                 .field,
             "comments"

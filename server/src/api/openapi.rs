@@ -110,7 +110,7 @@ impl Modify for Security {
         super::audit::list,
         crate::metrics::scrape,
     ),
-    components(schemas(app::outbox::WebhookEvent, ErrorBody)),
+    components(schemas(app::outbox::WebhookEvent, app::domain::Reason, ErrorBody)),
     modifiers(&Security),
     security(("token" = [])),
     tags(

@@ -23,7 +23,9 @@ pub struct TaskReceipt {
     pub id: Uuid,
     pub external_id: Option<String>,
     pub needs_review: bool,
-    /// low_confidence, flagged, audit_sample or auto_accepted.
+    /// low_confidence, flagged, audit_sample or auto_accepted; a known task's end users may
+    /// since have sent it to review (user_feedback).
+    #[schema(value_type = app::domain::Reason)]
     pub reason: &'static str,
     pub status: &'static str,
     /// False when the external_id was known and the existing task is returned.

@@ -48,7 +48,8 @@ pub struct ReviewLine {
     pub document: String,
 }
 
-/// One end user's thumbs, rating or comment, as exported.
+/// One end-user signal of any type (thumbs, rating, correction, implicit events, types Loupe
+/// does not know), as exported.
 #[derive(Debug, Serialize)]
 pub struct EndUserLine {
     pub source: String,
@@ -120,7 +121,8 @@ pub fn end_user(
         f,
         r#"select 'end_user' as "source!", e.id as feedback_id, e.task_id, t.external_id,
                   t.model, t.model_version, t.confidence, t.reason, e.user_id, e.feedback_type,
-                  e.value, e.comments as comment, e.created_at
+                  feedback_value_doc(e.feedback_type, e.value) as value, e.comments as comment,
+                  e.created_at
            from external_feedback e
            join tasks t on t.id = e.task_id
            where e.created_at >= $1 and e.created_at < $2

@@ -159,7 +159,8 @@ async fn every_admin_action_in_the_browser_is_audited_once_with_the_admin(pool: 
     assert_eq!(e["before"], Value::Null);
     assert_eq!(
         e["after"],
-        json!({"threshold": 0.5, "audit_rate": 0.05, "reviews_per_task": 1})
+        json!({"threshold": 0.5, "audit_rate": 0.05, "reviews_per_task": 1,
+               "user_feedback_review": true, "user_feedback_rating_at_most": 2.0})
     );
 
     ada.call::<Value>("admin/error-tags", &[("tags", "hallucination, tone")])

@@ -213,7 +213,7 @@ async fn a_year_by_week_on_the_dashboard_matches_a_scan_of_tasks(pool: PgPool) {
             .and_utc();
         let model = Some(model).filter(|m| !m.is_empty());
         let (volume, _) = scanned(&pool, start, end, model, None, from, 7).await;
-        let mut expected = vec![vec![0i64; slots]; 4];
+        let mut expected = vec![vec![0i64; slots]; app::dashboard::REASONS.len()];
         for (bucket, reason, n) in volume {
             let series = app::dashboard::REASONS.iter().position(|r| *r == reason);
             expected[series.unwrap()][bucket as usize] += n;

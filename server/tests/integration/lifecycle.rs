@@ -70,7 +70,7 @@ async fn a_lapsed_lease_is_waiting_on_every_page_and_claimable(pool: PgPool) {
 
 /// The maintained tallies (`task_tally`, kept by triggers) against a count of the tasks
 /// themselves, by status, reason, model and version.
-async fn tallies_match(pool: &PgPool, after: &str) {
+pub async fn tallies_match(pool: &PgPool, after: &str) {
     let drift: Vec<(String, String, i64, i64)> = sqlx::query_as(
         "with counted as (
              select status, reason, count(*) as n from tasks group by status, reason),

@@ -16,6 +16,7 @@ mod dashboard_reviews;
 mod dashboard_volume;
 mod edge;
 mod embedded;
+mod end_users;
 mod error_tags;
 mod escalations;
 mod export;

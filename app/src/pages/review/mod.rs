@@ -10,6 +10,8 @@
 
 /// What the desk shows, and the moves that change it.
 mod desk;
+/// What the product's end users said about the output, beside the summary.
+mod end_users;
 /// The task on screen and its feedback form.
 mod form;
 /// The review guidelines beside the task.

@@ -1,8 +1,9 @@
 //! The task on screen: the source document, the AI summary with its support in the source, the
-//! facts that say why it came to a person (confidence, threshold, reason, model), its metadata,
-//! and below them the feedback form.
+//! facts that say why it came to a person (confidence, threshold, reason, model), what end users
+//! said about it, its metadata, and below them the feedback form.
 
 use super::desk::Desk;
+use super::end_users::EndUserFeedback;
 use super::form::ReviewForm;
 use crate::error::AppError;
 use crate::pages::support_view::{SourceText, SummaryText, SupportLegend};
@@ -77,6 +78,7 @@ pub fn TaskReview(
                     <SummaryText summary=task.summary.clone() support=task.support.clone() weak_below=task.weak_below active />
                 </p>
                 <SupportLegend support=task.support weak_below=task.weak_below />
+                <EndUserFeedback summary=task.end_users />
                 {metadata}
                 <ReviewForm task_id=form_id summary=task.summary error_tags=task.error_tags desk error />
             </section>
