@@ -84,9 +84,11 @@ test("an admin changes a model's routing from the dashboard", async ({ page }) =
   await form.getByRole("combobox", { name: "For model" }).selectOption("digest");
   await form.getByLabel("Threshold").fill("0.9");
   await form.getByRole("button", { name: "Save" }).click();
-  // The demo asks for two reviews per digest task; a field left empty keeps its value.
+  // The demo asks for two reviews per digest task; a field left empty keeps its value (the
+  // end-user rule too: on, ratings up to 2, the default).
   await expect(page.getByRole("status")).toHaveText(
-    "Saved for digest: threshold 0.9, audit rate 0.05, 2 review(s) per task.",
+    "Saved for digest: threshold 0.9, audit rate 0.05, 2 review(s) per task; end users' " +
+      "dissatisfaction sends auto-accepted outputs to review (ratings up to 2).",
   );
   const res = await page.request.get("/api/v1/routing/digest", {
     headers: { Authorization: `Bearer ${process.env.LOUPE_TOKEN}` },
