@@ -39,6 +39,17 @@ pub async fn enqueue(
     if !subscribed {
         return Ok(0);
     }
+    enqueue_subscribed(conn, event, task_id).await
+}
+
+/// [`enqueue`] for a caller that has just learnt, in its own transaction, that some active
+/// endpoint takes `event` (the review desk's settle does, in the statement that stores the
+/// review): the task is loaded and the deliveries written without asking again.
+pub async fn enqueue_subscribed(
+    conn: &mut PgConnection,
+    event: &str,
+    task_id: Uuid,
+) -> Result<u64, sqlx::Error> {
     // The task exists: the caller's transaction has just changed it. Were it gone, there would
     // be no task to tell anyone about.
     let Some(task) = crate::task_doc::load(conn, task_id).await? else {

@@ -228,7 +228,7 @@ pub async fn store_review(
         _ => None,
     };
     if let (Some(event), true) = (event, subscribed) {
-        crate::outbox::enqueue(&mut tx, event, task_id).await?;
+        crate::outbox::enqueue_subscribed(&mut tx, event, task_id).await?;
     }
     tx.commit().await?;
     Ok(())
