@@ -92,3 +92,34 @@ test("a reviewer gets neither the dashboard nor an export", async ({ page }) => 
   expect(res.status()).toBe(403);
   expect((await res.json()).error).toBe("forbidden");
 });
+
+test("the end-user panel shows the demo's satisfaction figures, a hostile signal type as text", async ({ page }) => {
+  const check = watchErrors(page);
+  const auth = { Authorization: `Bearer ${process.env.LOUPE_TOKEN}` };
+  // A signal type is free text from an end user's browser: this one would set __pwned if it ran.
+  const hostile = `<img src=x onerror="window.__pwned=1">`;
+  const sent = await page.request.post("/api/v1/tasks", {
+    headers: auth,
+    data: { document: "The ferry runs hourly.", summary: "Ferries run hourly.", confidence: 0.99, model: "summarizer", model_version: "e2e-dash", external_id: `dash-users-${Date.now()}` },
+  });
+  const { id } = await sent.json();
+  const res = await page.request.post("/feedback", { headers: auth, data: { task_id: id, user_id: "dash-reader", feedback_type: hostile, value: null } });
+  expect(res.status(), await res.text()).toBe(200);
+
+  await signIn(page, admin, "/admin");
+  const panel = page.locator('[data-panel="end-users"]');
+  await expect(panel.getByRole("heading", { name: "End users", exact: true })).toBeVisible();
+  // The demo's month of history has end users' thumbs and ratings on about a third of outputs.
+  expect(Number(await panel.locator('[data-figure="end-user-signals"]').textContent())).toBeGreaterThan(100);
+  await expect(panel.locator('[data-figure="thumbs-up"]')).toHaveText(/^\d+\.\d% of \d+$/);
+  await expect(panel.locator('[data-figure="end-user-agreement"]')).toHaveText(/^\d+\.\d% of \d+ pairs$/);
+  for (const name of ["end-user-thumbs", "end-user-rating"]) {
+    await expect(page.locator(`[data-chart="${name}"] svg`)).toBeVisible();
+  }
+  const types = panel.locator('[data-table="end-user-types"] tbody tr td:first-child');
+  await expect(types.first()).toHaveText("thumbs");
+  await expect(types.filter({ hasText: hostile })).toHaveCount(1);
+  await expect(panel.locator("img")).toHaveCount(0);
+  expect(await page.evaluate(() => (window as any).__pwned)).toBeUndefined();
+  check();
+});

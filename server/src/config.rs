@@ -91,6 +91,9 @@ pub struct ExportArgs {
     /// Needs --model.
     #[arg(long)]
     pub version: Option<String>,
+    /// Whose corrections sft and dpo learn from: reviewers (default), end_users or all.
+    #[arg(long)]
+    pub corrections: Option<String>,
     /// Write here instead of standard output.
     #[arg(long, short)]
     pub output: Option<PathBuf>,

@@ -165,6 +165,30 @@ from (select r.task_id, count(*) as n, bool_or(r.verdict = 'escalate') as escala
       group by r.task_id) s
 where t.id = s.task_id";
 
+// End users of about a third of the outputs: thumbs and ratings that mostly agree with what a
+// reviewer would say of the same output (the same hidden quality as above), copies, regenerations
+// and edits, within two days of the output.
+const END_USERS: &str = r#"
+with chosen as (
+    select t.id, t.created_at, k, pg_temp.u(t.id::text || k || ':eu') as u,
+           pg_temp.u(t.id::text || ':q') < least(0.97, 0.25 + 0.65 * t.confidence) as good
+    from tasks t cross join lateral generate_series(1, 2) k
+    where t.external_id like $1 || '%' and pg_temp.u(t.id::text || ':eu?') < 0.35
+), typed as (
+    select *, case when u < 0.45 then 'thumbs' when u < 0.6 then 'rating' when u < 0.85 then 'copy'
+                   when u < 0.95 then 'regenerate' else 'edit' end as kind
+    from chosen
+)
+insert into external_feedback (task_id, user_id, feedback_type, value, created_at)
+select id, 'user-' || (abs(hashtext(id::text || k)) % 400), kind,
+       case kind when 'thumbs' then case when good <> (pg_temp.u(id::text || k || ':flip') < 0.1) then 1 else 0 end
+                 when 'rating' then case when good then 4 else 1 end + floor(u * 970)::int % 2
+       end,
+       least(now(), created_at + make_interval(mins => 10 + floor(u * 2880)::int))
+from typed
+order by created_at
+"#;
+
 const CATALOGUE: &str = "
 insert into model_versions (model, model_version, first_seen)
 select model, model_version, min(created_at) from tasks
@@ -221,6 +245,11 @@ pub async fn load(pool: &PgPool, spec: &Spec) -> Result<Generated> {
         .bind(&spec.prefix)
         .execute(&mut *tx)
         .await?;
+    sqlx::query(END_USERS)
+        .bind(&spec.prefix)
+        .execute(&mut *tx)
+        .await
+        .context("cannot generate end-user feedback")?;
     sqlx::query(CATALOGUE)
         .bind(&spec.prefix)
         .execute(&mut *tx)
@@ -228,7 +257,7 @@ pub async fn load(pool: &PgPool, spec: &Spec) -> Result<Generated> {
     tx.commit().await?;
     // Fresh statistics for good plans, and a visibility map so the dashboard's covering indexes
     // give index-only scans at once (autovacuum would get there on its own, later).
-    sqlx::query("vacuum (analyze) tasks, reviews")
+    sqlx::query("vacuum (analyze) tasks, reviews, external_feedback")
         .execute(pool)
         .await?;
     Ok(Generated {

@@ -5,6 +5,9 @@
 //! intervals and alphas ([`crate::stats`]).
 
 /// The date range and model filter shared by the dashboard and the export API.
+/// End users' signals and satisfaction, from their rollups.
+#[cfg(feature = "ssr")]
+pub mod end_users;
 #[cfg(feature = "ssr")]
 pub mod filter;
 #[cfg(feature = "ssr")]
@@ -78,6 +81,58 @@ pub struct Dashboard {
     pub escalations: Vec<EscalationRow>,
     /// Reviews per error tag in the range, most frequent first.
     pub error_tags: Vec<(String, i64)>,
+    pub end_users: EndUserFigures,
+}
+
+/// What end users of the AI product said in the range (`POST /feedback` and the widget).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct EndUserFigures {
+    /// Signals of every type.
+    pub signals: i64,
+    pub thumbs: i64,
+    pub thumbs_up: i64,
+    pub ratings: i64,
+    pub mean_rating: Option<f64>,
+    /// Signals per type, most frequent first; rare types summed under "other".
+    pub types: Vec<SignalType>,
+    /// Outputs sent in the range: what the types' rates are per.
+    pub outputs: i64,
+    /// Thumbs-up share and mean rating per bucket, one series per model version.
+    pub versions: Vec<SatisfactionSeries>,
+    /// Pairs of a reviewer's accept or reject in the range and an end user's thumbs or rating
+    /// (up or 4+ is good, down or 2− is bad) on the same output.
+    pub agreement_pairs: i64,
+    /// Share of those pairs that agree.
+    pub agreement: Option<f64>,
+    pub came_back: CameBack,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignalType {
+    pub feedback_type: String,
+    pub count: i64,
+    pub per_100_outputs: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SatisfactionSeries {
+    /// `model version`.
+    pub label: String,
+    pub thumbs_up_share: Vec<Option<f64>>,
+    pub mean_rating: Vec<Option<f64>>,
+}
+
+/// Outputs end users sent back to review, and what reviewers found in them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct CameBack {
+    /// Outputs sent in the range that are now under `user_feedback`.
+    pub outputs: i64,
+    /// Reviews in the range of such outputs, by verdict.
+    pub reviews: i64,
+    pub accepted: i64,
+    pub rejected: i64,
+    pub escalated: i64,
+    pub mean_rating: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]

@@ -9,7 +9,7 @@ use super::shape::{
 };
 use super::span::Span;
 use super::*;
-use super::{lists, quality, review_volume, volume};
+use super::{end_users, lists, quality, review_volume, volume};
 use sqlx::PgPool;
 
 pub async fn dashboard(pool: &PgPool, f: &Filter) -> Result<Dashboard, AppError> {
@@ -29,6 +29,7 @@ pub async fn dashboard(pool: &PgPool, f: &Filter) -> Result<Dashboard, AppError>
         comments,
         escalations,
         error_tags,
+        mut end_users,
     ) = tokio::try_join!(
         models(pool),
         task_counts(pool, f),
@@ -42,11 +43,19 @@ pub async fn dashboard(pool: &PgPool, f: &Filter) -> Result<Dashboard, AppError>
         lists::comments(pool, f),
         lists::escalations(pool, f),
         review_volume::error_tags(pool, &span),
+        end_users::figures(pool, &span, f.bucket_labels().len()),
     )?;
     let reviewers = with_agreement(reviewers, &pairs);
 
     let buckets = f.bucket_labels();
     let slots = buckets.len();
+    let volume = spread_volume(volume, slots);
+    let outputs = volume.iter().flatten().sum();
+    let came_back = REASONS
+        .iter()
+        .position(|r| *r == "user_feedback")
+        .map_or(0, |i| volume[i].iter().sum());
+    end_users::per_outputs(&mut end_users, outputs, came_back);
 
     Ok(Dashboard {
         filter: FilterView {
@@ -57,7 +66,7 @@ pub async fn dashboard(pool: &PgPool, f: &Filter) -> Result<Dashboard, AppError>
         },
         models,
         bucket_days: f.bucket_days(),
-        volume: spread_volume(volume, slots),
+        volume,
         queue,
         reviews_per_bucket: spread_reviews(&per_bucket, slots),
         versions: version_series(&per_bucket, slots),
@@ -70,6 +79,7 @@ pub async fn dashboard(pool: &PgPool, f: &Filter) -> Result<Dashboard, AppError>
         comments,
         escalations,
         error_tags,
+        end_users,
         buckets,
     })
 }

@@ -3,6 +3,9 @@
 //! markup, and the WASM carries none of its code (as typed views inside the bundle it once added
 //! about 165 KB gzip to every page).
 
+/// End users' satisfaction.
+mod end_users;
+
 use crate::dashboard::{Dashboard, REASONS, WHAT_IF_THRESHOLDS};
 use crate::pages::charts::{Chart, Series, Unit};
 use leptos::prelude::*;
@@ -330,5 +333,7 @@ pub fn DashboardBody(d: Dashboard) -> impl IntoView {
         </div>
     }
     .into_any();
-    view! { {cards} {charts} {reviewers} {tagged} {routing} {feeds} }
+    let end_users =
+        view! { <end_users::EndUsersPanel e=d.end_users labels=labels per=per /> }.into_any();
+    view! { {cards} {charts} {end_users} {reviewers} {tagged} {routing} {feeds} }
 }

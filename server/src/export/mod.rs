@@ -20,6 +20,7 @@ use app::dashboard::filter::Filter;
 use app::error::{AppError, FieldError};
 use axum::body::Bytes;
 use chrono::Utc;
+use rows::Corrections;
 use serde::Deserialize;
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -45,6 +46,9 @@ pub struct ExportQuery {
     pub model: Option<String>,
     /// Needs `model`.
     pub version: Option<String>,
+    /// Whose corrections `sft` and `dpo` learn from: reviewers (default), end_users (feedback
+    /// of type `correction`) or all. Each line's `source` says whose it is.
+    pub corrections: Option<String>,
 }
 
 /// An export under way: its suggested file name and type, the chunks as they are produced, and
@@ -66,9 +70,10 @@ pub struct Limits {
     pub stall: Option<std::time::Duration>,
 }
 
-/// The format and filter a query asks for; each bad value names its field.
-fn parse(query: &ExportQuery) -> Result<(Format, Filter), FieldError> {
+/// The format, corrections and filter a query asks for; each bad value names its field.
+fn parse(query: &ExportQuery) -> Result<(Format, Corrections, Filter), FieldError> {
     let format = Format::parse(query.format.as_deref())?;
+    let corrections = Corrections::parse(query.corrections.as_deref())?;
     let filter = Filter::parse(
         query.from.as_deref(),
         query.to.as_deref(),
@@ -80,14 +85,15 @@ fn parse(query: &ExportQuery) -> Result<(Format, Filter), FieldError> {
         AppError::Validation(e) => e,
         _ => FieldError::new("query", "could not be read"),
     })?;
-    Ok((format, filter))
+    Ok((format, corrections, filter))
 }
 
 /// About how many rows the export will have, for a progress bar: exact for jsonl, csv and sft, an
-/// upper bound for dpo (a rejection without a correction or an accepted sibling yields no pair).
+/// upper bound for dpo (a rejection without a correction or an accepted sibling yields no pair,
+/// nor does an end user's correction that repeats the summary).
 /// `None` when the query is invalid (`start` reports why) or the count fails.
 pub async fn estimate(pool: &PgPool, query: &ExportQuery) -> Option<u64> {
-    let (format, f) = parse(query).ok()?;
+    let (format, corrections, f) = parse(query).ok()?;
     let kind = match format {
         Format::Jsonl | Format::Csv => "all",
         Format::Sft => "sft",
@@ -98,10 +104,12 @@ pub async fn estimate(pool: &PgPool, query: &ExportQuery) -> Option<u64> {
                    where r.created_at >= $1 and r.created_at < $2
                      and ($3::text is null or r.model = $3) and ($4::text is null or r.model_version = $4)
                      and case $5 when 'sft' then r.corrected_summary is not null
-                                 when 'dpo' then r.verdict = 'reject' else true end)
-                + case when $5 = 'all' then
+                                 when 'dpo' then r.verdict = 'reject' else true end
+                     and ($5 = 'all' or $6))
+                + case when $5 = 'all' or $7 then
                       (select count(*) from external_feedback e join tasks t on t.id = e.task_id
                        where e.created_at >= $1 and e.created_at < $2
+                         and ($5 = 'all' or e.feedback_type = 'correction')
                          and ($3::text is null or t.model = $3) and ($4::text is null or t.model_version = $4))
                   else 0 end as "n!""#,
         f.start(),
@@ -109,6 +117,8 @@ pub async fn estimate(pool: &PgPool, query: &ExportQuery) -> Option<u64> {
         f.model.as_deref(),
         f.version.as_deref(),
         kind,
+        corrections.reviewers(),
+        corrections.end_users(),
     )
     .fetch_one(pool)
     .await
@@ -136,7 +146,7 @@ pub fn start_within(
     query: &ExportQuery,
     limits: Limits,
 ) -> Result<Export, FieldError> {
-    let (format, filter) = parse(query)?;
+    let (format, corrections, filter) = parse(query)?;
     let (name, extension, content_type) = format.file();
     let file_name = format!("loupe-{name}-{}-{}.{extension}", filter.from, filter.to);
     let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(CHANNEL_CHUNKS);
@@ -147,7 +157,7 @@ pub fn start_within(
     tokio::spawn(async move {
         let _slot = limits.slot;
         let mut out = Writer::new(tx, counter, limits.stall);
-        match writer::produce(&pool, format, &filter, &mut out).await {
+        match writer::produce(&pool, format, corrections, &filter, &mut out).await {
             Ok(()) => {
                 let _ = out.flush().await;
             }

@@ -10,9 +10,9 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 /// Streams the rows of `$sql` as `$line`, with the filter bound as `$1`–`$4`: from (inclusive),
-/// to (exclusive), model and version (each `null` for any).
+/// to (exclusive), model and version (each `null` for any); then any further arguments.
 macro_rules! filtered {
-    ($line:ty, $pool:expr, $f:expr, $sql:tt) => {
+    ($line:ty, $pool:expr, $f:expr, $sql:tt $(, $arg:expr)*) => {
         sqlx::query_as!(
             $line,
             $sql,
@@ -20,6 +20,7 @@ macro_rules! filtered {
             $f.end(),
             $f.model.as_deref(),
             $f.version.as_deref(),
+            $($arg,)*
         )
         .fetch($pool)
     };
@@ -67,9 +68,11 @@ pub struct EndUserLine {
     pub created_at: DateTime<Utc>,
 }
 
-/// A supervised fine-tuning example: the document and the summary a reviewer wrote for it.
+/// A supervised fine-tuning example: the document and the summary a reviewer (`source`
+/// "review") or an end user ("end_user") wrote for it.
 #[derive(Debug, Serialize)]
 pub struct SftLine {
+    pub source: String,
     pub prompt: String,
     pub completion: String,
     pub task_id: Uuid,
@@ -77,9 +80,11 @@ pub struct SftLine {
     pub model_version: String,
 }
 
-/// A preference pair for DPO-style training.
+/// A preference pair for DPO-style training, from a reviewer's rejection (`source` "review") or
+/// an end user's correction ("end_user").
 #[derive(Debug, Serialize)]
 pub struct DpoLine {
+    pub source: String,
     pub prompt: String,
     pub chosen: String,
     pub rejected: String,
@@ -131,46 +136,118 @@ pub fn end_user(
     )
 }
 
-/// One example per corrected review.
-pub fn sft(pool: &PgPool, f: &Filter) -> impl Stream<Item = Result<SftLine, sqlx::Error>> + Unpin {
+/// One example per corrected review and, as `corrections` asks, per end user's correction
+/// (feedback type `correction`, its text the corrected summary): reviews first, then end users,
+/// each in the order written.
+pub fn sft(
+    pool: &PgPool,
+    f: &Filter,
+    corrections: Corrections,
+) -> impl Stream<Item = Result<SftLine, sqlx::Error>> + Unpin {
     filtered!(
         SftLine,
         pool,
         f,
-        r#"select t.document as prompt, r.corrected_summary as "completion!", r.task_id,
-                  r.model, r.model_version
-           from reviews r join tasks t on t.id = r.task_id
-           where r.corrected_summary is not null
-             and r.created_at >= $1 and r.created_at < $2
-             and ($3::text is null or r.model = $3) and ($4::text is null or r.model_version = $4)
-           order by r.id"#
+        r#"select source as "source!", prompt as "prompt!", completion as "completion!",
+                  task_id as "task_id!", model as "model!", model_version as "model_version!"
+           from (
+               select 'review' as source, r.id, t.document as prompt,
+                      r.corrected_summary as completion, r.task_id, r.model, r.model_version
+               from reviews r join tasks t on t.id = r.task_id
+               where $5 and r.corrected_summary is not null
+                 and r.created_at >= $1 and r.created_at < $2
+                 and ($3::text is null or r.model = $3) and ($4::text is null or r.model_version = $4)
+               union all
+               select 'end_user', e.id, t.document, e.comments, e.task_id, t.model, t.model_version
+               from external_feedback e join tasks t on t.id = e.task_id
+               where $6 and e.feedback_type = 'correction' and e.comments is not null
+                 and e.created_at >= $1 and e.created_at < $2
+                 and ($3::text is null or t.model = $3) and ($4::text is null or t.model_version = $4)
+           ) x
+           order by source = 'end_user', id"#,
+        corrections.reviewers(),
+        corrections.end_users()
     )
 }
 
 /// One pair per rejecting review: chosen is the reviewer's correction, or failing that the newest
-/// accepted summary of the same document (found through the document-hash index).
-pub fn dpo(pool: &PgPool, f: &Filter) -> impl Stream<Item = Result<DpoLine, sqlx::Error>> + Unpin {
+/// accepted summary of the same document (found through the document-hash index). And, as
+/// `corrections` asks, one per end user's correction that differs from the summary: chosen is
+/// the correction, rejected the summary.
+pub fn dpo(
+    pool: &PgPool,
+    f: &Filter,
+    corrections: Corrections,
+) -> impl Stream<Item = Result<DpoLine, sqlx::Error>> + Unpin {
     filtered!(
         DpoLine,
         pool,
         f,
-        r#"select t.document as prompt,
-                  coalesce(r.corrected_summary, sibling.summary) as "chosen!",
-                  t.summary as rejected, r.task_id, r.model, r.model_version
-           from reviews r
-           join tasks t on t.id = r.task_id
-           left join lateral (
-               select s.summary from tasks s
-               where r.corrected_summary is null
-                 and md5(s.document) = md5(t.document) and s.id <> t.id
-                 and exists (select 1 from reviews a where a.task_id = s.id and a.verdict = 'accept')
-               order by s.created_at desc
-               limit 1
-           ) sibling on true
-           where r.verdict = 'reject'
-             and (r.corrected_summary is not null or sibling.summary is not null)
-             and r.created_at >= $1 and r.created_at < $2
-             and ($3::text is null or r.model = $3) and ($4::text is null or r.model_version = $4)
-           order by r.id"#
+        r#"select source as "source!", prompt as "prompt!", chosen as "chosen!",
+                  rejected as "rejected!", task_id as "task_id!", model as "model!",
+                  model_version as "model_version!"
+           from (
+               select 'review' as source, r.id, t.document as prompt,
+                      coalesce(r.corrected_summary, sibling.summary) as chosen,
+                      t.summary as rejected, r.task_id, r.model, r.model_version
+               from reviews r
+               join tasks t on t.id = r.task_id
+               left join lateral (
+                   select s.summary from tasks s
+                   where r.corrected_summary is null
+                     and md5(s.document) = md5(t.document) and s.id <> t.id
+                     and exists (select 1 from reviews a where a.task_id = s.id and a.verdict = 'accept')
+                   order by s.created_at desc
+                   limit 1
+               ) sibling on true
+               where $5 and r.verdict = 'reject'
+                 and (r.corrected_summary is not null or sibling.summary is not null)
+                 and r.created_at >= $1 and r.created_at < $2
+                 and ($3::text is null or r.model = $3) and ($4::text is null or r.model_version = $4)
+               union all
+               select 'end_user', e.id, t.document, e.comments, t.summary, e.task_id, t.model,
+                      t.model_version
+               from external_feedback e join tasks t on t.id = e.task_id
+               where $6 and e.feedback_type = 'correction' and e.comments is not null
+                 and btrim(e.comments) <> btrim(t.summary)
+                 and e.created_at >= $1 and e.created_at < $2
+                 and ($3::text is null or t.model = $3) and ($4::text is null or t.model_version = $4)
+           ) x
+           order by source = 'end_user', id"#,
+        corrections.reviewers(),
+        corrections.end_users()
     )
+}
+
+/// Whose corrections `sft` and `dpo` learn from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Corrections {
+    /// Reviewers' only (the default: a person paid to check the source wrote them).
+    Reviewers,
+    /// End users' only.
+    EndUsers,
+    /// Both.
+    All,
+}
+
+impl Corrections {
+    pub fn parse(raw: Option<&str>) -> Result<Self, app::error::FieldError> {
+        match raw.map(str::trim).unwrap_or("reviewers") {
+            "reviewers" => Ok(Corrections::Reviewers),
+            "end_users" => Ok(Corrections::EndUsers),
+            "all" => Ok(Corrections::All),
+            _ => Err(app::error::FieldError::new(
+                "corrections",
+                "must be one of reviewers, end_users, all",
+            )),
+        }
+    }
+
+    pub fn reviewers(self) -> bool {
+        self != Corrections::EndUsers
+    }
+
+    pub fn end_users(self) -> bool {
+        self != Corrections::Reviewers
+    }
 }

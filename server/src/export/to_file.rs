@@ -15,6 +15,7 @@ pub async fn run(pool: &PgPool, args: ExportArgs) -> Result<()> {
         to: args.to,
         model: args.model,
         version: args.version,
+        corrections: args.corrections,
     };
     let total = super::estimate(pool, &query).await;
     let mut export = super::start(pool.clone(), &query)

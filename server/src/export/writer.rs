@@ -100,6 +100,7 @@ impl Writer {
 pub async fn produce(
     pool: &PgPool,
     format: Format,
+    corrections: super::rows::Corrections,
     f: &Filter,
     out: &mut Writer,
 ) -> Result<(), Stop> {
@@ -121,8 +122,18 @@ pub async fn produce(
             })
             .await
         }
-        Format::Sft => pump(rows::sft(pool, f), out, |out, r| out.json_line(&r)).await,
-        Format::Dpo => pump(rows::dpo(pool, f), out, |out, r| out.json_line(&r)).await,
+        Format::Sft => {
+            pump(rows::sft(pool, f, corrections), out, |out, r| {
+                out.json_line(&r)
+            })
+            .await
+        }
+        Format::Dpo => {
+            pump(rows::dpo(pool, f, corrections), out, |out, r| {
+                out.json_line(&r)
+            })
+            .await
+        }
     }
 }
 

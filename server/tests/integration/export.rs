@@ -51,7 +51,7 @@ async fn reviewed_fixture(app: &TestApp) {
     assert!(res.status().is_success());
 }
 
-async fn export(app: &TestApp, query: &str) -> (reqwest::StatusCode, String, String) {
+pub(crate) async fn export(app: &TestApp, query: &str) -> (reqwest::StatusCode, String, String) {
     let res = app
         .http
         .get(app.url(&format!("/api/v1/export?{query}")))
@@ -68,7 +68,7 @@ async fn export(app: &TestApp, query: &str) -> (reqwest::StatusCode, String, Str
     (status, content_type, res.text().await.unwrap())
 }
 
-fn lines(body: &str) -> Vec<Value> {
+pub(crate) fn lines(body: &str) -> Vec<Value> {
     body.lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
@@ -186,13 +186,25 @@ async fn a_large_export_arrives_whole_across_many_chunks(pool: PgPool) {
         body.len()
     );
     let rows = lines(&body);
-    assert_eq!(rows.len() as i64, made.reviews);
-    // Ordered by review id, each exactly once.
-    let ids: Vec<i64> = rows
-        .iter()
-        .map(|r| r["feedback_id"].as_i64().unwrap())
-        .collect();
-    assert!(ids.windows(2).all(|w| w[0] < w[1]));
+    let signals: i64 = sqlx::query_scalar("select count(*) from external_feedback")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(
+        signals > 1_000,
+        "the history has end users' signals: {signals}"
+    );
+    assert_eq!(rows.len() as i64, made.reviews + signals);
+    // Every review, then every end-user signal, each ordered by id and exactly once.
+    let split = rows.iter().position(|r| r["source"] == "end_user").unwrap();
+    assert_eq!(split as i64, made.reviews);
+    for part in [&rows[..split], &rows[split..]] {
+        let ids: Vec<i64> = part
+            .iter()
+            .map(|r| r["feedback_id"].as_i64().unwrap())
+            .collect();
+        assert!(ids.windows(2).all(|w| w[0] < w[1]));
+    }
 }
 
 #[sqlx::test(migrator = "server::MIGRATOR")]

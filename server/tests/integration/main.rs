@@ -12,6 +12,7 @@ mod assets;
 mod audit;
 mod cross_site;
 mod dashboard;
+mod dashboard_end_users;
 mod dashboard_reviews;
 mod dashboard_volume;
 mod edge;
