@@ -49,7 +49,7 @@ pub async fn add_user(
 
 /// Records what the command did in the audit trail, as done from the command line, and commits:
 /// the change and its record stand or fall together.
-async fn audited(
+pub(crate) async fn audited(
     mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
     action: Action,
     target: &str,
@@ -295,7 +295,7 @@ pub fn print_table(header: &[&str], rows: &[Vec<String>]) {
     }
 }
 
-fn day(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
+pub(crate) fn day(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
     t.map(|t| t.format("%Y-%m-%d %H:%M").to_string())
         .unwrap_or_else(|| "-".into())
 }

@@ -1,7 +1,7 @@
 //! What the `loupe` subcommands other than `serve` print: each calls its task (in [`crate::cli`],
 //! [`crate::import`], [`crate::generate`]) and reports the outcome to the person at the terminal.
 
-use crate::config::{GenerateArgs, ImportArgs, RoleArg, TokenCommand, UserCommand};
+use crate::config::{GenerateArgs, ImportArgs, KeyCommand, RoleArg, TokenCommand, UserCommand};
 use crate::{cli, generate, import};
 use anyhow::Result;
 use app::domain::Role;
@@ -87,6 +87,38 @@ pub async fn token(pool: &PgPool, command: TokenCommand) -> Result<()> {
         TokenCommand::Revoke { token } => {
             let name = cli::revoke_token(pool, &token).await?;
             println!("revoked token {name:?}");
+        }
+    }
+    Ok(())
+}
+
+/// `loupe key …`.
+pub async fn key(pool: &PgPool, command: KeyCommand) -> Result<()> {
+    match command {
+        KeyCommand::Add { name, origins } => {
+            let (key, origins) = crate::feedback_keys::create(pool, &name, &origins).await?;
+            eprintln!(
+                "created publishable feedback key {name:?} for {}; it is shown only now \
+                 (it is not secret: put it in the page's widget snippet):",
+                origins.join(", ")
+            );
+            println!("{key}");
+        }
+        KeyCommand::List => cli::print_table(
+            &[
+                "id",
+                "name",
+                "prefix",
+                "origins",
+                "created",
+                "last used",
+                "state",
+            ],
+            &crate::feedback_keys::list(pool).await?,
+        ),
+        KeyCommand::Revoke { key } => {
+            let name = crate::feedback_keys::revoke(pool, &key).await?;
+            println!("revoked key {name:?}");
         }
     }
     Ok(())
