@@ -72,7 +72,7 @@ async function autoAccepted(page: Page, prefix: string) {
       headers: auth,
       data: { document: "The council approved the budget on Monday.", summary: "Budget approved.", confidence: 0.99, model: "summarizer", model_version: "e2e-widget", external_id: `${prefix}-${runId}-${i}` },
     });
-    expect(res.status()).toBe(200);
+    expect(res.status()).toBe(201);
     const receipt = await res.json();
     if (receipt.status === "auto_accepted") return receipt;
   }

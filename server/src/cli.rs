@@ -49,7 +49,7 @@ pub async fn add_user(
 
 /// Records what the command did in the audit trail, as done from the command line, and commits:
 /// the change and its record stand or fall together.
-pub(crate) async fn audited(
+async fn audited(
     mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
     action: Action,
     target: &str,

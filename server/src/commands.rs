@@ -94,32 +94,58 @@ pub async fn token(pool: &PgPool, command: TokenCommand) -> Result<()> {
 
 /// `loupe key …`.
 pub async fn key(pool: &PgPool, command: KeyCommand) -> Result<()> {
+    use crate::feedback_keys::{self, Revoked};
+    let actor = app::audit::Actor::cli();
     match command {
         KeyCommand::Add { name, origins } => {
-            let (key, origins) = crate::feedback_keys::create(pool, &name, &origins).await?;
+            let made = feedback_keys::create(pool, &actor, &name, &origins).await?;
             eprintln!(
                 "created publishable feedback key {name:?} for {}; it is shown only now \
                  (it is not secret: put it in the page's widget snippet):",
-                origins.join(", ")
+                made.info.origins.join(", ")
             );
-            println!("{key}");
+            println!("{}", made.key);
         }
-        KeyCommand::List => cli::print_table(
-            &[
-                "id",
-                "name",
-                "prefix",
-                "origins",
-                "created",
-                "last used",
-                "state",
-            ],
-            &crate::feedback_keys::list(pool).await?,
-        ),
-        KeyCommand::Revoke { key } => {
-            let name = crate::feedback_keys::revoke(pool, &key).await?;
-            println!("revoked key {name:?}");
+        KeyCommand::List => {
+            let rows = feedback_keys::all(pool)
+                .await?
+                .into_iter()
+                .map(|k| {
+                    vec![
+                        k.id.to_string(),
+                        k.name,
+                        format!("{}…", k.prefix),
+                        k.origins.join(" "),
+                        cli::day(Some(k.created_at)),
+                        cli::day(k.last_used_at),
+                        k.revoked_at.map_or_else(
+                            || "active".into(),
+                            |t| format!("revoked {}", cli::day(Some(t))),
+                        ),
+                    ]
+                })
+                .collect::<Vec<_>>();
+            cli::print_table(
+                &[
+                    "id",
+                    "name",
+                    "prefix",
+                    "origins",
+                    "created",
+                    "last used",
+                    "state",
+                ],
+                &rows,
+            )
         }
+        KeyCommand::Revoke { key } => match feedback_keys::revoke(pool, &actor, &key).await {
+            Ok(Revoked::Now(name)) => println!("revoked key {name:?}"),
+            Ok(Revoked::Already(name)) => anyhow::bail!("key {name:?} is already revoked"),
+            Err(app::error::AppError::NotFound(_)) => {
+                anyhow::bail!("no key with id or prefix {key:?} (see `loupe key list`)")
+            }
+            Err(e) => return Err(e.into()),
+        },
     }
     Ok(())
 }

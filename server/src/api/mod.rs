@@ -16,6 +16,8 @@ pub mod export;
 pub mod feed;
 /// `POST /feedback` and `POST /api/v1/feedback`.
 pub mod feedback;
+/// `/api/v1/feedback-keys`: publishable feedback keys, for admins.
+pub mod feedback_keys;
 /// The OpenAPI document and the docs page made from it.
 pub mod openapi;
 /// `POST /api/v1/public/feedback`: feedback from browsers, with a publishable key and CORS.
@@ -88,6 +90,14 @@ pub fn router(state: &AppState) -> Router<AppState> {
             get(routing::show).put(routing::put).delete(routing::reset),
         )
         .route("/audit", get(audit::list))
+        .route(
+            "/feedback-keys",
+            get(feedback_keys::list).post(feedback_keys::create),
+        )
+        .route(
+            "/feedback-keys/{id}",
+            axum::routing::delete(feedback_keys::revoke),
+        )
         .route(
             "/public/feedback",
             post(public_feedback::receive)

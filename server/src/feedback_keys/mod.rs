@@ -4,18 +4,20 @@
 //! listed on it ([`origin`]). Every other route takes API tokens (`loupe_…`) or sessions and
 //! never looks at a key, so a key copied out of a page reads nothing and ingests nothing.
 //!
-//! Keys are stored as SHA-256 hashes like API tokens; `loupe key add|list|revoke` manages them
-//! (this module's [`create`], [`list`], [`revoke`], each audited). Origins are checked against the
+//! Keys are stored as SHA-256 hashes like API tokens; `loupe key add|list|revoke` and the admin
+//! API (`/api/v1/feedback-keys`) manage them through this module's [`create`], [`all`] and
+//! [`revoke`], each change audited. Origins are checked against the
 //! browser's `Origin` header, which protects the key from other web pages (a browser always sends
 //! the page's true origin); a script outside a browser can claim any origin, which is why a key's
 //! power is this narrow and its use is rate limited ([`app::key_rate`]).
 
 pub mod origin;
 
-use crate::cli::{audited, day};
-use anyhow::{Context, Result, bail};
-use app::audit::Action;
+use app::audit::{self, Action, Actor};
 use app::auth::{random_secret, sha256};
+use app::error::{AppError, FieldError};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
 use sqlx::PgPool;
 
 /// Prefix of every publishable key: distinct from API tokens' `loupe_`, so a key seen in a page
@@ -25,83 +27,125 @@ pub const KEY_PREFIX: &str = "lpk_";
 /// The request header a key travels in.
 pub const HEADER: &str = "x-loupe-key";
 
-/// Creates a key that may send feedback from `origins` (normalised; see [`origin::normalise`]);
-/// returns the key (shown once, only its hash is stored) and the origins as stored. Audited as
-/// `key.create`.
+/// A key as listed: never the key itself.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct KeyInfo {
+    pub id: i64,
+    pub name: String,
+    /// The key's first characters (`lpk_` and 8 more), to tell keys apart.
+    pub prefix: String,
+    /// The origins allowed to send feedback with it, normalised (`scheme://host[:port]`).
+    pub origins: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    /// Updated at most once a minute.
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// Set once revoked; a revoked key is refused.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A key just made: the only time the key itself is shown.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CreatedKey {
+    #[serde(flatten)]
+    pub info: KeyInfo,
+    /// The publishable key (`lpk_…`), for the page's widget snippet. Shown only now.
+    pub key: String,
+}
+
+/// Creates a key that may send feedback from `origins` (normalised; see [`origin::normalise`]).
+/// Only its hash is stored. Audited as `key.create` by `actor`.
 pub async fn create(
     pool: &PgPool,
+    actor: &Actor,
     name: &str,
     origins: &[String],
-) -> Result<(String, Vec<String>)> {
+) -> Result<CreatedKey, AppError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        bail!("key name must be 1-100 characters");
+        return Err(FieldError::new("name", "must be 1-100 characters").into());
     }
-    let origins = origin::normalise_all(origins).map_err(anyhow::Error::msg)?;
+    let origins = origin::normalise_all(origins)?;
     let key = format!("{KEY_PREFIX}{}", random_secret());
-    let prefix = &key[..KEY_PREFIX.len() + 8];
+    let prefix = key[..KEY_PREFIX.len() + 8].to_owned();
     let mut tx = pool.begin().await?;
-    let id = sqlx::query_scalar!(
+    let row = sqlx::query!(
         "insert into feedback_keys (name, prefix, key_hash, origins) values ($1, $2, $3, $4)
-         returning id",
+         returning id, created_at",
         name,
         prefix,
         sha256(&key),
         &origins
     )
     .fetch_one(&mut *tx)
-    .await
-    .context("cannot store the key")?;
+    .await?;
     let after = serde_json::json!({ "name": name, "prefix": prefix, "origins": origins });
-    audited(tx, Action::KeyCreate, &id.to_string(), None, Some(after)).await?;
-    Ok((key, origins))
+    audit::record(
+        &mut tx,
+        actor,
+        Action::KeyCreate,
+        &row.id.to_string(),
+        None,
+        Some(after),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(CreatedKey {
+        info: KeyInfo {
+            id: row.id,
+            name: name.to_owned(),
+            prefix,
+            origins,
+            created_at: row.created_at,
+            last_used_at: None,
+            revoked_at: None,
+        },
+        key,
+    })
 }
 
-/// Every key: id, name, prefix, origins, created, last used, state.
-pub async fn list(pool: &PgPool) -> Result<Vec<Vec<String>>> {
-    let rows = sqlx::query!(
+/// Every key, oldest first.
+pub async fn all(pool: &PgPool) -> Result<Vec<KeyInfo>, sqlx::Error> {
+    sqlx::query_as!(
+        KeyInfo,
         "select id, name, prefix, origins, created_at, last_used_at, revoked_at
          from feedback_keys order by id"
     )
     .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            vec![
-                r.id.to_string(),
-                r.name,
-                format!("{}…", r.prefix),
-                r.origins.join(" "),
-                day(Some(r.created_at)),
-                day(r.last_used_at),
-                r.revoked_at
-                    .map_or_else(|| "active".into(), |t| format!("revoked {}", day(Some(t)))),
-            ]
-        })
-        .collect())
+    .await
 }
 
-/// Revokes a key named by its id or its shown prefix; returns its name. Pages still carrying it
-/// are refused from the next request on. Audited as `key.revoke`.
-pub async fn revoke(pool: &PgPool, key: &str) -> Result<String> {
-    let key = key.trim().trim_end_matches('…');
-    let id: Option<i64> = key.parse().ok();
+/// What [`revoke`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Revoked {
+    /// Revoked now; its name.
+    Now(String),
+    /// It was revoked already (nothing changed, nothing audited); its name.
+    Already(String),
+}
+
+/// Revokes a key named by its id or its shown prefix (`lpk_1234abcd`, with or without the `…`
+/// `key list` adds). Pages still carrying it are refused from the next request on. Audited as
+/// `key.revoke` by `actor`.
+pub async fn revoke(pool: &PgPool, actor: &Actor, which: &str) -> Result<Revoked, AppError> {
+    let which = which.trim().trim_end_matches('…');
+    let id: Option<i64> = which.parse().ok();
     let mut tx = pool.begin().await?;
     let found = sqlx::query!(
         "select id, name, revoked_at from feedback_keys where id = $1 or prefix = $2 for update",
         id,
-        key
+        which
     )
     .fetch_all(&mut *tx)
     .await?;
     let row = match found.as_slice() {
         [one] => one,
-        [] => bail!("no key with id or prefix {key:?} (see `loupe key list`)"),
-        _ => bail!("{key:?} matches several keys; use the id"),
+        [] => return Err(AppError::NotFound("feedback key".into())),
+        _ => {
+            return Err(FieldError::new("key", "matches several keys; use the id").into());
+        }
     };
     if row.revoked_at.is_some() {
-        bail!("key {} ({}) is already revoked", row.id, row.name);
+        return Ok(Revoked::Already(row.name.clone()));
     }
     sqlx::query!(
         "update feedback_keys set revoked_at = now() where id = $1",
@@ -110,15 +154,17 @@ pub async fn revoke(pool: &PgPool, key: &str) -> Result<String> {
     .execute(&mut *tx)
     .await?;
     let name = row.name.clone();
-    audited(
-        tx,
+    audit::record(
+        &mut tx,
+        actor,
         Action::KeyRevoke,
         &row.id.to_string(),
         Some(serde_json::json!({ "name": name, "revoked": false })),
         Some(serde_json::json!({ "name": name, "revoked": true })),
     )
     .await?;
-    Ok(name)
+    tx.commit().await?;
+    Ok(Revoked::Now(name))
 }
 
 /// An active key, as a request presented it.

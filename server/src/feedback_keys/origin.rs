@@ -6,6 +6,8 @@
 //! one a third party hosts user content on) send feedback as the product. A product with several
 //! sites lists each; a key holds up to [`MAX_ORIGINS`].
 
+use app::error::FieldError;
+
 /// The most origins one key may list.
 pub const MAX_ORIGINS: usize = 50;
 
@@ -49,22 +51,27 @@ pub fn normalise(raw: &str) -> Result<String, String> {
 }
 
 /// Every origin of `raw` normalised, without repeats, in the order given; at least one and at
-/// most [`MAX_ORIGINS`].
-pub fn normalise_all(raw: &[String]) -> Result<Vec<String>, String> {
+/// most [`MAX_ORIGINS`]. A refusal names the field (`origins`, or `origins[i]` for one origin).
+pub fn normalise_all(raw: &[String]) -> Result<Vec<String>, FieldError> {
     let mut out: Vec<String> = Vec::new();
-    for one in raw {
-        let origin = normalise(one)?;
+    for (i, one) in raw.iter().enumerate() {
+        let origin =
+            normalise(one).map_err(|rule| FieldError::new(format!("origins[{i}]"), rule))?;
         if !out.contains(&origin) {
             out.push(origin);
         }
     }
     if out.is_empty() {
-        return Err(
-            "a key needs at least one allowed origin (--origin https://shop.example)".into(),
-        );
+        return Err(FieldError::new(
+            "origins",
+            "must list at least one origin (scheme://host[:port])",
+        ));
     }
     if out.len() > MAX_ORIGINS {
-        return Err(format!("a key may list at most {MAX_ORIGINS} origins"));
+        return Err(FieldError::new(
+            "origins",
+            format!("may list at most {MAX_ORIGINS} origins"),
+        ));
     }
     Ok(out)
 }

@@ -5,9 +5,11 @@
 
 use crate::end_users::{doc, no_audit_sample};
 use crate::helpers::{TestApp, task};
+use app::audit::Actor;
 use app::state::Settings;
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
+use server::feedback_keys::Revoked;
 use sqlx::PgPool;
 use std::time::Duration;
 
@@ -16,10 +18,10 @@ const PATH: &str = "/api/v1/public/feedback";
 
 async fn key(app: &TestApp, origins: &[&str]) -> String {
     let origins: Vec<String> = origins.iter().map(|o| o.to_string()).collect();
-    server::feedback_keys::create(&app.pool, "shop pages", &origins)
+    server::feedback_keys::create(&app.pool, &Actor::cli(), "shop pages", &origins)
         .await
         .unwrap()
-        .0
+        .key
 }
 
 async fn preflight(app: &TestApp, origin: &str, headers: &str) -> Response {
@@ -264,13 +266,12 @@ async fn a_revoked_key_is_refused_and_the_change_audited(pool: PgPool) {
     assert_eq!(status, 200);
 
     let prefix = &key[..12];
+    let cli = Actor::cli();
+    let revoke = || server::feedback_keys::revoke(&pool, &cli, prefix);
+    assert_eq!(revoke().await.unwrap(), Revoked::Now("shop pages".into()));
     assert_eq!(
-        server::feedback_keys::revoke(&pool, prefix).await.unwrap(),
-        "shop pages"
-    );
-    assert!(
-        server::feedback_keys::revoke(&pool, prefix).await.is_err(),
-        "revoked once"
+        revoke().await.unwrap(),
+        Revoked::Already("shop pages".into())
     );
     let (status, _, body) = answer(send(&app, &key, Some(SHOP), &thumbs("out-1", 0)).await).await;
     assert_eq!((status, body["field"].as_str()), (401, Some("X-Loupe-Key")));
@@ -295,7 +296,8 @@ async fn a_revoked_key_is_refused_and_the_change_audited(pool: PgPool) {
         "https://shop.example/page",
         "shop.example",
     ] {
-        let made = server::feedback_keys::create(&pool, "bad", &[bad.to_owned()]).await;
+        let made =
+            server::feedback_keys::create(&pool, &Actor::cli(), "bad", &[bad.to_owned()]).await;
         assert!(made.is_err(), "{bad} was accepted");
     }
 }
@@ -432,4 +434,74 @@ async fn a_thumbs_down_through_the_key_sends_an_auto_accepted_output_back_to_rev
         );
     }
     assert_eq!(doc(&app, "down").await["needs_review"], true);
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn an_admin_manages_keys_through_the_api(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone()).await;
+    app.submit(task("out-1", 0.3)).await;
+    let (status, made) = app
+        .call(
+            "POST",
+            "/api/v1/feedback-keys",
+            Some(json!({"name": "shop", "origins": ["HTTPS://Shop.Example:443/", "https://shop.example"]})),
+        )
+        .await;
+    assert_eq!(status, 201, "{made}");
+    assert_eq!(made["origins"], json!([SHOP]));
+    let key = made["key"].as_str().unwrap().to_owned();
+    assert!(key.starts_with(made["prefix"].as_str().unwrap()));
+    let (status, ..) = answer(send(&app, &key, Some(SHOP), &thumbs("out-1", 1)).await).await;
+    assert_eq!(status, 200);
+
+    for (body, field) in [
+        (
+            json!({"name": "x", "origins": [SHOP, "https://*.shop.example"]}),
+            "origins[1]",
+        ),
+        (
+            json!({"name": "x", "origins": ["https://shop.example/page"]}),
+            "origins[0]",
+        ),
+        (json!({"name": "x", "origins": []}), "origins"),
+        (json!({"name": " ", "origins": [SHOP]}), "name"),
+    ] {
+        let (status, answer) = app.call("POST", "/api/v1/feedback-keys", Some(body)).await;
+        assert_eq!(
+            (status.as_u16(), answer["field"].as_str()),
+            (422, Some(field)),
+            "{answer}"
+        );
+    }
+
+    let (status, list) = app.get_json("/api/v1/feedback-keys").await;
+    assert_eq!(status, 200);
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["key"], Value::Null, "a list never shows the key");
+    assert!(list[0]["last_used_at"].is_string());
+
+    let id = made["id"].as_i64().unwrap();
+    for _ in 0..2 {
+        let (status, _) = app
+            .call("DELETE", &format!("/api/v1/feedback-keys/{id}"), None)
+            .await;
+        assert_eq!(status, 204);
+    }
+    let (status, _) = app.call("DELETE", "/api/v1/feedback-keys/999", None).await;
+    assert_eq!(status, 404);
+    let (status, ..) = answer(send(&app, &key, Some(SHOP), &thumbs("out-1", 1)).await).await;
+    assert_eq!(status, 401);
+    let actors: Vec<(String, String)> = sqlx::query_as(
+        "select action, actor_kind from audit_log where action like 'key.%' order by id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        actors,
+        [
+            ("key.create".into(), "token".into()),
+            ("key.revoke".into(), "token".into())
+        ]
+    );
 }
