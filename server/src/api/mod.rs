@@ -1,8 +1,9 @@
 //! The JSON API for pipelines: `/api/v1/...` and the legacy `POST /feedback`.
 //!
 //! Every route takes `Authorization: Bearer <token>` (see [`auth`]), except
-//! `POST /api/v1/public/feedback`, which takes a publishable feedback key ([`public_feedback`]). Every error is JSON of the
-//! shape `{"error": code, "message": text, "field": path?, "rule": text?}` (see [`error`]).
+//! `POST /api/v1/public/feedback`, which takes a publishable feedback key ([`public_feedback`]).
+//! Every error is JSON of the shape `{"error": code, "message": text, "field": path?, "rule":
+//! text?}` (see [`error`]).
 
 /// `GET /api/v1/audit`: the audit trail of admin actions.
 pub mod audit;
