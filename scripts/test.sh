@@ -75,6 +75,10 @@ printf '%s' "$LOUPE_E2E_REVIEWER_PASSWORD" | "$bin" user add pw-rev --role revie
 # webhooks, and Schemathesis calls every route.
 LOUPE_TOKEN="$("$bin" token create e2e --scope ingest,read,admin 2>/dev/null)"
 export LOUPE_TOKEN
+# The widget spec serves a product page on this port; the publishable key lists its origin.
+export LOUPE_WIDGET_PORT=$((port + 50))
+LOUPE_WIDGET_KEY="$("$bin" key add e2e-widget --origin "http://127.0.0.1:$LOUPE_WIDGET_PORT" 2>/dev/null)"
+export LOUPE_WIDGET_KEY
 set +e
 (cd "$root/end2end" && npx playwright test) 2>&1 | tee "$work/playwright.log"
 e2e_status=${PIPESTATUS[0]}

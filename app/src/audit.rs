@@ -21,6 +21,8 @@ pub enum Action {
     WebhookResend,
     TokenCreate,
     TokenRevoke,
+    KeyCreate,
+    KeyRevoke,
     UserAdd,
     UserDisable,
     UserEnable,
@@ -34,7 +36,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in the order the page's filter lists them.
-    pub const ALL: [Action; 16] = [
+    pub const ALL: [Action; 18] = [
         Action::RoutingUpdate,
         Action::RoutingReset,
         Action::WebhookAdd,
@@ -42,6 +44,8 @@ impl Action {
         Action::WebhookResend,
         Action::TokenCreate,
         Action::TokenRevoke,
+        Action::KeyCreate,
+        Action::KeyRevoke,
         Action::UserAdd,
         Action::UserDisable,
         Action::UserEnable,
@@ -63,6 +67,8 @@ impl Action {
             Action::WebhookResend => "webhook.resend",
             Action::TokenCreate => "token.create",
             Action::TokenRevoke => "token.revoke",
+            Action::KeyCreate => "key.create",
+            Action::KeyRevoke => "key.revoke",
             Action::UserAdd => "user.add",
             Action::UserDisable => "user.disable",
             Action::UserEnable => "user.enable",

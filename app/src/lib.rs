@@ -41,6 +41,9 @@ pub mod hex;
 pub mod history;
 /// Escaping text for HTML written as strings.
 pub mod html;
+/// Rate limits of publishable feedback keys, per key and per client address.
+#[cfg(feature = "ssr")]
+pub mod key_rate;
 /// Counters and histograms for `GET /metrics`, and the text format they are written in.
 #[cfg(feature = "ssr")]
 pub mod metrics;

@@ -58,6 +58,8 @@ pub struct Settings {
     /// A request whose response head is not ready within this (its body read included) is
     /// answered 503; a streamed body is not cut by it.
     pub request_timeout: Duration,
+    /// How many requests a publishable feedback key, and one client address, may send.
+    pub key_rate: crate::key_rate::KeyRate,
 }
 
 impl Settings {
@@ -89,6 +91,7 @@ impl Default for Settings {
             export_stall: Duration::from_secs(30),
             outbound: Default::default(),
             request_timeout: Duration::from_secs(60),
+            key_rate: Default::default(),
         }
     }
 }

@@ -295,7 +295,7 @@ pub fn print_table(header: &[&str], rows: &[Vec<String>]) {
     }
 }
 
-fn day(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
+pub(crate) fn day(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
     t.map(|t| t.format("%Y-%m-%d %H:%M").to_string())
         .unwrap_or_else(|| "-".into())
 }

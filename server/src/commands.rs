@@ -1,7 +1,7 @@
 //! What the `loupe` subcommands other than `serve` print: each calls its task (in [`crate::cli`],
 //! [`crate::import`], [`crate::generate`]) and reports the outcome to the person at the terminal.
 
-use crate::config::{GenerateArgs, ImportArgs, RoleArg, TokenCommand, UserCommand};
+use crate::config::{GenerateArgs, ImportArgs, KeyCommand, RoleArg, TokenCommand, UserCommand};
 use crate::{cli, generate, import};
 use anyhow::Result;
 use app::domain::Role;
@@ -88,6 +88,64 @@ pub async fn token(pool: &PgPool, command: TokenCommand) -> Result<()> {
             let name = cli::revoke_token(pool, &token).await?;
             println!("revoked token {name:?}");
         }
+    }
+    Ok(())
+}
+
+/// `loupe key …`.
+pub async fn key(pool: &PgPool, command: KeyCommand) -> Result<()> {
+    use crate::feedback_keys::{self, Revoked};
+    let actor = app::audit::Actor::cli();
+    match command {
+        KeyCommand::Add { name, origins } => {
+            let made = feedback_keys::create(pool, &actor, &name, &origins).await?;
+            eprintln!(
+                "created publishable feedback key {name:?} for {}; it is shown only now \
+                 (it is not secret: put it in the page's widget snippet):",
+                made.info.origins.join(", ")
+            );
+            println!("{}", made.key);
+        }
+        KeyCommand::List => {
+            let rows = feedback_keys::all(pool)
+                .await?
+                .into_iter()
+                .map(|k| {
+                    vec![
+                        k.id.to_string(),
+                        k.name,
+                        format!("{}…", k.prefix),
+                        k.origins.join(" "),
+                        cli::day(Some(k.created_at)),
+                        cli::day(k.last_used_at),
+                        k.revoked_at.map_or_else(
+                            || "active".into(),
+                            |t| format!("revoked {}", cli::day(Some(t))),
+                        ),
+                    ]
+                })
+                .collect::<Vec<_>>();
+            cli::print_table(
+                &[
+                    "id",
+                    "name",
+                    "prefix",
+                    "origins",
+                    "created",
+                    "last used",
+                    "state",
+                ],
+                &rows,
+            )
+        }
+        KeyCommand::Revoke { key } => match feedback_keys::revoke(pool, &actor, &key).await {
+            Ok(Revoked::Now(name)) => println!("revoked key {name:?}"),
+            Ok(Revoked::Already(name)) => anyhow::bail!("key {name:?} is already revoked"),
+            Err(app::error::AppError::NotFound(_)) => {
+                anyhow::bail!("no key with id or prefix {key:?} (see `loupe key list`)")
+            }
+            Err(e) => return Err(e.into()),
+        },
     }
     Ok(())
 }

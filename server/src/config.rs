@@ -54,6 +54,10 @@ pub enum Command {
     /// Manage API tokens for pipelines.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Manage publishable feedback keys for the browser widget (they can only send end-user
+    /// feedback, from the origins they list).
+    #[command(subcommand)]
+    Key(KeyCommand),
     /// Load the demo data set (safe to run twice).
     Demo,
     /// Load synthetic review history (for trying the dashboard, and for the benchmarks).
@@ -197,6 +201,14 @@ pub struct ServeArgs {
     /// Streamed answers (exports) are not cut; they end when the client stops reading instead.
     #[arg(long, env = "LOUPE_REQUEST_TIMEOUT_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub request_timeout_seconds: u64,
+    /// Requests one publishable feedback key may carry per minute, from all its pages' visitors
+    /// together (POST /api/v1/public/feedback; 429 with Retry-After over it).
+    #[arg(long, env = "LOUPE_KEY_RATE_PER_KEY", default_value_t = 600, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub key_rate_per_key: u32,
+    /// Requests one client address (an IPv6 /64 counts as one) may send per minute with
+    /// publishable feedback keys.
+    #[arg(long, env = "LOUPE_KEY_RATE_PER_ADDRESS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub key_rate_per_address: u32,
     /// Seconds a connection may go without the client reading anything before it is closed
     /// (this ends a stalled export and frees its database connection).
     #[arg(long, env = "LOUPE_WRITE_TIMEOUT_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
@@ -309,6 +321,23 @@ pub enum UserCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Create a publishable feedback key for the pages at the given origins; it is printed
+    /// once (it is not secret: it goes into the page) and stored only as a hash.
+    Add {
+        name: String,
+        /// An origin allowed to send feedback with the key: scheme://host[:port], exactly (no
+        /// path, no wildcards). Repeat for several.
+        #[arg(long = "origin", required = true)]
+        origins: Vec<String>,
+    },
+    /// List keys (never the keys themselves).
+    List,
+    /// Revoke a key by its id or its prefix as `key list` shows them.
+    Revoke { key: String },
 }
 
 #[derive(Debug, Subcommand)]

@@ -17,6 +17,11 @@
 //! headers (a script signing in with curl) is not a browser acting for someone, so it passes;
 //! login CSRF needs a browser, and the browser sends `Origin`.
 //!
+//! Exempt too: `POST /api/v1/public/feedback`, the one route meant for other origins. It reads no
+//! cookie and authenticates by a publishable key and that key's allowed origins
+//! (`crate::api::public_feedback`); a forged request there can do no more than the key itself,
+//! store end-user feedback, and the JSON rule below still forces a preflight.
+//!
 //! The JSON routes (`/api/v1/…`, `/feedback`) also take bodies only as `application/json`: a
 //! `text/plain` body is what a cross-site page can send without a preflight.
 
@@ -79,6 +84,11 @@ pub fn decide(
     // Only the JSON API takes tokens; a server function authenticates by cookie alone, so a
     // bearer header there exempts nothing.
     if api && bearer(headers) {
+        return Ok(());
+    }
+    // The browser's feedback route is meant to be called from other origins: it authenticates
+    // by its publishable key and the key's origins, reads no cookie, and can only store feedback.
+    if path == crate::api::public_feedback::PATH {
         return Ok(());
     }
     if let Some(site) = headers.get("sec-fetch-site") {

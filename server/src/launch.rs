@@ -137,6 +137,11 @@ async fn settings(pool: &sqlx::PgPool, args: &ServeArgs) -> Result<Settings> {
         export_stall: Duration::from_secs(args.write_timeout_seconds),
         outbound: app::outbound::Policy::new(args.webhook_allow.0.clone()),
         request_timeout: Duration::from_secs(args.request_timeout_seconds),
+        key_rate: app::key_rate::KeyRate {
+            per_key: args.key_rate_per_key,
+            per_address: args.key_rate_per_address,
+            window: Duration::from_secs(60),
+        },
         ..Settings::default()
     })
 }

@@ -22,6 +22,8 @@ pub mod demo;
 pub mod embedded;
 /// Exports of feedback and training data, streamed (`GET /api/v1/export`, `loupe export`).
 pub mod export;
+/// Publishable feedback keys (`lpk_…`): the browser's one credential, and its origins.
+pub mod feedback_keys;
 /// One server per data folder: the folder's lock.
 pub mod folder_lock;
 /// Signing the error a form posted without scripts is sent back with.
@@ -59,6 +61,8 @@ pub mod supervise;
 pub mod support_worker;
 /// Sweeping lapsed sessions and login-throttle rows, periodically.
 pub mod sweep;
+/// `GET /widget.js`: the embeddable feedback widget.
+pub mod widget;
 
 use app::state::AppState;
 use axum::Router;
@@ -123,6 +127,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(|| async { Redirect::to("/review") }))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::scrape))
+        .route(widget::PATH, get(widget::script))
         .merge(api::router(&state))
         .merge(pages)
         .nest_service(&format!("/{}", leptos_options.site_pkg_dir), assets)

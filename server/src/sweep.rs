@@ -1,5 +1,5 @@
 //! The periodic sweep of rows that have lapsed: sessions past their lifetime or idle timeout,
-//! drained login-throttle buckets, and the rows that connections which have ended left in the
+//! drained login-throttle buckets, feedback keys' rate counts of past windows, and the rows that connections which have ended left in the
 //! task tally and the dashboard's rollups (each connection writes rows of its own; they are
 //! folded into one, see `migrations/0021_tally_per_connection.sql`). Lapsed rows already do nothing (a lapsed session is refused by
 //! `app::auth::user_for_session` whether swept or not); sweeping keeps the tables small. Each
@@ -24,6 +24,7 @@ pub struct Swept {
 pub async fn once(pool: &PgPool, session_idle: Duration) -> Result<Swept, sqlx::Error> {
     let sessions = app::auth::sweep_sessions(pool, session_idle).await?;
     app::throttle::prune(pool).await;
+    app::key_rate::prune(pool).await;
     let tally_rows = sqlx::query_scalar!(r#"select rollups_compact() as "folded!""#)
         .fetch_one(pool)
         .await?;

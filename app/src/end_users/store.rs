@@ -17,6 +17,15 @@ pub enum Outcome {
     Requeued,
 }
 
+/// Who sent a signal: a pipeline's API token, or a browser carrying a publishable feedback key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sender {
+    /// `api_tokens.id`.
+    Token(i64),
+    /// `feedback_keys.id`.
+    Key(i64),
+}
+
 /// Stores one signal about `task_id` and applies the model's dissatisfaction rule, in one
 /// transaction: the feedback and the move to the queue commit together or not at all.
 ///
@@ -29,18 +38,24 @@ pub async fn record(
     task_id: Uuid,
     user_id: &str,
     signal: &Signal,
-    token_id: Option<i64>,
+    sender: Sender,
 ) -> Result<Outcome, sqlx::Error> {
+    let (token_id, key_id) = match sender {
+        Sender::Token(id) => (Some(id), None),
+        Sender::Key(id) => (None, Some(id)),
+    };
     let mut tx = pool.begin().await?;
     sqlx::query!(
-        "insert into external_feedback (task_id, user_id, feedback_type, value, comments, token_id)
-         values ($1, $2, $3, $4, $5, $6)",
+        "insert into external_feedback
+             (task_id, user_id, feedback_type, value, comments, token_id, feedback_key_id)
+         values ($1, $2, $3, $4, $5, $6, $7)",
         task_id,
         user_id,
         signal.feedback_type,
         signal.value,
         signal.comments,
         token_id,
+        key_id,
     )
     .execute(&mut *tx)
     .await?;

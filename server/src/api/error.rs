@@ -31,6 +31,20 @@ pub enum ApiError {
     Malformed(String),
     /// 413: the body is larger than the server accepts.
     PayloadTooLarge,
+    /// 401 on the browser's feedback route: no publishable key, or an unknown or revoked one.
+    KeyRefused,
+    /// 403 on the browser's feedback route: the request's origin (`Origin`, or a preflight's
+    /// `Access-Control-Request-*`, named by the field) is not allowed.
+    OriginRefused {
+        field: &'static str,
+        rule: &'static str,
+    },
+    /// 429 with `Retry-After`: a publishable key, or a client address, sent more than its limit.
+    RateLimited {
+        field: &'static str,
+        rule: String,
+        retry_after_secs: u64,
+    },
     /// 503 with `Retry-After`: a bounded resource (such as export slots) is fully in use.
     Busy(&'static str),
     /// 500: logged on the server; the caller learns nothing more.
@@ -87,7 +101,8 @@ pub fn refuse(api: bool, for_api: ApiError, status: StatusCode, for_page: AppErr
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     /// unauthorized, forbidden, cross_site, not_found, invalid, malformed_json, payload_too_large,
-    /// unsupported_media_type, busy, internal.
+    /// unsupported_media_type, busy, internal; on the browser's feedback route also
+    /// origin_refused and rate_limited.
     pub error: &'static str,
     /// The offending field's path in the body or query (for invalid input).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -128,6 +143,8 @@ impl ErrorBody {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let bearer_challenge = matches!(self, ApiError::Unauthorized);
+        let mut retry_after = None;
         let (status, body) = match self {
             ApiError::Unauthorized => (
                 StatusCode::UNAUTHORIZED,
@@ -194,6 +211,36 @@ impl IntoResponse for ApiError {
                 )
                 .about("body", "too large"),
             ),
+            ApiError::KeyRefused => (
+                StatusCode::UNAUTHORIZED,
+                ErrorBody::new(
+                    "unauthorized",
+                    "send an active publishable feedback key as `X-Loupe-Key: lpk_…`",
+                )
+                .about(
+                    "X-Loupe-Key",
+                    "must be an active publishable feedback key (lpk_…)",
+                ),
+            ),
+            ApiError::OriginRefused { field, rule } => (
+                StatusCode::FORBIDDEN,
+                ErrorBody::new("origin_refused", format!("{field} {rule}")).about(field, rule),
+            ),
+            ApiError::RateLimited {
+                field,
+                rule,
+                retry_after_secs,
+            } => {
+                retry_after = Some(retry_after_secs);
+                (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    ErrorBody::new(
+                        "rate_limited",
+                        format!("too many requests: {rule}; try again in {retry_after_secs} s"),
+                    )
+                    .about(field, rule),
+                )
+            }
             ApiError::Busy(message) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 ErrorBody::new("busy", message),
@@ -213,7 +260,12 @@ impl IntoResponse for ApiError {
                 http::HeaderValue::from_static("10"),
             );
         }
-        if status == StatusCode::UNAUTHORIZED {
+        if let Some(secs) = retry_after {
+            response
+                .headers_mut()
+                .insert(http::header::RETRY_AFTER, http::HeaderValue::from(secs));
+        }
+        if bearer_challenge {
             response.headers_mut().insert(
                 http::header::WWW_AUTHENTICATE,
                 http::HeaderValue::from_static("Bearer realm=\"loupe\""),

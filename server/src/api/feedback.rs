@@ -11,7 +11,7 @@
 use super::auth::{Pipeline, need};
 use super::error::ApiError;
 use app::end_users::signal::{self, Signal};
-use app::end_users::store::{self, Outcome};
+use app::end_users::store::{self, Outcome, Sender};
 use app::error::FieldError;
 use app::state::AppState;
 use axum::Json;
@@ -126,6 +126,17 @@ pub async fn receive(
     caller: Pipeline<need::Ingest>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Received>, ApiError> {
+    accept(&state, body, Sender::Token(caller.token_id)).await
+}
+
+/// Checks and stores one body of end-user feedback from `sender`: the one path both this route
+/// and the browser's (`super::public_feedback`, with a publishable key) take, so the model's
+/// dissatisfaction rule applies alike.
+pub async fn accept(
+    state: &AppState,
+    body: Result<Bytes, BytesRejection>,
+    sender: Sender,
+) -> Result<Json<Received>, ApiError> {
     let feedback = parse(body_json(body)?)?;
     // The task may be named by Loupe's id or by the pipeline's own external_id.
     let as_uuid = Uuid::parse_str(&feedback.task_key).ok();
@@ -143,7 +154,7 @@ pub async fn receive(
         task_id,
         &feedback.user_id,
         &feedback.signal,
-        Some(caller.token_id),
+        sender,
     )
     .await?;
     if outcome == Outcome::Requeued {

@@ -1,7 +1,9 @@
 //! The JSON API for pipelines: `/api/v1/...` and the legacy `POST /feedback`.
 //!
-//! Every route takes `Authorization: Bearer <token>` (see [`auth`]). Every error is JSON of the
-//! shape `{"error": code, "message": text, "field": path?, "rule": text?}` (see [`error`]).
+//! Every route takes `Authorization: Bearer <token>` (see [`auth`]), except
+//! `POST /api/v1/public/feedback`, which takes a publishable feedback key ([`public_feedback`]).
+//! Every error is JSON of the shape `{"error": code, "message": text, "field": path?, "rule":
+//! text?}` (see [`error`]).
 
 /// `GET /api/v1/audit`: the audit trail of admin actions.
 pub mod audit;
@@ -15,8 +17,12 @@ pub mod export;
 pub mod feed;
 /// `POST /feedback` and `POST /api/v1/feedback`.
 pub mod feedback;
+/// `/api/v1/feedback-keys`: publishable feedback keys, for admins.
+pub mod feedback_keys;
 /// The OpenAPI document and the docs page made from it.
 pub mod openapi;
+/// `POST /api/v1/public/feedback`: feedback from browsers, with a publishable key and CORS.
+pub mod public_feedback;
 /// `/api/v1/routing`: routing settings per model.
 pub mod routing;
 /// `POST /api/v1/tasks` and `GET /api/v1/tasks/{id}`.
@@ -85,6 +91,20 @@ pub fn router(state: &AppState) -> Router<AppState> {
             get(routing::show).put(routing::put).delete(routing::reset),
         )
         .route("/audit", get(audit::list))
+        .route(
+            "/feedback-keys",
+            get(feedback_keys::list).post(feedback_keys::create),
+        )
+        .route(
+            "/feedback-keys/{id}",
+            axum::routing::delete(feedback_keys::revoke),
+        )
+        .route(
+            "/public/feedback",
+            post(public_feedback::receive)
+                .options(public_feedback::preflight)
+                .layer(DefaultBodyLimit::max(public_feedback::BODY_BYTES)),
+        )
         .route("/openapi.json", get(openapi::document))
         .fallback(|| async { ApiError::not_found("route") });
     Router::new()

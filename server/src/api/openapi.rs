@@ -108,6 +108,9 @@ impl Modify for Security {
         super::routing::put,
         super::routing::reset,
         super::audit::list,
+        super::feedback_keys::list,
+        super::feedback_keys::create,
+        super::feedback_keys::revoke,
         crate::metrics::scrape,
     ),
     components(schemas(app::outbox::WebhookEvent, app::domain::Reason, ErrorBody)),
@@ -136,7 +139,12 @@ pub fn spec() -> &'static Value {
 }
 
 /// Routes an admin also uses from the browser (they take `Operator`): a session will do too.
-const SESSION_TOO: [&str; 3] = ["/api/v1/export", "/api/v1/webhooks", "/api/v1/routing"];
+const SESSION_TOO: [&str; 4] = [
+    "/api/v1/export",
+    "/api/v1/webhooks",
+    "/api/v1/routing",
+    "/api/v1/feedback-keys",
+];
 
 /// Adds a sentence naming its scope to each operation's description, from the operation's own
 /// security requirement, so the prose cannot disagree with the requirement.

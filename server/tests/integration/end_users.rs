@@ -27,7 +27,7 @@ async fn signal(app: &TestApp, task: &str, kind: &str, value: Value, comments: O
 }
 
 /// The task's document as pipelines read it.
-async fn doc(app: &TestApp, external_id: &str) -> Value {
+pub(crate) async fn doc(app: &TestApp, external_id: &str) -> Value {
     let id = sqlx::query_scalar::<_, uuid::Uuid>("select id from tasks where external_id = $1")
         .bind(external_id)
         .fetch_one(&app.pool)
@@ -39,7 +39,7 @@ async fn doc(app: &TestApp, external_id: &str) -> Value {
 }
 
 /// Confident outputs are auto-accepted, none audit-sampled: the tests decide which are queued.
-async fn no_audit_sample(app: &TestApp) {
+pub(crate) async fn no_audit_sample(app: &TestApp) {
     let (status, _) = app
         .call("PUT", "/api/v1/routing/%2A", Some(json!({"audit_rate": 0})))
         .await;

@@ -31,6 +31,7 @@ mod outbound;
 mod pipelines;
 mod prefetch;
 mod process;
+mod public_feedback;
 mod queue;
 mod replicas;
 mod review;

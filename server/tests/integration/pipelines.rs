@@ -303,6 +303,9 @@ async fn the_openapi_document_describes_every_route_and_the_docs_page_renders_it
         ("/api/v1/routing/{model}", "put"),
         ("/api/v1/routing/{model}", "delete"),
         ("/api/v1/audit", "get"),
+        ("/api/v1/feedback-keys", "get"),
+        ("/api/v1/feedback-keys", "post"),
+        ("/api/v1/feedback-keys/{id}", "delete"),
         ("/metrics", "get"),
     ];
     for (path, method) in expected {
