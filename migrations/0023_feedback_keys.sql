@@ -19,12 +19,15 @@ create table feedback_keys (
 create index feedback_keys_origins on feedback_keys using gin (origins) where revoked_at is null;
 
 -- Which key sent an end user's signal (null for one sent with a pipeline's token), so feedback
--- sent with a leaked key can be found and removed.
+-- sent with a leaked key can be found (the partial index holds key-sent signals only).
 alter table external_feedback add column feedback_key_id bigint references feedback_keys (id);
+create index external_feedback_key on external_feedback (feedback_key_id, created_at)
+    where feedback_key_id is not null;
 
 -- Requests per fixed window, per key and per client address, shared by every replica. One row per
--- (bucket, window); rows of past windows are deleted by the sweep.
-create table feedback_key_hits (
+-- (bucket, window); rows of past windows are deleted by the sweep. Unlogged: counts of the last
+-- minute are not worth a WAL write per request, and a crash only forgets them.
+create unlogged table feedback_key_hits (
     -- 'key:<id>' or 'address:<ip or IPv6 /64>'.
     bucket       text not null check (char_length(bucket) between 1 and 120),
     window_start timestamptz not null,

@@ -45,8 +45,10 @@ pub struct Limited {
 }
 
 /// Counts one request for `key_id` from `address` (as [`crate::client_addr::throttle_key`] gives
-/// it) and answers whether it is within both limits. Both buckets count every request, refused or
-/// not, so hammering past a limit does not reopen it any sooner.
+/// it) and answers whether it is within both limits. The address is counted first, every time
+/// (hammering past its limit does not reopen it any sooner); the key only for requests within
+/// their address's limit, so one address cannot spend a key's budget and shut out the key's
+/// other visitors: that takes `per_key / per_address` addresses.
 pub async fn hit(
     pool: &PgPool,
     rate: &KeyRate,
@@ -54,47 +56,57 @@ pub async fn hit(
     address: &str,
 ) -> Result<Result<(), Limited>, sqlx::Error> {
     let window = rate.window.as_secs().max(1) as f64;
-    let rows = sqlx::query!(
-        r#"insert into feedback_key_hits as h (bucket, window_start, hits)
-           select b, to_timestamp(floor(extract(epoch from now())::float8 / $3::float8) * $3::float8), 1
-           from unnest(array[$1, $2]::text[]) as b
-           on conflict (bucket, window_start) do update set hits = h.hits + 1
-           returning bucket as "bucket!", hits as "hits!",
-                     ceil(extract(epoch from window_start)::float8 + $3::float8
-                          - extract(epoch from now())::float8)::bigint as "left!""#,
+    let row = sqlx::query!(
+        r#"with w as (
+               select to_timestamp(floor(extract(epoch from now())::float8 / $3::float8)
+                                   * $3::float8) as start
+           ), address as (
+               insert into feedback_key_hits as h (bucket, window_start, hits)
+               select $2, start, 1 from w
+               on conflict (bucket, window_start) do update set hits = h.hits + 1
+               returning hits
+           ), key as (
+               insert into feedback_key_hits as h (bucket, window_start, hits)
+               select $1, start, 1 from w
+               where (select hits from address) <= $4
+               on conflict (bucket, window_start) do update set hits = h.hits + 1
+               returning hits
+           )
+           select (select hits from address) as "address_hits!", (select hits from key) as key_hits,
+                  ceil(extract(epoch from (select start from w))::float8 + $3::float8
+                       - extract(epoch from now())::float8)::bigint as "left!""#,
         format!("key:{key_id}"),
         format!("address:{address}"),
         window,
+        i32::try_from(rate.per_address).unwrap_or(i32::MAX),
     )
-    .fetch_all(pool)
+    .fetch_one(pool)
     .await?;
-    for row in rows {
-        let (bucket, limit) = if row.bucket.starts_with("key:") {
-            ("key", rate.per_key)
-        } else {
-            ("address", rate.per_address)
-        };
-        if row.hits as i64 > i64::from(limit) {
-            return Ok(Err(Limited {
-                bucket,
-                retry_after_secs: row.left.max(1) as u64,
-            }));
-        }
+    let retry_after_secs = row.left.max(1) as u64;
+    if i64::from(row.address_hits) > i64::from(rate.per_address) {
+        return Ok(Err(Limited {
+            bucket: "address",
+            retry_after_secs,
+        }));
+    }
+    if row
+        .key_hits
+        .is_some_and(|n| i64::from(n) > i64::from(rate.per_key))
+    {
+        return Ok(Err(Limited {
+            bucket: "key",
+            retry_after_secs,
+        }));
     }
     Ok(Ok(()))
 }
 
-/// Deletes the counts of windows that have ended (a bounded batch per call; the sweep calls it
-/// every few minutes). Failures are logged: stale rows only take space.
+/// Deletes the counts of windows that have ended an hour ago or more, all of them (the sweep
+/// calls it every few minutes; a bounded batch could fall behind a crowd of addresses). Failures
+/// are logged: stale rows only take space.
 pub async fn prune(pool: &PgPool) {
     let result = sqlx::query!(
-        "delete from feedback_key_hits
-         where (bucket, window_start) in (
-             select bucket, window_start from feedback_key_hits
-             where window_start < now() - interval '1 hour'
-             limit 5000
-             for update skip locked
-         )"
+        "delete from feedback_key_hits where window_start < now() - interval '1 hour'"
     )
     .execute(pool)
     .await;

@@ -53,7 +53,7 @@ pub struct EndUserFeedbackInput {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Received {
     /// Always "received".
-    status: &'static str,
+    pub(super) status: &'static str,
 }
 
 /// One piece of feedback, checked.

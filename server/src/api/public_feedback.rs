@@ -28,12 +28,13 @@
 //! to an allowed origin carry the CORS headers, so the page can read and show them.
 
 use super::error::ApiError;
-use super::feedback::accept;
+use super::feedback::{Received, accept};
 use crate::feedback_keys::{self, HEADER};
 use app::client_addr::{client_ip, throttle_key};
 use app::end_users::store::Sender;
 use app::key_rate::{self, Limited};
 use app::state::AppState;
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, State};
@@ -152,9 +153,15 @@ pub async fn receive(
     ));
     let rate = state.settings.key_rate;
     let answer = match key_rate::hit(&state.pool, &rate, key.id, &address).await {
-        Ok(Ok(())) => accept(&state, body, Sender::Key(key.id))
-            .await
-            .into_response(),
+        Ok(Ok(())) => match accept(&state, body, Sender::Key(key.id)).await {
+            // A publishable key is in every visitor's hands: it does not answer whether an
+            // output exists (pipelines' external ids are often guessable). Nothing is stored.
+            Err(ApiError::Unknown(e)) if e.field == "task_id" => {
+                tracing::info!(key = key.id, "feedback through a key named no known output");
+                Json(Received { status: "received" }).into_response()
+            }
+            answer => answer.into_response(),
+        },
         Ok(Err(limited)) => over_limit(&rate, limited).into_response(),
         Err(e) => ApiError::from(e).into_response(),
     };
@@ -178,6 +185,11 @@ fn allow(headers: &mut HeaderMap, origin: &str) {
         headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
     }
     headers.insert(header::VARY, HeaderValue::from_static("Origin"));
+    // So the widget can read how long a 429 asks it to wait.
+    headers.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static("Retry-After"),
+    );
 }
 
 /// 403 naming the rule, without CORS headers (the browser keeps the page from reading it).

@@ -341,8 +341,23 @@ async fn over_the_limit_is_429_with_retry_after(pool: PgPool) {
         );
     }
     assert_eq!(stored(&pool).await, 3);
+    // Requests refused for their address were not counted against the keys: one address cannot
+    // spend a key's budget for its other visitors.
+    let key_hits: i64 = sqlx::query_scalar(
+        "select coalesce(sum(hits), 0)::int8 from feedback_key_hits where bucket like 'key:%'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(key_hits, 3);
+    // The widget may read how long to wait.
+    let res = send(&app, &first, Some(SHOP), &thumbs("out-1", 1)).await;
+    assert_eq!(
+        header(&res, "access-control-expose-headers"),
+        Some("Retry-After")
+    );
 
-    // The key's own limit, counted over every address: seen through trusted proxies here.
+    // The key's own limit, counted over every address.
     let settings = Settings {
         key_rate: app::key_rate::KeyRate {
             per_key: 2,
@@ -385,11 +400,6 @@ async fn bad_bodies_are_refused_naming_the_field(pool: PgPool) {
             "user_id",
         ),
         (
-            json!({"task_id": "nope", "user_id": "v", "feedback_type": "thumbs", "value": 1}),
-            404,
-            "task_id",
-        ),
-        (
             json!({"task_id": "out-1", "user_id": "v", "feedback_type": "comment", "value": null,
                 "comments": "x".repeat(70_000)}),
             413,
@@ -407,6 +417,15 @@ async fn bad_bodies_are_refused_naming_the_field(pool: PgPool) {
             answer["rule"].is_string() && !answer["message"].as_str().unwrap().contains("sqlx")
         );
     }
+    assert_eq!(stored(&pool).await, 0);
+    // An output the key does not know gets the answer a stored signal gets: a publishable key
+    // does not tell its holder which outputs exist. Nothing is stored.
+    let unknown = json!({"task_id": "nope", "user_id": "v", "feedback_type": "thumbs", "value": 1});
+    let (got, cors, answer) = answer(send(&app, &key, Some(SHOP), &unknown).await).await;
+    assert_eq!(
+        (got, cors.as_deref(), answer),
+        (200, Some(SHOP), json!({"status": "received"}))
+    );
     assert_eq!(stored(&pool).await, 0);
 }
 
