@@ -114,11 +114,6 @@ class PipelineCases:
         self.review(self.task_of(document), verdict="accept", corrected_summary=corrected)
         self.assertEqual(self.finish(run), Outcome(failed=False, waited=True, published=corrected))
 
-    def test_an_accepted_summary_without_correction_is_published_as_written(self):
-        run, document, summary = self.run_on(confidence=0.2)
-        self.review(self.task_of(document), verdict="accept")
-        self.assertEqual(self.finish(run), Outcome(failed=False, waited=True, published=summary))
-
     def test_a_rejected_summary_is_not_published(self):
         run, document, _ = self.run_on(confidence=0.2)
         self.review(self.task_of(document), verdict="reject", corrected_summary="A rejecting reviewer's text.")
