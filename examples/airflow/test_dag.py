@@ -1,9 +1,10 @@
 """Runs loupe_review_dag.py with Airflow's own test runner (`dag.test()`) against a real, running
 Loupe (scripts/test.sh starts one), through the review cases of examples/python/pipeline_cases.py.
 
-Each run is the DAG file run by the Python of Airflow's virtual environment (LOUPE_AIRFLOW_VENV,
-made by scripts/setup.sh), in a temporary AIRFLOW_HOME with its default SQLite metadata database;
-the run's outcome (each task's state, what `publish` returned) is read from that database.
+The runs are made by dag_runs.py, one process in Airflow's virtual environment (LOUPE_AIRFLOW_VENV,
+made by scripts/setup.sh) that calls `dag.test()` for each run conf this test sends it, in a
+temporary AIRFLOW_HOME with its default SQLite metadata database; a run's outcome (each task's
+state, what `publish` returned) is read from that database.
 
     python3 -m unittest -v examples/airflow/test_dag.py
 """
@@ -15,6 +16,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -36,7 +38,6 @@ class DagRunTest(PipelineCases, unittest.TestCase):
         os.mkdir(dags)
         shutil.copy(os.path.join(HERE, "loupe_review_dag.py"), dags)
         shutil.copy(os.path.join(HERE, "..", "python", "loupe_client.py"), dags)
-        cls.dag_file = os.path.join(dags, "loupe_review_dag.py")
         cls.env = {
             **os.environ,
             "AIRFLOW_HOME": cls.home,
@@ -49,38 +50,51 @@ class DagRunTest(PipelineCases, unittest.TestCase):
         }
         subprocess.run([os.path.join(VENV, "bin", "airflow"), "db", "migrate"], env=cls.env, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300)
+        cls.results = os.path.join(cls.home, "results.jsonl")
+        cls.log = os.path.join(cls.home, "runs.log")
+        with open(cls.log, "w") as log:
+            cls.runner = subprocess.Popen(
+                [os.path.join(VENV, "bin", "python"), os.path.join(HERE, "dag_runs.py"), cls.results],
+                env=cls.env, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, text=True)
 
     @classmethod
     def tearDownClass(cls):
         super().tearDownClass()
+        cls.runner.stdin.close()
+        try:
+            cls.runner.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            cls.runner.kill()
         shutil.rmtree(cls.home, ignore_errors=True)
 
     def start_run(self, document, confidence):
-        log = open(os.path.join(self.home, f"run-{self.id().split('.')[-1]}.log"), "w")
-        self.addCleanup(log.close)
-        conf = json.dumps({"document": document, "confidence": confidence})
-        process = subprocess.Popen([os.path.join(VENV, "bin", "python"), self.dag_file, conf],
-                                   env=self.env, stdout=log, stderr=subprocess.STDOUT)
-        self.addCleanup(lambda: process.poll() is None and process.kill())
-        return process, document, log.name
+        self.runner.stdin.write(json.dumps({"document": document, "confidence": confidence}) + "\n")
+        self.runner.stdin.flush()
+        return document
 
-    def finish(self, run):
-        process, document, log = run
-        try:
-            process.wait(timeout=RUN_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            self.fail(f"the DAG run did not finish; its log: {log}")
+    def ended(self, document):
+        """True once the runner has finished the run on `document`."""
+        if not os.path.exists(self.results):
+            return False
+        with open(self.results) as results:
+            return any(json.loads(line)["document"] == document for line in results)
+
+    def finish(self, document):
+        deadline = time.monotonic() + RUN_TIMEOUT
+        while not self.ended(document):
+            self.assertIsNone(self.runner.poll(), f"the DAG runner stopped; its log: {self.log}")
+            self.assertLess(time.monotonic(), deadline, f"the DAG run did not finish; its log: {self.log}")
+            time.sleep(0.2)
         run_state, states, published = self.read(document)
-        self.assertIn(run_state, ("success", "failed"), f"see {log}")
+        self.assertIn(run_state, ("success", "failed"), f"see {self.log}")
         # The branch: exactly one of the sensor and the skip ran.
         self.assertIn(states["wait_for_verdict"], ("success", "skipped"))
         return Outcome(failed=run_state == "failed" or states["publish"] != "success",
                        waited=states["wait_for_verdict"] == "success", published=published)
 
-    def waiting(self, run):
-        process, document, _ = run
+    def waiting(self, document):
         _, states, published = self.read(document)
-        return (process.poll() is None and published is None and states.get("publish") is None
+        return (not self.ended(document) and published is None and states.get("publish") is None
                 and states.get("wait_for_verdict") in ("up_for_reschedule", "scheduled", "queued", "running"))
 
     def read(self, document):
