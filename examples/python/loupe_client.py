@@ -1,13 +1,13 @@
 """A small Loupe client using only the Python standard library.
 
-    from loupe_client import LoupeClient, verify_signature
+    from loupe_client import LoupeClient, summary_to_publish, verify_signature
 
     loupe = LoupeClient("http://127.0.0.1:3000", token="loupe_...")
     receipt = loupe.submit(document=doc, summary=summary, confidence=0.62,
                            model="summarizer", model_version="2.1", external_id="doc-42")
     if receipt["needs_review"]:
         task = loupe.wait_for_verdict(receipt["id"])          # polls GET /api/v1/tasks/{id}
-        summary = task["corrected_summary"] or summary
+        summary = summary_to_publish(task, summary)           # raises NotPublishable on reject
 
 A webhook receiver checks each request with
 ``verify_signature(secret, raw_body, request.headers["Loupe-Signature"])`` and drops repeats by
@@ -28,10 +28,12 @@ import urllib.parse
 import urllib.request
 from typing import Any, Iterator, Optional
 
-__all__ = ["LoupeClient", "LoupeError", "verify_signature", "DONE_STATUSES"]
+__all__ = ["LoupeClient", "LoupeError", "NotPublishable", "verify_signature", "summary_to_publish",
+           "DONE_STATUSES"]
 
-#: Task statuses after which a verdict will not change.
-DONE_STATUSES = ("reviewed", "escalated")
+#: Task statuses that carry the final verdict. ``escalated`` is not one: an admin still has to
+#: rule, and the ruling completes the task as ``reviewed`` with the admin's verdict.
+DONE_STATUSES = ("reviewed",)
 
 
 class LoupeError(Exception):
@@ -104,7 +106,8 @@ class LoupeClient:
         return self._request("GET", f"/api/v1/tasks/{urllib.parse.quote(task_id)}")
 
     def wait_for_verdict(self, task_id: str, timeout: float = 24 * 3600, interval: float = 10.0) -> dict:
-        """Polls until the task is reviewed or escalated; returns it. Raises TimeoutError."""
+        """Polls until the task has its final verdict (``status`` ``reviewed``: the reviewers', or
+        an admin's resolution of an escalation); returns it. Raises TimeoutError."""
         deadline = time.monotonic() + timeout
         while True:
             task = self.task(task_id)
@@ -162,6 +165,34 @@ class LoupeClient:
     def set_routing(self, model: str, **change: Any) -> dict:
         """Changes ``threshold``, ``audit_rate`` and/or ``reviews_per_task`` for a model."""
         return self._request("PUT", f"/api/v1/routing/{urllib.parse.quote(model, safe='')}", change)
+
+
+class NotPublishable(Exception):
+    """The final verdict does not let the output go out (a rejection)."""
+
+    def __init__(self, task: dict):
+        self.task = task
+        super().__init__(f"task {task.get('id')}: the final verdict is {task.get('verdict')}; not publishing")
+
+
+def summary_to_publish(task: dict, summary: str) -> str:
+    """The text a pipeline may publish, given the task with its final verdict and the summary it sent.
+
+    The final verdict is ``task["verdict"]`` once ``status`` is ``reviewed``: an admin's resolution
+    when the task was escalated, else the reviewers' (``reject`` if any rejected). On ``accept`` the
+    answer is the latest correction typed by a reviewer whose own verdict was ``accept``, else
+    ``summary`` unchanged. A correction typed by a reviewer who escalated or rejected is never
+    returned: an admin's resolution is a verdict and a note and carries no text, so accepting an
+    escalation accepts the output (and the accepting reviewers' corrections), not the escalating
+    reviewer's rewrite. (``task["corrected_summary"]`` is the latest correction of any reviewer, so
+    it is not the field to publish.) Any other verdict, or a task not yet final, raises
+    :class:`NotPublishable`.
+    """
+    if task.get("status") not in DONE_STATUSES or task.get("verdict") != "accept":
+        raise NotPublishable(task)
+    accepted = [r["corrected_summary"] for r in task["reviews"]
+                if r["verdict"] == "accept" and r["corrected_summary"]]
+    return accepted[-1] if accepted else summary
 
 
 def verify_signature(secret: str, body: bytes, header: str, tolerance: float = 300.0,

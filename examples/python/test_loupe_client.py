@@ -19,7 +19,7 @@ import urllib.request
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from loupe_client import LoupeClient, LoupeError, verify_signature  # noqa: E402
+from loupe_client import LoupeClient, LoupeError, NotPublishable, summary_to_publish, verify_signature  # noqa: E402
 
 URL = os.environ.get("LOUPE_URL", "http://127.0.0.1:3000")
 SECRET = "python-example-secret-0123"
@@ -90,6 +90,36 @@ class SignatureTest(unittest.TestCase):
         self.assertFalse(verify_signature("s3cret-s3cret-s3cret", body + b" ", header, now=t))
         self.assertFalse(verify_signature("s3cret-s3cret-s3cret", body, header, now=t + 301))
         self.assertFalse(verify_signature("s3cret-s3cret-s3cret", body, "garbage", now=t))
+
+
+class PublishRuleTest(unittest.TestCase):
+    """What summary_to_publish lets out, on task documents shaped as GET /api/v1/tasks/{id} answers."""
+
+    @staticmethod
+    def task(status, verdict, *reviews, resolution=None):
+        return {"id": "t", "status": status, "verdict": verdict, "resolution": resolution,
+                "reviews": [{"verdict": v, "corrected_summary": c} for v, c in reviews]}
+
+    def test_an_accepting_reviewers_latest_correction_or_else_the_summary(self):
+        self.assertEqual(summary_to_publish(self.task("reviewed", "accept", ("accept", None)), "S"), "S")
+        self.assertEqual(summary_to_publish(
+            self.task("reviewed", "accept", ("accept", "first"), ("accept", "second")), "S"), "second")
+
+    def test_an_escalating_or_rejecting_reviewers_correction_is_never_published(self):
+        resolved = self.task("reviewed", "accept", ("accept", "kept"), ("escalate", "rewrite"),
+                             resolution={"verdict": "accept"})
+        self.assertEqual(summary_to_publish(resolved, "S"), "kept")
+        resolved = self.task("reviewed", "accept", ("reject", "theirs"), ("escalate", "rewrite"),
+                             resolution={"verdict": "accept"})
+        self.assertEqual(summary_to_publish(resolved, "S"), "S")
+
+    def test_a_rejection_or_a_verdict_not_yet_final_is_refused(self):
+        for task in (self.task("reviewed", "reject", ("reject", "fixed")),
+                     self.task("reviewed", "reject", ("escalate", "x"), resolution={"verdict": "reject"}),
+                     self.task("escalated", "escalate", ("escalate", "x")),
+                     self.task("queued", None)):
+            with self.assertRaises(NotPublishable):
+                summary_to_publish(task, "S")
 
 
 @unittest.skipUnless(os.environ.get("LOUPE_TOKEN"), "needs a running Loupe (LOUPE_URL, LOUPE_TOKEN)")

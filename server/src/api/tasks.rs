@@ -130,7 +130,8 @@ async fn ingest_body(
 }
 
 /// A task's status, routing, outcome (`verdict`, `corrected_summary`), reviews and end-user
-/// feedback. Enough for a pipeline that polls: wait until `status` is `reviewed` or `escalated`.
+/// feedback. Enough for a pipeline that polls: wait until `status` is `reviewed`, the final verdict
+/// (`escalated` waits for an admin's ruling, which completes the task with the admin's verdict).
 #[utoipa::path(get, path = "/api/v1/tasks/{id}", operation_id = "show_task", tag = "tasks",
     security(("token" = ["read"])),
     params(("id" = Uuid, Path, description = "The task id Loupe returned")),
