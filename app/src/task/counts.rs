@@ -74,9 +74,11 @@ pub async fn overview(db: impl PgExecutor<'_> + Copy) -> Result<Overview, AppErr
             by_reason.push((row.key, row.n));
         }
     }
+    // From the per-day rollups the triggers keep (migrations 0019 and 0025): a few rows a day,
+    // where counting `reviews` and `external_feedback` read the whole history on every view.
     let counts = sqlx::query!(
-        r#"select (select count(*) from reviews) as "reviews!",
-                  (select count(*) from external_feedback) as "feedback!""#
+        r#"select (select coalesce(sum(n), 0) from review_volume)::int8 as "reviews!",
+                  (select coalesce(sum(n), 0) from end_user_volume)::int8 as "feedback!""#
     )
     .fetch_one(db)
     .await?;

@@ -143,6 +143,16 @@ async fn the_dashboard_shows_what_end_users_said_and_what_reviewers_found(pool: 
     assert!(page.contains(r#"data-figure="thumbs-up">25.0%"#), "{page}");
     assert!(page.contains("&lt;img src=x onerror=alert(1)&gt;"));
     assert!(!page.contains("<img src=x"));
+
+    // The admin overview's totals, from the same rollups.
+    let overview = admin
+        .call::<Value>("admin/overview", &[])
+        .await
+        .expect("overview");
+    assert_eq!(
+        (&overview["reviews"], &overview["external_feedback"]),
+        (&json!(4), &json!(9))
+    );
 }
 
 fn at(s: &str) -> DateTime<Utc> {
