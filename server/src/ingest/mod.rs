@@ -53,11 +53,38 @@ pub struct Ingested {
 /// round-trip bound (one insert per task: ~2k tasks/s).
 ///
 /// Rows are inserted in the batch's order: tasks of one batch share their `created_at`, and the
-/// queue breaks that tie by insertion order, so the pipeline's order is the review order. (Two
+/// queue breaks that tie by insertion order, so the pipeline's order is the review order. Two
 /// batches carrying the same new `external_id`s in opposite orders at the same moment can
-/// therefore deadlock; PostgreSQL ends one, which gets a 500. The models list is inserted
-/// sorted, so it cannot.)
+/// therefore deadlock on the unique index; PostgreSQL ends one of them, and that one is stored
+/// again from the start (up to [`ATTEMPTS`] times), when the other has committed: its outputs
+/// then answer as the other's tasks, as any retried batch would. (The models list is inserted
+/// sorted, so it cannot deadlock.)
 pub async fn store(pool: &PgPool, tasks: Vec<NewTask>) -> Result<Vec<Ingested>, sqlx::Error> {
+    // Only a batch with two or more external ids can take part in a deadlock: only such a batch
+    // keeps a copy for another attempt.
+    if tasks.iter().filter(|t| t.external_id.is_some()).count() >= 2 {
+        for attempt in 1..ATTEMPTS {
+            match store_once(pool, tasks.clone()).await {
+                Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some(DEADLOCK) => {
+                    tracing::warn!(
+                        attempt,
+                        "an ingest batch deadlocked with another; storing it again"
+                    );
+                }
+                answer => return answer,
+            }
+        }
+    }
+    store_once(pool, tasks).await
+}
+
+/// How many times a batch is tried when it deadlocks with another.
+pub const ATTEMPTS: u32 = 3;
+
+/// PostgreSQL's `deadlock_detected`.
+const DEADLOCK: &str = "40P01";
+
+async fn store_once(pool: &PgPool, tasks: Vec<NewTask>) -> Result<Vec<Ingested>, sqlx::Error> {
     let mut tx = pool.begin().await?;
     let known: Vec<String> = tasks.iter().filter_map(|t| t.external_id.clone()).collect();
     let mut existing = find_existing(&mut tx, &known).await?;

@@ -105,6 +105,47 @@ async fn the_same_external_id_returns_the_existing_task_and_stores_it_once(pool:
 }
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
+async fn batches_with_the_same_new_ids_in_opposite_orders_are_both_stored(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    // Each round, two pipelines send the same 300 new outputs at once, one in reverse order: on
+    // the unique index of external ids they take their locks in opposite orders, which
+    // PostgreSQL ends as a deadlock; the loser is stored again and answers with the winner's
+    // tasks.
+    for round in 0..6 {
+        let body: Vec<Value> = (0..300)
+            .map(|i| task(&format!("r{round}-{i}"), 0.3))
+            .collect();
+        let reversed = Value::Array(body.iter().rev().cloned().collect());
+        let body = Value::Array(body);
+        let (a, b) = tokio::join!(
+            app.post_json("/api/v1/tasks", &body),
+            app.post_json("/api/v1/tasks", &reversed),
+        );
+        let (sa, sb) = (a.status().as_u16(), b.status().as_u16());
+        assert!(
+            [200, 201].contains(&sa) && [200, 201].contains(&sb),
+            "round {round}: {sa} and {sb}"
+        );
+        let (a, b): (Value, Value) = (a.json().await.unwrap(), b.json().await.unwrap());
+        let ids = |v: &Value| -> Vec<String> {
+            v["tasks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["id"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        let (ia, mut ib) = (ids(&a), ids(&b));
+        ib.reverse();
+        assert_eq!(
+            ia, ib,
+            "round {round}: both name the same task for each output"
+        );
+    }
+    assert_eq!(app.count("tasks").await, 6 * 300);
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
 async fn a_batch_answers_one_receipt_per_task_in_order(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let body: Vec<Value> = (0..1000)
