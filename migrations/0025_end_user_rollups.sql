@@ -90,13 +90,11 @@ begin
     return null;
 end $$;
 
--- What the agreement rollup needs of a review.
-create type end_user_review as (task_id uuid, created_at timestamptz, model text,
-                                model_version text, verdict text);
-
--- Files (sign 1) or takes away (sign -1) the pairs of `reviews` with their outputs' end-user
--- signals so far.
-create function end_user_agreement_move(sign integer, moved end_user_review[]) returns void
+-- Files (sign 1) or takes away (sign -1) the pairs of reviews with their outputs' end-user
+-- signals so far. Called by the review rollups' own triggers (0019), redefined below, with the
+-- review facts they already gather: no trigger of its own on `reviews`, whose inserts are the
+-- review loop's hot path.
+create function end_user_agreement_move(sign integer, moved review_fact[]) returns void
     language sql as $$
     insert into end_user_agreement as v (day, model, model_version, shard, pairs, agree)
     select (r.created_at at time zone 'UTC')::date, r.model, r.model_version, pg_backend_pid(),
@@ -114,30 +112,45 @@ create function end_user_agreement_move(sign integer, moved end_user_review[]) r
         pairs = v.pairs + excluded.pairs, agree = v.agree + excluded.agree
 $$;
 
-create function end_user_agreement_reviewed() returns trigger
+-- The review rollups' trigger functions of 0019, each now also moving end users' pairs.
+create or replace function review_rollups_inserted() returns trigger
     language plpgsql as $$
+declare
+    came review_fact[] := array(select review_fact_of(r) from new_rows r);
 begin
-    if tg_op = 'INSERT' then
-        perform end_user_agreement_move(1, array(
-            select row(task_id, created_at, model, model_version, verdict)::end_user_review
-            from new_rows where verdict in ('accept', 'reject')));
-    elsif tg_op = 'DELETE' then
-        perform end_user_agreement_move(-1, array(
-            select row(task_id, created_at, model, model_version, verdict)::end_user_review
-            from old_rows where verdict in ('accept', 'reject')));
-    else
-        -- Only amendments of what the pairs read: a new comment or the start-up's edit
-        -- distances move nothing.
-        perform end_user_agreement_move(-1, array(
-            select row(o.task_id, o.created_at, o.model, o.model_version, o.verdict)::end_user_review
-            from old_rows o join new_rows n on n.id = o.id
-            where (o.task_id, o.created_at, o.model, o.model_version, o.verdict)
-                  is distinct from (n.task_id, n.created_at, n.model, n.model_version, n.verdict)));
-        perform end_user_agreement_move(1, array(
-            select row(n.task_id, n.created_at, n.model, n.model_version, n.verdict)::end_user_review
-            from old_rows o join new_rows n on n.id = o.id
-            where (o.task_id, o.created_at, o.model, o.model_version, o.verdict)
-                  is distinct from (n.task_id, n.created_at, n.model, n.model_version, n.verdict)));
+    perform review_rollups_move('{}', came, true, exists (select from new_rows where nth >= 2));
+    perform end_user_agreement_move(1, came);
+    return null;
+end $$;
+
+create or replace function review_rollups_deleted() returns trigger
+    language plpgsql as $$
+declare
+    gone review_fact[] := array(select review_fact_of(r) from old_rows r);
+begin
+    perform review_rollups_move(gone, '{}', true, true);
+    perform end_user_agreement_move(-1, gone);
+    return null;
+end $$;
+
+create or replace function review_rollups_updated() returns trigger
+    language plpgsql as $$
+declare
+    gone review_fact[] := array(select review_fact_of(r) from old_rows r);
+    came review_fact[] := array(select review_fact_of(r) from new_rows r);
+    -- Agreement, between reviewers or with end users, reads ratings, verdicts and days only:
+    -- the start-up's edit distances and an amended comment or correction leave it alone.
+    paired boolean := exists (
+        select from old_rows o join new_rows n on n.id = o.id
+        where (o.task_id, o.reviewer_id, o.created_at, o.model, o.model_version, o.rating,
+               o.verdict)
+              is distinct from (n.task_id, n.reviewer_id, n.created_at, n.model,
+                                n.model_version, n.rating, n.verdict));
+begin
+    perform review_rollups_move(gone, came, true, paired);
+    if paired then
+        perform end_user_agreement_move(-1, gone);
+        perform end_user_agreement_move(1, came);
     end if;
     return null;
 end $$;
@@ -173,15 +186,6 @@ create trigger end_user_volume_inserted after insert on external_feedback
     for each statement execute function end_user_volume_inserted();
 create trigger end_user_rollups_emptied after truncate on external_feedback
     for each statement execute function end_user_rollups_emptied();
-create trigger end_user_agreement_inserted after insert on reviews
-    referencing new table as new_rows
-    for each statement execute function end_user_agreement_reviewed();
-create trigger end_user_agreement_deleted after delete on reviews
-    referencing old table as old_rows
-    for each statement execute function end_user_agreement_reviewed();
-create trigger end_user_agreement_updated after update on reviews
-    referencing old table as old_rows new table as new_rows
-    for each statement execute function end_user_agreement_reviewed();
 
 -- The sweep folds these too.
 create or replace function rollups_compact() returns bigint

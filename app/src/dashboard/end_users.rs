@@ -48,7 +48,6 @@ pub async fn figures(pool: &PgPool, s: &Span, slots: usize) -> Result<EndUserFig
                 series.mean_rating[at] = (r.ratings > 0).then(|| r.rating_sum / r.ratings as f64);
             }
             (None, None, Some(feedback_type)) => {
-                figures.signals += r.n;
                 if figures.types.len() < LISTED_TYPES {
                     figures.types.push(SignalType {
                         feedback_type,
@@ -60,6 +59,7 @@ pub async fn figures(pool: &PgPool, s: &Span, slots: usize) -> Result<EndUserFig
                 }
             }
             _ => {
+                figures.signals = r.n;
                 figures.thumbs = r.thumbs;
                 figures.thumbs_up = r.thumbs_up.round() as i64;
                 figures.ratings = r.ratings;

@@ -16,6 +16,8 @@ pub async fn dashboard(pool: &PgPool, f: &Filter) -> Result<Dashboard, AppError>
     // The queries are independent: run them side by side on the pool, so the page takes about
     // as long as the slowest one per core rather than the sum.
     let span = Span::of(f);
+    let buckets = f.bucket_labels();
+    let slots = buckets.len();
     let (
         models,
         (volume, what_if_tasks),
@@ -43,12 +45,10 @@ pub async fn dashboard(pool: &PgPool, f: &Filter) -> Result<Dashboard, AppError>
         lists::comments(pool, f),
         lists::escalations(pool, f),
         review_volume::error_tags(pool, &span),
-        end_users::figures(pool, &span, f.bucket_labels().len()),
+        end_users::figures(pool, &span, slots),
     )?;
     let reviewers = with_agreement(reviewers, &pairs);
 
-    let buckets = f.bucket_labels();
-    let slots = buckets.len();
     let volume = spread_volume(volume, slots);
     let outputs = volume.iter().flatten().sum();
     let came_back = REASONS

@@ -152,7 +152,7 @@ pub async fn receive(
         &state.settings.trusted_proxies,
     ));
     let rate = state.settings.key_rate;
-    let answer = match key_rate::hit(&state.pool, &rate, key.id, &address).await {
+    let mut answer = match key_rate::hit(&state.pool, &rate, key.id, &address).await {
         Ok(Ok(())) => match accept(&state, body, Sender::Key(key.id)).await {
             // A publishable key is in every visitor's hands: it does not answer whether an
             // output exists (pipelines' external ids are often guessable). Nothing is stored.
@@ -165,7 +165,6 @@ pub async fn receive(
         Ok(Err(limited)) => over_limit(&rate, limited).into_response(),
         Err(e) => ApiError::from(e).into_response(),
     };
-    let mut answer = answer;
     allow(answer.headers_mut(), origin);
     answer
 }
