@@ -194,6 +194,9 @@ pub enum Reason {
     /// Auto-accepted, then sent to review because its end users were dissatisfied (the model's
     /// rule: `crate::routing::decide::dissatisfied`).
     UserFeedback,
+    /// Confident, but the source-support marks flag its summary, so sent to review (the model's
+    /// rule: `weak_support_review` in the routing settings).
+    WeakSupport,
 }
 
 impl Reason {
@@ -204,6 +207,7 @@ impl Reason {
             Reason::AuditSample => "audit_sample",
             Reason::AutoAccepted => "auto_accepted",
             Reason::UserFeedback => "user_feedback",
+            Reason::WeakSupport => "weak_support",
         }
     }
 
@@ -215,6 +219,7 @@ impl Reason {
             "audit_sample" => Some(Reason::AuditSample),
             "auto_accepted" => Some(Reason::AutoAccepted),
             "user_feedback" => Some(Reason::UserFeedback),
+            "weak_support" => Some(Reason::WeakSupport),
             _ => None,
         }
     }
@@ -232,6 +237,9 @@ impl Reason {
             Reason::AuditSample => "Audit sample: a random check of a confident output",
             Reason::AutoAccepted => "Auto-accepted",
             Reason::UserFeedback => "End users were dissatisfied with this auto-accepted output",
+            Reason::WeakSupport => {
+                "Confident, but the source may not support the summary (see the marks)"
+            }
         }
     }
 }
@@ -347,6 +355,7 @@ mod tests {
             Reason::AuditSample,
             Reason::AutoAccepted,
             Reason::UserFeedback,
+            Reason::WeakSupport,
         ] {
             assert_eq!(Reason::from_db(r.as_str()), Some(r));
         }

@@ -326,4 +326,27 @@ mod tests {
             assert_eq!(crate::ingest::parse_task(value, 1_000_000).as_ref(), Ok(t));
         }
     }
+
+    /// The demo's flagged summaries are its hallucinations (the pipeline flagged them); the
+    /// page must mark each, the remote-work policy's widened scope first of all.
+    #[test]
+    fn every_flagged_demo_summary_is_marked_by_the_source_support_hints() {
+        use app::support::{DEFAULT_WEAK_BELOW, MarkKind, Support};
+        for t in super::tasks().iter().filter(|t| t.flagged) {
+            let support = Support::compute(&t.document, &t.summary).judge(DEFAULT_WEAK_BELOW);
+            assert!(support.marks_anything(), "not marked: {}", t.summary);
+        }
+        let flagship = super::tasks()
+            .into_iter()
+            .find(|t| t.summary.contains("fully remotely from any country"))
+            .unwrap();
+        let support = Support::compute(&flagship.document, &flagship.summary);
+        let scope: Vec<&str> = support.summary[0]
+            .marks
+            .iter()
+            .filter(|m| m.kind == MarkKind::Scope)
+            .map(|m| &flagship.summary[m.span.0 as usize..m.span.1 as usize])
+            .collect();
+        assert_eq!(scope, ["fully", "any"]);
+    }
 }

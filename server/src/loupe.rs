@@ -78,7 +78,11 @@ impl Loupe {
         if let Some(support) = workers.support {
             tasks.push(tokio::spawn(crate::support_worker::run(
                 pool.clone(),
-                support,
+                crate::support_worker::Settings {
+                    weak_below: settings.weak_support,
+                    metrics: metrics.clone(),
+                    ..support
+                },
             )));
         }
         if let Some(every) = workers.sweep {

@@ -13,7 +13,11 @@
 //! the pipelines send.
 //!
 //! Only tasks waiting for a reviewer (`queued`, `in_review`) are computed: they are the ones a
-//! page shows. An auto-accepted task that comes back to the queue is computed then.
+//! page shows. An auto-accepted task that comes back to the queue is computed then. The one
+//! exception is an auto-accepted task stored with `support_check` (its model's
+//! `weak_support_review` rule is on): it is computed too, and if the page would mark any sentence
+//! of its summary it goes to the queue with reason `weak_support`, in the transaction that
+//! stores the hints.
 
 use app::support::Support;
 use sqlx::PgPool;
@@ -33,6 +37,10 @@ pub struct Settings {
     pub batch: i64,
     /// How long a claim keeps other workers off a task; far longer than one computation.
     pub claim: Duration,
+    /// The server's weak-support setting, which the `weak_support` rule judges marks by.
+    pub weak_below: f64,
+    /// Where each computation's time is counted (`/metrics`).
+    pub metrics: app::metrics::Metrics,
 }
 
 impl Default for Settings {
@@ -41,6 +49,8 @@ impl Default for Settings {
             poll: Duration::from_secs(5),
             batch: 4,
             claim: Duration::from_secs(300),
+            weak_below: app::support::DEFAULT_WEAK_BELOW,
+            metrics: app::metrics::Metrics::default(),
         }
     }
 }
@@ -50,7 +60,7 @@ pub async fn compute_pending(pool: &PgPool, settings: &Settings) -> Result<usize
     let claimed = sqlx::query!(
         r#"with pending as (
                select id from tasks
-               where support is null and status in ('queued', 'in_review')
+               where support is null and (status in ('queued', 'in_review') or support_check)
                  and (support_claimed_until is null or support_claimed_until < now())
                order by created_at
                limit $1
@@ -58,7 +68,7 @@ pub async fn compute_pending(pool: &PgPool, settings: &Settings) -> Result<usize
            )
            update tasks t set support_claimed_until = now() + make_interval(secs => $2)
            from pending where t.id = pending.id
-           returning t.id, t.document, t.summary"#,
+           returning t.id, t.document, t.summary, t.support_check"#,
         settings.batch,
         settings.claim.as_secs_f64(),
     )
@@ -66,16 +76,32 @@ pub async fn compute_pending(pool: &PgPool, settings: &Settings) -> Result<usize
     .await?;
     let mut stored = 0;
     for task in claimed {
-        let Some(json) = compute(task.id, task.document, task.summary).await else {
+        let Some((json, marked)) = compute(task.id, task.document, task.summary, settings).await
+        else {
             continue;
         };
+        let mut tx = pool.begin().await?;
         sqlx::query!(
             "update tasks set support = $2, support_claimed_until = null where id = $1",
             task.id,
             json
         )
-        .execute(pool)
+        .execute(&mut *tx)
         .await?;
+        if task.support_check {
+            let queued = marked && app::task::reopen::for_weak_support(&mut tx, task.id).await?;
+            if queued {
+                tracing::info!(task = %task.id, "confident output with marked support sent to review");
+            } else {
+                sqlx::query!(
+                    "update tasks set support_check = false where id = $1",
+                    task.id
+                )
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
         stored += 1;
     }
     Ok(stored)
@@ -94,24 +120,37 @@ pub async fn compute_all_pending(pool: &PgPool) -> Result<usize, sqlx::Error> {
     }
 }
 
-/// The hints as stored JSON, computed on the blocking pool. `None` (logged) if the computation
-/// failed, which would be a bug: the claim then expires and the task is tried again later.
-async fn compute(id: Uuid, document: String, summary: String) -> Option<serde_json::Value> {
+/// The hints as stored JSON, and whether the page would mark any sentence under `weak_below`;
+/// computed on the blocking pool. `None` (logged) if the computation failed, which would be a
+/// bug: the claim then expires and the task is tried again later.
+async fn compute(
+    id: Uuid,
+    document: String,
+    summary: String,
+    settings: &Settings,
+) -> Option<(serde_json::Value, bool)> {
     let started = std::time::Instant::now();
+    let weak_below = settings.weak_below;
     let result = tokio::task::spawn_blocking(move || {
+        let began = std::time::Instant::now();
         let support = Support::compute(&document, &summary);
+        let took = began.elapsed();
         let partial = support.is_partial();
-        serde_json::to_value(&support).map(|json| (json, partial))
+        serde_json::to_value(&support).map(|json| {
+            let marked = support.judge(weak_below).marks_anything();
+            (json, partial, marked, took)
+        })
     })
     .await;
     match result {
-        Ok(Ok((json, partial))) => {
+        Ok(Ok((json, partial, marked, took))) => {
+            settings.metrics.support_computed(partial, took);
             let millis = started.elapsed().as_millis() as u64;
             if partial || millis > 100 {
                 // Texts past the caps or slow to score are worth knowing about.
                 tracing::info!(task = %id, millis, partial, "support hints computed");
             }
-            Some(json)
+            Some((json, marked))
         }
         Ok(Err(e)) => {
             tracing::error!(task = %id, error = %e, "support hints did not serialise");

@@ -7,7 +7,7 @@
 
 use super::shape::slot;
 use super::span::{Span, over_span};
-use super::{CameBack, EndUserFigures, SatisfactionSeries, SignalType};
+use super::{EndUserFigures, SatisfactionSeries, SignalType};
 use crate::error::AppError;
 use sqlx::PgPool;
 
@@ -17,8 +17,11 @@ pub const LISTED_TYPES: usize = 12;
 /// What end users said in the span; the rates per output are filled in by [`per_outputs`] once
 /// the volume chart has counted the outputs.
 pub async fn figures(pool: &PgPool, s: &Span, slots: usize) -> Result<EndUserFigures, AppError> {
-    let (signals, agreement, found) =
-        tokio::try_join!(signals(pool, s), agreement(pool, s), found(pool, s))?;
+    let (signals, agreement, found) = tokio::try_join!(
+        signals(pool, s),
+        agreement(pool, s),
+        super::sent_back::reviews(pool, s, super::sent_back::Rule::UserFeedback)
+    )?;
     let mut figures = EndUserFigures {
         agreement_pairs: agreement.0,
         agreement: (agreement.0 > 0).then(|| agreement.1 as f64 / agreement.0 as f64),
@@ -181,33 +184,4 @@ async fn agreement(pool: &PgPool, s: &Span) -> Result<(i64, i64), AppError> {
     .fetch_one(pool)
     .await?;
     Ok((row.pairs, row.agree))
-}
-
-/// Reviews in the span of outputs that end users sent back (reason `user_feedback`), by verdict:
-/// few, read through their partial index.
-async fn found(pool: &PgPool, s: &Span) -> Result<CameBack, AppError> {
-    let row = sqlx::query!(
-        r#"select count(*) as "reviews!",
-                  count(*) filter (where verdict = 'accept') as "accepted!",
-                  count(*) filter (where verdict = 'reject') as "rejected!",
-                  count(*) filter (where verdict = 'escalate') as "escalated!",
-                  avg(rating)::float8 as mean_rating
-           from reviews
-           where reason = 'user_feedback' and created_at >= $1 and created_at < $2
-             and ($3::text is null or model = $3) and ($4::text is null or model_version = $4)"#,
-        s.start,
-        s.end,
-        s.model.as_deref(),
-        s.version.as_deref(),
-    )
-    .fetch_one(pool)
-    .await?;
-    Ok(CameBack {
-        outputs: 0,
-        reviews: row.reviews,
-        accepted: row.accepted,
-        rejected: row.rejected,
-        escalated: row.escalated,
-        mean_rating: row.mean_rating,
-    })
 }

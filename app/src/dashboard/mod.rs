@@ -4,10 +4,10 @@
 //! written ([`queries`]); the server only turns a few dozen aggregated numbers into rates,
 //! intervals and alphas ([`crate::stats`]).
 
-/// The date range and model filter shared by the dashboard and the export API.
 /// End users' signals and satisfaction, from their rollups.
 #[cfg(feature = "ssr")]
 pub mod end_users;
+/// The date range and model filter shared by the dashboard and the export API.
 #[cfg(feature = "ssr")]
 pub mod filter;
 #[cfg(feature = "ssr")]
@@ -23,6 +23,9 @@ pub mod review_volume;
 /// Reviewers' median seconds from a histogram.
 #[cfg(feature = "ssr")]
 pub mod seconds;
+/// Outputs sent to review by a rule after auto-accept, and their verdicts.
+#[cfg(feature = "ssr")]
+pub mod sent_back;
 /// Turning aggregated rows into the page's series.
 #[cfg(feature = "ssr")]
 pub mod shape;
@@ -41,12 +44,13 @@ use uuid::Uuid;
 
 /// The routing reasons in the order the volume chart stacks them. A task sent back to review by
 /// its end users counts under `user_feedback` on the day it arrived, no longer as auto-accepted.
-pub const REASONS: [&str; 5] = [
+pub const REASONS: [&str; 6] = [
     "low_confidence",
     "flagged",
     "audit_sample",
     "auto_accepted",
     "user_feedback",
+    "weak_support",
 ];
 
 /// The thresholds the what-if table tries.
@@ -82,6 +86,9 @@ pub struct Dashboard {
     /// Reviews per error tag in the range, most frequent first.
     pub error_tags: Vec<(String, i64)>,
     pub end_users: EndUserFigures,
+    /// Confident outputs sent to review because the source-support marks flagged their summary
+    /// (reason `weak_support`), and what reviewers said about them.
+    pub weak_support: CameBack,
 }
 
 /// What end users of the AI product said in the range (`POST /feedback` and the widget).
@@ -122,10 +129,11 @@ pub struct SatisfactionSeries {
     pub mean_rating: Vec<Option<f64>>,
 }
 
-/// Outputs end users sent back to review, and what reviewers found in them.
+/// Outputs a rule sent to review after routing would have auto-accepted them (end users'
+/// dissatisfaction, or marked support), and what reviewers found in them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct CameBack {
-    /// Outputs sent in the range that are now under `user_feedback`.
+    /// Outputs sent in the range that are now under the rule's reason.
     pub outputs: i64,
     /// Reviews in the range of such outputs, by verdict.
     pub reviews: i64,

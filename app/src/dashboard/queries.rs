@@ -9,7 +9,7 @@ use super::shape::{
 };
 use super::span::Span;
 use super::*;
-use super::{end_users, lists, quality, review_volume, volume};
+use super::{end_users, lists, quality, review_volume, sent_back, volume};
 use sqlx::PgPool;
 
 pub async fn dashboard(pool: &PgPool, f: &Filter) -> Result<Dashboard, AppError> {
@@ -32,6 +32,7 @@ pub async fn dashboard(pool: &PgPool, f: &Filter) -> Result<Dashboard, AppError>
         escalations,
         error_tags,
         mut end_users,
+        mut weak_support,
     ) = tokio::try_join!(
         models(pool),
         task_counts(pool, f),
@@ -46,15 +47,20 @@ pub async fn dashboard(pool: &PgPool, f: &Filter) -> Result<Dashboard, AppError>
         lists::escalations(pool, f),
         review_volume::error_tags(pool, &span),
         end_users::figures(pool, &span, slots),
+        sent_back::reviews(pool, &span, sent_back::Rule::WeakSupport),
     )?;
     let reviewers = with_agreement(reviewers, &pairs);
 
     let volume = spread_volume(volume, slots);
     let outputs = volume.iter().flatten().sum();
-    let came_back = REASONS
-        .iter()
-        .position(|r| *r == "user_feedback")
-        .map_or(0, |i| volume[i].iter().sum());
+    let under = |reason: &str| {
+        REASONS
+            .iter()
+            .position(|r| *r == reason)
+            .map_or(0, |i| volume[i].iter().sum())
+    };
+    let came_back = under("user_feedback");
+    weak_support.outputs = under("weak_support");
     end_users::per_outputs(&mut end_users, outputs, came_back);
 
     Ok(Dashboard {
@@ -80,6 +86,7 @@ pub async fn dashboard(pool: &PgPool, f: &Filter) -> Result<Dashboard, AppError>
         escalations,
         error_tags,
         end_users,
+        weak_support,
         buckets,
     })
 }

@@ -22,6 +22,12 @@ const HTTP_BUCKETS: &[f64] = &[
 /// Webhook attempts: a receiver's answer, up to the worker's ten-second timeout.
 const DELIVERY_BUCKETS: &[f64] = &[0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 
+/// Source-support hints of one task: milliseconds for ordinary text, up to about a second at
+/// the work bound.
+const SUPPORT_BUCKETS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+];
+
 /// Loupe's counters and histograms. Cheap to clone (one shared set).
 #[derive(Clone, Debug)]
 pub struct Metrics(Arc<Inner>);
@@ -35,6 +41,7 @@ struct Inner {
     ingested: CounterVec,
     ingest_rejected: CounterVec,
     deliveries: HistogramVec,
+    support: HistogramVec,
 }
 
 /// How an ingested task was taken.
@@ -81,6 +88,13 @@ impl Default for Metrics {
                 "Time of one webhook delivery attempt, by outcome (delivered, or error).",
                 &["outcome"],
                 DELIVERY_BUCKETS,
+            ),
+            support: HistogramVec::new(
+                "loupe_support_compute_seconds",
+                "Time to compute one task's source-support hints in the background worker, by \
+                 outcome (complete, or partial when a cap left text unchecked).",
+                &["outcome"],
+                SUPPORT_BUCKETS,
             ),
         }));
         // Series a dashboard expects from the start, so a rate over them is defined at zero.
@@ -144,6 +158,12 @@ impl Metrics {
         self.0.deliveries.observe(&[outcome], took.as_secs_f64());
     }
 
+    /// One task's source-support hints computed, complete or cut by a cap.
+    pub fn support_computed(&self, partial: bool, took: Duration) {
+        let outcome = if partial { "partial" } else { "complete" };
+        self.0.support.observe(&[outcome], took.as_secs_f64());
+    }
+
     /// Every counter and histogram in the text format.
     pub fn render(&self, out: &mut String) {
         let m = &self.0;
@@ -154,5 +174,6 @@ impl Metrics {
         m.ingested.render(out);
         m.ingest_rejected.render(out);
         m.deliveries.render(out);
+        m.support.render(out);
     }
 }

@@ -193,13 +193,14 @@ fn RoutingForm(
     let done = move || match result.get() {
         Some(Ok(s)) => Some(view! {
             <p class="saved" role="status">{format!(
-                "Saved for {}: threshold {}, audit rate {}, {} review(s) per task; end users' dissatisfaction {}.",
+                "Saved for {}: threshold {}, audit rate {}, {} review(s) per task; end users' dissatisfaction {}{}.",
                 s.model, s.threshold, s.audit_rate, s.reviews_per_task,
                 if s.user_feedback_review {
                     format!("sends auto-accepted outputs to review (ratings up to {})", s.user_feedback_rating_at_most)
                 } else {
                     "does not send outputs to review".to_owned()
-                }
+                },
+                if s.weak_support_review { "; confident outputs with marked summaries go to review" } else { "" }
             )}</p>
         }),
         _ => None,
@@ -237,6 +238,14 @@ fn RoutingForm(
                 <input type="number" name="user_feedback_rating_at_most" min="1" max="5" step="0.5" placeholder="keep" />
             </label>
             {error("user_feedback_rating_at_most")}
+            <label>"Marked summaries of confident outputs"
+                <select name="weak_support_review">
+                    <option value="">"keep"</option>
+                    <option value="on">"send to review"</option>
+                    <option value="off">"do not"</option>
+                </select>
+            </label>
+            {error("weak_support_review")}
             <button type="submit">"Save"</button>
         </ActionForm>
         {done}

@@ -48,6 +48,7 @@ fn reason_label(reason: &str) -> &'static str {
         "flagged" => "flagged",
         "audit_sample" => "audit sample",
         "user_feedback" => "end-user feedback",
+        "weak_support" => "marked support",
         _ => "auto-accepted",
     }
 }
@@ -276,12 +277,28 @@ pub fn DashboardBody(d: Dashboard) -> impl IntoView {
         </section>
     }
     .into_any();
+    let caught = d.weak_support.clone();
+    let caught_share = |n: i64| (caught.reviews > 0).then(|| n as f64 / caught.reviews as f64);
+    let weak_support = view! {
+        <section class="card" aria-labelledby="weak-support-h" data-panel="weak-support">
+            <h3 id="weak-support-h">"Caught by source support"</h3>
+            <p class="note">"Confident outputs sent to review because the source-support marks flagged their summary (models with marked summaries on, under Routing)."</p>
+            <dl>
+                <dt>"outputs sent to review"</dt><dd data-figure="weak-support">{caught.outputs}</dd>
+                <dt>"reviewed"</dt><dd data-figure="weak-support-reviews">{caught.reviews}</dd>
+                <dt>"rejected"</dt><dd data-figure="weak-support-rejected">{pct(caught_share(caught.rejected))}</dd>
+                <dt>"accepted"</dt><dd>{pct(caught_share(caught.accepted))}</dd>
+                <dt>"escalated"</dt><dd>{pct(caught_share(caught.escalated))}</dd>
+                <dt>"mean rating"</dt><dd>{num(caught.mean_rating, 2)}</dd>
+            </dl>
+        </section>
+    };
     let routing = view! {
         <section class="panel">
             <h2>"Routing"</h2>
-            <p class="note">"Threshold, audit rate and how many different reviewers see each new task of a model. Agreement is measured where reviews per task is 2 or more. Tasks already routed keep their decision. End users' dissatisfaction (a thumbs-down, a rating at or under the limit, a correction) sends an auto-accepted output to review."</p>
+            <p class="note">"Threshold, audit rate and how many different reviewers see each new task of a model. Agreement is measured where reviews per task is 2 or more. Tasks already routed keep their decision. End users' dissatisfaction (a thumbs-down, a rating at or under the limit, a correction) sends an auto-accepted output to review. With marked summaries on, a confident output whose summary the source-support marks flag goes to review too (reason weak_support)."</p>
             <table class="data">
-                <thead><tr><th scope="col">"model"</th><th scope="col">"threshold"</th><th scope="col">"audit rate"</th><th scope="col">"reviews per task"</th><th scope="col">"end users' dissatisfaction"</th></tr></thead>
+                <thead><tr><th scope="col">"model"</th><th scope="col">"threshold"</th><th scope="col">"audit rate"</th><th scope="col">"reviews per task"</th><th scope="col">"end users' dissatisfaction"</th><th scope="col">"marked summaries"</th></tr></thead>
                 <tbody>
                     {d.routing.iter().map(|row| view! {
                         <tr>
@@ -294,10 +311,12 @@ pub fn DashboardBody(d: Dashboard) -> impl IntoView {
                             } else {
                                 "off".to_owned()
                             }}</td>
+                            <td>{if row.weak_support_review { "to review" } else { "off" }}</td>
                         </tr>
                     }).collect_view()}
                 </tbody>
             </table>
+            <div class="cards">{weak_support}</div>
         </section>
     }
     .into_any();

@@ -1,15 +1,16 @@
 //! The source-support hints on the review page: the source document split into its sentences,
-//! and the AI summary split into its sentences with weak ones and unsupported facts marked.
-//! Hovering or focusing a summary sentence highlights the source sentences that support it and
-//! scrolls the first into view. Every character of both texts is kept: the hints only wrap
-//! ranges of them in elements.
+//! and the AI summary split into its sentences, the marked ones underlined and the words a mark
+//! is about highlighted; under the summary, each mark explained in a sentence naming the source
+//! sentence it departs from. Hovering or focusing a summary sentence highlights the source
+//! sentences that support it and scrolls the first into view. Every character of both texts is
+//! kept: the hints only wrap ranges of them in elements.
 //!
 //! The hints are computed once per task by a background worker; until they are, the texts are
 //! shown plain with a note saying so. When a cap of `crate::support` left part of a text
 //! unchecked, the checked part has its hints and a note says what was not checked.
 
 use crate::pages::review::keyboard::{Act, hint};
-use crate::support::{Span, Support};
+use crate::support::{Mark, MarkKind, Span, Support};
 use leptos::prelude::*;
 
 /// Splits `text` at the given ranges: `(piece, Some(index))` for a range, `(gap, None)` for the
@@ -72,24 +73,32 @@ pub fn SummaryText(
             };
             let sentence = &sentences[i];
             let weak = sentence.is_weak(weak_below);
+            let marked = sentence.marked || weak;
             let percent = (sentence.score * 100.0).round();
             let first_source = sentence.sources.first().copied();
-            // Facts are ranges of the whole summary; make them relative to this sentence.
+            // Marked words are ranges of the whole summary; make them relative to this sentence.
             let offset = sentence.span.0;
-            let facts: Vec<Span> = sentence
-                .unsupported
-                .iter()
-                .map(|&(s, e)| (s - offset, e - offset))
-                .collect();
-            let inner = pieces(&text, facts.into_iter())
-                .into_iter()
-                .map(|(t, fact)| match fact {
-                    Some(_) => view! { <mark class="unsupported" title="Not found in the source">{t}</mark> }.into_any(),
-                    None => view! { <span>{t}</span> }.into_any(),
-                })
-                .collect_view();
+            let words = word_marks(&sentence.marks);
+            let inner = pieces(
+                &text,
+                words.iter().map(|m| (m.span.0 - offset, m.span.1 - offset)),
+            )
+            .into_iter()
+            .map(|(t, word)| match word.map(|w| words[w]) {
+                Some(m) if m.source.is_none() => {
+                    view! { <mark class="unsupported" title="Not found in the source">{t}</mark> }.into_any()
+                }
+                Some(m) => view! {
+                    <mark class="changed" title=format!("{}: not in the source sentence it follows", m.kind.label())>{t}</mark>
+                }
+                .into_any(),
+                None => view! { <span>{t}</span> }.into_any(),
+            })
+            .collect_view();
             let title = if weak {
                 format!("Weak support in the source ({percent:.0}% of its content found)")
+            } else if marked {
+                format!("Marked: see why under the summary ({percent:.0}% of its content found)")
             } else {
                 format!("Supported by the source ({percent:.0}% of its content found)")
             };
@@ -102,9 +111,9 @@ pub fn SummaryText(
             view! {
                 <span
                     class="sum-sent"
-                    class:weak=weak
+                    class:weak=marked
                     class:active=move || active.get() == Some(i)
-                    aria-describedby=weak.then_some(WEAK_NOTE)
+                    aria-describedby=marked.then_some(WEAK_NOTE)
                     tabindex="0"
                     title=title
                     on:mouseenter=move |_| show()
@@ -120,9 +129,146 @@ pub fn SummaryText(
         .collect_view()
 }
 
-/// The id of the hidden text a weak sentence is described by, so a screen reader hears why it
-/// is marked without the words becoming part of the summary's text.
+/// The marks that highlight words (not a whole sentence), in order, none overlapping the one
+/// before it.
+fn word_marks(marks: &[Mark]) -> Vec<&Mark> {
+    let mut out: Vec<&Mark> = Vec::new();
+    for m in marks {
+        if matches!(m.kind, MarkKind::Weak | MarkKind::Stitched) {
+            continue;
+        }
+        if out.last().is_none_or(|last| last.span.1 <= m.span.0) {
+            out.push(m);
+        }
+    }
+    out
+}
+
+/// The id of the hidden text a marked sentence is described by, so a screen reader hears that
+/// it is marked without the words becoming part of the summary's text.
 const WEAK_NOTE: &str = "weak-support-note";
+
+/// Marks explained at most; the rest are counted. A summary built to be marked everywhere
+/// must not make the page long.
+const MAX_EXPLAINED: usize = 40;
+
+/// Longest quote of a source sentence in an explanation, in characters.
+const QUOTE_CHARS: usize = 200;
+
+/// Each mark of the summary explained, sentence by sentence: what is unsupported and the
+/// source sentence it departs from or is missing from.
+#[component]
+pub fn MarkList(document: String, summary: String, support: Option<Support>) -> impl IntoView {
+    let Some(support) = support else {
+        return ().into_any();
+    };
+    let (support, document, summary) = (&support, document.as_str(), summary.as_str());
+    let all = support
+        .summary
+        .iter()
+        .enumerate()
+        .flat_map(|(i, sentence)| sentence.marks.iter().map(move |m| (i, sentence.score, m)));
+    let total = all.clone().count();
+    if total == 0 {
+        return ().into_any();
+    }
+    let more = total.saturating_sub(MAX_EXPLAINED);
+    let items = all
+        .take(MAX_EXPLAINED)
+        .map(|(i, score, m)| {
+            let text = explain(m, score, support, document, summary);
+            view! {
+                <li>
+                    <span class="mark-sentence">{format!("Sentence {}", i + 1)}</span>
+                    " "
+                    <span class="mark-why">{text}</span>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <ul class="marks" aria-label="Why sentences are marked">
+            {items}
+            {(more > 0).then(|| view! { <li class="more">{format!("and {more} more")}</li> })}
+        </ul>
+    }
+    .into_any()
+}
+
+/// One mark in a sentence: what was found and, where there is one, the source sentence quoted.
+pub fn explain(
+    mark: &Mark,
+    score: f64,
+    support: &Support,
+    document: &str,
+    summary: &str,
+) -> String {
+    let quote_of = |i: u32| -> Option<String> {
+        let &(s, e) = support.source.get(i as usize)?;
+        let text = document.get(s as usize..e as usize)?;
+        Some(quote(text))
+    };
+    let words = summary
+        .get(mark.span.0 as usize..mark.span.1 as usize)
+        .map(quote)
+        .unwrap_or_default();
+    let source = mark.source.and_then(quote_of);
+    match (mark.kind, source) {
+        (MarkKind::Weak, closest) => {
+            let percent = (score * 100.0).round();
+            match closest {
+                Some(q) => format!(
+                    "is weakly supported: only {percent:.0}% of its content is in the source; the closest sentence is “{q}”."
+                ),
+                None => format!(
+                    "is weakly supported: only {percent:.0}% of its content is in the source."
+                ),
+            }
+        }
+        (MarkKind::Stitched, Some(q)) => {
+            let others: Vec<String> = mark
+                .also
+                .iter()
+                .filter_map(|&i| quote_of(i))
+                .map(|o| format!("“{o}”"))
+                .collect();
+            let rest = if others.is_empty() {
+                "is in no single source sentence".to_owned()
+            } else {
+                format!("comes from {}", others.join(" and "))
+            };
+            format!(
+                "is pieced together: it mostly copies “{q}”, but “{words}” {rest}; together they may say what no sentence says."
+            )
+        }
+        (kind, Some(q)) => format!(
+            "{} “{words}” is not in the source sentence it follows: “{q}”.",
+            capitalised(kind.label())
+        ),
+        (kind, None) => format!(
+            "{} “{words}” is not found anywhere in the source.",
+            capitalised(kind.label())
+        ),
+    }
+}
+
+fn capitalised(label: &str) -> String {
+    let mut chars = label.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// A text for quoting: white space folded, cut at [`QUOTE_CHARS`] characters with an ellipsis.
+fn quote(text: &str) -> String {
+    let folded = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if folded.chars().count() <= QUOTE_CHARS {
+        return folded;
+    }
+    let cut: String = folded.chars().take(QUOTE_CHARS - 1).collect();
+    format!("{}…", cut.trim_end())
+}
 
 /// One line under the summary saying what the marks mean and how many there are; or, while the
 /// hints are being computed, that they are; and what a cap left unchecked, if anything.
@@ -139,7 +285,7 @@ pub fn SupportLegend(support: Option<Support>, weak_below: f64) -> impl IntoView
     let weak = support
         .summary
         .iter()
-        .filter(|s| s.is_weak(weak_below))
+        .filter(|s| s.marked || s.is_weak(weak_below))
         .count();
     let facts: usize = support.summary.iter().map(|s| s.unsupported.len()).sum();
     let total = support.summary.len();
@@ -152,11 +298,11 @@ pub fn SupportLegend(support: Option<Support>, weak_below: f64) -> impl IntoView
             } else if weak == 0 {
                 format!("All {total} sentences are supported by the source. ")
             } else {
-                format!("{weak} of {total} {} weakly supported (dashed). ", plural(total, "sentence", "sentences"))
+                format!("{weak} of {total} {} marked (dashed; why is listed below). ", plural(total, "sentence", "sentences"))
             }}
             {(facts > 0).then(|| format!("{facts} {} not in the source (marked). ", plural(facts, "fact", "facts")))}
             "Hover or focus a sentence (" <kbd>{hint(Act::Sentence { back: false })}</kbd> ") to see its support."
-            <span id=WEAK_NOTE hidden>"Weak support in the source"</span>
+            <span id=WEAK_NOTE hidden>"Marked: the source may not support it"</span>
         </p>
         {unchecked.map(|note| view! { <p class="support-legend partial">{note}</p> })}
     }

@@ -151,7 +151,7 @@ async fn task_view(
         metadata,
         waiting,
         error_tags,
-        support: stored_support(row.support),
+        support: stored_support(row.support, state.settings.weak_support),
         weak_below: state.settings.weak_support,
         end_users,
         document: row.document,
@@ -159,13 +159,14 @@ async fn task_view(
     })
 }
 
-/// The stored hints of the current version; `None` while the support worker has not
-/// computed them yet (the page then says so). Never computed here: a page view must cost
-/// the same whatever text a pipeline sent.
-fn stored_support(stored: Option<serde_json::Value>) -> Option<Support> {
+/// The stored hints of the current version, judged by the server's weak-support setting;
+/// `None` while the support worker has not computed them yet (the page then says so). Never
+/// computed here: a page view must cost the same whatever text a pipeline sent.
+fn stored_support(stored: Option<serde_json::Value>, weak_below: f64) -> Option<Support> {
     stored
         .and_then(|v| serde_json::from_value::<Support>(v).ok())
         .filter(|s| s.version == crate::support::VERSION)
+        .map(|s| s.judge(weak_below))
 }
 
 /// Records a review and completes the task in one transaction. The reviewer must still hold

@@ -62,6 +62,7 @@ mod tests {
             reviews_per_task: 1,
             user_feedback_review: true,
             user_feedback_rating_at_most: 2.0,
+            weak_support_review: false,
             updated_at: String::new(),
         }
     }

@@ -37,6 +37,11 @@ pub struct RoutingSetting {
     pub user_feedback_review: bool,
     /// The highest end-user rating that counts as dissatisfied (1 to 5; default 2).
     pub user_feedback_rating_at_most: f64,
+    /// Whether an output routing would auto-accept goes to review (reason `weak_support`) when
+    /// the source-support marks flag any sentence of its summary, checked by the support worker
+    /// right after ingest. Off by default.
+    #[serde(default)]
+    pub weak_support_review: bool,
     pub updated_at: String,
 }
 
@@ -50,6 +55,7 @@ pub struct RoutingChange {
     pub reviews_per_task: Option<i32>,
     pub user_feedback_review: Option<bool>,
     pub user_feedback_rating_at_most: Option<f64>,
+    pub weak_support_review: Option<bool>,
 }
 
 impl RoutingChange {
@@ -116,7 +122,7 @@ pub mod store {
     pub async fn list(pool: &PgPool) -> Result<Vec<RoutingSetting>, AppError> {
         let rows = sqlx::query!(
             "select model, threshold, audit_rate, reviews_per_task, user_feedback_review,
-                    user_feedback_rating_at_most, updated_at
+                    user_feedback_rating_at_most, weak_support_review, updated_at
              from routing_settings order by model <> '*', model"
         )
         .fetch_all(pool)
@@ -130,6 +136,7 @@ pub mod store {
                 reviews_per_task: r.reviews_per_task,
                 user_feedback_review: r.user_feedback_review,
                 user_feedback_rating_at_most: r.user_feedback_rating_at_most,
+                weak_support_review: r.weak_support_review,
                 updated_at: stamp(r.updated_at),
             })
             .collect())
@@ -148,7 +155,7 @@ pub mod store {
     ) -> Result<RoutingSetting, sqlx::Error> {
         let row = sqlx::query!(
             "select threshold, audit_rate, reviews_per_task, user_feedback_review,
-                    user_feedback_rating_at_most, updated_at
+                    user_feedback_rating_at_most, weak_support_review, updated_at
              from routing_settings
              where model = $1 or model = '*'
              order by model = '*' limit 1",
@@ -163,6 +170,7 @@ pub mod store {
             reviews_per_task: row.reviews_per_task,
             user_feedback_review: row.user_feedback_review,
             user_feedback_rating_at_most: row.user_feedback_rating_at_most,
+            weak_support_review: row.weak_support_review,
             updated_at: stamp(row.updated_at),
         })
     }
@@ -174,7 +182,7 @@ pub mod store {
     ) -> Result<Option<serde_json::Value>, AppError> {
         let row = sqlx::query!(
             "select threshold, audit_rate, reviews_per_task, user_feedback_review,
-                    user_feedback_rating_at_most
+                    user_feedback_rating_at_most, weak_support_review
              from routing_settings
              where model = $1 for update",
             model
@@ -188,6 +196,7 @@ pub mod store {
                 "reviews_per_task": r.reviews_per_task,
                 "user_feedback_review": r.user_feedback_review,
                 "user_feedback_rating_at_most": r.user_feedback_rating_at_most,
+                "weak_support_review": r.weak_support_review,
             })
         }))
     }
@@ -206,10 +215,12 @@ pub mod store {
         let before = audited_row(&mut tx, model).await?;
         sqlx::query!(
             "insert into routing_settings (model, threshold, audit_rate, reviews_per_task,
-                                           user_feedback_review, user_feedback_rating_at_most)
+                                           user_feedback_review, user_feedback_rating_at_most,
+                                           weak_support_review)
              select $1, coalesce($2, threshold), coalesce($3, audit_rate),
                     coalesce($4, reviews_per_task), coalesce($5, user_feedback_review),
-                    coalesce($6, user_feedback_rating_at_most)
+                    coalesce($6, user_feedback_rating_at_most),
+                    coalesce($7, weak_support_review)
              from routing_settings where model = '*'
              on conflict (model) do update set
                  threshold = coalesce($2, routing_settings.threshold),
@@ -218,6 +229,7 @@ pub mod store {
                  user_feedback_review = coalesce($5, routing_settings.user_feedback_review),
                  user_feedback_rating_at_most =
                      coalesce($6, routing_settings.user_feedback_rating_at_most),
+                 weak_support_review = coalesce($7, routing_settings.weak_support_review),
                  updated_at = now()",
             model,
             change.threshold,
@@ -225,6 +237,7 @@ pub mod store {
             change.reviews_per_task,
             change.user_feedback_review,
             change.user_feedback_rating_at_most,
+            change.weak_support_review,
         )
         .execute(&mut *tx)
         .await?;
@@ -274,6 +287,7 @@ pub async fn set_routing(
     reviews_per_task: Option<String>,
     user_feedback_review: Option<String>,
     user_feedback_rating_at_most: Option<String>,
+    weak_support_review: Option<String>,
 ) -> Result<RoutingSetting, AppError> {
     let (pool, actor) = crate::audit::admin().await?;
     fn number<T: std::str::FromStr>(
@@ -289,6 +303,12 @@ pub async fn set_routing(
                 .map_err(|_| AppError::invalid(field, rule)),
         }
     }
+    let on_off = |raw: Option<String>, field: &str| match raw.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some("on") => Ok(Some(true)),
+        Some("off") => Ok(Some(false)),
+        Some(_) => Err(AppError::invalid(field, "must be on or off")),
+    };
     let change = RoutingChange {
         threshold: number(threshold, "threshold", "must be a number from 0 to 1")?,
         audit_rate: number(audit_rate, "audit_rate", "must be a number from 0 to 1")?,
@@ -297,17 +317,8 @@ pub async fn set_routing(
             "reviews_per_task",
             "must be a whole number from 1 to 10",
         )?,
-        user_feedback_review: match user_feedback_review.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some("on") => Some(true),
-            Some("off") => Some(false),
-            Some(_) => {
-                return Err(AppError::invalid(
-                    "user_feedback_review",
-                    "must be on or off",
-                ));
-            }
-        },
+        user_feedback_review: on_off(user_feedback_review, "user_feedback_review")?,
+        weak_support_review: on_off(weak_support_review, "weak_support_review")?,
         user_feedback_rating_at_most: number(
             user_feedback_rating_at_most,
             "user_feedback_rating_at_most",

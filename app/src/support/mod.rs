@@ -17,8 +17,11 @@
 //! page can say what was not checked. Within the caps the result is the one the original
 //! all-pairs comparison gave, to the bit.
 
+mod marks;
 mod text;
 
+use marks::{CopyIndex, copy_marks};
+pub use marks::{Mark, MarkKind};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 pub use text::sentences;
@@ -26,7 +29,7 @@ use text::{Token, tokens};
 
 /// Bumped when the scoring changes. A stored result of another version is shown as not computed
 /// yet: a migration that changes the version must also clear `tasks.support` for the worker.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 /// Support scores under this count as weak unless the server is told otherwise.
 pub const DEFAULT_WEAK_BELOW: f64 = 0.5;
@@ -93,6 +96,15 @@ pub struct SummarySentence {
     /// Words past the first [`MAX_SENTENCE_WORDS`] of the sentence, not checked.
     #[serde(default)]
     pub unchecked_words: u32,
+    /// Everything found in this sentence, in the order of the summary: the facts of
+    /// `unsupported`, words changed from the source sentence it copies, scope words its
+    /// support lacks, a copy pieced from several sentences, and weak support (by the setting
+    /// given to [`Support::judge`]).
+    #[serde(default)]
+    pub marks: Vec<Mark>,
+    /// Whether the page marks this sentence in any way: `marks` is not empty.
+    #[serde(default)]
+    pub marked: bool,
 }
 
 impl SummarySentence {
@@ -103,6 +115,34 @@ impl SummarySentence {
 }
 
 impl Support {
+    /// Applies the server's weak-support setting: each sentence scoring under `weak_below` gets
+    /// a [`MarkKind::Weak`] mark (naming its best source sentence, if any), and `marked` says
+    /// whether a sentence has any mark. The stored hints do not depend on the setting, so a
+    /// changed setting applies to every task at once.
+    pub fn judge(mut self, weak_below: f64) -> Support {
+        for sentence in &mut self.summary {
+            sentence.marks.retain(|m| m.kind != MarkKind::Weak);
+            if sentence.is_weak(weak_below) {
+                sentence.marks.insert(
+                    0,
+                    Mark {
+                        kind: MarkKind::Weak,
+                        span: sentence.span,
+                        source: sentence.sources.first().copied(),
+                        also: Vec::new(),
+                    },
+                );
+            }
+            sentence.marked = !sentence.marks.is_empty();
+        }
+        self
+    }
+
+    /// Whether the page marks any sentence.
+    pub fn marks_anything(&self) -> bool {
+        self.summary.iter().any(|s| s.marked)
+    }
+
     /// Whether a cap left part of either text unchecked (the page says so).
     pub fn is_partial(&self) -> bool {
         self.unchecked_sentences > 0
@@ -110,7 +150,8 @@ impl Support {
             || self.summary.iter().any(|s| s.unchecked_words > 0)
     }
 
-    /// Scores the sentences of `summary` against `document`, within the caps above.
+    /// Scores the sentences of `summary` against `document`, within the caps above, judged by
+    /// the default weak-support setting.
     pub fn compute(document: &str, summary: &str) -> Support {
         let mut source_spans = sentences(document);
         let unsearched = source_spans.len().saturating_sub(MAX_SOURCE_SENTENCES);
@@ -122,6 +163,8 @@ impl Support {
         let mut budget = MAX_WORK;
         // Identical sentences (same content words in the same order) score the same.
         let mut scored: HashMap<Vec<String>, (f64, Vec<u32>)> = HashMap::new();
+        // Identical sentences copy alike; their marks are kept relative to the sentence.
+        let mut copies: HashMap<&str, Vec<Mark>> = HashMap::new();
         let mut out = Vec::new();
         for &(start, end) in all.iter().take(MAX_SUMMARY_SENTENCES) {
             let mut toks = tokens(summary, start, end);
@@ -145,12 +188,55 @@ impl Support {
                     None => break,
                 },
             };
+            let text = &summary[start as usize..end as usize];
+            let copied = match copies.get(text) {
+                Some(known) => known.clone(),
+                None => match copy_marks(&toks, &sources, &index.copies, &mut budget) {
+                    Some(found) => {
+                        let relative = shift(found, start, false);
+                        copies.insert(text, relative.clone());
+                        relative
+                    }
+                    None => break,
+                },
+            };
+            let unsupported = unsupported_facts(summary, &toks, &index.mentioned);
+            let mut marks: Vec<Mark> = unsupported
+                .iter()
+                .map(|&span| Mark {
+                    kind: if summary[span.0 as usize..span.1 as usize]
+                        .bytes()
+                        .any(|b| b.is_ascii_digit())
+                    {
+                        MarkKind::Number
+                    } else {
+                        MarkKind::Name
+                    },
+                    span,
+                    source: None,
+                    also: Vec::new(),
+                })
+                .collect();
+            // A word the whole source lacks is marked as such once, not again as changed.
+            let lacking = |m: &Mark| {
+                unsupported
+                    .iter()
+                    .any(|&(s, e)| s <= m.span.0 && m.span.1 <= e)
+            };
+            marks.extend(
+                shift(copied, start, true)
+                    .into_iter()
+                    .filter(|m| m.kind == MarkKind::Stitched || !lacking(m)),
+            );
+            marks.sort_by_key(|m| m.span);
             out.push(SummarySentence {
                 span: (start, end),
                 score,
                 sources,
-                unsupported: unsupported_facts(summary, &toks, &index.mentioned),
+                unsupported,
                 unchecked_words: unchecked_words as u32,
+                marks,
+                marked: false,
             });
         }
         Support {
@@ -161,7 +247,20 @@ impl Support {
             summary: out,
             unsearched_source_sentences: unsearched as u32,
         }
+        .judge(DEFAULT_WEAK_BELOW)
     }
+}
+
+/// Marks' spans moved by `offset`: forward (`add`) from a sentence's start, or back to it.
+fn shift(marks: Vec<Mark>, offset: u32, add: bool) -> Vec<Mark> {
+    let by = |x: u32| if add { x + offset } else { x - offset };
+    marks
+        .into_iter()
+        .map(|m| Mark {
+            span: (by(m.span.0), by(m.span.1)),
+            ..m
+        })
+        .collect()
 }
 
 /// The searched source sentences by word, and every fact the whole source mentions.
@@ -172,14 +271,19 @@ struct SourceIndex {
     sentences: usize,
     /// Fact keys of the whole document (not only the searched sentences).
     mentioned: HashSet<String>,
+    /// The searched sentences' words and three-word runs, for the copy marks.
+    copies: CopyIndex,
 }
 
 impl SourceIndex {
     fn build(document: &str, spans: &[Span]) -> SourceIndex {
         let mut postings: HashMap<String, Vec<u32>> = HashMap::new();
         let mut mentioned: HashSet<String> = HashSet::new();
+        let mut copies = CopyIndex::default();
         for (i, &(s, e)) in spans.iter().enumerate() {
-            for t in tokens(document, s, e) {
+            let toks = tokens(document, s, e);
+            copies.add(&toks);
+            for t in toks {
                 if t.content {
                     let list = postings.entry(t.key).or_default();
                     // Sentences come in order, so a repeat within one is the list's last entry.
@@ -202,6 +306,7 @@ impl SourceIndex {
             postings,
             sentences: spans.len(),
             mentioned,
+            copies: copies.finish(),
         }
     }
 
@@ -320,9 +425,6 @@ fn unsupported_facts(text: &str, toks: &[Token], mentioned: &HashSet<String>) ->
     }
     out
 }
-
-/// Sentence ranges of `text`, leading and trailing white space left out. A sentence ends at
-/// `.`, `!` or `?` (and any closing quote or bracket) followed by white space, unless the word
 
 #[cfg(test)]
 mod tests;

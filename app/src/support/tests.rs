@@ -327,7 +327,11 @@ fn text_built_to_cost_the_most_stops_at_the_work_bound_and_says_how_many_were_no
         .map(|i| format!("{words} x{i}. "))
         .collect();
     let s = Support::compute(&document, &summary);
-    let per_sentence = 10 * MAX_SOURCE_SENTENCES * (MAX_SOURCES + 1);
+    // The overlap score visits ten words' lists; the copy marks, the eight three-word runs
+    // the summary sentence shares with every source sentence (and its eleven words once).
+    let per_sentence = 10 * MAX_SOURCE_SENTENCES * (MAX_SOURCES + 1)
+        + 8 * MAX_SOURCE_SENTENCES * marks::COST_PER_RUN
+        + 11;
     let fits = MAX_WORK / per_sentence;
     assert!(
         fits < MAX_SUMMARY_SENTENCES,
@@ -344,4 +348,194 @@ fn an_empty_summary_or_source_gives_no_hints_and_no_panic() {
     let s = Support::compute("", "A claim about Paris.");
     assert_eq!(s.summary[0].score, 0.0);
     assert!(s.source.is_empty());
+}
+
+/// Each mark of a sentence as (kind, marked text, source sentence's text).
+fn marks_of<'a>(
+    doc: &'a str,
+    summary: &'a str,
+    s: &Support,
+    sentence: usize,
+) -> Vec<(MarkKind, &'a str, Option<&'a str>)> {
+    s.summary[sentence]
+        .marks
+        .iter()
+        .map(|m| {
+            (
+                m.kind,
+                &summary[m.span.0 as usize..m.span.1 as usize],
+                m.source.map(|i| texts(doc, &[s.source[i as usize]])[0]),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_faithful_copy_and_a_faithful_paraphrase_are_not_marked() {
+    let doc = "The council approved the new budget for the harbour on Monday after a long debate. \
+               Work on the quay starts in May.";
+    for summary in [
+        "The council approved the new budget for the harbour on Monday.",
+        "After a long debate the harbour budget was approved by the council; quay work starts in May.",
+    ] {
+        let s = Support::compute(doc, summary);
+        assert!(!s.marks_anything(), "{summary}: {:?}", s.summary);
+        assert!(s.summary.iter().all(|x| x.marks.is_empty()));
+    }
+}
+
+#[test]
+fn a_negation_added_to_a_copy_is_marked_with_the_sentence_it_contradicts() {
+    let doc = "The council approved the new budget for the harbour on Monday after a long debate. \
+               Work on the quay starts in May.";
+    let summary = "The council did not approve the new budget for the harbour on Monday.";
+    let s = Support::compute(doc, summary);
+    let found = marks_of(doc, summary, &s, 0);
+    assert!(s.summary[0].marked);
+    assert!(
+        found.contains(&(
+            MarkKind::Negation,
+            "not",
+            Some(
+                "The council approved the new budget for the harbour on Monday after a long debate."
+            )
+        )),
+        "{found:?}"
+    );
+    // "n't" counts as a negation too.
+    let summary = "The council didn't approve the new budget for the harbour on Monday.";
+    let s = Support::compute(doc, summary);
+    assert!(
+        marks_of(doc, summary, &s, 0)
+            .iter()
+            .any(|(k, t, _)| *k == MarkKind::Negation && *t == "t"),
+        "{:?}",
+        s.summary[0].marks
+    );
+}
+
+#[test]
+fn a_number_changed_in_a_copy_is_marked_even_when_the_source_states_it_elsewhere() {
+    let doc = "Revenue at the Rotterdam plant fell by 12 percent in the second quarter of the year. \
+               The plant employs 45 people.";
+    let summary =
+        "Revenue at the Rotterdam plant fell by 45 percent in the second quarter of the year.";
+    let s = Support::compute(doc, summary);
+    // Not missing from the source, so the old fact check saw nothing.
+    assert!(s.summary[0].unsupported.is_empty());
+    assert_eq!(
+        marks_of(doc, summary, &s, 0),
+        [(
+            MarkKind::Number,
+            "45",
+            Some(
+                "Revenue at the Rotterdam plant fell by 12 percent in the second quarter of the year."
+            )
+        )]
+    );
+}
+
+#[test]
+fn a_widened_scope_is_marked_with_the_sentence_that_lacks_it() {
+    // The demo's flagship: the source allows three days a week, the summary says "fully" and
+    // "any country".
+    let doc = "From March, staff may work remotely up to three days a week. \
+               Staff may also work from another country for up to 20 days a year.";
+    let summary = "Employees can now work fully remotely from any country.";
+    let s = Support::compute(doc, summary);
+    let found = marks_of(doc, summary, &s, 0);
+    let scope: Vec<&str> = found
+        .iter()
+        .filter(|(k, _, src)| *k == MarkKind::Scope && src.is_some())
+        .map(|(_, t, _)| *t)
+        .collect();
+    assert_eq!(scope, ["fully", "any"], "{found:?}");
+    // "never" for "not" keeps the claim: not a widened scope.
+    let doc = "The recipe is not sold in shops.";
+    let s = Support::compute(doc, "The recipe is never sold in shops.");
+    assert!(s.summary[0].marks.is_empty(), "{:?}", s.summary[0].marks);
+}
+
+#[test]
+fn a_swapped_name_is_marked_even_in_a_lower_case_summary() {
+    let doc = "Minister Jones opened the new hospital wing in Leeds on Friday. \
+               Her rival, Smith, said the wing had cost too much.";
+    for summary in [
+        "Minister Smith opened the new hospital wing in Leeds on Friday.",
+        "minister smith opened the new hospital wing in leeds on friday.",
+    ] {
+        let s = Support::compute(doc, summary);
+        let found = marks_of(doc, summary, &s, 0);
+        assert!(
+            found.iter().any(|(k, t, src)| *k == MarkKind::Name
+                && t.eq_ignore_ascii_case("smith")
+                && src.is_some_and(|x| x.starts_with("Minister Jones"))),
+            "{summary}: {found:?}"
+        );
+    }
+}
+
+#[test]
+fn a_copy_stitched_from_two_sentences_names_both() {
+    let doc = "The company hired 200 engineers in Berlin last year. \
+               Separately, the company closed its office in Munich in March.";
+    let summary = "The company hired 200 engineers in Munich in March.";
+    let s = Support::compute(doc, summary);
+    let sentence = &s.summary[0];
+    let stitched = sentence
+        .marks
+        .iter()
+        .find(|m| m.kind == MarkKind::Stitched)
+        .unwrap_or_else(|| panic!("{:?}", sentence.marks));
+    assert_eq!(stitched.source, Some(0));
+    assert_eq!(stitched.also, [1]);
+    assert_eq!(
+        &summary[stitched.span.0 as usize..stitched.span.1 as usize],
+        "Munich in March"
+    );
+}
+
+#[test]
+fn weak_support_is_a_mark_by_the_servers_setting() {
+    let doc = "Revenue at the Rotterdam plant fell 12 percent.";
+    let summary = "Revenue fell at the plant while the weather stayed mild.";
+    let s = Support::compute(doc, summary);
+    let score = s.summary[0].score;
+    assert!(score > 0.0 && score < 1.0, "{score}");
+    let strict = s.clone().judge(score + 0.01);
+    assert!(strict.summary[0].marked);
+    assert_eq!(strict.summary[0].marks[0].kind, MarkKind::Weak);
+    assert_eq!(strict.summary[0].marks[0].source, Some(0));
+    let lenient = strict.judge(score);
+    assert!(
+        lenient.summary[0]
+            .marks
+            .iter()
+            .all(|m| m.kind != MarkKind::Weak)
+    );
+}
+
+#[test]
+fn a_line_break_ends_a_sentence_except_in_prose_wrapped_at_a_fixed_width() {
+    let highlights = "council approves harbour budget after long debate\nwork on the quay starts in may\n- costs rise";
+    assert_eq!(
+        texts(highlights, &sentences(highlights)),
+        [
+            "council approves harbour budget after long debate",
+            "work on the quay starts in may",
+            "- costs rise"
+        ]
+    );
+    let wrapped = "The council approved the new budget for the harbour on Monday after\n\
+                   a long debate that ran late into the night, and work on the quay\n\
+                   will start in May once the contracts have been signed by both of\n\
+                   the parties involved.\n\n\
+                   A second paragraph follows here.";
+    assert_eq!(texts(wrapped, &sentences(wrapped)).len(), 2);
+    // A bullet starts a sentence even in wrapped prose.
+    let list = "Points raised at the meeting of the harbour board on Monday were\n\
+                mostly about money and about the timing of the works on the quay\n\
+                1. costs rise\n\
+                2. the quay opens later than planned by the board";
+    assert_eq!(texts(list, &sentences(list)).len(), 3);
 }

@@ -4,8 +4,14 @@
 
 use super::Span;
 
-/// before the full stop is a known abbreviation or an initial; a blank line ends one too.
+/// Sentence ranges of `text`, leading and trailing white space left out. A sentence ends at
+/// `.`, `!` or `?` (and any closing quote or bracket) followed by white space, unless the word
+/// before the full stop is a known abbreviation or an initial. A line break ends one too: lists,
+/// bullet points and headline-style highlights often have no full stops. Only in prose wrapped
+/// at a fixed width ([`hard_wrapped`]) does it take a blank line, or a line that starts with a
+/// bullet, to end a sentence, so a wrapped sentence stays whole.
 pub fn sentences(text: &str) -> Vec<Span> {
+    let wrapped = hard_wrapped(text);
     let bytes = text.as_bytes();
     let mut out = Vec::new();
     let mut start = 0usize;
@@ -21,15 +27,13 @@ pub fn sentences(text: &str) -> Vec<Span> {
                 j += 1;
             }
             let at_space = j >= bytes.len() || bytes[j].is_ascii_whitespace();
-            if at_space && !(b == b'.' && abbreviation_before(text, i)) {
+            if at_space
+                && !(b == b'.' && (abbreviation_before(text, i) || list_number_before(text, i)))
+            {
                 end = Some(j);
             }
             i = j;
-        } else if b == b'\n'
-            && text[i + 1..]
-                .trim_start_matches([' ', '\t', '\r'])
-                .starts_with('\n')
-        {
+        } else if b == b'\n' && (!wrapped || paragraph_or_bullet_after(&text[i + 1..])) {
             end = Some(i);
             i += 1;
         } else {
@@ -42,6 +46,59 @@ pub fn sentences(text: &str) -> Vec<Span> {
     }
     push_trimmed(text, start, text.len(), &mut out);
     out
+}
+
+/// Whether the text after a line break starts a new paragraph (a blank line) or a bullet.
+fn paragraph_or_bullet_after(rest: &str) -> bool {
+    let line = rest.trim_start_matches([' ', '\t', '\r']);
+    line.starts_with('\n')
+        || line.starts_with(['-', '*', '•', '–', '·'])
+        || numbered(line.as_bytes())
+}
+
+/// "1." or "12)" at the start of a line; looks at four bytes at most.
+fn numbered(line: &[u8]) -> bool {
+    let digits = line
+        .iter()
+        .take(3)
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    digits > 0 && matches!(line.get(digits), Some(b'.' | b')'))
+}
+
+/// Whether `text` is prose wrapped at a fixed width (an e-mail, a text file), where a line
+/// break falls mid-sentence: at least three lines, the longest 60 to 80 characters (the usual wrap widths; a line of highlights runs longer), most lines
+/// inside a paragraph near the longest one's length, and most of them not ending a sentence.
+/// A list or a set of highlights has lines of any length, and lines that end in a full stop
+/// split there anyway.
+fn hard_wrapped(text: &str) -> bool {
+    let mut lines = 0usize;
+    let mut longest = 0usize;
+    for line in text.lines() {
+        let n = line.trim_end().chars().count();
+        if n > 0 {
+            lines += 1;
+            longest = longest.max(n);
+        }
+    }
+    if lines < 3 || !(60..=80).contains(&longest) {
+        return false;
+    }
+    // Lines followed by another line of the same paragraph: where a wrap would fall.
+    let (mut inner, mut full, mut ended) = (0usize, 0usize, 0usize);
+    for paragraph in text.split("\n\n") {
+        let rows: Vec<&str> = paragraph
+            .lines()
+            .map(str::trim_end)
+            .filter(|l| !l.is_empty())
+            .collect();
+        for row in rows.iter().take(rows.len().saturating_sub(1)) {
+            inner += 1;
+            full += usize::from(row.chars().count() * 10 >= longest * 6);
+            ended += usize::from(row.ends_with(['.', '!', '?', ':', ';']));
+        }
+    }
+    inner > 0 && full * 3 >= inner * 2 && ended * 2 < inner
 }
 
 fn push_trimmed(text: &str, start: usize, end: usize, out: &mut Vec<Span>) {
@@ -65,6 +122,24 @@ fn abbreviation_before(text: &str, dot: usize) -> bool {
         .collect();
     let single_initial = word.chars().count() == 1 && word.chars().all(char::is_uppercase);
     single_initial || word.contains('.') || ABBREVIATIONS.contains(&word.to_lowercase().as_str())
+}
+
+/// Whether the full stop at `dot` closes the number of a numbered list item ("2. costs rise").
+fn list_number_before(text: &str, dot: usize) -> bool {
+    let before = &text.as_bytes()[..dot];
+    let digits = before
+        .iter()
+        .rev()
+        .take(4)
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    let start = dot - digits;
+    (1..=3).contains(&digits)
+        && before[..start]
+            .iter()
+            .rev()
+            .find(|b| !matches!(b, b' ' | b'\t'))
+            .is_none_or(|&b| b == b'\n')
 }
 
 const ABBREVIATIONS: &[&str] = &[
@@ -119,6 +194,8 @@ const NUMBER_WORDS: &[(&str, &str)] = &[
 #[derive(Debug)]
 pub(super) struct Token {
     pub(super) span: Span,
+    /// Lower-cased, as written otherwise: what copies are compared by.
+    pub(super) lower: String,
     /// Lower-cased and stemmed: what overlap compares.
     pub(super) key: String,
     /// Lower-cased, unstemmed, numbers without separators and number words as digits: what the
@@ -181,6 +258,7 @@ pub(super) fn tokens(text: &str, start: u32, end: u32) -> Vec<Token> {
             acronym: word.chars().count() > 1
                 && word.chars().all(|c| c.is_uppercase() || c.is_ascii_digit()),
             fact_key,
+            lower,
         });
     }
     out

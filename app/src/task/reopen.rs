@@ -1,8 +1,11 @@
-//! Sending an auto-accepted output back to the review queue, because its end users were
-//! dissatisfied (the rule: [`crate::routing::decide::dissatisfied`]).
+//! Sending an auto-accepted output back to the review queue: because its end users were
+//! dissatisfied (the rule: [`crate::routing::decide::dissatisfied`]), or because the
+//! source-support marks flag its summary (the model's `weak_support_review` rule, applied by the
+//! support worker).
 //!
-//! The one move back out of `auto_accepted` in the lifecycle. The task becomes `queued` with the
-//! routing reason `user_feedback`, waits in the usual queue order, and is no longer complete.
+//! The only moves back out of `auto_accepted` in the lifecycle. The task becomes `queued` with
+//! the routing reason `user_feedback` or `weak_support`, waits in the usual queue order, and is
+//! no longer complete.
 //! The tally (migration 0017) and the volume rollup (0018) follow the change of status and reason
 //! through their update triggers.
 
@@ -21,6 +24,21 @@ pub async fn for_user_feedback(
     let moved = sqlx::query!(
         "update tasks set status = 'queued', reason = 'user_feedback', completed_at = null
          where id = $1 and status = 'auto_accepted'",
+        task_id
+    )
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(moved == 1)
+}
+
+/// Queues the task as `weak_support` if it is still auto-accepted and awaiting the support
+/// check, clearing the check; `false` when it was not (end users sent it back first, say).
+pub async fn for_weak_support(conn: &mut PgConnection, task_id: Uuid) -> Result<bool, sqlx::Error> {
+    let moved = sqlx::query!(
+        "update tasks set status = 'queued', reason = 'weak_support', completed_at = null,
+                          support_check = false
+         where id = $1 and status = 'auto_accepted' and support_check",
         task_id
     )
     .execute(conn)

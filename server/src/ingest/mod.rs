@@ -141,15 +141,16 @@ async fn store_once(pool: &PgPool, tasks: Vec<NewTask>) -> Result<Vec<Ingested>,
     let inserted: HashSet<Uuid> = sqlx::query_scalar!(
         "insert into tasks (id, external_id, document, summary, confidence, model, model_version,
                             flagged, threshold, metadata, reason, status, reviews_required,
-                            completed_at)
+                            completed_at, support_check)
          select id, nullif(external_id, ''), document, summary, confidence, model, model_version,
                 flagged, threshold, metadata::jsonb, reason, status, reviews_required,
-                case when status = 'auto_accepted' then now() end
+                case when status = 'auto_accepted' then now() end, support_check
          from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::text[],
                      $7::text[], $8::bool[], $9::float8[], $10::text[], $11::text[], $12::text[],
-                     $13::int4[])
+                     $13::int4[], $14::bool[])
               as t (id, external_id, document, summary, confidence, model, model_version,
-                    flagged, threshold, metadata, reason, status, reviews_required)
+                    flagged, threshold, metadata, reason, status, reviews_required,
+                    support_check)
          on conflict (external_id) do nothing
          returning id",
         &rows.id,
@@ -165,6 +166,7 @@ async fn store_once(pool: &PgPool, tasks: Vec<NewTask>) -> Result<Vec<Ingested>,
         &rows.reason,
         &rows.status,
         &rows.reviews_required,
+        &rows.support_check,
     )
     .fetch_all(&mut *tx)
     .await?
@@ -222,10 +224,12 @@ async fn store_once(pool: &PgPool, tasks: Vec<NewTask>) -> Result<Vec<Ingested>,
         .await?;
     }
     // Wakes the support workers (in every process on this database) once this commits, so the
-    // new tasks' hints are computed before a reviewer opens them.
+    // new tasks' hints are computed before a reviewer opens them, and confident outputs under a
+    // `weak_support_review` rule are checked at once.
     if out
         .iter()
         .any(|t| t.created && t.status == TaskStatus::Queued)
+        || rows.support_check.iter().any(|&c| c)
     {
         sqlx::query("select pg_notify($1, '')")
             .bind(crate::support_worker::CHANNEL)
@@ -253,6 +257,9 @@ struct Rows {
     reason: Vec<String>,
     status: Vec<String>,
     reviews_required: Vec<i32>,
+    /// Auto-accepted under a model whose `weak_support_review` rule is on: the support worker
+    /// checks it and queues it as `weak_support` if its summary is marked.
+    support_check: Vec<bool>,
 }
 
 impl Rows {
@@ -277,6 +284,8 @@ impl Rows {
         self.reason.push(reason.as_str().to_owned());
         self.status.push(status.as_str().to_owned());
         self.reviews_required.push(setting.reviews_per_task);
+        self.support_check
+            .push(status == TaskStatus::AutoAccepted && setting.weak_support_review);
     }
 }
 

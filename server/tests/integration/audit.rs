@@ -160,7 +160,8 @@ async fn every_admin_action_in_the_browser_is_audited_once_with_the_admin(pool: 
     assert_eq!(
         e["after"],
         json!({"threshold": 0.5, "audit_rate": 0.05, "reviews_per_task": 1,
-               "user_feedback_review": true, "user_feedback_rating_at_most": 2.0})
+               "user_feedback_review": true, "user_feedback_rating_at_most": 2.0,
+               "weak_support_review": false})
     );
 
     ada.call::<Value>("admin/error-tags", &[("tags", "hallucination, tone")])

@@ -39,4 +39,5 @@ mod scopes;
 mod security_headers;
 mod sessions;
 mod support;
+mod support_marks;
 mod webhooks;

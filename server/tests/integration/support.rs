@@ -61,7 +61,7 @@ async fn hints_are_computed_by_the_worker_after_ingest_stored_and_rendered(pool:
     assert!(html.contains(r#"class="unsupported">Jane Porter</mark>"#));
     assert!(html.contains(r#"class="unsupported">2025</mark>"#));
     assert!(html.contains(r#"id="src-3""#));
-    assert!(html.contains("1 of 2 sentences weakly supported"));
+    assert!(html.contains("1 of 2 sentences marked"));
     assert!(!html.contains("too long to check"), "nothing was cut");
 }
 

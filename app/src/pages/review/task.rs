@@ -6,7 +6,7 @@ use super::desk::Desk;
 use super::end_users::EndUserFeedback;
 use super::form::ReviewForm;
 use crate::error::AppError;
-use crate::pages::support_view::{SourceText, SummaryText, SupportLegend};
+use crate::pages::support_view::{MarkList, SourceText, SummaryText, SupportLegend};
 use crate::review::TaskView;
 use leptos::prelude::*;
 
@@ -55,7 +55,7 @@ pub fn TaskReview(
             <section class="source" aria-labelledby="source-heading">
                 <h2 id="source-heading">"Source document"</h2>
                 <div class="document" tabindex="0">
-                    <SourceText document=task.document spans=task.support.as_ref().map(|s| s.source.clone()).unwrap_or_default() lit />
+                    <SourceText document=task.document.clone() spans=task.support.as_ref().map(|s| s.source.clone()).unwrap_or_default() lit />
                 </div>
             </section>
             <section class="judge" aria-labelledby="summary-heading">
@@ -77,7 +77,8 @@ pub fn TaskReview(
                 <p class="summary">
                     <SummaryText summary=task.summary.clone() support=task.support.clone() weak_below=task.weak_below active />
                 </p>
-                <SupportLegend support=task.support weak_below=task.weak_below />
+                <SupportLegend support=task.support.clone() weak_below=task.weak_below />
+                <MarkList document=task.document summary=task.summary.clone() support=task.support />
                 <EndUserFeedback summary=task.end_users />
                 {metadata}
                 <ReviewForm task_id=form_id summary=task.summary error_tags=task.error_tags desk error />

@@ -1,0 +1,422 @@
+//! Marks: what the hints found wrong with one summary sentence, each with its kind, the words
+//! concerned and the source sentence it departs from, so the review page can say why a sentence
+//! is marked rather than only that it is.
+//!
+//! Besides today's weak support and facts the whole source lacks, the marks look at copying.
+//! Summaries of news and documents are mostly stitched together from the source's own words, and
+//! the errors people find in them are mostly edits of such copies: a number or name swapped, a
+//! "not" dropped, "some" widened to "all", two sentences glued into a claim neither makes. So
+//! each summary sentence is compared with the source by runs of three words (trigrams):
+//!
+//! - **Stitched:** at least [`COPIED_AT_LEAST`] of its words lie in three-word runs the source
+//!   has, but under [`ONE_SOURCE_BELOW`] come from any single source sentence.
+//! - **A critical word changed in a copy:** in a mostly copied sentence, a word outside its copy
+//!   of the sentence it copies most, and absent from that sentence, is a number, a negation, a
+//!   scope word, a name or a pronoun.
+//! - **Scope:** a quantity or scope word ("fully", "any", "all", "never") that none of the
+//!   sentence's supporting source sentences uses.
+//!
+//! The rules and their thresholds were chosen on real summaries judged by people
+//! (`bench/support-eval/prototype/REPORT.md`); the figures are in `bench/README.md`.
+//! The work is bounded like the rest of the hints: candidate source sentences are found through
+//! a trigram index, and every entry visited is charged to the task's budget.
+
+use super::Span;
+use super::text::Token;
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
+
+/// A sentence counts as a copy when at least this share of its words lie in three-word runs
+/// that the source also has.
+pub const COPIED_AT_LEAST: f64 = 0.5;
+
+/// A copy is stitched (or edited) when less than this share of its words come from its one
+/// best source sentence.
+pub const ONE_SOURCE_BELOW: f64 = 0.8;
+
+/// Other source sentences named as where the rest of a stitched sentence comes from.
+const MAX_ALSO: usize = 2;
+
+/// Work charged per (summary run, source sentence) pair: gathering the candidates, then a pass
+/// over their runs (three words each) for the best copy and for each sentence behind the rest of
+/// a stitched one.
+pub(super) const COST_PER_RUN: usize = 3 * (MAX_ALSO + 2);
+
+/// What a mark says is wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MarkKind {
+    /// The source supports the sentence too little (its score is under the server's setting).
+    Weak,
+    /// A number the source does not state (or not in the sentence this one copies).
+    Number,
+    /// A name (or a date word) the source does not have (or not in the sentence copied).
+    Name,
+    /// A negation the copied source sentence does not make.
+    Negation,
+    /// A quantity or scope word ("fully", "any", "all", "never") its source does not use.
+    Scope,
+    /// A pronoun the copied source sentence does not use: who did what may have changed.
+    Pronoun,
+    /// Mostly the source's words, but pieced from several sentences (or edited): the whole may
+    /// say what no one sentence says.
+    Stitched,
+}
+
+impl MarkKind {
+    /// A few words for the reviewer.
+    pub fn label(self) -> &'static str {
+        match self {
+            MarkKind::Weak => "weak support",
+            MarkKind::Number => "number",
+            MarkKind::Name => "name",
+            MarkKind::Negation => "negation",
+            MarkKind::Scope => "scope word",
+            MarkKind::Pronoun => "pronoun",
+            MarkKind::Stitched => "pieced together",
+        }
+    }
+}
+
+/// One thing found in a summary sentence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Mark {
+    pub kind: MarkKind,
+    /// The summary bytes concerned: the word, or the part not copied from `source`.
+    pub span: Span,
+    /// The source sentence (an index into `Support::source`) that the span departs from or is
+    /// missing from; `None` when nothing in the whole source has it.
+    pub source: Option<u32>,
+    /// For a stitched sentence, the other source sentences the rest of it comes from.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<u32>,
+}
+
+/// Negations; "n't" arrives as a word ending in "n" followed by "t".
+const NEGATIONS: &[&str] = &[
+    "not", "no", "never", "without", "nothing", "none", "nobody", "neither", "nor", "cannot",
+    "nowhere",
+];
+
+/// Words that set how much or how widely a claim holds.
+const SCOPE: &[&str] = &[
+    "fully",
+    "full",
+    "any",
+    "all",
+    "every",
+    "everyone",
+    "everything",
+    "never",
+    "always",
+    "only",
+    "entirely",
+    "completely",
+    "totally",
+    "whole",
+    "entire",
+    "unlimited",
+    "anywhere",
+    "everywhere",
+    "none",
+    "sole",
+    "solely",
+    "exclusively",
+    "forever",
+    "permanently",
+];
+
+const PRONOUNS: &[&str] = &[
+    "he", "she", "his", "her", "him", "hers", "they", "them", "their", "it", "its",
+];
+
+/// Unit suffixes a number may carry ("3m", "45th", "10kg"): still a number.
+const NUMBER_SUFFIXES: &[&str] = &[
+    "k", "m", "mln", "bn", "b", "tn", "st", "nd", "rd", "th", "s", "pc", "ft", "kg", "km", "mph",
+    "cm", "mm", "lb", "lbs",
+];
+
+/// Whether a fact key (digits for number words, separators removed) is a number, possibly with
+/// a unit suffix.
+fn is_number(fact: &str) -> bool {
+    let digits = fact.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 {
+        return false;
+    }
+    let mut rest = &fact[digits..];
+    if let Some(frac) = rest.strip_prefix('.') {
+        let n = frac.bytes().take_while(u8::is_ascii_digit).count();
+        if n == 0 {
+            return false;
+        }
+        rest = &frac[n..];
+    }
+    rest.is_empty() || NUMBER_SUFFIXES.contains(&rest)
+}
+
+/// Whether token `i` negates: a negation word, or the "t" of "n't".
+fn negates(toks: &[Token], i: usize) -> bool {
+    let t = &toks[i];
+    NEGATIONS.contains(&t.lower.as_str())
+        || (t.lower == "t"
+            && i > 0
+            && toks[i - 1].lower.ends_with('n')
+            && toks[i - 1].span.1 + 1 >= t.span.0)
+}
+
+/// The source's words and three-word runs, by sentence.
+#[derive(Default)]
+pub(super) struct CopyIndex {
+    /// Lower-cased word → its id.
+    words: HashMap<String, u32>,
+    /// Three consecutive word ids → the sentences holding that run, ascending, each once.
+    trigrams: HashMap<[u32; 3], Vec<u32>>,
+    /// Each sentence's distinct word ids, sorted (for "does that sentence use this word").
+    sentence_words: Vec<Vec<u32>>,
+    /// Each sentence's count of negations.
+    negations: Vec<u32>,
+    /// Words the source writes capitalised mid-sentence more often than not: names, even when
+    /// the summary is all lower-case.
+    names: HashSet<u32>,
+    /// Per word, how often the source writes it capitalised and not, mid-sentence.
+    capitals: HashMap<u32, (u32, u32)>,
+}
+
+impl CopyIndex {
+    /// Indexes the next source sentence.
+    pub(super) fn add(&mut self, toks: &[Token]) {
+        let s = self.sentence_words.len() as u32;
+        let ids: Vec<u32> = toks
+            .iter()
+            .map(|t| {
+                let next = self.words.len() as u32;
+                *self.words.entry(t.lower.clone()).or_insert(next)
+            })
+            .collect();
+        for w in ids.windows(3) {
+            let list = self.trigrams.entry([w[0], w[1], w[2]]).or_default();
+            if list.last() != Some(&s) {
+                list.push(s);
+            }
+        }
+        // A capital at the start of a sentence says nothing about a word.
+        for (i, t) in toks.iter().enumerate().skip(1) {
+            if t.content && !t.fact_key.bytes().all(|b| b.is_ascii_digit()) {
+                let count = self.capitals.entry(ids[i]).or_default();
+                if t.capitalised {
+                    count.0 += 1;
+                } else {
+                    count.1 += 1;
+                }
+            }
+        }
+        self.negations
+            .push((0..toks.len()).filter(|&i| negates(toks, i)).count() as u32);
+        let mut distinct = ids;
+        distinct.sort_unstable();
+        distinct.dedup();
+        self.sentence_words.push(distinct);
+    }
+
+    /// Settles which words are names, once every sentence is in.
+    pub(super) fn finish(mut self) -> CopyIndex {
+        self.names = std::mem::take(&mut self.capitals)
+            .into_iter()
+            .filter(|(_, (up, low))| up > low)
+            .map(|(id, _)| id)
+            .collect();
+        self
+    }
+
+    fn uses(&self, sentence: u32, word: Option<u32>) -> bool {
+        word.is_some_and(|w| {
+            self.sentence_words[sentence as usize]
+                .binary_search(&w)
+                .is_ok()
+        })
+    }
+}
+
+/// What copying says about one summary sentence: the marks it earns, given the source
+/// sentences the overlap score aligned it with (`aligned`, best first). `None`, charging
+/// nothing, when the work would not fit in `budget`.
+pub(super) fn copy_marks(
+    toks: &[Token],
+    aligned: &[u32],
+    index: &CopyIndex,
+    budget: &mut usize,
+) -> Option<Vec<Mark>> {
+    let n = toks.len();
+    let ids: Vec<Option<u32>> = toks
+        .iter()
+        .map(|t| index.words.get(&t.lower).copied())
+        .collect();
+    let runs: Vec<Option<&Vec<u32>>> = (0..n.saturating_sub(2))
+        .map(|k| match (ids[k], ids[k + 1], ids[k + 2]) {
+            (Some(a), Some(b), Some(c)) => index.trigrams.get(&[a, b, c]),
+            _ => None,
+        })
+        .collect();
+    let entries: usize = runs.iter().flatten().map(|l| l.len()).sum();
+    let cost = entries.saturating_mul(COST_PER_RUN).saturating_add(n);
+    if cost > *budget {
+        return None;
+    }
+    *budget -= cost;
+
+    // Each candidate sentence with the run positions it shares, ascending.
+    let mut slot_of: HashMap<u32, usize> = HashMap::new();
+    let mut candidates: Vec<(u32, Vec<usize>)> = Vec::new();
+    let mut copied = vec![false; n];
+    for (k, run) in runs.iter().enumerate() {
+        let Some(list) = run else { continue };
+        copied[k..k + 3].fill(true);
+        for &s in *list {
+            let slot = *slot_of.entry(s).or_insert_with(|| {
+                candidates.push((s, Vec::new()));
+                candidates.len() - 1
+            });
+            candidates[slot].1.push(k);
+        }
+    }
+    let all = vec![true; n];
+    let share = |count: usize| count as f64 / n.max(1) as f64;
+
+    let mut marks = Vec::new();
+    let copied_share = share(copied.iter().filter(|&&c| c).count());
+    if copied_share >= COPIED_AT_LEAST {
+        // The sentence copied most; among equal shares the earliest.
+        let mut best: Option<(u32, usize)> = None;
+        for (s, positions) in &candidates {
+            let count = covered(positions, &all);
+            if best.is_none_or(|(b, bc)| count > bc || (count == bc && *s < b)) {
+                best = Some((*s, count));
+            }
+        }
+        if let Some((source, count)) = best {
+            let mut from_one = vec![false; n];
+            for &k in &candidates[slot_of[&source]].1 {
+                from_one[k..k + 3].fill(true);
+            }
+            if share(count) < ONE_SOURCE_BELOW {
+                marks.push(stitched(toks, &from_one, source, &candidates));
+            }
+            let mut critical = HashSet::new();
+            for (i, t) in toks.iter().enumerate() {
+                if from_one[i] || index.uses(source, ids[i]) {
+                    continue;
+                }
+                let kind = if is_number(&t.fact_key) {
+                    MarkKind::Number
+                } else if negates(toks, i) {
+                    // "never" where the source says "not" keeps the claim's polarity.
+                    if index.negations[source as usize] > 0 {
+                        continue;
+                    }
+                    MarkKind::Negation
+                } else if SCOPE.contains(&t.lower.as_str()) {
+                    MarkKind::Scope
+                } else if ids[i].is_some_and(|w| index.names.contains(&w)) {
+                    MarkKind::Name
+                } else if PRONOUNS.contains(&t.lower.as_str()) {
+                    MarkKind::Pronoun
+                } else {
+                    continue;
+                };
+                critical.insert(t.span);
+                marks.push(Mark {
+                    kind,
+                    span: t.span,
+                    source: Some(source),
+                    also: Vec::new(),
+                });
+            }
+            marks.extend(scope_marks(toks, &ids, aligned, index, &critical));
+            return Some(marks);
+        }
+    }
+    marks.extend(scope_marks(toks, &ids, aligned, index, &HashSet::new()));
+    Some(marks)
+}
+
+/// How many words the runs starting at `positions` (ascending) cover among those `counted`:
+/// each word once, however many runs hold it. Linear in the runs.
+fn covered(positions: &[usize], counted: &[bool]) -> usize {
+    let mut until = 0;
+    let mut count = 0;
+    for &k in positions {
+        for i in k.max(until)..k + 3 {
+            count += usize::from(counted[i]);
+        }
+        until = k + 3;
+    }
+    count
+}
+
+/// The stitched mark: the span from the first to the last word not copied from `source`, and
+/// the sentences that supply most of those words.
+fn stitched(
+    toks: &[Token],
+    from_one: &[bool],
+    source: u32,
+    candidates: &[(u32, Vec<usize>)],
+) -> Mark {
+    let rest: Vec<usize> = (0..toks.len()).filter(|&i| !from_one[i]).collect();
+    let span = match (rest.first(), rest.last()) {
+        (Some(&a), Some(&b)) => (toks[a].span.0, toks[b].span.1),
+        _ => (toks[0].span.0, toks[toks.len() - 1].span.1),
+    };
+    // Greedily, the other sentences covering most of what is left.
+    let mut left: Vec<bool> = from_one.iter().map(|c| !c).collect();
+    let mut also = Vec::new();
+    while also.len() < MAX_ALSO {
+        let mut best: Option<(u32, usize, &[usize])> = None;
+        for (s, positions) in candidates {
+            if *s == source || also.contains(s) {
+                continue;
+            }
+            let gain = covered(positions, &left);
+            if gain > 0 && best.is_none_or(|(b, g, _)| gain > g || (gain == g && *s < b)) {
+                best = Some((*s, gain, positions));
+            }
+        }
+        let Some((s, _, positions)) = best else { break };
+        for &k in positions {
+            left[k..k + 3].fill(false);
+        }
+        also.push(s);
+    }
+    Mark {
+        kind: MarkKind::Stitched,
+        span,
+        source: Some(source),
+        also,
+    }
+}
+
+/// Scope words that none of the aligned sentences uses ("never" excepted when they negate:
+/// "is never sold" for "is not sold" keeps the claim). `skip` holds spans already marked.
+fn scope_marks(
+    toks: &[Token],
+    ids: &[Option<u32>],
+    aligned: &[u32],
+    index: &CopyIndex,
+    skip: &HashSet<Span>,
+) -> Vec<Mark> {
+    let aligned_negates = aligned.iter().any(|&s| index.negations[s as usize] > 0);
+    toks.iter()
+        .enumerate()
+        .filter(|(i, t)| {
+            SCOPE.contains(&t.lower.as_str())
+                && !skip.contains(&t.span)
+                && !(t.lower == "never" && aligned_negates)
+                && !aligned.iter().any(|&s| index.uses(s, ids[*i]))
+        })
+        .map(|(_, t)| Mark {
+            kind: MarkKind::Scope,
+            span: t.span,
+            source: aligned.first().copied(),
+            also: Vec::new(),
+        })
+        .collect()
+}
