@@ -255,6 +255,7 @@ def bigrams(toks):
 
 PRON_CLASS = {"he": "m", "his": "m", "him": "m", "himself": "m", "she": "f", "her": "f", "hers": "f",
               "herself": "f", "they": "p", "them": "p", "their": "p", "theirs": "p", "it": "n", "its": "n"}
+R6_MIN_KNOWN = 0.7  # R6 runs only when this share of the document's words is in the word lists
 PREFIX = 5  # Session 7: letters of a stem kept by the loose "prefix stem" (pkey)
 COORD_IDIOMS = {"better", "more", "less", "worse", "again", "over", "round", "on", "through", "by"}
 
@@ -397,6 +398,11 @@ def analyse(doc, summary):
                     lst.append(i)
     idf_pre = lambda k: math.log(1.0 + (nsent + 1.0) / (1.0 + len(postings_pre.get(k, ()))))
     prev_tris = []   # trigram sets of the earlier summary sentences (repetition)
+    # R6 only for documents in English: at least 70% of their words are in the word lists
+    lex = word_lists()
+    dal = [t.lower for toks in dtoks for t in toks if t.lower.isalpha()]
+    english = bool(lex[1]) and sum(1 for w in dal if w in lex[1] or w in lex[0] or stem(w) in lex[1]) \
+        >= R6_MIN_KNOWN * len(dal)
     doc_words = {t.lower for toks in dtoks for t in toks if t.lower.isalpha()}
     doc_initials = set()   # "eu" for "European Union", "sso" for "single sign-on"
     for toks in dtoks:
@@ -533,9 +539,8 @@ def analyse(doc, summary):
         f["score_pre"], _ = cover(wpre, postings_pre)
         # novel words the English word list knows only as a proper noun (Luis, Theresa, Scottish,
         # UK), or does not know at all (bulger, pochettino: names, or garbled words)
-        lex = word_lists()
         nov = [t for t in content if pkey(t) not in doc_pre and t.lower.isalpha()
-               and not short_form_in_doc(t.lower, doc_words, doc_initials)] if lex[1] else []
+               and not short_form_in_doc(t.lower, doc_words, doc_initials)] if english else []
         f["novel_proper"] = sum(1 for t in nov if t.lower in lex[0])
         f["novel_unknown"] = sum(1 for t in nov if t.lower not in lex[1] and t.lower not in lex[0]
                                  and stem(t.lower) not in lex[1])
@@ -896,6 +901,9 @@ def crit7(f):
 # The Session 7 recommended rule set (fixed, round thresholds). A sentence is marked when:
 S7_PARTS = [
     ("weak < 0.5 | fact not in doc (today)", lambda f: f["score"] < 0.5 or f["fact_doc"] > 0),
+    # Session 6's refinement of today's number check: values compared after normalising units and
+    # number words ("3m" = "3 million", "four" = 4), against the whole document
+    ("number not in doc (normalised)", lambda f: f["num_doc"] >= 1),
     ("edited/stitched copy: copied >= 0.5 & one < 0.8",
      lambda f: f["copy_frac"] >= 0.5 and f["copy_one"] < 0.8),
     ("critical word changed in a copy (S7 kinds)", lambda f: f["copy_frac"] >= 0.5 and crit7(f)),
@@ -931,16 +939,21 @@ S7_DETECTORS = {
     "  + repeat >= 0.5": (any_sent(lambda f, th: _s6(f, *th, crit=crit7) or f["repeat"] >= 0.5), _G),
     "  + novel name or term": (any_sent(lambda f, th: _s6(f, *th, crit=crit7) or f["repeat"] >= 0.5 or
                                         f["novel_proper"] + f["novel_unknown"] >= 1), _G),
-    "  + 'X and X' (= S7 family)": (any_sent(lambda f, th: _s6(f, *th, crit=crit7) or f["repeat"] >= 0.5 or
-                                          f["novel_proper"] + f["novel_unknown"] >= 1 or f["coord_dup"] >= 1), _G),
+    "  + 'X and X'": (any_sent(lambda f, th: _s6(f, *th, crit=crit7) or f["repeat"] >= 0.5 or
+                               f["novel_proper"] + f["novel_unknown"] >= 1 or f["coord_dup"] >= 1), _G),
+    "  + number normalised (= S7 family)": (any_sent(lambda f, th: _s6(f, *th, crit=crit7) or f["repeat"] >= 0.5 or
+                                          f["novel_proper"] + f["novel_unknown"] >= 1 or f["coord_dup"] >= 1
+                                          or f["num_doc"] >= 1), _G),
     "S7 family, repeat threshold tuned too": (any_sent(lambda f, th: _s6(f, th[0], th[1], crit=crit7) or f["repeat"] >= th[2] or
-                                          f["novel_proper"] + f["novel_unknown"] >= 1 or f["coord_dup"] >= 1),
+                                          f["novel_proper"] + f["novel_unknown"] >= 1 or f["coord_dup"] >= 1
+                                          or f["num_doc"] >= 1),
                                           [(g, c, r) for g, c in _G for r in (0.5, 0.8, 1.01)]),
     # tried, not recommended
     "S7 set + words dropped inside a copy >= t": (any_sent(lambda f, th: recommended7([f]) or (f["copy_frac"] >= 0.5 and f["drop"] >= th)), [2, 3, 4, 6]),
     "S7 set + critical word dropped inside a copy": (any_sent(lambda f, th: recommended7([f]) or (f["copy_frac"] >= 0.5 and f["drop_crit"] >= 1)), [None]),
     "S7 set, weak_pre < t instead of weak < 0.5": (any_sent(lambda f, th: any(p(f) for _, p in S7_PARTS[1:]) or f["fact_doc"] > 0 or f["score_pre"] < th), [0.4, 0.45, 0.5, 0.55]),
     "S7 set, weak < t": (any_sent(lambda f, th: any(p(f) for _, p in S7_PARTS[1:]) or f["fact_doc"] > 0 or f["score"] < th), [0.4, 0.45, 0.5, 0.55, 0.6]),
+    "S7 set + number not in aligned sentences": (any_sent(lambda f, th: recommended7([f]) or f["num_al"] >= 1), [None]),
     "S7 set + novel words (prefix) >= t": (any_sent(lambda f, th: recommended7([f]) or f["novel_pre"] >= th), [2, 3, 4, 5]),
     "S7 set + novel share (prefix) >= t": (any_sent(lambda f, th: recommended7([f]) or f["novel_pre_frac"] >= th), [0.3, 0.4, 0.5]),
 }
@@ -1006,10 +1019,12 @@ def main_s7(data, pairs, splits, part):
     for i, (label, _) in enumerate(S7_PARTS):
         rest = [p for j, (_, p) in enumerate(S7_PARTS) if j != i]
         show("  without " + label[:36], lambda f, rest=rest: any(p(f) for p in rest))
-    show("  crit with every pronoun (S6 kinds)", lambda f: any(p(f) for _, p in S7_PARTS[:2] + S7_PARTS[3:])
+    show("  crit with every pronoun (S6 kinds)", lambda f: any(p(f) for _, p in S7_PARTS[:3] + S7_PARTS[4:])
          or (f["copy_frac"] >= 0.5 and f["crit_edit"] >= 1))
-    show("  novel name: proper-only words alone", lambda f: any(p(f) for _, p in S7_PARTS[:5] + S7_PARTS[6:])
+    show("  novel name: proper-only words alone", lambda f: any(p(f) for _, p in S7_PARTS[:6] + S7_PARTS[7:])
          or f["novel_proper"] >= 1)
+    show("  + R8 critical word dropped in a copy", lambda f: recommended7([f]) or
+         (f["copy_frac"] >= 0.5 and f["drop_crit"] >= 1))
     print("\nfiring rate per part (share of summaries; inconsistent / consistent):")
     for label, p in S7_PARTS:
         cells = []
