@@ -10,6 +10,8 @@ splits, mean and spread reported.
 
     python3 proto.py            # the tables
     python3 proto.py --quick    # fewer splits
+    python3 proto.py --s7       # only the Session 7 tables
+Session 7's novel-name rule reads Debian's word lists (apt-get install wamerican wbritish).
 Standard library only.
 """
 
@@ -22,7 +24,8 @@ import sys
 import time
 from pathlib import Path
 
-DATA = Path(__file__).resolve().parents[4] / "shared" / "data" / "summary-consistency"
+DATA = next((p for p in (Path(__file__).resolve().parents[k] / "shared" / "data" / "summary-consistency"
+                         for k in (4, 5)) if p.is_dir()), Path("/work/shared/data/summary-consistency"))
 SETS = ["factcc", "polytope", "summeval", "xsumfaith"]
 
 # ---------------------------------------------------------------- port of text.rs
@@ -250,6 +253,107 @@ def bigrams(toks):
     return set(zip(keys, keys[1:]))
 
 
+PRON_CLASS = {"he": "m", "his": "m", "him": "m", "himself": "m", "she": "f", "her": "f", "hers": "f",
+              "herself": "f", "they": "p", "them": "p", "their": "p", "theirs": "p", "it": "n", "its": "n"}
+R6_MIN_KNOWN = 0.7  # R6 runs only when this share of the document's words is in the word lists
+PREFIX = 5  # Session 7: letters of a stem kept by the loose "prefix stem" (pkey)
+COORD_IDIOMS = {"better", "more", "less", "worse", "again", "over", "round", "on", "through", "by"}
+
+
+def pkey(t):
+    """Prefix stem: numbers as today; words cut to their first PREFIX letters after stem()."""
+    k = t.key
+    return k if any(ch.isdigit() for ch in k) else k[:PREFIX]
+
+
+def coord_dup(low):
+    """"measles and measles", "manchester city and manchester city": the same 1-3 words on both
+    sides of "and" / "or". Idioms ("better and better", "more and more") are skipped."""
+    n = len(low)
+    for k in (1, 2, 3):
+        for i in range(n - 2 * k):
+            if low[i + k] in ("and", "or") and low[i:i + k] == low[i + k + 1:i + 2 * k + 1] \
+                    and low[i] not in STOPWORDS and low[i] not in COORD_IDIOMS:
+                return 1
+    return 0
+
+
+_LISTS = None
+
+
+def short_form_in_doc(w, doc_words, doc_initials):
+    """A summary word that abbreviates the document: the start (3+ letters) of a document word
+    ("nov" for "november"), or the initials of 2-5 consecutive document words ("eu", "sso")."""
+    if len(w) >= 3 and any(d.startswith(w) for d in doc_words):
+        return True
+    return 2 <= len(w) <= 5 and w in doc_initials
+
+
+def word_lists():
+    """(words the list has only capitalised, lower-case words) from Debian's wamerican/wbritish
+    (/usr/share/dict); both empty when the lists are not installed."""
+    global _LISTS
+    if _LISTS is None:
+        cap, low = set(), set()
+        for name in ("american-english", "british-english"):
+            p = Path("/usr/share/dict") / name
+            if not p.exists():
+                continue
+            for w in p.read_text(encoding="utf-8", errors="ignore").split():
+                w = w.split("'")[0]
+                if not w.isalpha():
+                    continue
+                (cap if w[0].isupper() else low).add(w.lower())
+        _LISTS = (cap - low, low)
+    return _LISTS
+
+
+def copy_runs(low, src):
+    """Runs of the summary tokens `low` copied in order from source tokens `src` (lower-case):
+    (summary start, summary end, source start, source end), ends inclusive. A run grows while the
+    next summary trigram occurs in the source one position further on; a new run starts at the
+    first occurrence after the last run's source end, else the first occurrence."""
+    pos = {}
+    for j in range(len(src) - 2):
+        pos.setdefault((src[j], src[j + 1], src[j + 2]), []).append(j)
+    runs = []
+    for k in range(len(low) - 2):
+        starts = pos.get((low[k], low[k + 1], low[k + 2]))
+        if not starts:
+            continue
+        if runs and runs[-1][1] == k + 1 and runs[-1][3] - 1 in starts:
+            a, _, c, _ = runs[-1]
+            runs[-1] = (a, k + 2, c, runs[-1][3] + 1)   # extend by one token
+            continue
+        after = [j for j in starts if not runs or j > runs[-1][3] - 2]
+        j = after[0] if after else starts[0]
+        runs.append((k, k + 2, j, j + 2))
+    return runs
+
+
+def dropped(low, src_toks):
+    """(source tokens, content words, critical words) skipped between consecutive copy runs that
+    are adjacent in the summary (at most one summary token between them): the largest such gap."""
+    src = [t.lower for t in src_toks]
+    runs = copy_runs(low, src)
+    best = (0, 0, 0)
+    for a, b in zip(runs, runs[1:]):
+        inserted = b[0] - a[1] - 1           # summary tokens between the runs (-1 = they share one)
+        if inserted > 1 or b[2] <= a[3]:
+            continue
+        overlap = max(0, -inserted)
+        lo, hi = a[3] + 1 - overlap, b[2] - 1 + overlap   # skipped source tokens (with the shared one)
+        gap = src_toks[max(lo, 0):hi + 1]
+        n = b[2] - a[3] - 1 + overlap - max(inserted, 0)
+        if n <= 0:
+            continue
+        cont = sum(1 for t in gap if t.content)
+        crit = sum(1 for t in gap if t.lower in NEGATIONS or t.lower in SCOPE or NUM_RE.match(t.fact))
+        if (n, cont) > best[:2]:
+            best = (n, cont, crit)
+    return best
+
+
 def analyse(doc, summary):
     """Per summary sentence, every candidate feature (the rules below threshold them)."""
     dspans = sentences(doc)
@@ -282,6 +386,29 @@ def analyse(doc, summary):
     sent_nums = [numbers(toks) for toks in dtoks]
     sent_negs = [neg_count(toks) for toks in dtoks]
     sent_names = [{t.lower for t in toks if t.lower in names} for toks in dtoks]
+
+    # Session 7: prefix stems (first PREFIX letters of the stem) for a looser "in the document"
+    doc_pre = {pkey(t) for toks in dtoks for t in toks}
+    postings_pre = {}
+    for i, toks in enumerate(dtoks):
+        for t in toks:
+            if t.content:
+                lst = postings_pre.setdefault(pkey(t), [])
+                if not lst or lst[-1] != i:
+                    lst.append(i)
+    idf_pre = lambda k: math.log(1.0 + (nsent + 1.0) / (1.0 + len(postings_pre.get(k, ()))))
+    prev_tris = []   # trigram sets of the earlier summary sentences (repetition)
+    # R6 only for documents in English: at least 70% of their words are in the word lists
+    lex = word_lists()
+    dal = [t.lower for toks in dtoks for t in toks if t.lower.isalpha()]
+    english = bool(lex[1]) and sum(1 for w in dal if w in lex[1] or w in lex[0] or stem(w) in lex[1]) \
+        >= R6_MIN_KNOWN * len(dal)
+    doc_words = {t.lower for toks in dtoks for t in toks if t.lower.isalpha()}
+    doc_initials = set()   # "eu" for "European Union", "sso" for "single sign-on"
+    for toks in dtoks:
+        for n in range(2, 6):
+            for i in range(len(toks) - n + 1):
+                doc_initials.add("".join(t.lower[0] for t in toks[i:i + n]))
 
     feats = []
     for s, e in sentences(summary):
@@ -371,12 +498,56 @@ def analyse(doc, summary):
                 NUM_RE.match(t.fact) or t.lower in NEGATIONS or t.lower in SCOPE or t.lower in names
                 or t.lower in PRONOUNS))
             f["neg_flip"] = int(neg_count(toks) != sent_negs[best_i])
+            # Session 7: the critical-word kinds apart, and a pronoun counted only when its gender
+            # class is not among the copy source's pronouns (he -> she, not "Smith" -> "he")
+            outside = [t for t, c in zip(toks, best_cp) if not c and t.lower not in bl]
+            f["crit_num"] = sum(1 for t in outside if NUM_RE.match(t.fact))
+            f["crit_neg"] = sum(1 for t in outside if t.lower in NEGATIONS)
+            f["crit_scope"] = sum(1 for t in outside if t.lower in SCOPE)
+            f["crit_name"] = sum(1 for t in outside if t.lower in names)
+            f["crit_pron"] = sum(1 for t in outside if t.lower in PRONOUNS)
+            src_classes = {PRON_CLASS[w] for w in bl if w in PRON_CLASS}
+            f["crit_pron_swap"] = sum(1 for t in outside if t.lower in PRON_CLASS
+                                      and src_classes and PRON_CLASS[t.lower] not in src_classes)
+        else:
+            for k in ("crit_num", "crit_neg", "crit_scope", "crit_name", "crit_pron", "crit_pron_swap"):
+                f[k] = 0
         f["uncopied_content"] = sum(1 for t, c in zip(toks, copied) if not c and t.content)
         # uncopied run with copied text on both sides: an edit inside a copy
         first = next((i for i, c in enumerate(copied) if c), None)
         last = max((i for i, c in enumerate(copied) if c), default=None)
         f["inner_edit"] = 0 if first is None else sum(
             1 for i in range(first, last + 1) if not copied[i] and toks[i].content)
+        # ---- Session 7 features
+        # repetition: the largest share of this sentence's word trigrams that one earlier summary
+        # sentence already has (1.0 = the sentence repeats an earlier one word for word)
+        tri_set = set(tris)
+        f["repeat"] = max((len(tri_set & p) / len(tri_set) for p in prev_tris), default=0.0) if tri_set else 0.0
+        f["repeat_of"] = max(range(len(prev_tris)), key=lambda j: len(tri_set & prev_tris[j]), default=None)
+        prev_tris.append(tri_set)
+        # degenerate coordination: "X and X" with X one to three words, the first a content word
+        f["coord_dup"] = coord_dup(low)
+        # novelty with a looser stem: content words whose prefix stem the document never has
+        f["novel_pre"] = sum(1 for t in content if pkey(t) not in doc_pre and not any(ch.isdigit() for ch in t.key))
+        f["novel_pre_frac"] = f["novel_pre"] / nc
+        # the weak score recomputed with prefix stems
+        seen, wpre = set(), []
+        for t in toks:
+            if t.content and pkey(t) not in seen:
+                seen.add(pkey(t))
+                wpre.append((pkey(t), idf_pre(pkey(t))))
+        f["score_pre"], _ = cover(wpre, postings_pre)
+        # novel words the English word list knows only as a proper noun (Luis, Theresa, Scottish,
+        # UK), or does not know at all (bulger, pochettino: names, or garbled words)
+        nov = [t for t in content if pkey(t) not in doc_pre and t.lower.isalpha()
+               and not short_form_in_doc(t.lower, doc_words, doc_initials)] if english else []
+        f["novel_proper"] = sum(1 for t in nov if t.lower in lex[0])
+        f["novel_unknown"] = sum(1 for t in nov if t.lower not in lex[1] and t.lower not in lex[0]
+                                 and stem(t.lower) not in lex[1])
+        # words dropped from inside a copy: the sentence copies its copy source in runs; two runs
+        # next to each other in the summary (at most one word between) that skip source words
+        # ("from salzburg , in australia" for "from salzburg , to darwin , in australia")
+        f["drop"], f["drop_content"], f["drop_crit"] = (dropped(low, dtoks[best_i]) if best_one > 0 else (0, 0, 0))
         feats.append(f)
     return feats
 
@@ -592,6 +763,10 @@ def main():
         h = halves[d]
         return [row for i, row in enumerate(data[d]) if (i in h) == first]
 
+    if "--s7" in sys.argv:   # only the Session 7 part
+        main_s7(data, pairs, splits, part)
+        return
+
     # --- 1. each detector alone: full-data BA at each grid value, and held-out BA
     print("== Detectors alone: held-out BA (threshold tuned on the other half for the best "
           "average over the four sets; 2-fold x %d random splits; mean±sd over the %d folds)" % (nsplits, 2 * nsplits))
@@ -712,9 +887,168 @@ def main():
           f" of {sum(1 for *_, f in dp if not f)}; flagged marked: "
           f"{sum(recommended(analyse(t, s)) for t, s, f in dp if f)} of {sum(1 for *_, f in dp if f)}")
 
+    main_s7(data, pairs, splits, part)
+
+
+# ---------------------------------------------------------------- Session 7 additions
+
+def crit7(f):
+    """Critical word changed in a copy, Session 7: number, negation, scope word or document name;
+    a pronoun only when its gender class (m / f / plural / it) is not among the copy source's."""
+    return f["crit_num"] + f["crit_neg"] + f["crit_scope"] + f["crit_name"] + f["crit_pron_swap"] >= 1
+
+
+# The Session 7 recommended rule set (fixed, round thresholds). A sentence is marked when:
+S7_PARTS = [
+    ("weak < 0.5 | fact not in doc (today)", lambda f: f["score"] < 0.5 or f["fact_doc"] > 0),
+    # Session 6's refinement of today's number check: values compared after normalising units and
+    # number words ("3m" = "3 million", "four" = 4), against the whole document
+    ("number not in doc (normalised)", lambda f: f["num_doc"] >= 1),
+    ("edited/stitched copy: copied >= 0.5 & one < 0.8",
+     lambda f: f["copy_frac"] >= 0.5 and f["copy_one"] < 0.8),
+    ("critical word changed in a copy (S7 kinds)", lambda f: f["copy_frac"] >= 0.5 and crit7(f)),
+    ("scope word not in aligned", lambda f: f["scope_al"] >= 1),
+    ("repeats an earlier summary sentence", lambda f: f["repeat"] >= 0.5),
+    ("novel name or term (word list)", lambda f: f["novel_proper"] + f["novel_unknown"] >= 1),
+    ("'X and X'", lambda f: f["coord_dup"] >= 1),
+]
+
+
+def recommended7(feats):
+    return any(p(f) for f in feats for _, p in S7_PARTS)
+
+
+def _s6(f, g=0.5, c2=0.8, crit=None):
+    crit = crit or (lambda f: f["crit_edit"] >= 1)
+    return (f["score"] < 0.5 or f["fact_doc"] > 0 or f["scope_al"] > 0 or
+            (f["copy_frac"] >= g and (f["copy_one"] < c2 or crit(f))))
+
+
+_G = [(g, c) for g in (0.4, 0.5, 0.6) for c in (0.6, 0.7, 0.8, 0.9)]
+S7_DETECTORS = {
+    # new rules alone
+    "repeat >= t (alone)": (any_sent(lambda f, th: f["repeat"] >= th), [0.3, 0.5, 0.8, 1.0]),
+    "novel name (proper-only word) (alone)": (any_sent(lambda f, th: f["novel_proper"] >= 1), [None]),
+    "novel unknown word (alone)": (any_sent(lambda f, th: f["novel_unknown"] >= 1), [None]),
+    "novel name or term (alone)": (any_sent(lambda f, th: f["novel_proper"] + f["novel_unknown"] >= 1), [None]),
+    "'X and X' (alone)": (any_sent(lambda f, th: f["coord_dup"] >= 1), [None]),
+    "weak_pre (prefix-5 stems) < t (alone)": (any_sent(lambda f, th: f["score_pre"] < th), [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]),
+    # the Session 6 family (g, c2 tuned, critical word on) and additions to it
+    "S6 family, crit on (g, c2 tuned)": (any_sent(lambda f, th: _s6(f, *th)), _G),
+    "  crit: pronoun only on class change": (any_sent(lambda f, th: _s6(f, *th, crit=crit7)), _G),
+    "  + repeat >= 0.5": (any_sent(lambda f, th: _s6(f, *th, crit=crit7) or f["repeat"] >= 0.5), _G),
+    "  + novel name or term": (any_sent(lambda f, th: _s6(f, *th, crit=crit7) or f["repeat"] >= 0.5 or
+                                        f["novel_proper"] + f["novel_unknown"] >= 1), _G),
+    "  + 'X and X'": (any_sent(lambda f, th: _s6(f, *th, crit=crit7) or f["repeat"] >= 0.5 or
+                               f["novel_proper"] + f["novel_unknown"] >= 1 or f["coord_dup"] >= 1), _G),
+    "  + number normalised (= S7 family)": (any_sent(lambda f, th: _s6(f, *th, crit=crit7) or f["repeat"] >= 0.5 or
+                                          f["novel_proper"] + f["novel_unknown"] >= 1 or f["coord_dup"] >= 1
+                                          or f["num_doc"] >= 1), _G),
+    "S7 family, repeat threshold tuned too": (any_sent(lambda f, th: _s6(f, th[0], th[1], crit=crit7) or f["repeat"] >= th[2] or
+                                          f["novel_proper"] + f["novel_unknown"] >= 1 or f["coord_dup"] >= 1
+                                          or f["num_doc"] >= 1),
+                                          [(g, c, r) for g, c in _G for r in (0.5, 0.8, 1.01)]),
+    # tried, not recommended
+    "S7 set + words dropped inside a copy >= t": (any_sent(lambda f, th: recommended7([f]) or (f["copy_frac"] >= 0.5 and f["drop"] >= th)), [2, 3, 4, 6]),
+    "S7 set + critical word dropped inside a copy": (any_sent(lambda f, th: recommended7([f]) or (f["copy_frac"] >= 0.5 and f["drop_crit"] >= 1)), [None]),
+    "S7 set, weak_pre < t instead of weak < 0.5": (any_sent(lambda f, th: any(p(f) for _, p in S7_PARTS[1:]) or f["fact_doc"] > 0 or f["score_pre"] < th), [0.4, 0.45, 0.5, 0.55]),
+    "S7 set, weak < t": (any_sent(lambda f, th: any(p(f) for _, p in S7_PARTS[1:]) or f["fact_doc"] > 0 or f["score"] < th), [0.4, 0.45, 0.5, 0.55, 0.6]),
+    "S7 set + number not in aligned sentences": (any_sent(lambda f, th: recommended7([f]) or f["num_al"] >= 1), [None]),
+    "S7 set + novel words (prefix) >= t": (any_sent(lambda f, th: recommended7([f]) or f["novel_pre"] >= th), [2, 3, 4, 5]),
+    "S7 set + novel share (prefix) >= t": (any_sent(lambda f, th: recommended7([f]) or f["novel_pre_frac"] >= th), [0.3, 0.4, 0.5]),
+}
+
+
+def main_s7(data, pairs, splits, part):
+    print("\n\n######## Session 7 additions ########")
+    if not word_lists()[1]:
+        print("WARNING: /usr/share/dict word lists missing (apt-get install wamerican wbritish): "
+              "the novel-name rule is off")
+    print("\n== Held-out BA (threshold(s) tuned on the other half, one global setting; mean±sd over folds)")
+    print(f"{'detector':44s} " + " ".join(f"{d:>11s}" for d in SETS) + f" {'average':>11s}  typical t")
+    for name, (fn, grid) in S7_DETECTORS.items():
+        per = {d: [] for d in SETS}
+        avgs, chosen = [], []
+        marks = {}
+        for halves in splits:
+            for first in (True, False):
+                def score(th, tune_side):
+                    out = []
+                    for d in SETS:
+                        if (d, th) not in marks:
+                            marks[(d, th)] = [fn(f, th) for _, f in data[d]]
+                        m = marks[(d, th)]
+                        out.append(ba([(data[d][i][0], m[i]) for i in range(len(m))
+                                       if (i in halves[d]) == tune_side])[0])
+                    return out
+                best = max(grid, key=lambda th: statistics.mean(score(th, first)))
+                chosen.append(best)
+                vals = score(best, not first)
+                for d, v in zip(SETS, vals):
+                    per[d].append(v)
+                avgs.append(statistics.mean(vals))
+        common = max(set(chosen), key=chosen.count)
+        print(f"{name:44s} " + " ".join(f"{fmt(per[d]):>11s}" for d in SETS) + f" {fmt(avgs):>11s}  {common}")
+
+    print("\n== S7 recommended fixed rule set (no tuning): on random halves, and on all data")
+    per = {d: [] for d in SETS}
+    avgs = []
+    for halves in splits:
+        for first in (True, False):
+            vals = [ba([(y, recommended7(f)) for y, f in part(d, halves, first)])[0] for d in SETS]
+            for d, v in zip(SETS, vals):
+                per[d].append(v)
+            avgs.append(statistics.mean(vals))
+    print(f"{'S7 recommended, on random halves':44s} " + " ".join(f"{fmt(per[d]):>11s}" for d in SETS) + f" {fmt(avgs):>11s}")
+    print(f"\n{'all data':20s} {'BA':>6s} {'prec':>6s} {'recall':>6s} {'falsemark':>9s}   (S6 recommended: BA / recall / false-mark)")
+    tot = []
+    for d in SETS:
+        b, p, r, fm = ba([(y, recommended7(f)) for y, f in data[d]])
+        tb, _, tr, tfm = ba([(y, recommended(f)) for y, f in data[d]])
+        tot.append(b)
+        print(f"{d:20s} {100*b:6.1f} {100*p:6.1f} {100*r:6.1f} {100*fm:9.1f}   ({100*tb:.1f} / {100*tr:.1f} / {100*tfm:.1f})")
+    print(f"{'average':20s} {100*statistics.mean(tot):6.1f}")
+
+    print("\n== Ablation of the S7 set on all data (BA per set, average)")
+    print(f"{'':44s} " + " ".join(f"{d:>9s}" for d in SETS) + f" {'average':>9s}")
+
+    def show(label, pred):
+        vals = [ba([(y, any(pred(f) for f in fs)) for y, fs in data[d]])[0] for d in SETS]
+        print(f"{label:44s} " + " ".join(f"{100*v:9.1f}" for v in vals) + f" {100*statistics.mean(vals):9.1f}")
+    show("all parts", lambda f: any(p(f) for _, p in S7_PARTS))
+    for i, (label, _) in enumerate(S7_PARTS):
+        rest = [p for j, (_, p) in enumerate(S7_PARTS) if j != i]
+        show("  without " + label[:36], lambda f, rest=rest: any(p(f) for p in rest))
+    show("  crit with every pronoun (S6 kinds)", lambda f: any(p(f) for _, p in S7_PARTS[:3] + S7_PARTS[4:])
+         or (f["copy_frac"] >= 0.5 and f["crit_edit"] >= 1))
+    show("  novel name: proper-only words alone", lambda f: any(p(f) for _, p in S7_PARTS[:6] + S7_PARTS[7:])
+         or f["novel_proper"] >= 1)
+    show("  + R8 critical word dropped in a copy", lambda f: recommended7([f]) or
+         (f["copy_frac"] >= 0.5 and f["drop_crit"] >= 1))
+    print("\nfiring rate per part (share of summaries; inconsistent / consistent):")
+    for label, p in S7_PARTS:
+        cells = []
+        for d in SETS:
+            inc = [any(p(f) for f in fs) for y, fs in data[d] if y]
+            con = [any(p(f) for f in fs) for y, fs in data[d] if not y]
+            cells.append(f"{100*sum(inc)/len(inc):4.0f}/{100*sum(con)/len(con):<4.0f}")
+        print(f"  {label[:42]:42s} " + " ".join(f"{c:>10s}" for c in cells))
+
+    print("\n== Demo pairs with the S7 set (server/src/demo.rs)")
+    dp = demo_pairs()
+    for text, summ, flagged in dp:
+        fs = analyse(text, summ)
+        why = [lab for lab, p in S7_PARTS if any(p(f) for f in fs)]
+        if flagged or why:
+            print(f"  {'FLAGGED ' if flagged else 'good    '} marked={recommended7(fs)!s:5s} {why}  :: {summ[:70]}")
+    print(f"  good demo summaries marked: {sum(recommended7(analyse(t, s)) for t, s, f in dp if not f)}"
+          f" of {sum(1 for *_, f in dp if not f)}; flagged marked: "
+          f"{sum(recommended7(analyse(t, s)) for t, s, f in dp if f)} of {sum(1 for *_, f in dp if f)}")
+
 
 def demo_pairs():
-    src = Path("/work/main/server/src/demo.rs").read_text()
+    here = Path(__file__).resolve().parents[3] / "server" / "src" / "demo.rs"
+    src = (here if here.exists() else Path("/work/main/server/src/demo.rs")).read_text()
     out = []
     for text, summ in re.findall(r'text: "((?:[^"\\]|\\.)*)",\s*summaries: \[(.*?)\],\s*\}', src, re.S):
         for s, _, flag in re.findall(r'\(\s*"((?:[^"\\]|\\.)*)",\s*([\d.]+),\s*(true|false),?\s*\)', summ, re.S):
