@@ -21,6 +21,15 @@ async function sendTask(page: Page, text = { document, summary }): Promise<strin
   return (await res.json()).id;
 }
 
+/** Accepts the task on screen (a rating must already be chosen) and waits until it is gone. */
+async function submitAccepted(page: Page, id: string) {
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("a");
+  await expect(page.locator('input[name="verdict"][value="accept"]')).toBeChecked();
+  await page.keyboard.press("Enter");
+  await expect(page.locator(".task-grid")).not.toHaveAttribute("data-task-id", id);
+}
+
 test("looking at a summary sentence highlights and reveals its support; weak sentences and invented facts are marked", async ({ page }) => {
   const check = watchErrors(page);
   const id = await sendTask(page);
@@ -67,6 +76,8 @@ test("looking at a summary sentence highlights and reveals its support; weak sen
   await page.keyboard.press("h");
   await page.keyboard.press("3");
   await expect(page.locator('input[name="rating"][value="3"]')).toBeChecked();
+  // Judged and submitted, so the task leaves the queue (later specs expect their own tasks first).
+  await submitAccepted(page, id);
   check();
 });
 
@@ -104,5 +115,7 @@ test("a marked sentence explains itself: the widened scope and the source senten
   await expect(sentences.nth(1)).toContainText("<b>today</b>");
   await expect(page.locator(".document img")).toHaveCount(0);
   expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+  await page.keyboard.press("3");
+  await submitAccepted(page, id);
   check();
 });

@@ -134,7 +134,10 @@ pub fn SummaryText(
 fn word_marks(marks: &[Mark]) -> Vec<&Mark> {
     let mut out: Vec<&Mark> = Vec::new();
     for m in marks {
-        if matches!(m.kind, MarkKind::Weak | MarkKind::Stitched) {
+        if matches!(
+            m.kind,
+            MarkKind::Weak | MarkKind::Stitched | MarkKind::Repeated
+        ) {
             continue;
         }
         if out.last().is_none_or(|last| last.span.1 <= m.span.0) {
@@ -224,6 +227,10 @@ pub fn explain(
                     "is weakly supported: only {percent:.0}% of its content is in the source."
                 ),
             }
+        }
+        (MarkKind::Repeated, _) => {
+            "repeats an earlier sentence of the summary: a summary that loops says less than it seems to."
+                .to_owned()
         }
         (MarkKind::Stitched, Some(q)) => {
             let others: Vec<String> = mark

@@ -15,6 +15,8 @@
 //!   scope word, a name or a pronoun.
 //! - **Scope:** a quantity or scope word ("fully", "any", "all", "never") that none of the
 //!   sentence's supporting source sentences uses.
+//! - **Repeated:** half or more of a sentence's three-word runs are in an earlier sentence of
+//!   the summary ([`repeats`]).
 //!
 //! The rules and their thresholds were chosen on real summaries judged by people
 //! (`bench/support-eval/prototype/REPORT.md`); the figures are in `bench/README.md`.
@@ -61,6 +63,9 @@ pub enum MarkKind {
     /// Mostly the source's words, but pieced from several sentences (or edited): the whole may
     /// say what no one sentence says.
     Stitched,
+    /// Repeats an earlier sentence of the summary (half its three-word runs or more): a
+    /// summary that loops says less than it seems to.
+    Repeated,
 }
 
 impl MarkKind {
@@ -74,6 +79,7 @@ impl MarkKind {
             MarkKind::Scope => "scope word",
             MarkKind::Pronoun => "pronoun",
             MarkKind::Stitched => "pieced together",
+            MarkKind::Repeated => "repeated",
         }
     }
 }
@@ -126,9 +132,67 @@ const SCOPE: &[&str] = &[
     "permanently",
 ];
 
-const PRONOUNS: &[&str] = &[
-    "he", "she", "his", "her", "him", "hers", "they", "them", "their", "it", "its",
+/// Pronouns by who they point at: a change of class in a copy ("he" for "she") changes who
+/// did what. One bit per class.
+const PRONOUNS: &[(&str, u8)] = &[
+    ("he", 1),
+    ("his", 1),
+    ("him", 1),
+    ("himself", 1),
+    ("she", 2),
+    ("her", 2),
+    ("hers", 2),
+    ("herself", 2),
+    ("they", 4),
+    ("them", 4),
+    ("their", 4),
+    ("theirs", 4),
+    ("it", 8),
+    ("its", 8),
 ];
+
+fn pronoun_class(lower: &str) -> u8 {
+    PRONOUNS
+        .iter()
+        .find(|(p, _)| *p == lower)
+        .map_or(0, |(_, c)| *c)
+}
+
+/// Unit words and suffixes that scale a number ("3m", "3 million").
+const SCALES: &[(&str, f64)] = &[
+    ("thousand", 1e3),
+    ("k", 1e3),
+    ("million", 1e6),
+    ("m", 1e6),
+    ("mln", 1e6),
+    ("billion", 1e9),
+    ("bn", 1e9),
+    ("b", 1e9),
+    ("trillion", 1e12),
+    ("tn", 1e12),
+];
+
+/// The value of token `i` if it is a number, scaled by its unit ("3m", "3.5 million", "five"),
+/// so that the same quantity written two ways compares equal. A separate "m" or "b" word is not
+/// taken as a unit (metres, a grade).
+pub(super) fn number_value(toks: &[Token], i: usize) -> Option<f64> {
+    let fact = toks[i].fact_key.as_str();
+    if !is_number(fact) {
+        return None;
+    }
+    let digits = fact
+        .bytes()
+        .take_while(|b| b.is_ascii_digit() || *b == b'.')
+        .count();
+    let value: f64 = fact[..digits].parse().ok()?;
+    let scale = |w: &str| SCALES.iter().find(|(u, _)| *u == w).map(|(_, s)| *s);
+    let by = scale(&fact[digits..]).or_else(|| {
+        toks.get(i + 1)
+            .filter(|n| n.lower != "m" && n.lower != "b")
+            .and_then(|n| scale(&n.lower))
+    });
+    Some(value * by.unwrap_or(1.0))
+}
 
 /// Unit suffixes a number may carry ("3m", "45th", "10kg"): still a number.
 const NUMBER_SUFFIXES: &[&str] = &[
@@ -175,6 +239,10 @@ pub(super) struct CopyIndex {
     sentence_words: Vec<Vec<u32>>,
     /// Each sentence's count of negations.
     negations: Vec<u32>,
+    /// Each sentence's pronoun classes (bits of [`PRONOUNS`]).
+    pronouns: Vec<u8>,
+    /// Each sentence's quantities, scaled by unit, as the bits of the value.
+    values: Vec<Vec<u64>>,
     /// Words the source writes capitalised mid-sentence more often than not: names, even when
     /// the summary is all lower-case.
     names: HashSet<u32>,
@@ -212,6 +280,13 @@ impl CopyIndex {
         }
         self.negations
             .push((0..toks.len()).filter(|&i| negates(toks, i)).count() as u32);
+        self.pronouns
+            .push(toks.iter().fold(0, |c, t| c | pronoun_class(&t.lower)));
+        self.values.push(
+            (0..toks.len())
+                .filter_map(|i| number_value(toks, i).map(f64::to_bits))
+                .collect(),
+        );
         let mut distinct = ids;
         distinct.sort_unstable();
         distinct.dedup();
@@ -307,6 +382,12 @@ pub(super) fn copy_marks(
                     continue;
                 }
                 let kind = if is_number(&t.fact_key) {
+                    // The same quantity written another way ("3m" for "3 million") is a copy.
+                    if number_value(toks, i)
+                        .is_some_and(|v| index.values[source as usize].contains(&v.to_bits()))
+                    {
+                        continue;
+                    }
                     MarkKind::Number
                 } else if negates(toks, i) {
                     // "never" where the source says "not" keeps the claim's polarity.
@@ -318,7 +399,13 @@ pub(super) fn copy_marks(
                     MarkKind::Scope
                 } else if ids[i].is_some_and(|w| index.names.contains(&w)) {
                     MarkKind::Name
-                } else if PRONOUNS.contains(&t.lower.as_str()) {
+                } else if pronoun_class(&t.lower) != 0 {
+                    // Only a change of who: "he" for "she", not "he" for "Smith".
+                    let class = pronoun_class(&t.lower);
+                    let theirs = index.pronouns[source as usize];
+                    if theirs == 0 || theirs & class != 0 {
+                        continue;
+                    }
                     MarkKind::Pronoun
                 } else {
                     continue;
@@ -419,4 +506,36 @@ fn scope_marks(
             also: Vec::new(),
         })
         .collect()
+}
+
+/// Which summary sentences repeat an earlier one: half or more of their three-word runs (of
+/// lower-cased words) occur in one earlier sentence. Runs are looked up through an index of the
+/// sentences seen so far, so the work is the number of (run, earlier sentence) pairs shared.
+pub(super) fn repeats(sentences: &[&[Token]]) -> Vec<bool> {
+    let mut ids: HashMap<&str, u32> = HashMap::new();
+    let mut seen: HashMap<[u32; 3], Vec<usize>> = HashMap::new();
+    let mut out = Vec::with_capacity(sentences.len());
+    for (i, toks) in sentences.iter().enumerate() {
+        let words: Vec<u32> = toks
+            .iter()
+            .map(|t| {
+                let next = ids.len() as u32;
+                *ids.entry(t.lower.as_str()).or_insert(next)
+            })
+            .collect();
+        let mut runs: Vec<[u32; 3]> = words.windows(3).map(|w| [w[0], w[1], w[2]]).collect();
+        runs.sort_unstable();
+        runs.dedup();
+        let mut shared: HashMap<usize, usize> = HashMap::new();
+        for run in &runs {
+            for &j in seen.get(run).map_or(&[][..], Vec::as_slice) {
+                *shared.entry(j).or_default() += 1;
+            }
+        }
+        out.push(!runs.is_empty() && shared.values().any(|&n| n * 2 >= runs.len()));
+        for run in runs {
+            seen.entry(run).or_default().push(i);
+        }
+    }
+    out
 }

@@ -20,7 +20,7 @@
 mod marks;
 mod text;
 
-use marks::{CopyIndex, copy_marks};
+use marks::{CopyIndex, copy_marks, number_value, repeats};
 pub use marks::{Mark, MarkKind};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
@@ -166,10 +166,23 @@ impl Support {
         // Identical sentences copy alike; their marks are kept relative to the sentence.
         let mut copies: HashMap<&str, Vec<Mark>> = HashMap::new();
         let mut out = Vec::new();
-        for &(start, end) in all.iter().take(MAX_SUMMARY_SENTENCES) {
-            let mut toks = tokens(summary, start, end);
-            let unchecked_words = toks.len().saturating_sub(MAX_SENTENCE_WORDS);
-            toks.truncate(MAX_SENTENCE_WORDS);
+        let checked: Vec<(Span, Vec<Token>, usize)> = all
+            .iter()
+            .take(MAX_SUMMARY_SENTENCES)
+            .map(|&(start, end)| {
+                let mut toks = tokens(summary, start, end);
+                let unchecked_words = toks.len().saturating_sub(MAX_SENTENCE_WORDS);
+                toks.truncate(MAX_SENTENCE_WORDS);
+                ((start, end), toks, unchecked_words)
+            })
+            .collect();
+        let repeated = repeats(
+            &checked
+                .iter()
+                .map(|(_, toks, _)| toks.as_slice())
+                .collect::<Vec<_>>(),
+        );
+        for (((start, end), toks, unchecked_words), repeated) in checked.into_iter().zip(repeated) {
             let mut seen: HashSet<&str> = HashSet::new();
             let weights: Vec<(String, f64)> = toks
                 .iter()
@@ -200,7 +213,15 @@ impl Support {
                     None => break,
                 },
             };
-            let unsupported = unsupported_facts(summary, &toks, &index.mentioned);
+            let mut unsupported = unsupported_facts(summary, &toks, &index.mentioned);
+            // A quantity the source states in another form ("3 million" for "3m") is there.
+            unsupported.retain(|&span| {
+                !toks.iter().enumerate().any(|(i, t)| {
+                    t.span == span
+                        && number_value(&toks, i)
+                            .is_some_and(|v| index.values.contains(&v.to_bits()))
+                })
+            });
             let mut marks: Vec<Mark> = unsupported
                 .iter()
                 .map(|&span| Mark {
@@ -223,11 +244,38 @@ impl Support {
                     .iter()
                     .any(|&(s, e)| s <= m.span.0 && m.span.1 <= e)
             };
-            marks.extend(
-                shift(copied, start, true)
-                    .into_iter()
-                    .filter(|m| m.kind == MarkKind::Stitched || !lacking(m)),
-            );
+            // Quantities the source never states, however either text writes them ("four",
+            // "4m"), beyond the exact-text check of `unsupported`.
+            for (i, t) in toks.iter().enumerate() {
+                let Some(value) = number_value(&toks, i) else {
+                    continue;
+                };
+                let mark = Mark {
+                    kind: MarkKind::Number,
+                    span: t.span,
+                    source: None,
+                    also: Vec::new(),
+                };
+                if !index.values.contains(&value.to_bits()) && !lacking(&mark) {
+                    marks.push(mark);
+                }
+            }
+            if repeated {
+                marks.push(Mark {
+                    kind: MarkKind::Repeated,
+                    span: (start, end),
+                    source: None,
+                    also: Vec::new(),
+                });
+            }
+            let numbers: Vec<Span> = marks
+                .iter()
+                .filter(|m| m.kind == MarkKind::Number)
+                .map(|m| m.span)
+                .collect();
+            marks.extend(shift(copied, start, true).into_iter().filter(|m| {
+                m.kind == MarkKind::Stitched || !(lacking(m) || numbers.contains(&m.span))
+            }));
             marks.sort_by_key(|m| m.span);
             out.push(SummarySentence {
                 span: (start, end),
@@ -271,6 +319,9 @@ struct SourceIndex {
     sentences: usize,
     /// Fact keys of the whole document (not only the searched sentences).
     mentioned: HashSet<String>,
+    /// Every quantity the whole source states, scaled by its unit ("3m" and "3 million" are
+    /// one), as the bits of the value.
+    values: HashSet<u64>,
     /// The searched sentences' words and three-word runs, for the copy marks.
     copies: CopyIndex,
 }
@@ -280,9 +331,11 @@ impl SourceIndex {
         let mut postings: HashMap<String, Vec<u32>> = HashMap::new();
         let mut mentioned: HashSet<String> = HashSet::new();
         let mut copies = CopyIndex::default();
+        let mut values: HashSet<u64> = HashSet::new();
         for (i, &(s, e)) in spans.iter().enumerate() {
             let toks = tokens(document, s, e);
             copies.add(&toks);
+            values.extend((0..toks.len()).filter_map(|j| number_value(&toks, j).map(f64::to_bits)));
             for t in toks {
                 if t.content {
                     let list = postings.entry(t.key).or_default();
@@ -298,7 +351,9 @@ impl SourceIndex {
         // the searched part: one linear pass over what is left.
         let rest = spans.last().map_or(0, |&(_, e)| e);
         if (rest as usize) < document.len() {
-            for t in tokens(document, rest, document.len() as u32) {
+            let toks = tokens(document, rest, document.len() as u32);
+            values.extend((0..toks.len()).filter_map(|j| number_value(&toks, j).map(f64::to_bits)));
+            for t in toks {
                 mentioned.insert(t.fact_key);
             }
         }
@@ -306,6 +361,7 @@ impl SourceIndex {
             postings,
             sentences: spans.len(),
             mentioned,
+            values,
             copies: copies.finish(),
         }
     }

@@ -539,3 +539,51 @@ fn a_line_break_ends_a_sentence_except_in_prose_wrapped_at_a_fixed_width() {
                 2. the quay opens later than planned by the board";
     assert_eq!(texts(list, &sentences(list)).len(), 3);
 }
+
+#[test]
+fn a_pronoun_counts_only_when_it_changes_who_and_a_quantity_is_compared_by_value() {
+    let doc = "She said the council approved the new budget for the harbour on Monday. \
+               Smith said the quay would open in 2026 at a cost of 3 million euros.";
+    // "he" for "she" changes who said it.
+    let summary = "He said the council approved the new budget for the harbour on Monday.";
+    let s = Support::compute(doc, summary);
+    assert!(
+        s.summary[0]
+            .marks
+            .iter()
+            .any(|m| m.kind == MarkKind::Pronoun
+                && &summary[m.span.0 as usize..m.span.1 as usize] == "He"),
+        "{:?}",
+        s.summary[0].marks
+    );
+    // "he" for "Smith" names no one new.
+    let summary = "He said the quay would open in 2026 at a cost of 3 million euros.";
+    let s = Support::compute(doc, summary);
+    assert!(s.summary[0].marks.is_empty(), "{:?}", s.summary[0].marks);
+    // "3m" is "3 million"; "four" is a number the source never states.
+    let summary = "Smith said the quay would open in 2026 at a cost of 3m euros, four years late.";
+    let s = Support::compute(doc, summary);
+    let numbers: Vec<&str> = s.summary[0]
+        .marks
+        .iter()
+        .filter(|m| m.kind == MarkKind::Number)
+        .map(|m| &summary[m.span.0 as usize..m.span.1 as usize])
+        .collect();
+    assert_eq!(numbers, ["four"]);
+}
+
+#[test]
+fn a_sentence_repeating_an_earlier_one_is_marked_and_a_new_one_is_not() {
+    let doc = "The council approved the new budget for the harbour on Monday. Work on the quay starts in May.";
+    let summary = "The council approved the new budget for the harbour on Monday.\n\
+                   Work on the quay starts in May.\n\
+                   The council approved the new budget for the harbour on Monday.";
+    let s = Support::compute(doc, summary);
+    let repeated: Vec<bool> = s
+        .summary
+        .iter()
+        .map(|x| x.marks.iter().any(|m| m.kind == MarkKind::Repeated))
+        .collect();
+    assert_eq!(repeated, [false, false, true]);
+    assert!(s.summary[2].marked);
+}
