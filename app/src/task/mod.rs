@@ -18,6 +18,9 @@
 pub mod counts;
 #[cfg(feature = "ssr")]
 pub mod depth;
+/// The task list: filters, newest first, paged by cursor.
+#[cfg(feature = "ssr")]
+pub mod find;
 #[cfg(feature = "ssr")]
 pub mod lease;
 #[cfg(feature = "ssr")]

@@ -66,7 +66,9 @@ pub fn router(state: &AppState) -> Router<AppState> {
     let v1 = Router::new()
         .route(
             "/tasks",
-            post(tasks::create).layer(DefaultBodyLimit::max(ingest_body_limit(state))),
+            post(tasks::create)
+                .get(tasks::list)
+                .layer(DefaultBodyLimit::max(ingest_body_limit(state))),
         )
         .route("/tasks/{id}", get(tasks::show))
         .route(

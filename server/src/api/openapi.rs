@@ -95,6 +95,7 @@ impl Modify for Security {
     paths(
         super::tasks::create,
         super::tasks::show,
+        super::tasks::list,
         super::feedback::receive,
         super::feed::feed,
         super::export::export,

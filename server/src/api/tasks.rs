@@ -1,5 +1,6 @@
-//! `POST /api/v1/tasks` (one output or a batch) and `GET /api/v1/tasks/{id}` (status and reviews,
-//! for a pipeline that polls).
+//! `POST /api/v1/tasks` (one output or a batch), `GET /api/v1/tasks` (the list, filtered, newest
+//! first; `app::task::find`) and `GET /api/v1/tasks/{id}` (status and reviews, for a pipeline that
+//! polls, by Loupe's id or the pipeline's own external id).
 
 use super::auth::{Pipeline, need};
 use super::body_bytes;
@@ -11,10 +12,11 @@ use app::task_doc::TaskDoc;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// One task's routing outcome, as the API reports it.
@@ -134,17 +136,72 @@ async fn ingest_body(
 /// (`escalated` waits for an admin's ruling, which completes the task with the admin's verdict).
 #[utoipa::path(get, path = "/api/v1/tasks/{id}", operation_id = "show_task", tag = "tasks",
     security(("token" = ["read"])),
-    params(("id" = Uuid, Path, description = "The task id Loupe returned")),
+    params(("id" = String, Path, description = "The task id Loupe returned, or the external_id \
+        the pipeline sent (Loupe's id is tried first)")),
     responses((status = 200, body = TaskDoc), super::openapi::Errors))]
 pub async fn show(
     State(state): State<AppState>,
     _caller: Pipeline<need::Read>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let id = Uuid::parse_str(&id).map_err(|_| ApiError::not_found("task"))?;
     let mut conn = state.pool.acquire().await?;
-    let task = app::task_doc::load(&mut conn, id)
-        .await?
-        .ok_or(ApiError::not_found("task"))?;
-    Ok(Json(task).into_response())
+    let mut task = match Uuid::parse_str(&id) {
+        Ok(uuid) => app::task_doc::load(&mut conn, uuid).await?,
+        Err(_) => None,
+    };
+    // A pipeline's own ids may look like anything, a UUID included: Loupe's id wins a clash.
+    if task.is_none() {
+        if let Some(uuid) = app::task::find::by_external_id(&state.pool, &id).await? {
+            task = app::task_doc::load(&mut conn, uuid).await?;
+        }
+    }
+    Ok(Json(task.ok_or(ApiError::not_found("task"))?).into_response())
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// auto_accepted, queued, in_review, reviewed or escalated.
+    status: Option<String>,
+    /// The routing reason: low_confidence, flagged, audit_sample, auto_accepted, user_feedback
+    /// or weak_support.
+    reason: Option<String>,
+    model: Option<String>,
+    model_version: Option<String>,
+    external_id: Option<String>,
+    /// Arrived at or after: a date (`2026-11-30`, UTC) or an RFC 3339 time.
+    from: Option<String>,
+    /// Arrived before: an RFC 3339 time, or a date (that whole day included).
+    to: Option<String>,
+    /// Tasks per page, 1-500 (default 50).
+    limit: Option<String>,
+    /// `next_after` from the page before.
+    after: Option<String>,
+}
+
+/// Tasks, newest first, with filters that compose; paged by cursor (`next_after`). Without
+/// their texts: `GET /api/v1/tasks/{id}` has those.
+#[utoipa::path(get, path = "/api/v1/tasks", operation_id = "list_tasks", tag = "tasks",
+    security(("token" = ["read"])),
+    params(ListQuery),
+    responses((status = 200, body = app::task::find::TaskPage), super::openapi::Errors))]
+pub async fn list(
+    State(state): State<AppState>,
+    _caller: Pipeline<need::Read>,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<app::task::find::TaskPage>, ApiError> {
+    use app::task::find::{Filter, Raw, page};
+    let Query(q) = query.map_err(|_| super::bad_query())?;
+    let limit = super::limit(q.limit.as_deref(), 50, 500)?;
+    let filter = Filter::parse(&Raw {
+        status: q.status.as_deref(),
+        reason: q.reason.as_deref(),
+        model: q.model.as_deref(),
+        model_version: q.model_version.as_deref(),
+        external_id: q.external_id.as_deref(),
+        from: q.from.as_deref(),
+        to: q.to.as_deref(),
+        after: q.after.as_deref(),
+    })?;
+    Ok(Json(page(&state.pool, &filter, limit).await?))
 }

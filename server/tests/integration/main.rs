@@ -40,4 +40,5 @@ mod security_headers;
 mod sessions;
 mod support;
 mod support_marks;
+mod task_list;
 mod webhooks;

@@ -288,6 +288,7 @@ async fn the_openapi_document_describes_every_route_and_the_docs_page_renders_it
     assert_eq!(status, StatusCode::OK);
     let expected = [
         ("/api/v1/tasks", "post"),
+        ("/api/v1/tasks", "get"),
         ("/api/v1/tasks/{id}", "get"),
         ("/api/v1/feedback", "post"),
         ("/api/v1/feedback", "get"),
