@@ -122,17 +122,33 @@ pub async fn open_for(args: &DbArgs, purpose: Purpose) -> Result<Database> {
     })
 }
 
+/// How long a connection may wait in the pool and still be handed out without a ping.
+const PING_IDLE_AFTER: Duration = Duration::from_secs(1);
+
 async fn connect(options: PgConnectOptions, max: u32) -> Result<PgPool> {
     // JIT compilation costs PostgreSQL a few hundred milliseconds on the dashboard's larger
     // aggregates and gains nothing on queries this size, so Loupe's sessions turn it off.
     // The application name lets an operator (and the tests) tell Loupe's sessions apart.
     let options = options.options([("jit", "off")]).application_name("loupe");
-    // `test_before_acquire` (sqlx's default, kept) pings an idle connection before handing it
-    // out, so connections broken by a PostgreSQL restart are replaced, not handed to a request.
+    // A connection idle for a while is pinged before it is handed out, so connections broken
+    // by a PostgreSQL restart are replaced, not handed to a request. sqlx's own
+    // `test_before_acquire` pings on every acquire, which is one more round trip per statement
+    // on the review loop's path (sqlx also pings each connection as it comes back, which tells
+    // a broken one as well); a connection back in the pool for less than [`PING_IDLE_AFTER`]
+    // answered that ping, and a restart (the supervisor's two checks a second apart, then
+    // `pg_ctl start`) leaves every connection idle for longer than that.
     PgPoolOptions::new()
         .max_connections(max)
         .acquire_timeout(Duration::from_secs(10))
-        .test_before_acquire(true)
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= PING_IDLE_AFTER {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
         .connect_with(options)
         .await
         .context("cannot connect to PostgreSQL")

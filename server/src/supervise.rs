@@ -3,8 +3,8 @@
 //! Once a second the supervisor checks that the postmaster named in `postmaster.pid` is alive (a
 //! signal-0 probe, no child process). When it finds it dead on two checks in a row, it starts it
 //! again with `pg_ctl start` on the same folder; crash recovery replays the WAL, so every
-//! committed transaction is there when it answers again. The pool then heals by itself: sqlx
-//! pings an idle connection before handing it out (`test_before_acquire`, on by default) and
+//! committed transaction is there when it answers again. The pool then heals by itself: it
+//! pings a connection idle for a second or more before handing it out (`db::connect`) and
 //! replaces the ones the crash broke.
 //!
 //! Chosen: restart in place, a bounded number of times, then stop Loupe with a non-zero exit.

@@ -24,40 +24,64 @@ fn terms(state: &AppState, prefetched: bool) -> ClaimTerms {
     }
 }
 
-/// The reviewer's current task: the one on screen if they hold it, else the one claimed
-/// in the background (promoted: it is on screen from now on), else a fresh claim.
-pub async fn held_or_claim(state: &AppState, reviewer: i64) -> Result<Option<Uuid>, AppError> {
+/// The reviewer's current task as the page shows it: the one on screen if they hold it, else
+/// the one claimed in the background (promoted: it is on screen from now on), else a fresh
+/// claim. `tags`: the error tags, when the request has read them already.
+pub async fn current_view(
+    state: &AppState,
+    reviewer: i64,
+    tags: Option<Vec<String>>,
+) -> Result<Option<TaskView>, AppError> {
     let pool = &state.pool;
     let terms = terms(state, false);
     match lease::held(pool, reviewer).await? {
-        Some(held) if !held.prefetched => return Ok(Some(held.id)),
+        Some(held) if !held.prefetched => return view_of(state, Some(held.id), tags).await,
         Some(held) => {
             let promoted = lease::promote(pool, reviewer, held.id, terms.lease_secs).await?;
             if promoted.is_some() {
-                return Ok(promoted);
+                return view_of(state, promoted, tags).await;
             }
         }
         None => {}
     }
-    state
-        .metrics
-        .count_claim(lease::claim(pool, reviewer, terms).await)
+    claimed_view(state, lease::claim(pool, reviewer, terms).await).await
 }
 
-/// The reviewer's background claim: the one they already hold, or a new one.
-pub async fn prefetch(state: &AppState, reviewer: i64) -> Result<Option<Uuid>, AppError> {
-    if let Some(held) = lease::held_prefetched(&state.pool, reviewer).await? {
-        return Ok(Some(held));
+/// The reviewer's background claim as the page shows it (`review/next`): the one they already
+/// hold, or a new one. In one statement when they hold one or the first claim attempt takes a
+/// task, as nearly always; else the long way, the held look-up and [`lease::claim`] with its
+/// retries.
+pub async fn prefetch_view(state: &AppState, reviewer: i64) -> Result<Option<TaskView>, AppError> {
+    let pool = &state.pool;
+    let terms = terms(state, true);
+    if let Some(shown) = lease::prefetch_shown(pool, reviewer, terms).await? {
+        if shown.claimed {
+            state.metrics.count_claim(Ok::<_, AppError>(Some(())))?;
+        }
+        return view_from_row(state, shown).await.map(Some);
     }
-    let claimed = lease::claim(&state.pool, reviewer, terms(state, true)).await;
-    state.metrics.count_claim(claimed)
+    if let Some(held) = lease::held_prefetched(pool, reviewer).await? {
+        return view_of(state, Some(held), None).await;
+    }
+    claimed_view(state, lease::claim(pool, reviewer, terms).await).await
+}
+
+/// A claim's task as the page shows it, counted as a claim.
+async fn claimed_view(
+    state: &AppState,
+    claimed: Result<Option<lease::Shown>, AppError>,
+) -> Result<Option<TaskView>, AppError> {
+    match state.metrics.count_claim(claimed)? {
+        Some(shown) => view_from_row(state, shown).await.map(Some),
+        None => Ok(None),
+    }
 }
 
 /// After a submit or skip, for the page that asked (`with_next`): the current task and the
 /// one behind it. A form posted without scripts asks for nothing and claims nothing here;
 /// its page load that follows does.
-/// `tags` are the error tags the caller has already read in this request (a submit has), so
-/// one request reads them once.
+/// `tags` are the error tags the caller has already read in this request (a submit may have),
+/// so one request reads them once.
 pub async fn upcoming(
     state: &AppState,
     reviewer: i64,
@@ -70,32 +94,31 @@ pub async fn upcoming(
             next: None,
         });
     }
-    let Some(current) = held_or_claim(state, reviewer).await? else {
+    let Some(current) = current_view(state, reviewer, tags).await? else {
         return Ok(Upcoming {
             current: None,
             next: None,
         });
     };
+    let next = prefetch_view(state, reviewer).await?;
+    Ok(Upcoming {
+        current: Some(current),
+        next,
+    })
+}
+
+/// The task as the review page shows it, for a look-up that may have come back empty. `tags`:
+/// the error tags, when the request has read them already.
+pub async fn view_of(
+    state: &AppState,
+    id: Option<Uuid>,
+    tags: Option<Vec<String>>,
+) -> Result<Option<TaskView>, AppError> {
+    let Some(id) = id else { return Ok(None) };
     let tags = match tags {
         Some(tags) => tags,
         None => crate::error_tags::store::list(&state.pool).await?,
     };
-    let waiting = crate::task::counts::waiting(&state.pool).await?;
-    let current = Some(task_view(state, current, tags.clone(), waiting).await?);
-    let next = match prefetch(state, reviewer).await? {
-        Some(id) => {
-            let waiting = crate::task::counts::waiting(&state.pool).await?;
-            Some(task_view(state, id, tags, waiting).await?)
-        }
-        None => None,
-    };
-    Ok(Upcoming { current, next })
-}
-
-/// The task as the review page shows it, for a claim that may have come back empty.
-pub async fn view_of(state: &AppState, id: Option<Uuid>) -> Result<Option<TaskView>, AppError> {
-    let Some(id) = id else { return Ok(None) };
-    let tags = crate::error_tags::store::list(&state.pool).await?;
     let waiting = crate::task::counts::waiting(&state.pool).await?;
     task_view(state, id, tags, waiting).await.map(Some)
 }
@@ -106,7 +129,6 @@ async fn task_view(
     error_tags: Vec<String>,
     waiting: i64,
 ) -> Result<TaskView, AppError> {
-    let db = &state.pool;
     let row = sqlx::query!(
         r#"select id, document, summary, confidence, threshold, model, model_version,
                   reason, metadata, support,
@@ -115,8 +137,29 @@ async fn task_view(
            from tasks where id = $1"#,
         id
     )
-    .fetch_one(db)
+    .fetch_one(&state.pool)
     .await?;
+    let row = lease::Shown {
+        id: row.id,
+        document: row.document,
+        summary: row.summary,
+        confidence: row.confidence,
+        threshold: row.threshold,
+        model: row.model,
+        model_version: row.model_version,
+        reason: row.reason,
+        metadata: row.metadata,
+        support: row.support,
+        has_end_user_feedback: row.has_end_user_feedback,
+        waiting,
+        error_tags,
+        claimed: false,
+    };
+    view_from_row(state, row).await
+}
+
+/// The page's view of a task's stored row, with what the row's statement read beside it.
+async fn view_from_row(state: &AppState, row: lease::Shown) -> Result<TaskView, AppError> {
     let reason = Reason::from_db(&row.reason).ok_or_else(|| {
         tracing::error!(reason = %row.reason, "unknown routing reason in database");
         AppError::Internal
@@ -134,10 +177,10 @@ async fn task_view(
             .collect(),
         _ => Vec::new(),
     };
-    // Most tasks have no end-user feedback: the probe above answers that from the index, and
+    // Most tasks have no end-user feedback: the row's statement answers that from the index, and
     // only a task with some pays for the summary's query.
     let end_users = if row.has_end_user_feedback {
-        crate::end_users::store::summary(db, row.id).await?
+        crate::end_users::store::summary(&state.pool, row.id).await?
     } else {
         None
     };
@@ -149,8 +192,8 @@ async fn task_view(
         model_version: row.model_version,
         reason,
         metadata,
-        waiting,
-        error_tags,
+        waiting: row.waiting,
+        error_tags: row.error_tags,
         support: stored_support(row.support, state.settings.weak_support),
         weak_below: state.settings.weak_support,
         end_users,
@@ -196,32 +239,31 @@ pub async fn store_review(
         }
         None => (None, None),
     };
-    let mut tx = pool.begin().await?;
+    let review = ReviewRow {
+        rating: i16::from(rating.get()),
+        verdict: verdict.as_str(),
+        comment: comment.as_deref(),
+        corrected: corrected.as_deref(),
+        edit_distance,
+        tags: &tags,
+    };
+    // Most moves raise no event any endpoint takes: the settle is then its own transaction, one
+    // round trip. When one does, the outbox row must commit with the review, so the settle is
+    // made again inside a transaction that writes it.
     let settled = lease::settle_with_review(
-        &mut tx,
+        &mut *pool.acquire().await?,
         reviewer,
         task_id,
-        ReviewRow {
-            rating: i16::from(rating.get()),
-            verdict: verdict.as_str(),
-            comment: comment.as_deref(),
-            corrected: corrected.as_deref(),
-            edit_distance,
-            tags: &tags,
-        },
+        &review,
+        true,
     )
     .await?;
-    let (status, subscribed) = match settled {
-        Settled::Stored { status, subscribed } => (status, subscribed),
-        Settled::Missing => return Err(AppError::NotFound("task".into())),
-        Settled::NotHeld => {
-            return Err(AppError::Conflict(
-                "this task is no longer assigned to you (its lease ran out and it went back \
-                 to the queue); your review was not saved"
-                    .into(),
-            ));
-        }
-    };
+    if !matches!(settled, Settled::Subscribed) {
+        return settled_answer(settled).map(|_| ());
+    }
+    let mut tx = pool.begin().await?;
+    let settled = lease::settle_with_review(&mut tx, reviewer, task_id, &review, false).await?;
+    let (status, subscribed) = settled_answer(settled)?;
     // The pipeline hears of it through the outbox, committed with the review or not at all.
     let event = match status {
         TaskStatus::Reviewed => Some(crate::outbox::TASK_REVIEWED),
@@ -233,6 +275,25 @@ pub async fn store_review(
     }
     tx.commit().await?;
     Ok(())
+}
+
+/// A settle's outcome as the submit answers it: the task's new status and whether an endpoint
+/// takes its event, or the error the reviewer sees.
+fn settled_answer(settled: Settled) -> Result<(TaskStatus, bool), AppError> {
+    match settled {
+        Settled::Stored { status, subscribed } => Ok((status, subscribed)),
+        Settled::Missing => Err(AppError::NotFound("task".into())),
+        Settled::NotHeld => Err(AppError::Conflict(
+            "this task is no longer assigned to you (its lease ran out and it went back \
+             to the queue); your review was not saved"
+                .into(),
+        )),
+        // Only a settle asked to stay alone answers this, and it is handled before.
+        Settled::Subscribed => {
+            tracing::error!("a settle inside a transaction answered `Subscribed`");
+            Err(AppError::Internal)
+        }
+    }
 }
 
 /// Gives the task back to the queue and keeps it from this reviewer for the skip cooldown.

@@ -60,8 +60,7 @@ pub async fn current_task() -> Result<Option<TaskView>, AppError> {
 
     let user = require_role(Role::Reviewer).await?;
     let state = expect_state();
-    let id = desk::held_or_claim(&state, user.id).await?;
-    desk::view_of(&state, id).await
+    desk::current_view(&state, user.id, None).await
 }
 
 /// The tasks a reviewer has after moving on (submit or skip) when the page asked with
@@ -96,25 +95,28 @@ pub async fn submit_review(
     let user = require_role(Role::Reviewer).await?;
     let task_id = parse_task_id(&task_id)?;
     let state = expect_state();
-    let allowed = crate::error_tags::store::list(&state.pool).await?;
+    // The configured tags are needed only to check tags the reviewer marked; most reviews
+    // mark none, and then the list is not read.
+    let marked = error_tags
+        .as_deref()
+        .is_some_and(|t| t.split(',').any(|t| !t.trim().is_empty()));
+    let allowed = if marked {
+        Some(crate::error_tags::store::list(&state.pool).await?)
+    } else {
+        None
+    };
     let judgement = Judgement::from_fields(
         rating.as_deref(),
         verdict.as_deref(),
         comment.as_deref(),
         corrected_summary.as_deref(),
         error_tags.as_deref(),
-        &allowed,
+        allowed.as_deref().unwrap_or_default(),
     )?;
     let verdict = judgement.verdict;
     desk::store_review(&state.pool, user.id, task_id, judgement).await?;
     state.metrics.review_stored(verdict);
-    desk::upcoming(
-        &state,
-        user.id,
-        prefetch.as_deref() == Some("1"),
-        Some(allowed),
-    )
-    .await
+    desk::upcoming(&state, user.id, prefetch.as_deref() == Some("1"), allowed).await
 }
 
 /// Gives the task back to the queue; the reviewer who skipped it will not be offered it again
@@ -143,8 +145,7 @@ pub async fn claim_next() -> Result<Option<TaskView>, AppError> {
 
     let user = require_role(Role::Reviewer).await?;
     let state = expect_state();
-    let id = desk::prefetch(&state, user.id).await?;
-    desk::view_of(&state, id).await
+    desk::prefetch_view(&state, user.id).await
 }
 
 /// Keeps the reviewer's leases alive while the review page is open; answers with the tasks

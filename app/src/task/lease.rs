@@ -90,66 +90,39 @@ pub async fn promote(
     Ok(promoted)
 }
 
+/// A task as a claim hands it over: the row's columns the review page shows, and what the
+/// page's header and form need beside it, read in the claim's own statement.
+pub struct Shown {
+    pub id: Uuid,
+    pub document: String,
+    pub summary: String,
+    pub confidence: f64,
+    pub threshold: f64,
+    pub model: String,
+    pub model_version: String,
+    pub reason: String,
+    pub metadata: serde_json::Value,
+    pub support: Option<serde_json::Value>,
+    pub has_end_user_feedback: bool,
+    /// Tasks still waiting after this claim (the `task_tally` sum, less the task just claimed).
+    pub waiting: i64,
+    /// The error tags, in key order.
+    pub error_tags: Vec<String>,
+    /// Claimed by this statement (not one the reviewer already held).
+    pub claimed: bool,
+}
+
 /// Claims the first task in queue order this reviewer may take: waiting, never one they
-/// reviewed or recently skipped, nor one someone else holds. This statement is the one
-/// definition of "claimable".
+/// reviewed or recently skipped, nor one someone else holds; answers with the task as the page
+/// shows it. The statement in [`claim_once`] is the one definition of "claimable".
 pub async fn claim(
     pool: &PgPool,
     reviewer: i64,
     terms: ClaimTerms,
-) -> Result<Option<Uuid>, AppError> {
+) -> Result<Option<Shown>, AppError> {
     for _ in 0..CLAIM_ATTEMPTS {
-        // A claim does not wait for its commit to reach the disk (`synchronous_commit` off for
-        // this one statement's transaction, set by the InitPlan below): after a database crash
-        // the last instants' claims may be undone, which only puts those tasks back in the
-        // queue (their reviewers' submits are then refused, as for a lapsed lease). Reviews
-        // themselves are committed durably, as always. This spares the review loop one WAL
-        // flush per task.
-        // The queued candidate and the lapsed one are found apart, each by its own index
-        // (`migrations/0022_claim_order_queued.sql`: one index over both made every claim walk
-        // past every held task), and the first of the two in queue order is taken. The other
-        // stays locked only until this statement ends.
-        let claimed = sqlx::query_scalar!(
-            "with queued as (
-                 select c.id, c.flagged, c.confidence, c.created_at from tasks c
-                 where c.status = 'queued'
-                   and not exists (select 1 from reviews r
-                                   where r.task_id = c.id and r.reviewer_id = $1)
-                   and not exists (select 1 from task_skips s
-                                   where s.task_id = c.id and s.reviewer_id = $1
-                                     and s.skipped_at > now() - make_interval(secs => $3))
-                 order by c.flagged desc, c.confidence, c.created_at
-                 limit 1
-                 for update skip locked),
-             lapsed as (
-                 select c.id, c.flagged, c.confidence, c.created_at from tasks c
-                 where c.status = 'in_review' and c.lease_expires_at <= now()
-                   and not exists (select 1 from reviews r
-                                   where r.task_id = c.id and r.reviewer_id = $1)
-                   and not exists (select 1 from task_skips s
-                                   where s.task_id = c.id and s.reviewer_id = $1
-                                     and s.skipped_at > now() - make_interval(secs => $3))
-                 order by c.flagged desc, c.confidence, c.created_at
-                 limit 1
-                 for update skip locked)
-             update tasks set status = 'in_review', lease_owner = $1, leased_at = now(),
-                    lease_expires_at = now() + make_interval(secs => $2),
-                    lease_prefetched = $4
-             where (select set_config('synchronous_commit', 'off', true)) = 'off'
-               and id = (
-                 select id from (select * from queued union all select * from lapsed) w
-                 order by w.flagged desc, w.confidence, w.created_at
-                 limit 1)
-             returning id",
-            reviewer,
-            terms.lease_secs,
-            terms.skip_cooldown_secs,
-            terms.prefetched,
-        )
-        .fetch_optional(pool)
-        .await?;
-        if claimed.is_some() {
-            return Ok(claimed);
+        if let Some(claimed) = claim_once(pool, reviewer, terms, false).await? {
+            return Ok(Some(claimed));
         }
         // Nothing waiting at all: the queue is empty, not merely busy, so stop. (When tasks wait
         // but none is open to this reviewer, the attempts run out instead; that costs up to five
@@ -165,6 +138,125 @@ pub async fn claim(
         }
     }
     Ok(None)
+}
+
+/// The reviewer's background claim, in one statement: the task they already hold claimed in the
+/// background, or else one attempt of [`claim`] (`terms.prefetched` set). `None` when neither
+/// came of it: the caller then goes the long way (the held look-up, then [`claim`] with its
+/// retries, which tell a busy queue from an empty one).
+///
+/// One round trip where the review page's `review/next` made six (the held look-up, the claim,
+/// the task's row, the waiting count, the error tags, and the end-user probe).
+pub async fn prefetch_shown(
+    pool: &PgPool,
+    reviewer: i64,
+    terms: ClaimTerms,
+) -> Result<Option<Shown>, AppError> {
+    claim_once(pool, reviewer, terms, true).await
+}
+
+/// One claim attempt, with the task's row and what the page shows beside it. `held_first`: a
+/// task the reviewer holds claimed in the background is answered instead, and nothing claimed.
+async fn claim_once(
+    pool: &PgPool,
+    reviewer: i64,
+    terms: ClaimTerms,
+    held_first: bool,
+) -> Result<Option<Shown>, AppError> {
+    // A claim does not wait for its commit to reach the disk (`synchronous_commit` off for this
+    // one statement's transaction, set by the InitPlan below): after a database crash the last
+    // instants' claims may be undone, which only puts those tasks back in the queue (their
+    // reviewers' submits are then refused, as for a lapsed lease). Reviews themselves are
+    // committed durably, as always. This spares the review loop one WAL flush per task.
+    // The queued candidate and the lapsed one are found apart, each by its own index
+    // (`migrations/0022_claim_order_queued.sql`: one index over both made every claim walk past
+    // every held task), and the first of the two in queue order is taken. The other stays
+    // locked only until this statement ends.
+    // `held` and the claim read one snapshot, so the claim runs only when nothing is held. The
+    // statement's own reads do not see the row it claims move, so the waiting count takes the
+    // claimed task away itself (it was counted as waiting, queued or lapsed).
+    let row = sqlx::query!(
+        r#"with held as (
+               select id from tasks
+               where $5 and lease_owner = $1 and lease_prefetched
+                 and task_held(status, lease_expires_at)
+               limit 1),
+           queued as (
+               select c.id, c.flagged, c.confidence, c.created_at from tasks c
+               where c.status = 'queued'
+                 and not exists (select 1 from reviews r
+                                 where r.task_id = c.id and r.reviewer_id = $1)
+                 and not exists (select 1 from task_skips s
+                                 where s.task_id = c.id and s.reviewer_id = $1
+                                   and s.skipped_at > now() - make_interval(secs => $3))
+               order by c.flagged desc, c.confidence, c.created_at
+               limit 1
+               for update skip locked),
+           lapsed as (
+               select c.id, c.flagged, c.confidence, c.created_at from tasks c
+               where c.status = 'in_review' and c.lease_expires_at <= now()
+                 and not exists (select 1 from reviews r
+                                 where r.task_id = c.id and r.reviewer_id = $1)
+                 and not exists (select 1 from task_skips s
+                                 where s.task_id = c.id and s.reviewer_id = $1
+                                   and s.skipped_at > now() - make_interval(secs => $3))
+               order by c.flagged desc, c.confidence, c.created_at
+               limit 1
+               for update skip locked),
+           claimed as (
+               update tasks set status = 'in_review', lease_owner = $1, leased_at = now(),
+                      lease_expires_at = now() + make_interval(secs => $2),
+                      lease_prefetched = $4
+               where not exists (select 1 from held)
+                 and (select set_config('synchronous_commit', 'off', true)) = 'off'
+                 and id = (
+                   select id from (select * from queued union all select * from lapsed) w
+                   order by w.flagged desc, w.confidence, w.created_at
+                   limit 1)
+               returning id, document, summary, confidence, threshold, model, model_version,
+                         reason, metadata, support),
+           shown as (
+               select c.*, true as claimed from claimed c
+               union all
+               select t.id, t.document, t.summary, t.confidence, t.threshold, t.model,
+                      t.model_version, t.reason, t.metadata, t.support, false
+               from tasks t where t.id = (select id from held))
+           select s.id as "id!", s.document as "document!", s.summary as "summary!",
+                  s.confidence as "confidence!", s.threshold as "threshold!", s.model as "model!",
+                  s.model_version as "model_version!", s.reason as "reason!",
+                  s.metadata as "metadata!", s.support, s.claimed as "claimed!",
+                  exists (select 1 from external_feedback f where f.task_id = s.id)
+                      as "has_end_user_feedback!",
+                  ((select coalesce(sum(n), 0) from task_tally where status = 'queued')::int8
+                   + (select count(*) from tasks
+                      where status = 'in_review' and lease_expires_at <= now())
+                   - s.claimed::int) as "waiting!",
+                  array(select tag from error_tags order by position) as "error_tags!"
+           from shown s"#,
+        reviewer,
+        terms.lease_secs,
+        terms.skip_cooldown_secs,
+        terms.prefetched,
+        held_first,
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|r| Shown {
+        id: r.id,
+        document: r.document,
+        summary: r.summary,
+        confidence: r.confidence,
+        threshold: r.threshold,
+        model: r.model,
+        model_version: r.model_version,
+        reason: r.reason,
+        metadata: r.metadata,
+        support: r.support,
+        has_end_user_feedback: r.has_end_user_feedback,
+        waiting: r.waiting,
+        error_tags: r.error_tags,
+        claimed: r.claimed,
+    }))
 }
 
 /// Extends every lease the reviewer holds to at least `secs` from now; answers with the tasks
@@ -235,6 +327,10 @@ pub enum Settled {
         status: TaskStatus,
         subscribed: bool,
     },
+    /// Nothing written: the settle was asked to store only a move no webhook endpoint hears of
+    /// (`alone`), and some active endpoint takes this one's event. The caller settles again
+    /// inside a transaction that also writes the outbox.
+    Subscribed,
     /// The reviewer does not hold the task (its lease ran out and someone else claimed it, or it
     /// was released); nothing was written.
     NotHeld,
@@ -248,20 +344,38 @@ pub enum Settled {
 /// the task moves on: `escalated` for an escalation, else `reviewed` once it has the reviews it
 /// wants, else back to `queued`. One round trip where it was five (lock, insert, settle, and the
 /// outbox check, inside `BEGIN`/`COMMIT`); the caller's transaction holds the outbox write.
+///
+/// `alone`: the statement is its own transaction (no `BEGIN` / `COMMIT` around it, two round
+/// trips fewer), so it must not store a move that raises an event some endpoint takes, whose
+/// outbox row has to be committed with it: it then writes nothing and answers
+/// [`Settled::Subscribed`]. Whether some endpoint takes the event is read in the statement's
+/// own snapshot, as the caller's transaction would read it.
 pub async fn settle_with_review(
     conn: &mut sqlx::PgConnection,
     reviewer: i64,
     task: Uuid,
-    review: ReviewRow<'_>,
+    review: &ReviewRow<'_>,
+    alone: bool,
 ) -> Result<Settled, AppError> {
     let row = sqlx::query!(
         r#"with held as (
                select id, reviews_required, reviews_done, model, model_version, confidence, reason,
                       greatest(0, extract(epoch from now() - coalesce(leased_at, now())))::int
-                          as seconds
+                          as seconds,
+                      case when $4 = 'escalate' then 'escalated'
+                           when reviews_done + 1 >= reviews_required then 'reviewed'
+                           else 'queued' end as status
                from tasks
                where id = $1 and status = 'in_review' and lease_owner = $2
                for update),
+           heard as (
+               select exists (select 1 from webhook_endpoints e, held h
+                              where e.active
+                                and (case h.status when 'reviewed' then $9
+                                                   when 'escalated' then $10 end)
+                                    = any(e.events)) as subscribed),
+           go as (
+               select held.* from held, heard where not ($11 and heard.subscribed)),
            stored as (
                insert into reviews
                    (task_id, reviewer_id, rating, verdict, comment, corrected_summary,
@@ -269,30 +383,21 @@ pub async fn settle_with_review(
                     error_tags)
                select id, $2, $3, $4, $5, $6, seconds, $7, model, model_version, confidence,
                       reason, $8
-               from held
+               from go
                returning task_id),
-           next as (
-               select id, reviews_done + 1 as done,
-                      case when $4 = 'escalate' then 'escalated'
-                           when reviews_done + 1 >= reviews_required then 'reviewed'
-                           else 'queued' end as status
-               from held),
            settled as (
-               update tasks t set status = next.status, reviews_done = next.done,
+               update tasks t set status = go.status, reviews_done = go.reviews_done + 1,
                       lease_owner = null, leased_at = null, lease_expires_at = null,
                       lease_prefetched = false,
-                      completed_at = case when next.status in ('reviewed', 'escalated')
+                      completed_at = case when go.status in ('reviewed', 'escalated')
                                           then now() end
-               from next
-               where t.id = next.id
+               from go
+               where t.id = go.id
                returning t.status)
            select (select status from settled) as "status?",
                   (select count(*) from stored) as "stored!",
-                  exists (select 1 from webhook_endpoints e, settled s
-                          where e.active
-                            and (case s.status when 'reviewed' then $9
-                                               when 'escalated' then $10 end)
-                                = any(e.events)) as "subscribed!""#,
+                  exists (select 1 from held) as "held!",
+                  (select subscribed from heard) as "subscribed!""#,
         task,
         reviewer,
         review.rating,
@@ -303,9 +408,13 @@ pub async fn settle_with_review(
         review.tags,
         crate::outbox::TASK_REVIEWED,
         crate::outbox::TASK_ESCALATED,
+        alone,
     )
     .fetch_one(&mut *conn)
     .await?;
+    if alone && row.held && row.subscribed && row.status.is_none() {
+        return Ok(Settled::Subscribed);
+    }
     match row.status {
         Some(status) if row.stored == 1 => Ok(Settled::Stored {
             status: TaskStatus::stored(&status)?,

@@ -142,3 +142,50 @@ async fn leaving_the_page_gives_the_prefetched_task_back_and_a_lapsed_claim_is_f
     let fay = app.reviewer("fay").await;
     assert_eq!(fay.current_task().await.unwrap()["id"], third["id"]);
 }
+
+/// `review/next` claims and reads what the page shows in one statement, whose own reads do not
+/// see the task it claims move: the header's count must still leave that task out, whether it
+/// was queued or a lapsed lease, and must not leave out a task held from before.
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn the_background_claim_counts_what_is_left_waiting(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    app.submit(json!([
+        task("a", 0.1),
+        task("b", 0.2),
+        task("c", 0.3),
+        task("d", 0.4)
+    ]))
+    .await;
+    let (gus, hal) = (app.reviewer("gus").await, app.reviewer("hal").await);
+    let current = gus.current_task().await.unwrap();
+    assert_eq!(current["waiting"], 3);
+    let next: Value = gus.call("review/next", &[]).await.unwrap();
+    assert_eq!(next["summary"], "Summary of b.");
+    assert_eq!(next["waiting"], 2, "b is claimed: c and d wait");
+    assert_eq!(next["error_tags"], current["error_tags"]);
+    // Asked again, the held claim is answered, and nothing more is taken from the count.
+    let again: Value = gus.call("review/next", &[]).await.unwrap();
+    assert_eq!((&again["id"], &again["waiting"]), (&next["id"], &json!(2)));
+
+    // Gus's background claim lapses: Hal's background claim takes it (first in queue order)
+    // and counts the two queued tasks, not the lapsed one he now holds.
+    sqlx::query(
+        "update tasks set lease_expires_at = now() - interval '1 second' where id = $1::uuid",
+    )
+    .bind(id_of(&next))
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let hals: Value = hal.call("review/next", &[]).await.unwrap();
+    assert_eq!(hals["id"], next["id"]);
+    assert_eq!(hals["waiting"], 2);
+    let (_, prefetched) = lease_of(&app, &id_of(&hals)).await;
+    assert!(prefetched);
+    let waiting: i64 = sqlx::query_scalar(
+        "select count(*) from tasks where task_waiting(status, lease_expires_at)",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(waiting, 2);
+}
