@@ -73,6 +73,8 @@ test("error tags are marked with the number keys and stored with the review", as
   await page.keyboard.press("r");
   await page.keyboard.press("Enter");
   await expect(card).not.toHaveAttribute("data-task-id", id!);
+  // The review is sent after the next task is shown, so the server may still be storing it.
+  await expect.poll(async () => (await apiTask(page, id!)).reviews.length).toBeGreaterThan(0);
   const stored = await apiTask(page, id!);
   expect(stored.reviews.at(-1).error_tags).toEqual(["hallucination", "wrong emphasis"]);
   check();
