@@ -338,7 +338,7 @@ mod server {
                 .take(limit as usize)
                 .map(|r| AuditEntry {
                     id: r.id,
-                    at: r.at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                    at: crate::stamp::stamp(r.at),
                     actor_kind: r.actor_kind,
                     actor_id: r.actor_id,
                     actor_name: r.actor_name,

@@ -61,6 +61,9 @@ pub mod queue;
 pub mod review;
 /// Which outputs a person must see, and the settings per model that decide it.
 pub mod routing;
+/// Times as they leave Loupe: RFC 3339, UTC, milliseconds.
+#[cfg(feature = "ssr")]
+pub mod stamp;
 /// `AppState` and its settings.
 #[cfg(feature = "ssr")]
 pub mod state;

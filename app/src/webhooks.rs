@@ -141,6 +141,7 @@ pub mod store {
 
     use super::*;
     use crate::audit::{self, Action, Actor};
+    use crate::stamp::stamp;
     use sqlx::PgPool;
     use uuid::Uuid;
 
@@ -162,10 +163,6 @@ pub mod store {
             Some((base, _)) => format!("{base}?…"),
             None => url.to_owned(),
         }
-    }
-
-    fn time(t: chrono::DateTime<chrono::Utc>) -> String {
-        t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
     }
 
     /// Every endpoint, newest first, with its delivery counts.
@@ -203,7 +200,7 @@ pub mod store {
                 events: r.events,
                 description: r.description,
                 active: r.active,
-                created_at: time(r.created_at),
+                created_at: stamp(r.created_at),
                 pending: r.pending,
                 delivered: r.delivered,
                 failed: r.failed,
@@ -327,18 +324,18 @@ pub mod store {
                 url: r.url,
                 event: r.event,
                 task_id: r.task_id.map(|t| t.to_string()),
-                next_attempt_at: (r.status == "pending").then(|| time(r.next_attempt_at)),
+                next_attempt_at: (r.status == "pending").then(|| stamp(r.next_attempt_at)),
                 status: r.status,
                 attempts: r.attempts,
                 last_status: r.last_status,
                 last_error: r.last_error,
-                created_at: time(r.created_at),
-                delivered_at: r.delivered_at.map(time),
+                created_at: stamp(r.created_at),
+                delivered_at: r.delivered_at.map(stamp),
                 log: attempts
                     .iter()
                     .filter(|a| a.delivery_id == r.id)
                     .map(|a| Attempt {
-                        started_at: time(a.started_at),
+                        started_at: stamp(a.started_at),
                         status_code: a.status_code,
                         error: a.error.clone(),
                         duration_ms: a.duration_ms,

@@ -112,11 +112,8 @@ pub mod store {
 
     use super::*;
     use crate::audit::{self, Action, Actor};
+    use crate::stamp::stamp;
     use sqlx::PgPool;
-
-    fn stamp(at: chrono::DateTime<chrono::Utc>) -> String {
-        at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-    }
 
     /// The defaults first, then every model with settings of its own, by name.
     pub async fn list(pool: &PgPool) -> Result<Vec<RoutingSetting>, AppError> {

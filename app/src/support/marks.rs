@@ -172,6 +172,13 @@ const SCALES: &[(&str, f64)] = &[
     ("tn", 1e12),
 ];
 
+/// Every quantity a text states, as the bits of its [`number_value`], for set lookups.
+pub(super) fn quantities(toks: &[Token]) -> Vec<u64> {
+    (0..toks.len())
+        .filter_map(|i| number_value(toks, i).map(f64::to_bits))
+        .collect()
+}
+
 /// The value of token `i` if it is a number, scaled by its unit ("3m", "3.5 million", "five"),
 /// so that the same quantity written two ways compares equal. A separate "m" or "b" word is not
 /// taken as a unit (metres, a grade).
@@ -282,11 +289,7 @@ impl CopyIndex {
             .push((0..toks.len()).filter(|&i| negates(toks, i)).count() as u32);
         self.pronouns
             .push(toks.iter().fold(0, |c, t| c | pronoun_class(&t.lower)));
-        self.values.push(
-            (0..toks.len())
-                .filter_map(|i| number_value(toks, i).map(f64::to_bits))
-                .collect(),
-        );
+        self.values.push(quantities(toks));
         let mut distinct = ids;
         distinct.sort_unstable();
         distinct.dedup();
@@ -301,6 +304,11 @@ impl CopyIndex {
             .map(|(id, _)| id)
             .collect();
         self
+    }
+
+    /// The quantities sentence `s` states (see [`quantities`]).
+    pub(super) fn values_of(&self, s: usize) -> &[u64] {
+        &self.values[s]
     }
 
     fn uses(&self, sentence: u32, word: Option<u32>) -> bool {

@@ -20,7 +20,7 @@
 mod marks;
 mod text;
 
-use marks::{CopyIndex, copy_marks, number_value, repeats};
+use marks::{CopyIndex, copy_marks, number_value, quantities, repeats};
 pub use marks::{Mark, MarkKind};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
@@ -213,14 +213,17 @@ impl Support {
                     None => break,
                 },
             };
+            // Per token: `None` when it is no number, else whether the source states its value.
+            let stated: Vec<Option<bool>> = (0..toks.len())
+                .map(|i| number_value(&toks, i).map(|v| index.values.contains(&v.to_bits())))
+                .collect();
             let mut unsupported = unsupported_facts(summary, &toks, &index.mentioned);
             // A quantity the source states in another form ("3 million" for "3m") is there.
             unsupported.retain(|&span| {
-                !toks.iter().enumerate().any(|(i, t)| {
-                    t.span == span
-                        && number_value(&toks, i)
-                            .is_some_and(|v| index.values.contains(&v.to_bits()))
-                })
+                !toks
+                    .iter()
+                    .zip(&stated)
+                    .any(|(t, s)| t.span == span && *s == Some(true))
             });
             let mut marks: Vec<Mark> = unsupported
                 .iter()
@@ -246,17 +249,14 @@ impl Support {
             };
             // Quantities the source never states, however either text writes them ("four",
             // "4m"), beyond the exact-text check of `unsupported`.
-            for (i, t) in toks.iter().enumerate() {
-                let Some(value) = number_value(&toks, i) else {
-                    continue;
-                };
+            for (t, _) in toks.iter().zip(&stated).filter(|(_, s)| **s == Some(false)) {
                 let mark = Mark {
                     kind: MarkKind::Number,
                     span: t.span,
                     source: None,
                     also: Vec::new(),
                 };
-                if !index.values.contains(&value.to_bits()) && !lacking(&mark) {
+                if !lacking(&mark) {
                     marks.push(mark);
                 }
             }
@@ -335,7 +335,7 @@ impl SourceIndex {
         for (i, &(s, e)) in spans.iter().enumerate() {
             let toks = tokens(document, s, e);
             copies.add(&toks);
-            values.extend((0..toks.len()).filter_map(|j| number_value(&toks, j).map(f64::to_bits)));
+            values.extend(copies.values_of(i));
             for t in toks {
                 if t.content {
                     let list = postings.entry(t.key).or_default();
@@ -352,7 +352,7 @@ impl SourceIndex {
         let rest = spans.last().map_or(0, |&(_, e)| e);
         if (rest as usize) < document.len() {
             let toks = tokens(document, rest, document.len() as u32);
-            values.extend((0..toks.len()).filter_map(|j| number_value(&toks, j).map(f64::to_bits)));
+            values.extend(quantities(&toks));
             for t in toks {
                 mentioned.insert(t.fact_key);
             }

@@ -9,6 +9,7 @@
 use super::TaskStatus;
 use crate::domain::Reason;
 use crate::error::AppError;
+use crate::stamp::stamp;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use sqlx::PgPool;
@@ -150,10 +151,6 @@ pub struct TaskPage {
     pub tasks: Vec<TaskRow>,
     /// Pass as `after` for the next page; absent on the last page.
     pub next_after: Option<Uuid>,
-}
-
-fn stamp(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 /// One page of the tasks matching `f`, newest first (ties by id). Reads `limit + 1` rows to know
