@@ -32,11 +32,12 @@ pub enum Action {
     GuidelinesUpdate,
     ErrorTagsUpdate,
     EscalationResolve,
+    TaskRequeue,
 }
 
 impl Action {
     /// Every action, in the order the page's filter lists them.
-    pub const ALL: [Action; 18] = [
+    pub const ALL: [Action; 19] = [
         Action::RoutingUpdate,
         Action::RoutingReset,
         Action::WebhookAdd,
@@ -55,6 +56,7 @@ impl Action {
         Action::GuidelinesUpdate,
         Action::ErrorTagsUpdate,
         Action::EscalationResolve,
+        Action::TaskRequeue,
     ];
 
     /// The stored code, `area.verb`.
@@ -78,6 +80,7 @@ impl Action {
             Action::GuidelinesUpdate => "guidelines.update",
             Action::ErrorTagsUpdate => "error_tags.update",
             Action::EscalationResolve => "escalation.resolve",
+            Action::TaskRequeue => "task.requeue",
         }
     }
 
@@ -303,6 +306,40 @@ mod server {
         .await?;
         tracing::info!(actor = %crate::auth::loggable(&actor.name), action = action.as_str(),
             target = %crate::auth::loggable(target), "audited");
+        Ok(())
+    }
+
+    /// Writes one entry per target of one action (a bulk action's chunk), in one statement, on
+    /// the connection (transaction) that makes the change.
+    pub async fn record_each(
+        conn: &mut PgConnection,
+        actor: &Actor,
+        action: Action,
+        entries: &[(String, Value, Value)],
+    ) -> Result<(), sqlx::Error> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let name: String = actor.name.chars().take(200).collect();
+        let targets: Vec<&str> = entries.iter().map(|(t, _, _)| t.as_str()).collect();
+        let befores: Vec<Value> = entries.iter().map(|(_, b, _)| b.clone()).collect();
+        let afters: Vec<Value> = entries.iter().map(|(_, _, a)| a.clone()).collect();
+        sqlx::query!(
+            "insert into audit_log (actor_kind, actor_id, actor_name, action, target, before, after)
+             select $1, $2, $3, $4, e.target, e.before, e.after
+             from unnest($5::text[], $6::jsonb[], $7::jsonb[]) as e (target, before, after)",
+            actor.kind,
+            actor.id,
+            name,
+            action.as_str(),
+            &targets as &[&str],
+            &befores,
+            &afters,
+        )
+        .execute(conn)
+        .await?;
+        tracing::info!(actor = %crate::auth::loggable(&actor.name), action = action.as_str(),
+            targets = entries.len(), "audited");
         Ok(())
     }
 

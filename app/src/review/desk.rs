@@ -184,6 +184,15 @@ async fn view_from_row(state: &AppState, row: lease::Shown) -> Result<TaskView, 
     } else {
         None
     };
+    // Likewise only a task an admin sent back has a note, and reads it.
+    let requeue_note = if reason == Reason::Requeued {
+        sqlx::query_scalar!("select requeue_note from tasks where id = $1", row.id)
+            .fetch_optional(&state.pool)
+            .await?
+            .flatten()
+    } else {
+        None
+    };
     Ok(TaskView {
         id: row.id,
         confidence: row.confidence,
@@ -197,6 +206,7 @@ async fn view_from_row(state: &AppState, row: lease::Shown) -> Result<TaskView, 
         support: stored_support(row.support, state.settings.weak_support),
         weak_below: state.settings.weak_support,
         end_users,
+        requeue_note,
         document: row.document,
         summary: row.summary,
     })

@@ -41,6 +41,8 @@ pub struct TaskView {
     /// What the product's end users said about this output, shown beside the summary; `None`
     /// when they said nothing.
     pub end_users: Option<crate::end_users::EndUserSummary>,
+    /// The admin's note when the task was sent back to review (reason `requeued`).
+    pub requeue_note: Option<String>,
 }
 
 impl TaskView {

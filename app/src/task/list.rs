@@ -8,7 +8,8 @@ use uuid::Uuid;
 /// The list's parameters as a URL gives them: every one optional text, checked by
 /// `find::Filter::parse`, which names the field of a bad value.
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(default, deny_unknown_fields)]
 pub struct Params {
     /// Words to find in the summary or the document (ranked; see `sort`).
     pub q: Option<String>,
@@ -34,6 +35,14 @@ pub struct Params {
 }
 
 impl Params {
+    /// Whether any filter is set (the cursor and the sort are not filters): an action over
+    /// "everything matching" needs one, so an empty form never touches every task.
+    pub fn filters_anything(&self) -> bool {
+        self.pairs()
+            .iter()
+            .any(|(name, _)| !matches!(*name, "sort" | "after"))
+    }
+
     /// The parameters as `(name, value)` pairs, the empty ones left out, in a fixed order: for a
     /// URL (`/admin/tasks?…`), so the page's links and form agree.
     pub fn pairs(&self) -> Vec<(&'static str, &str)> {

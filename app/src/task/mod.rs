@@ -15,6 +15,9 @@
 //! A task `in_review` whose lease has run out is *waiting* again: any reviewer may claim it, so
 //! an abandoned tab never strands a task. No sweep is needed to make that true.
 
+/// Actions on many tasks at once (requeue), by id or over a list filter.
+#[cfg(feature = "ssr")]
+pub mod bulk;
 pub mod counts;
 #[cfg(feature = "ssr")]
 pub mod depth;

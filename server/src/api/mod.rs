@@ -23,6 +23,8 @@ pub mod feedback_keys;
 pub mod openapi;
 /// `POST /api/v1/public/feedback`: feedback from browsers, with a publishable key and CORS.
 pub mod public_feedback;
+/// `POST /api/v1/requeue`: settled outputs back to the queue, by id or filter.
+pub mod requeue;
 /// `/api/v1/routing`: routing settings per model.
 pub mod routing;
 /// `POST /api/v1/tasks` and `GET /api/v1/tasks/{id}`.
@@ -71,6 +73,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
                 .layer(DefaultBodyLimit::max(ingest_body_limit(state))),
         )
         .route("/tasks/{id}", get(tasks::show))
+        .route("/requeue", post(requeue::requeue))
         .route(
             "/feedback",
             post(feedback::receive)

@@ -96,6 +96,7 @@ impl Modify for Security {
         super::tasks::create,
         super::tasks::show,
         super::tasks::list,
+        super::requeue::requeue,
         super::feedback::receive,
         super::feed::feed,
         super::export::export,
@@ -140,8 +141,9 @@ pub fn spec() -> &'static Value {
 }
 
 /// Routes an admin also uses from the browser (they take `Operator`): a session will do too.
-const SESSION_TOO: [&str; 4] = [
+const SESSION_TOO: [&str; 5] = [
     "/api/v1/export",
+    "/api/v1/requeue",
     "/api/v1/webhooks",
     "/api/v1/routing",
     "/api/v1/feedback-keys",

@@ -34,6 +34,7 @@ mod process;
 mod public_feedback;
 mod queue;
 mod replicas;
+mod requeue;
 mod review;
 mod scopes;
 mod security_headers;

@@ -73,6 +73,12 @@ pub fn TaskReview(
                     <span class="model">{task.model}" "<span class="version">{task.model_version}</span></span>
                     <span class="waiting">{task.waiting}" more waiting"</span>
                 </div>
+                {task.requeue_note.map(|note| view! {
+                    <aside class="requeue-note" aria-label="Why this is back">
+                        <strong>"Sent back by an admin: "</strong>
+                        <span class="note-text">{note}</span>
+                    </aside>
+                })}
                 <h2 id="summary-heading">"AI summary"</h2>
                 <p class="summary">
                     <SummaryText summary=task.summary.clone() support=task.support.clone() weak_below=task.weak_below active />

@@ -1,0 +1,189 @@
+//! Actions on many tasks at once, from the admin's list or the API: on the tasks picked by id,
+//! or on every task a list filter matches. Today the action is requeue (`reopen::requeue`).
+//!
+//! Work is bounded: at most [`MAX_IDS`] ids per request, and at most [`MAX_PER_CALL`] tasks per
+//! call over a filter (the answer says `more`, and calling again goes on: tasks already requeued
+//! no longer match a settled status). Each chunk of [`CHUNK`] tasks is one transaction holding
+//! the change and its audit entries, so a failure part way leaves every chunk before it done and
+//! recorded, and none half done.
+
+use super::find::Filter;
+use super::reopen;
+use crate::audit::{Action, Actor};
+use crate::error::AppError;
+use serde::Serialize;
+use sqlx::{PgPool, Postgres, QueryBuilder, Row};
+use uuid::Uuid;
+
+/// Most ids one request may name.
+pub const MAX_IDS: usize = 1_000;
+/// Tasks per transaction.
+pub const CHUNK: usize = 500;
+/// Most tasks one call over a filter changes.
+pub const MAX_PER_CALL: usize = 10_000;
+
+/// What an action is applied to.
+#[derive(Debug, Clone)]
+pub enum Target {
+    Ids(Vec<Uuid>),
+    Matching(Filter),
+}
+
+/// What a bulk action did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Outcome {
+    /// Tasks sent back to the queue.
+    pub requeued: u64,
+    /// Named or matching tasks left alone because they were not settled (already waiting,
+    /// held by a reviewer, or unknown ids).
+    pub skipped: u64,
+    /// The filter matches more settled tasks than one call changes: call again.
+    pub more: bool,
+}
+
+/// The requeue note: required, so the next reviewer knows what to look at.
+pub fn parse_note(raw: Option<&str>) -> Result<String, AppError> {
+    crate::domain::parse_review_text("note", raw)?.ok_or_else(|| {
+        AppError::invalid(
+            "note",
+            "is required: say what the next reviewer should look at",
+        )
+    })
+}
+
+/// Checks a list of ids as a request names them: 1 to [`MAX_IDS`], each a task id.
+pub fn parse_ids<S: AsRef<str>>(raw: &[S]) -> Result<Vec<Uuid>, AppError> {
+    if raw.is_empty() {
+        return Err(AppError::invalid("ids", "must name at least one task"));
+    }
+    if raw.len() > MAX_IDS {
+        return Err(AppError::invalid(
+            "ids",
+            format!("must name at most {MAX_IDS} tasks; act on a filter for more"),
+        ));
+    }
+    let mut ids = raw
+        .iter()
+        .map(|s| {
+            Uuid::parse_str(s.as_ref().trim())
+                .map_err(|_| AppError::invalid("ids", "must be task ids"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
+}
+
+/// Requeues the target's settled tasks with `note` (already checked by [`parse_note`]).
+pub async fn requeue(
+    pool: &PgPool,
+    actor: &Actor,
+    target: &Target,
+    note: &str,
+) -> Result<Outcome, AppError> {
+    let mut outcome = Outcome {
+        requeued: 0,
+        skipped: 0,
+        more: false,
+    };
+    match target {
+        Target::Ids(ids) => {
+            for chunk in ids.chunks(CHUNK) {
+                let done = requeue_chunk(pool, actor, chunk, note).await?;
+                outcome.requeued += done;
+                outcome.skipped += chunk.len() as u64 - done;
+            }
+        }
+        Target::Matching(filter) => {
+            // The cursor and the sort of a list page have no meaning for "everything matching".
+            let filter = Filter {
+                after: None,
+                ..filter.clone()
+            };
+            let mut last: Option<Uuid> = None;
+            let mut seen = 0usize;
+            loop {
+                let chunk = settled_matching(pool, &filter, last, CHUNK).await?;
+                let Some(&tail) = chunk.last() else { break };
+                last = Some(tail);
+                seen += chunk.len();
+                let done = requeue_chunk(pool, actor, &chunk, note).await?;
+                outcome.requeued += done;
+                // A task can move between the read and the lock (a reviewer's claim cannot: it
+                // is settled; an end user's signal or another admin can).
+                outcome.skipped += chunk.len() as u64 - done;
+                if chunk.len() < CHUNK {
+                    break;
+                }
+                if seen >= MAX_PER_CALL {
+                    outcome.more = true;
+                    break;
+                }
+            }
+        }
+    }
+    Ok(outcome)
+}
+
+/// The next `limit` settled tasks matching `filter` after `last`, in id order.
+async fn settled_matching(
+    pool: &PgPool,
+    filter: &Filter,
+    last: Option<Uuid>,
+    limit: usize,
+) -> Result<Vec<Uuid>, AppError> {
+    let mut qb = QueryBuilder::<Postgres>::new("select t.id");
+    filter.push_from_where(&mut qb);
+    qb.push(" and t.status in ('reviewed', 'escalated', 'auto_accepted')");
+    if let Some(last) = last {
+        qb.push(" and t.id > ").push_bind(last);
+    }
+    qb.push(" order by t.id limit ").push_bind(limit as i64);
+    let rows = qb.build().fetch_all(pool).await?;
+    Ok(rows
+        .iter()
+        .map(|r| r.try_get("id"))
+        .collect::<Result<_, _>>()?)
+}
+
+/// One chunk: the change and its audit entries in one transaction; how many were requeued.
+async fn requeue_chunk(
+    pool: &PgPool,
+    actor: &Actor,
+    ids: &[Uuid],
+    note: &str,
+) -> Result<u64, AppError> {
+    let mut tx = pool.begin().await?;
+    let moved = reopen::requeue(&mut tx, ids, note).await?;
+    let entries: Vec<_> = moved
+        .iter()
+        .map(|m| {
+            (
+                m.id.to_string(),
+                serde_json::json!({ "status": m.status, "reason": m.reason }),
+                serde_json::json!({ "status": "queued", "reason": "requeued", "note": note }),
+            )
+        })
+        .collect();
+    crate::audit::record_each(&mut tx, actor, Action::TaskRequeue, &entries).await?;
+    tx.commit().await?;
+    Ok(moved.len() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_note_is_required_and_ids_are_checked() {
+        assert!(parse_note(Some("  ")).is_err());
+        assert_eq!(parse_note(Some(" look again ")).unwrap(), "look again");
+        assert!(parse_ids::<&str>(&[]).is_err());
+        assert!(parse_ids(&["not-a-task"]).is_err());
+        let too_many: Vec<String> = (0..=MAX_IDS).map(|_| Uuid::new_v4().to_string()).collect();
+        assert!(parse_ids(&too_many).is_err());
+        let id = Uuid::new_v4().to_string();
+        assert_eq!(parse_ids(&[id.as_str(), id.as_str()]).unwrap().len(), 1);
+    }
+}
