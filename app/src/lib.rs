@@ -130,6 +130,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/history") view=pages::history::HistoryPage ssr=SsrMode::Async />
                 <Route path=path!("/account") view=pages::account::AccountPage ssr=SsrMode::Async />
                 <Route path=path!("/admin") view=pages::admin::AdminPage ssr=SsrMode::Async />
+                <Route path=path!("/admin/tasks") view=pages::tasks::TasksPage ssr=SsrMode::Async />
                 <Route path=path!("/admin/tasks/:id") view=pages::task::TaskPage ssr=SsrMode::Async />
                 <Route path=path!("/admin/webhooks") view=pages::webhook_admin::WebhooksAdminPage ssr=SsrMode::Async />
                 <Route path=path!("/admin/escalations") view=pages::escalations::EscalationsPage ssr=SsrMode::Async />

@@ -40,7 +40,7 @@ test("reviewer pages name every control and show keyboard focus", async ({ page 
 
 test("admin pages name every control", async ({ page }) => {
   await signIn(page, admin, "/admin");
-  for (const path of ["/admin", "/admin/webhooks", "/admin/escalations", "/admin/audit"]) {
+  for (const path of ["/admin", "/admin/webhooks", "/admin/escalations", "/admin/audit", "/admin/tasks"]) {
     await page.goto(path);
     await expect(page.locator("main h1").first()).toBeVisible();
     expect(await unnamedControls(page), path).toEqual([]);

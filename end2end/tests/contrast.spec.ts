@@ -27,7 +27,7 @@ for (const scheme of ["light", "dark"] as const) {
     await page.emulateMedia({ colorScheme: scheme });
     await signIn(page, admin, "/admin");
     const found: string[] = [];
-    for (const path of ["/admin", "/admin/escalations", "/admin/webhooks", "/admin/audit", "/login"]) found.push(...(await audit(page, path)));
+    for (const path of ["/admin", "/admin/escalations", "/admin/webhooks", "/admin/audit", "/admin/tasks", "/login"]) found.push(...(await audit(page, path)));
     expect(found).toEqual([]);
   });
 }

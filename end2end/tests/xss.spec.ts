@@ -229,6 +229,8 @@ test.describe.serial("hostile text", () => {
         "/admin/escalations",
         "/admin/webhooks",
         ...ids.map((id) => `/admin/tasks/${id}`),
+        `/admin/tasks?model=${model}`,
+        `/admin/tasks?model=${model}&sort=least_confident`,
         "/api/docs",
       ];
       for (const path of pages) await visit(a, path);
@@ -244,6 +246,7 @@ test.describe.serial("hostile text", () => {
       `/admin?model=${encodeURIComponent(HOSTILE)}`,
       `/${encodeURIComponent(PAYLOADS[0])}`,
       `/admin/tasks/${encodeURIComponent(PAYLOADS[2])}`,
+      `/admin/tasks?q=${encodeURIComponent(PAYLOADS.slice(0, 3).join(" ").slice(0, 250))}&model=${encodeURIComponent(SHORT)}&status=${encodeURIComponent(SHORT)}`,
     ])
       await visit(w, path);
     await w.context.close();

@@ -69,6 +69,7 @@ fn DashboardShell(d: Dashboard, guidelines: String) -> impl IntoView {
                 <a href=export("dpo") download>"preference pairs"</a>
             </p>
             <p class="exports">
+                <a href="/admin/tasks">"Find tasks"</a>
                 <a href="/admin/escalations">"Escalation queue"</a>
                 <a href="/admin/webhooks">"Webhooks and delivery log"</a>
                 <a href="/admin/audit">"Audit log"</a>

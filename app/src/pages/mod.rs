@@ -24,6 +24,8 @@ pub mod review;
 pub mod support_view;
 /// `/admin/tasks/:id`: one task's full history.
 pub mod task;
+/// `/admin/tasks`: find any output; requeue from the list.
+pub mod tasks;
 /// `/admin/webhooks`: endpoints and the delivery log.
 pub mod webhook_admin;
 

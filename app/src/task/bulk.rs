@@ -8,10 +8,10 @@
 //! recorded, and none half done.
 
 use super::find::Filter;
+pub use super::list::Outcome;
 use super::reopen;
 use crate::audit::{Action, Actor};
 use crate::error::AppError;
-use serde::Serialize;
 use sqlx::{PgPool, Postgres, QueryBuilder, Row};
 use uuid::Uuid;
 
@@ -27,19 +27,6 @@ pub const MAX_PER_CALL: usize = 10_000;
 pub enum Target {
     Ids(Vec<Uuid>),
     Matching(Filter),
-}
-
-/// What a bulk action did.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct Outcome {
-    /// Tasks sent back to the queue.
-    pub requeued: u64,
-    /// Named or matching tasks left alone because they were not settled (already waiting,
-    /// held by a reviewer, or unknown ids).
-    pub skipped: u64,
-    /// The filter matches more settled tasks than one call changes: call again.
-    pub more: bool,
 }
 
 /// The requeue note: required, so the next reviewer knows what to look at.

@@ -1,9 +1,15 @@
 //! What a request for the task list says and what it gets back, shared by the API
 //! (`GET /api/v1/tasks`) and the admin's list page (`/admin/tasks`), whose URL carries the same
-//! parameters. The checks and the query live in [`super::find`] (server only).
+//! parameters; and the page's server functions (the list, and requeue from it). The checks and
+//! the query live in `super::find`, the bulk action in `super::bulk` (server only).
 
+use crate::error::AppError;
+use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+/// Rows per page of the admin's list.
+pub const PAGE_ROWS: i64 = 50;
 
 /// The list's parameters as a URL gives them: every one optional text, checked by
 /// `find::Filter::parse`, which names the field of a bad value.
@@ -101,4 +107,60 @@ pub struct TaskPage {
     pub tasks: Vec<TaskRow>,
     /// Pass as `after` for the next page; absent on the last page.
     pub next_after: Option<Uuid>,
+}
+
+/// What a bulk action did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Outcome {
+    /// Tasks sent back to the queue.
+    pub requeued: u64,
+    /// Named or matching tasks left alone because they were not settled (already waiting,
+    /// held by a reviewer, or unknown ids).
+    pub skipped: u64,
+    /// The filter matches more settled tasks than one call changes: call again.
+    pub more: bool,
+}
+
+/// A page of the admin's list.
+#[server(prefix = "/api", endpoint = "admin/tasks")]
+pub async fn load_tasks(params: Params) -> Result<TaskPage, AppError> {
+    use super::find::{Filter, page};
+    let pool = crate::auth::admin_pool().await?;
+    let filter = Filter::parse(&params)?;
+    page(&pool, &filter, PAGE_ROWS).await
+}
+
+/// Requeue from the list: the tasks picked (`ids`, comma-separated) or every one the list's
+/// filter matches (`matching`, with at least one condition), with the note for the next reviewer.
+#[server(prefix = "/api", endpoint = "admin/tasks/requeue")]
+pub async fn requeue_tasks(
+    note: Option<String>,
+    ids: Option<String>,
+    matching: Option<Params>,
+) -> Result<Outcome, AppError> {
+    use super::bulk::{self, Target};
+    use super::find::Filter;
+    let (pool, actor) = crate::audit::admin().await?;
+    let note = bulk::parse_note(note.as_deref())?;
+    let ids: Vec<&str> = ids
+        .as_deref()
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    let target = match matching {
+        Some(params) if ids.is_empty() => {
+            if !params.filters_anything() {
+                return Err(AppError::invalid(
+                    "matching",
+                    "filter the list first: an action on everything matching needs a filter",
+                ));
+            }
+            Target::Matching(Filter::parse(&params)?)
+        }
+        _ => Target::Ids(bulk::parse_ids(&ids)?),
+    };
+    bulk::requeue(&pool, &actor, &target, &note).await
 }
