@@ -33,11 +33,12 @@ pub enum Action {
     ErrorTagsUpdate,
     EscalationResolve,
     TaskRequeue,
+    TaskResolve,
 }
 
 impl Action {
     /// Every action, in the order the page's filter lists them.
-    pub const ALL: [Action; 19] = [
+    pub const ALL: [Action; 20] = [
         Action::RoutingUpdate,
         Action::RoutingReset,
         Action::WebhookAdd,
@@ -57,6 +58,7 @@ impl Action {
         Action::ErrorTagsUpdate,
         Action::EscalationResolve,
         Action::TaskRequeue,
+        Action::TaskResolve,
     ];
 
     /// The stored code, `area.verb`.
@@ -81,6 +83,7 @@ impl Action {
             Action::ErrorTagsUpdate => "error_tags.update",
             Action::EscalationResolve => "escalation.resolve",
             Action::TaskRequeue => "task.requeue",
+            Action::TaskResolve => "task.resolve",
         }
     }
 

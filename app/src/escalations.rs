@@ -78,26 +78,28 @@ pub async fn resolve_escalation(
     };
     let note = crate::domain::parse_review_text("note", note.as_deref())?;
     let mut tx = pool.begin().await?;
-    let status = sqlx::query_scalar!("select status from tasks where id = $1 for update", id)
+    let exists = sqlx::query_scalar!("select status from tasks where id = $1", id)
         .fetch_optional(&mut *tx)
         .await?
-        .ok_or_else(|| AppError::NotFound("task".into()))?;
-    if crate::task::TaskStatus::stored(&status)? != crate::task::TaskStatus::Escalated {
+        .is_some();
+    if !exists {
+        return Err(AppError::NotFound("task".into()));
+    }
+    let status = "escalated";
+    let ruled = crate::task::resolve::resolve(
+        &mut tx,
+        &[id],
+        &[status],
+        &verdict,
+        actor.id(),
+        note.as_deref(),
+    )
+    .await?;
+    if ruled.is_empty() {
         return Err(AppError::Conflict(
             "this task is no longer escalated (another admin may have resolved it)".into(),
         ));
     }
-    sqlx::query!(
-        "update tasks set status = 'reviewed', resolved_verdict = $2, resolved_by = $3,
-                resolution_note = $4, resolved_at = now(), completed_at = now()
-         where id = $1",
-        id,
-        verdict,
-        actor.id(),
-        note
-    )
-    .execute(&mut *tx)
-    .await?;
     crate::outbox::enqueue(&mut tx, crate::outbox::TASK_REVIEWED, id).await?;
     crate::audit::record(
         &mut tx,

@@ -1,6 +1,6 @@
 // The admin's task list (issue 16): words found through the search box reached with "/", the
 // filters kept in the URL, the keyboard (j / k move, x selects, Enter opens), and requeue of the
-// rows picked with a required note, checked through the pipeline API.
+// rows picked with a required note, then a ruling on it, checked through the pipeline API.
 import { expect, test } from "./fixtures";
 import { admin, live, reviewer, signIn, watchErrors } from "./helpers";
 
@@ -53,8 +53,8 @@ test("an admin finds outputs by their words, moves with the keys and requeues th
   await expect(rows.nth(0)).toHaveClass(/active/);
   await page.keyboard.press("x");
   await expect(rows.nth(0)).toHaveAttribute("aria-selected", "true");
-  const requeueSelected = page.getByRole("button", { name: /Requeue selected/ });
-  await expect(requeueSelected).toHaveText("Requeue selected (1)");
+  const requeueSelected = page.getByRole("button", { name: /Apply to selected/ });
+  await expect(requeueSelected).toHaveText("Apply to selected (1)");
 
   // Pick the auto-accepted one (confidence 0.99) by the filter instead: status in the URL.
   await page.getByLabel("Status").selectOption("auto_accepted");
@@ -73,6 +73,15 @@ test("an admin finds outputs by their words, moves with the keys and requeues th
   await page.getByLabel("Note for the next reviewer").fill("Check the meeting day <script>x</script>");
   await requeueSelected.click();
   await expect(page.locator("form.bulk [role=status]")).toHaveText("Requeued 1 task.");
+  // The same task ruled on from the list: settled with the admin's verdict.
+  await page.getByLabel("Action").selectOption("reject");
+  await page.getByLabel("Note (optional)").fill("The source says Monday.");
+  await requeueSelected.click();
+  await expect(page.locator("form.bulk [role=status]")).toHaveText("Ruled on 1 task.");
+  const ruled = await (await page.request.get(`/api/v1/tasks/${run}-0`, { headers: auth })).json();
+  expect(ruled.status).toBe("reviewed");
+  expect(ruled.verdict).toBe("reject");
+  expect(ruled.resolution).toMatchObject({ verdict: "reject", by: "admin", note: "The source says Monday." });
   const task = await (await page.request.get(`/api/v1/tasks/${run}-0`, { headers: auth })).json();
   expect(task.status).toBe("queued");
   expect(task.reason).toBe("requeued");

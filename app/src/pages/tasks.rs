@@ -1,15 +1,15 @@
 //! `/admin/tasks`: find any output. Every filter, the sort and the cursor live in the URL (a GET
 //! form with the parameters of `GET /api/v1/tasks`), so a view can be shared and paging is a
 //! link. The table is an island for the keyboard (`j` / `k` move, `x` selects, `/` searches,
-//! `Enter` opens) and for requeue: the rows picked, or everything the filter matches, with a
-//! required note for the next reviewer.
+//! `Enter` opens) and for the actions on the rows picked or on everything the filter matches:
+//! requeue (with a required note for the next reviewer) or an admin's ruling (accept / reject).
 //!
 //! Every value shown (ids, models, the search text itself) can be text a pipeline or a person
 //! typed: all of it goes in as text or attribute values, escaped by Leptos.
 
 use crate::error::{AppError, field_message};
 use crate::pages::{ErrorNotice, Header};
-use crate::task::list::{Params, RequeueTasks, TaskRow, load_tasks};
+use crate::task::list::{ActOnTasks, Params, TaskRow, load_tasks};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -230,7 +230,7 @@ fn FilterForm(p: Params, refused: Option<AppError>) -> impl IntoView {
     }
 }
 
-/// The rows, the keyboard and requeue, an island.
+/// The rows, the keyboard and the actions, an island.
 #[island]
 fn TaskTable(rows: Vec<TaskRow>, matching: Params) -> impl IntoView {
     crate::pages::mark_live("tasks");
@@ -248,9 +248,10 @@ fn TaskTable(rows: Vec<TaskRow>, matching: Params) -> impl IntoView {
     });
     let filtered = matching.filters_anything();
     let matching = StoredValue::new(matching);
-    let requeue = ServerAction::<RequeueTasks>::new();
-    let result = requeue.value();
+    let act = ServerAction::<ActOnTasks>::new();
+    let result = act.value();
     let note = RwSignal::new(String::new());
+    let action = RwSignal::new("requeue".to_owned());
     let picked = move || {
         selected.with(|s| {
             ids.with_value(|ids| {
@@ -264,7 +265,8 @@ fn TaskTable(rows: Vec<TaskRow>, matching: Params) -> impl IntoView {
     };
     let send = move |all: bool| {
         let ids = picked();
-        requeue.dispatch(RequeueTasks {
+        act.dispatch(ActOnTasks {
+            action: action.get_untracked(),
             note: Some(note.get_untracked()),
             ids: (!all).then(|| ids.join(",")),
             matching: all.then(|| matching.get_value()),
@@ -272,27 +274,39 @@ fn TaskTable(rows: Vec<TaskRow>, matching: Params) -> impl IntoView {
     };
     let done = move || {
         result.with(|r| match r {
-            Some(Ok(o)) => Some(format!(
-                "Requeued {} task{}{}{}.",
-                o.requeued,
-                if o.requeued == 1 { "" } else { "s" },
-                if o.skipped > 0 {
-                    format!("; {} not settled, left alone", o.skipped)
+            Some(Ok(o)) => {
+                let verb = if action.get_untracked() == "requeue" {
+                    "Requeued"
                 } else {
-                    String::new()
-                },
-                if o.more {
-                    "; more match: requeue again to go on"
-                } else {
-                    ""
-                },
-            )),
+                    "Ruled on"
+                };
+                Some(format!(
+                    "{verb} {} task{}{}{}.",
+                    o.changed,
+                    if o.changed == 1 { "" } else { "s" },
+                    if o.skipped > 0 {
+                        format!(
+                            "; {} left alone (not in a status this action takes)",
+                            o.skipped
+                        )
+                    } else {
+                        String::new()
+                    },
+                    if o.more {
+                        "; more match: apply again to go on"
+                    } else {
+                        ""
+                    },
+                ))
+            }
             _ => None,
         })
     };
     let other_error = move || {
         result.with(|r| match r {
-            Some(Err(e)) if e.message_for("note").is_none() => Some(e.to_string()),
+            Some(Err(e)) if e.message_for("note").is_none() && e.message_for("ids").is_none() => {
+                Some(e.to_string())
+            }
             _ => None,
         })
     };
@@ -328,22 +342,33 @@ fn TaskTable(rows: Vec<TaskRow>, matching: Params) -> impl IntoView {
                 }).collect_view()}
             </tbody>
         </table>
-        <form class="panel bulk" aria-label="Requeue" on:submit=move |ev| { ev.prevent_default(); send(false); }>
-            <h2>"Send back to review"</h2>
-            <p class="hint">"Settled tasks (reviewed, escalated, auto-accepted) go back to the queue; earlier reviews stay, and someone who has not reviewed the task gets it with your note."</p>
-            <label>"Note for the next reviewer"
+        <form class="panel bulk" aria-label="Act on tasks" on:submit=move |ev| { ev.prevent_default(); send(false); }>
+            <h2>"Act on tasks"</h2>
+            <label>"Action"
+                <select name="action" on:change=move |ev| action.set(event_target_value(&ev))>
+                    <option value="requeue" selected=true>"Send back to review"</option>
+                    <option value="accept">"Rule: accept"</option>
+                    <option value="reject">"Rule: reject"</option>
+                </select>
+            </label>
+            <p class="hint">{move || if action.get() == "requeue" {
+                "Settled tasks (reviewed, escalated, auto-accepted) go back to the queue; earlier reviews stay, and someone who has not reviewed the task gets it with your note."
+            } else {
+                "Your verdict settles the tasks (any not held by a reviewer) and is sent to the pipeline."
+            }}</p>
+            <label>{move || if action.get() == "requeue" { "Note for the next reviewer" } else { "Note (optional)" }}
                 <textarea name="note" rows="2" maxlength="10000"
                     prop:value=move || note.get()
                     on:input=move |ev| note.set(event_target_value(&ev))></textarea>
             </label>
             {move || field_message(&result.get(), "note").map(|m| view! { <span class="field-error" role="alert">{m}</span> })}
             {move || field_message(&result.get(), "ids").map(|m| view! { <span class="field-error" role="alert">{m}</span> })}
-            <button type="submit" disabled=move || requeue.pending().get() || !selected.with(|s| s.contains(&true))>
-                {move || format!("Requeue selected ({})", selected.with(|s| s.iter().filter(|x| **x).count()))}
+            <button type="submit" disabled=move || act.pending().get() || !selected.with(|s| s.contains(&true))>
+                {move || format!("Apply to selected ({})", selected.with(|s| s.iter().filter(|x| **x).count()))}
             </button>
             {filtered.then(|| view! {
-                <button type="button" class="secondary" disabled=move || requeue.pending().get()
-                    on:click=move |_| send(true)>"Requeue everything matching this filter"</button>
+                <button type="button" class="secondary" disabled=move || act.pending().get()
+                    on:click=move |_| send(true)>"Apply to everything matching this filter"</button>
             })}
             <p class="status" role="status">{done}</p>
             <p class="form-error" role="alert">{other_error}</p>

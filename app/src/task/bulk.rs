@@ -1,15 +1,16 @@
 //! Actions on many tasks at once, from the admin's list or the API: on the tasks picked by id,
-//! or on every task a list filter matches. Today the action is requeue (`reopen::requeue`).
+//! or on every task a list filter matches. The actions: requeue (`reopen::requeue`) and an
+//! admin's ruling (`resolve::resolve`).
 //!
 //! Work is bounded: at most [`MAX_IDS`] ids per request, and at most [`MAX_PER_CALL`] tasks per
-//! call over a filter (the answer says `more`, and calling again goes on: tasks already requeued
-//! no longer match a settled status). Each chunk of [`CHUNK`] tasks is one transaction holding
-//! the change and its audit entries, so a failure part way leaves every chunk before it done and
-//! recorded, and none half done.
+//! call over a filter (the answer says `more`, and calling again goes on: tasks already changed
+//! no longer match the statuses the action takes). Each chunk of [`CHUNK`] tasks is one
+//! transaction holding the change, its audit entries and its webhook events, so a failure part
+//! way leaves every chunk before it done and recorded, and none half done.
 
 use super::find::Filter;
 pub use super::list::Outcome;
-use super::reopen;
+use super::{reopen, resolve};
 use crate::audit::{Action, Actor};
 use crate::error::AppError;
 use sqlx::{PgPool, Postgres, QueryBuilder, Row};
@@ -62,23 +63,53 @@ pub fn parse_ids<S: AsRef<str>>(raw: &[S]) -> Result<Vec<Uuid>, AppError> {
     Ok(ids)
 }
 
-/// Requeues the target's settled tasks with `note` (already checked by [`parse_note`]).
-pub async fn requeue(
+/// What to do to each task.
+#[derive(Debug, Clone)]
+pub enum Act {
+    /// Back to the queue with this note (checked by [`parse_note`]).
+    Requeue { note: String },
+    /// Settled with this verdict (`accept` or `reject`, checked by [`parse_verdict`]) and note.
+    Resolve {
+        verdict: String,
+        note: Option<String>,
+    },
+}
+
+impl Act {
+    /// The statuses the action takes; other tasks are left alone.
+    fn statuses(&self) -> &'static [&'static str] {
+        match self {
+            Act::Requeue { .. } => &["reviewed", "escalated", "auto_accepted"],
+            Act::Resolve { .. } => &resolve::RULABLE,
+        }
+    }
+}
+
+/// An admin's verdict: `accept` or `reject`.
+pub fn parse_verdict(raw: Option<&str>) -> Result<String, AppError> {
+    match raw.map(str::trim) {
+        Some(v @ ("accept" | "reject")) => Ok(v.to_owned()),
+        _ => Err(AppError::invalid("verdict", "must be accept or reject")),
+    }
+}
+
+/// Applies `act` to the target's tasks in the statuses it takes.
+pub async fn run(
     pool: &PgPool,
     actor: &Actor,
     target: &Target,
-    note: &str,
+    act: &Act,
 ) -> Result<Outcome, AppError> {
     let mut outcome = Outcome {
-        requeued: 0,
+        changed: 0,
         skipped: 0,
         more: false,
     };
     match target {
         Target::Ids(ids) => {
             for chunk in ids.chunks(CHUNK) {
-                let done = requeue_chunk(pool, actor, chunk, note).await?;
-                outcome.requeued += done;
+                let done = apply(pool, actor, chunk, act).await?;
+                outcome.changed += done;
                 outcome.skipped += chunk.len() as u64 - done;
             }
         }
@@ -91,14 +122,14 @@ pub async fn requeue(
             let mut last: Option<Uuid> = None;
             let mut seen = 0usize;
             loop {
-                let chunk = settled_matching(pool, &filter, last, CHUNK).await?;
+                let chunk = matching(pool, &filter, act.statuses(), last, CHUNK).await?;
                 let Some(&tail) = chunk.last() else { break };
                 last = Some(tail);
                 seen += chunk.len();
-                let done = requeue_chunk(pool, actor, &chunk, note).await?;
-                outcome.requeued += done;
-                // A task can move between the read and the lock (a reviewer's claim cannot: it
-                // is settled; an end user's signal or another admin can).
+                let done = apply(pool, actor, &chunk, act).await?;
+                outcome.changed += done;
+                // A task can move between the read and the lock (a reviewer's claim, an end
+                // user's signal, another admin).
                 outcome.skipped += chunk.len() as u64 - done;
                 if chunk.len() < CHUNK {
                     break;
@@ -113,16 +144,20 @@ pub async fn requeue(
     Ok(outcome)
 }
 
-/// The next `limit` settled tasks matching `filter` after `last`, in id order.
-async fn settled_matching(
+/// The next `limit` tasks matching `filter` in one of `statuses` after `last`, in id order.
+async fn matching(
     pool: &PgPool,
     filter: &Filter,
+    statuses: &[&str],
     last: Option<Uuid>,
     limit: usize,
 ) -> Result<Vec<Uuid>, AppError> {
     let mut qb = QueryBuilder::<Postgres>::new("select t.id");
     filter.push_from_where(&mut qb);
-    qb.push(" and t.status in ('reviewed', 'escalated', 'auto_accepted')");
+    let statuses: Vec<String> = statuses.iter().map(|s| (*s).to_owned()).collect();
+    qb.push(" and t.status = any(")
+        .push_bind(statuses)
+        .push(")");
     if let Some(last) = last {
         qb.push(" and t.id > ").push_bind(last);
     }
@@ -134,33 +169,68 @@ async fn settled_matching(
         .collect::<Result<_, _>>()?)
 }
 
-/// One chunk: the change and its audit entries in one transaction; how many were requeued.
-async fn requeue_chunk(
-    pool: &PgPool,
-    actor: &Actor,
-    ids: &[Uuid],
-    note: &str,
-) -> Result<u64, AppError> {
+/// One chunk: the change, its audit entries and (for a ruling) its webhook events, in one
+/// transaction; how many tasks changed.
+async fn apply(pool: &PgPool, actor: &Actor, ids: &[Uuid], act: &Act) -> Result<u64, AppError> {
     let mut tx = pool.begin().await?;
-    let moved = reopen::requeue(&mut tx, ids, note).await?;
-    let entries: Vec<_> = moved
-        .iter()
-        .map(|m| {
-            (
-                m.id.to_string(),
-                serde_json::json!({ "status": m.status, "reason": m.reason }),
-                serde_json::json!({ "status": "queued", "reason": "requeued", "note": note }),
+    let entries: Vec<_> = match act {
+        Act::Requeue { note } => reopen::requeue(&mut tx, ids, note)
+            .await?
+            .into_iter()
+            .map(|m| {
+                (
+                    m.id.to_string(),
+                    serde_json::json!({ "status": m.status, "reason": m.reason }),
+                    serde_json::json!({ "status": "queued", "reason": "requeued", "note": note }),
+                )
+            })
+            .collect(),
+        Act::Resolve { verdict, note } => {
+            // `resolved_by` names a person; a token's ruling is named by its audit entry.
+            let by = (actor.kind() == "user").then(|| actor.id()).flatten();
+            let ruled = resolve::resolve(
+                &mut tx,
+                ids,
+                &resolve::RULABLE,
+                verdict,
+                by,
+                note.as_deref(),
             )
-        })
-        .collect();
-    crate::audit::record_each(&mut tx, actor, Action::TaskRequeue, &entries).await?;
+            .await?;
+            for r in &ruled {
+                crate::outbox::enqueue(&mut tx, crate::outbox::TASK_REVIEWED, r.id).await?;
+            }
+            ruled
+                .into_iter()
+                .map(|r| {
+                    (
+                        r.id.to_string(),
+                        serde_json::json!({ "status": r.status }),
+                        serde_json::json!({ "status": "reviewed", "verdict": verdict, "note": note }),
+                    )
+                })
+                .collect()
+        }
+    };
+    let action = match act {
+        Act::Requeue { .. } => Action::TaskRequeue,
+        Act::Resolve { .. } => Action::TaskResolve,
+    };
+    crate::audit::record_each(&mut tx, actor, action, &entries).await?;
     tx.commit().await?;
-    Ok(moved.len() as u64)
+    Ok(entries.len() as u64)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_ruling_is_accept_or_reject() {
+        assert_eq!(parse_verdict(Some(" reject ")).unwrap(), "reject");
+        assert!(parse_verdict(Some("escalate")).is_err());
+        assert!(parse_verdict(None).is_err());
+    }
 
     #[test]
     fn a_note_is_required_and_ids_are_checked() {

@@ -113,10 +113,10 @@ pub struct TaskPage {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Outcome {
-    /// Tasks sent back to the queue.
-    pub requeued: u64,
-    /// Named or matching tasks left alone because they were not settled (already waiting,
-    /// held by a reviewer, or unknown ids).
+    /// Tasks changed (requeued, or ruled on).
+    pub changed: u64,
+    /// Named tasks left alone: not in a status the action takes (requeue takes settled tasks; a
+    /// ruling anything not held by a reviewer), or unknown ids.
     pub skipped: u64,
     /// The filter matches more settled tasks than one call changes: call again.
     pub more: bool,
@@ -131,18 +131,34 @@ pub async fn load_tasks(params: Params) -> Result<TaskPage, AppError> {
     page(&pool, &filter, PAGE_ROWS).await
 }
 
-/// Requeue from the list: the tasks picked (`ids`, comma-separated) or every one the list's
-/// filter matches (`matching`, with at least one condition), with the note for the next reviewer.
-#[server(prefix = "/api", endpoint = "admin/tasks/requeue")]
-pub async fn requeue_tasks(
+/// An action from the list on the tasks picked (`ids`, comma-separated) or on every one the
+/// list's filter matches (`matching`, with at least one condition): `requeue` with the note for
+/// the next reviewer, or `accept` / `reject` (an admin's ruling, the note optional).
+#[server(prefix = "/api", endpoint = "admin/tasks/act")]
+pub async fn act_on_tasks(
+    action: String,
     note: Option<String>,
     ids: Option<String>,
     matching: Option<Params>,
 ) -> Result<Outcome, AppError> {
-    use super::bulk::{self, Target};
+    use super::bulk::{self, Act, Target};
     use super::find::Filter;
     let (pool, actor) = crate::audit::admin().await?;
-    let note = bulk::parse_note(note.as_deref())?;
+    let act = match action.as_str() {
+        "requeue" => Act::Requeue {
+            note: bulk::parse_note(note.as_deref())?,
+        },
+        verdict @ ("accept" | "reject") => Act::Resolve {
+            verdict: verdict.to_owned(),
+            note: crate::domain::parse_review_text("note", note.as_deref())?,
+        },
+        _ => {
+            return Err(AppError::invalid(
+                "action",
+                "must be requeue, accept or reject",
+            ));
+        }
+    };
     let ids: Vec<&str> = ids
         .as_deref()
         .unwrap_or_default()
@@ -162,5 +178,5 @@ pub async fn requeue_tasks(
         }
         _ => Target::Ids(bulk::parse_ids(&ids)?),
     };
-    bulk::requeue(&pool, &actor, &target, &note).await
+    bulk::run(&pool, &actor, &target, &act).await
 }

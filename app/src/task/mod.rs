@@ -30,6 +30,9 @@ pub mod lease;
 pub mod list;
 #[cfg(feature = "ssr")]
 pub mod reopen;
+/// An admin's ruling: the one statement that writes a resolution.
+#[cfg(feature = "ssr")]
+pub mod resolve;
 
 use serde::{Deserialize, Serialize};
 

@@ -5,6 +5,8 @@
 //! Every error is JSON of the shape `{"error": code, "message": text, "field": path?, "rule":
 //! text?}` (see [`error`]).
 
+/// `POST /api/v1/requeue` and `POST /api/v1/resolve`: actions on many tasks, by id or filter.
+pub mod actions;
 /// `GET /api/v1/audit`: the audit trail of admin actions.
 pub mod audit;
 /// Bearer-token authentication.
@@ -23,8 +25,6 @@ pub mod feedback_keys;
 pub mod openapi;
 /// `POST /api/v1/public/feedback`: feedback from browsers, with a publishable key and CORS.
 pub mod public_feedback;
-/// `POST /api/v1/requeue`: settled outputs back to the queue, by id or filter.
-pub mod requeue;
 /// `/api/v1/routing`: routing settings per model.
 pub mod routing;
 /// `POST /api/v1/tasks` and `GET /api/v1/tasks/{id}`.
@@ -73,7 +73,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
                 .layer(DefaultBodyLimit::max(ingest_body_limit(state))),
         )
         .route("/tasks/{id}", get(tasks::show))
-        .route("/requeue", post(requeue::requeue))
+        .route("/requeue", post(actions::requeue))
+        .route("/resolve", post(actions::resolve))
         .route(
             "/feedback",
             post(feedback::receive)

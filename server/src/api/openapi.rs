@@ -96,7 +96,8 @@ impl Modify for Security {
         super::tasks::create,
         super::tasks::show,
         super::tasks::list,
-        super::requeue::requeue,
+        super::actions::requeue,
+        super::actions::resolve,
         super::feedback::receive,
         super::feed::feed,
         super::export::export,
@@ -141,9 +142,10 @@ pub fn spec() -> &'static Value {
 }
 
 /// Routes an admin also uses from the browser (they take `Operator`): a session will do too.
-const SESSION_TOO: [&str; 5] = [
+const SESSION_TOO: [&str; 6] = [
     "/api/v1/export",
     "/api/v1/requeue",
+    "/api/v1/resolve",
     "/api/v1/webhooks",
     "/api/v1/routing",
     "/api/v1/feedback-keys",

@@ -65,7 +65,7 @@ async fn a_requeued_task_goes_to_another_reviewer_with_the_note_and_keeps_its_re
         )
         .await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body, json!({"requeued": 1, "skipped": 0, "more": false}));
+    assert_eq!(body, json!({"changed": 1, "skipped": 0, "more": false}));
     assert_eq!(
         state(&pool, "one").await,
         ("queued".into(), "requeued".into(), 2, 1)
@@ -133,7 +133,7 @@ async fn requeue_over_a_filter_moves_exactly_the_matching_settled_tasks(pool: Pg
         )
         .await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["requeued"], 2);
+    assert_eq!(body["changed"], 2);
     for (name, expected) in [
         ("a", "reviewed"),
         ("b", "queued"),
@@ -154,7 +154,7 @@ async fn requeue_over_a_filter_moves_exactly_the_matching_settled_tasks(pool: Pg
         )
         .await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body, json!({"requeued": 0, "skipped": 1, "more": false}));
+    assert_eq!(body, json!({"changed": 0, "skipped": 1, "more": false}));
 
     // Bad requests name the field and change nothing.
     let before: i64 = sqlx::query_scalar("select count(*) from audit_log")
@@ -226,4 +226,74 @@ async fn requeue_over_a_filter_moves_exactly_the_matching_settled_tasks(pool: Pg
         .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     assert_eq!(state(&pool, "a").await.0, "reviewed");
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn an_admin_rules_on_matching_tasks_but_never_on_one_a_reviewer_holds(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone()).await;
+    for name in ["r1", "r2", "held"] {
+        let mut t = task(name, 0.2);
+        t["model_version"] = json!("broken-2");
+        app.submit(t).await;
+    }
+    app.submit(task("other", 0.2)).await;
+    // A reviewer holds one of the broken version's tasks.
+    let ann = app.reviewer("ann").await;
+    let held = ann.current_task().await.unwrap();
+    let held_id = held["id"].as_str().unwrap().to_owned();
+    let held_external: String = sqlx::query_scalar("select external_id from tasks where id = $1")
+        .bind(Uuid::parse_str(&held_id).unwrap())
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+
+    let (status, body) = app
+        .call(
+            "POST",
+            "/api/v1/resolve",
+            Some(
+                json!({"matching": {"model_version": "broken-2"}, "verdict": "reject",
+                        "note": "version 2 truncates every summary"}),
+            ),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["changed"], 2, "{body}");
+    for name in ["r1", "r2", "held", "other"] {
+        let (_, doc) = app.get_json(&format!("/api/v1/tasks/{name}")).await;
+        if name == held_external {
+            assert_eq!(doc["status"], "in_review", "{name}");
+        } else if name == "other" {
+            assert_eq!(doc["status"], "queued");
+        } else {
+            assert_eq!(doc["status"], "reviewed", "{name}");
+            assert_eq!(doc["verdict"], "reject");
+            assert_eq!(
+                doc["resolution"]["note"],
+                "version 2 truncates every summary"
+            );
+        }
+    }
+    // The holder's review still lands.
+    ann.review(&held_id, "2", "accept").await.unwrap();
+    let audited: i64 =
+        sqlx::query_scalar("select count(*) from audit_log where action = 'task.resolve'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(audited, 2);
+    for (body, field) in [
+        (
+            json!({"ids": [held_id.clone()], "verdict": "escalate"}),
+            "verdict",
+        ),
+        (json!({"ids": [held_id.clone()]}), "verdict"),
+        (json!({"matching": {}, "verdict": "accept"}), "matching"),
+    ] {
+        let (status, answer) = app
+            .call("POST", "/api/v1/resolve", Some(body.clone()))
+            .await;
+        assert_eq!(status, 422, "{body}: {answer}");
+        assert_eq!(answer["field"], field, "{body}: {answer}");
+    }
 }

@@ -1,0 +1,126 @@
+//! Actions on many tasks (`app::task::bulk`), by id or on every task a task-list filter matches:
+//! `POST /api/v1/requeue` sends settled outputs back to the review queue with a note for the next
+//! reviewer; `POST /api/v1/resolve` settles outputs with an admin's verdict. Admin scope: they
+//! change what reviewers are given and what pipelines are told, and each task changed is in the
+//! audit trail.
+
+use super::auth::{Operator, need};
+use super::error::ApiError;
+use super::json_body;
+use app::error::{AppError, FieldError};
+use app::state::AppState;
+use app::task::bulk::{self, Act, Outcome, Target};
+use app::task::find::Filter;
+use app::task::list::Params;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use serde::Deserialize;
+
+/// Which tasks to send back, and why.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequeueBody {
+    /// Shown to the next reviewer; required (at most 10,000 characters).
+    note: Option<String>,
+    /// Up to 1,000 task ids. Give `ids` or `matching`, not both.
+    ids: Option<Vec<String>>,
+    /// A task-list filter (the parameters of `GET /api/v1/tasks`), with at least one condition.
+    /// Up to 10,000 tasks per call; `more` in the answer says to call again.
+    matching: Option<Params>,
+}
+
+/// Which tasks to settle, and how.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResolveBody {
+    /// `accept` or `reject`: the task's final verdict.
+    verdict: Option<String>,
+    /// Optional; shown as the resolution's note (at most 10,000 characters).
+    note: Option<String>,
+    /// Up to 1,000 task ids. Give `ids` or `matching`, not both.
+    ids: Option<Vec<String>>,
+    /// A task-list filter, with at least one condition. Up to 10,000 tasks per call.
+    matching: Option<Params>,
+}
+
+/// The tasks a body names: its ids, or its filter (whose fields are named inside `matching`).
+fn target(ids: Option<Vec<String>>, matching: Option<Params>) -> Result<Target, ApiError> {
+    match (ids, matching) {
+        (Some(ids), None) => Ok(Target::Ids(bulk::parse_ids(&ids)?)),
+        (None, Some(params)) => {
+            if !params.filters_anything() {
+                return Err(ApiError::Invalid(FieldError::new(
+                    "matching",
+                    "must hold at least one filter",
+                )));
+            }
+            Ok(Target::Matching(Filter::parse(&params).map_err(
+                |e| match e {
+                    AppError::Validation(f) => {
+                        ApiError::Invalid(FieldError::new(format!("matching.{}", f.field), f.rule))
+                    }
+                    other => other.into(),
+                },
+            )?))
+        }
+        _ => Err(ApiError::Invalid(FieldError::new(
+            "ids",
+            "give ids or matching (one of the two)",
+        ))),
+    }
+}
+
+/// Requeues the named or matching tasks that are settled (reviewed, escalated or auto-accepted);
+/// others are left alone and counted as `skipped`. Earlier reviews are kept and the task asks
+/// for one more review, from someone who has not reviewed it.
+#[utoipa::path(post, path = "/api/v1/requeue", operation_id = "requeue_tasks", tag = "tasks",
+    security(("token" = ["admin"])),
+    request_body = RequeueBody,
+    responses((status = 200, body = Outcome), super::openapi::Errors))]
+pub async fn requeue(
+    State(state): State<AppState>,
+    caller: Operator<need::Admin>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Outcome>, ApiError> {
+    let body: RequeueBody = FieldError::read_object(json_body(body)?, "body")?;
+    let act = Act::Requeue {
+        note: bulk::parse_note(body.note.as_deref())?,
+    };
+    let target = target(body.ids, body.matching)?;
+    let outcome = bulk::run(&state.pool, &caller.actor, &target, &act).await?;
+    tracing::info!(
+        requeued = outcome.changed,
+        skipped = outcome.skipped,
+        "tasks requeued"
+    );
+    Ok(Json(outcome))
+}
+
+/// Settles the named or matching tasks with an admin's verdict: waiting (not held by a
+/// reviewer), escalated, auto-accepted or already reviewed ones (the ruling then overrides the
+/// reviewers' verdict). Each fires `task.reviewed`; the task's `verdict` and `resolution` say it.
+#[utoipa::path(post, path = "/api/v1/resolve", operation_id = "resolve_tasks", tag = "tasks",
+    security(("token" = ["admin"])),
+    request_body = ResolveBody,
+    responses((status = 200, body = Outcome), super::openapi::Errors))]
+pub async fn resolve(
+    State(state): State<AppState>,
+    caller: Operator<need::Admin>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Outcome>, ApiError> {
+    let body: ResolveBody = FieldError::read_object(json_body(body)?, "body")?;
+    let act = Act::Resolve {
+        verdict: bulk::parse_verdict(body.verdict.as_deref())?,
+        note: app::domain::parse_review_text("note", body.note.as_deref())?,
+    };
+    let target = target(body.ids, body.matching)?;
+    let outcome = bulk::run(&state.pool, &caller.actor, &target, &act).await?;
+    tracing::info!(
+        resolved = outcome.changed,
+        skipped = outcome.skipped,
+        "tasks resolved"
+    );
+    Ok(Json(outcome))
+}
