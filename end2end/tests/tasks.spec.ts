@@ -73,6 +73,9 @@ test("an admin finds outputs by their words, moves with the keys and requeues th
   await page.getByLabel("Note for the next reviewer").fill("Check the meeting day <script>x</script>");
   await requeueSelected.click();
   await expect(page.locator("form.bulk [role=status]")).toHaveText("Requeued 1 task.");
+  const task = await (await page.request.get(`/api/v1/tasks/${run}-0`, { headers: auth })).json();
+  expect(task.status).toBe("queued");
+  expect(task.reason).toBe("requeued");
   // The same task ruled on from the list: settled with the admin's verdict.
   await page.getByLabel("Action").selectOption("reject");
   await page.getByLabel("Note (optional)").fill("The source says Monday.");
@@ -82,9 +85,6 @@ test("an admin finds outputs by their words, moves with the keys and requeues th
   expect(ruled.status).toBe("reviewed");
   expect(ruled.verdict).toBe("reject");
   expect(ruled.resolution).toMatchObject({ verdict: "reject", by: "admin", note: "The source says Monday." });
-  const task = await (await page.request.get(`/api/v1/tasks/${run}-0`, { headers: auth })).json();
-  expect(task.status).toBe("queued");
-  expect(task.reason).toBe("requeued");
 
   // Enter opens the active row's history.
   await page.goto(`/admin/tasks?q=${word}&sort=least_confident`);
