@@ -6,17 +6,18 @@
 -- recomputed by every update of a task that cannot stay on its page (the claim and the settle of
 -- the review loop), parsing the whole document twice per review.
 create table task_search (
-    task_id uuid primary key references tasks (id),
+    task_id uuid primary key references tasks (id) on delete cascade,
     -- The summary weighs more than the document in the ranking (A against B). Bounded inputs
-    -- (see `task_search_fill`) keep every vector far under PostgreSQL's 1 MB limit, whatever a
-    -- pipeline sends.
+    -- (see `server/src/search_worker.rs`) keep every vector far under PostgreSQL's 1 MB limit,
+    -- whatever a pipeline sends.
     terms   tsvector not null
 );
 create index task_search_terms on task_search using gin (terms);
 
 -- Tasks stored but not yet searchable. Ingest only adds ids (a statement-level trigger, so a
 -- batch of 1,000 costs one more insert, not 1,000 parses); the search worker
--- (`server/src/search_worker.rs`) parses them in the background and deletes them from here.
+-- (`server/src/search_worker.rs`) parses them in the background and deletes them from here,
+-- walking the ids in order from where it left off, so it never rescans the rows it has deleted.
 create table task_search_pending (
     task_id uuid primary key
 );
@@ -31,29 +32,7 @@ create trigger task_search_enqueue after insert on tasks
     referencing new table as new_tasks
     for each statement execute function task_search_enqueue();
 
--- Parses up to `batch` pending tasks, taking them with `skip locked` so replicas share the work.
--- Inputs are cut (a document at 100,000 characters, a summary at 20,000) so one hostile output
--- cannot make a vector PostgreSQL refuses, which would block the batch on every retry. Returns
--- how many were parsed.
-create function task_search_fill(batch integer) returns integer language sql as $$
-    with taken as (
-        delete from task_search_pending
-        where task_id in (select task_id from task_search_pending
-                          limit batch for update skip locked)
-        returning task_id),
-    parsed as (
-        insert into task_search (task_id, terms)
-        select t.id,
-               setweight(to_tsvector('english', left(t.summary, 20000)), 'A')
-               || setweight(to_tsvector('english', left(t.document, 100000)), 'B')
-        from taken join tasks t on t.id = taken.task_id
-        on conflict (task_id) do nothing
-        returning 1)
-    select count(*)::integer from parsed
-$$;
-
--- Every task stored before this migration is made searchable by the worker, oldest first in no
--- particular order; a 1M-task database takes a few minutes of one core in the background.
+-- Every task stored before this migration is made searchable by the worker, in the background.
 insert into task_search_pending (task_id) select id from tasks;
 
 -- Requeue: an admin sends a settled output back to the queue with a note the next reviewer sees.

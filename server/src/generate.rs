@@ -207,6 +207,8 @@ pub async fn load(pool: &PgPool, spec: &Spec) -> Result<Generated> {
             .fetch_one(&mut *tx)
             .await?;
     if exists {
+        // A load cut short while parsing goes on where it stopped.
+        crate::search_worker::fill_all(pool).await?;
         return Ok(Generated {
             tasks: 0,
             reviews: 0,

@@ -2,9 +2,9 @@
 //!
 //! Ingest only records that a task awaits parsing (a statement-level trigger, see
 //! `migrations/0030_task_search.sql`); this worker turns the pending tasks' summary and document
-//! into a `tsvector` in `task_search`, a batch per statement, inside PostgreSQL
-//! (`task_search_fill`). So a pipeline's request never pays for parsing, and the review loop's
-//! updates of `tasks` never touch a text-search index. Replicas share the work (`skip locked`).
+//! into a `tsvector` in `task_search`, a batch per transaction, inside PostgreSQL. So a
+//! pipeline's request never pays for parsing, and the review loop's updates of `tasks` never
+//! touch a text-search index. Replicas share the work (`skip locked`).
 //!
 //! Searching (`app::task::find`) sees a task once its batch commits: within about one
 //! [`Settings::poll`] of ingest when idle, and at the parse rate when a large backlog (a fresh
@@ -12,14 +12,15 @@
 
 use sqlx::PgPool;
 use std::time::Duration;
+use uuid::Uuid;
 
 /// How the worker looks for work.
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// How long to wait when nothing was pending.
     pub poll: Duration,
-    /// Tasks parsed per statement: large enough to amortise the round trip, small enough that a
-    /// batch of the largest documents (100,000 characters each are read) is a short statement.
+    /// Tasks parsed per transaction: large enough to amortise the round trips, small enough that
+    /// a batch of the largest documents (100,000 characters each are read) is a short one.
     pub batch: i32,
 }
 
@@ -32,34 +33,96 @@ impl Default for Settings {
     }
 }
 
-/// Parses one batch of pending tasks; returns how many were parsed.
-pub async fn fill_once(pool: &PgPool, batch: i32) -> Result<i32, sqlx::Error> {
-    sqlx::query_scalar!(r#"select task_search_fill($1) as "parsed!""#, batch)
-        .fetch_one(pool)
-        .await
+/// Where a worker is in the pending ids: it takes them in id order from here, so it never
+/// scans the deleted rows before its place again (a queue table's dead rows would otherwise make
+/// every batch slower than the last), and starts over from the lowest id when it reaches the end.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Cursor(Option<Uuid>);
+
+/// The longest text parsed of a document and of a summary, in characters: generous for search,
+/// and small enough that no vector can reach PostgreSQL's 1 MB limit, which would refuse the
+/// batch on every retry.
+const DOCUMENT_CHARS: i32 = 100_000;
+const SUMMARY_CHARS: i32 = 20_000;
+
+/// Parses one batch of pending tasks, in one transaction of plain statements (each plan a short
+/// index walk whatever the backlog); returns how many were parsed.
+pub async fn fill_once(
+    pool: &PgPool,
+    batch: i32,
+    cursor: &mut Cursor,
+) -> Result<usize, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let mut ids = take(&mut tx, cursor.0.unwrap_or(Uuid::nil()), batch).await?;
+    if ids.is_empty() && cursor.0.is_some() {
+        // The end of the ids: ones ingested since may sort before where this worker was.
+        ids = take(&mut tx, Uuid::nil(), batch).await?;
+    }
+    cursor.0 = ids.last().copied();
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    sqlx::query!(
+        "insert into task_search (task_id, terms)
+         select t.id, setweight(to_tsvector('english', left(t.summary, $3)), 'A')
+                      || setweight(to_tsvector('english', left(t.document, $2)), 'B')
+         from tasks t where t.id = any($1)
+         on conflict (task_id) do nothing",
+        &ids,
+        DOCUMENT_CHARS,
+        SUMMARY_CHARS,
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "delete from task_search_pending where task_id = any($1)",
+        &ids
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(ids.len())
+}
+
+/// Up to `batch` pending ids after `after`, in order, locked (`skip locked`: replicas share).
+async fn take(
+    tx: &mut sqlx::PgConnection,
+    after: Uuid,
+    batch: i32,
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar!(
+        "select task_id from task_search_pending where task_id > $1
+         order by task_id limit $2 for update skip locked",
+        after,
+        i64::from(batch),
+    )
+    .fetch_all(tx)
+    .await
 }
 
 /// Parses everything pending now; returns how many were parsed. Tests call this to make what
 /// they ingested searchable at a moment of their choosing.
 pub async fn fill_all(pool: &PgPool) -> Result<i64, sqlx::Error> {
     let batch = Settings::default().batch;
+    let mut cursor = Cursor::default();
     let mut total = 0i64;
     loop {
-        let parsed = fill_once(pool, batch).await?;
+        let parsed = fill_once(pool, batch, &mut cursor).await?;
         if parsed == 0 {
             return Ok(total);
         }
-        total += i64::from(parsed);
+        total += parsed as i64;
     }
 }
 
 /// Works through what is pending, then looks again every `poll`, until the task is aborted. A
 /// database error is logged and retried at the next look.
 pub async fn run(pool: PgPool, settings: Settings) {
+    let mut cursor = Cursor::default();
     loop {
-        match fill_once(&pool, settings.batch).await {
+        match fill_once(&pool, settings.batch, &mut cursor).await {
             // A full batch: there is likely more; go on at once.
-            Ok(n) if n >= settings.batch => continue,
+            Ok(n) if n >= settings.batch as usize => continue,
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "search worker: database error; retrying shortly"),
         }

@@ -296,3 +296,27 @@ async fn words_are_found_ranked_and_what_reviewers_said_filters_the_list(pool: P
     assert_eq!(status, 422, "{body}");
     assert!(body.to_string().contains("\"q\""), "{body}");
 }
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn the_search_worker_parses_tasks_ingested_behind_its_place(pool: PgPool) {
+    use server::search_worker::{Cursor, fill_once};
+    let app = TestApp::spawn(pool.clone()).await;
+    for i in 0..3 {
+        app.submit(task(&format!("first-{i}"), 0.5)).await;
+    }
+    let mut cursor = Cursor::default();
+    assert_eq!(fill_once(&pool, 2, &mut cursor).await.unwrap(), 2);
+    // Random ids: some of these sort before where the worker is.
+    for i in 0..6 {
+        app.submit(task(&format!("later-{i}"), 0.5)).await;
+    }
+    let mut rounds = 0;
+    while fill_once(&pool, 2, &mut cursor).await.unwrap() > 0 {
+        rounds += 1;
+        assert!(rounds < 20, "the worker never finishes");
+    }
+    assert_eq!(app.count("task_search").await, 9);
+    assert_eq!(app.count("task_search_pending").await, 0);
+    let (_, page) = app.get_json("/api/v1/tasks?q=later&limit=500").await;
+    assert_eq!(ids(&page).len(), 6);
+}
