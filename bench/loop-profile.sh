@@ -76,3 +76,10 @@ psql -X -q -t -A -F ' | ' -h "$pg" -U postgres loupe -c "
     select funcname, calls, round(total_time::numeric), round(self_time::numeric),
            round((total_time / calls)::numeric, 3)
     from pg_stat_user_functions where calls > 0 order by total_time desc"
+echo "== tasks' indexes (name | scans in the measured run | size)"
+psql -X -q -t -A -F ' | ' -h "$pg" -U postgres loupe -c "
+    select indexrelname, idx_scan, pg_size_pretty(pg_relation_size(indexrelid))
+    from pg_stat_user_indexes where relname = 'tasks' order by idx_scan desc, indexrelname"
+echo "== tasks' row writes (updates | of them HOT)"
+psql -X -q -t -A -F ' | ' -h "$pg" -U postgres loupe -c "
+    select n_tup_upd, n_tup_hot_upd from pg_stat_user_tables where relname = 'tasks'"

@@ -1,9 +1,10 @@
 //! The review rollups (migration 0019, kept by triggers) against the dashboard's former scans of
 //! `reviews`, kept here as the oracle: totals, per-bucket rows, the edit histogram, calibration
 //! bins, error tags, reviewers and agreement, for spans with and without midnight edges, by day
-//! and by week, per model — after reviews written in several statements, amended in place (by
-//! SQL as `amend_review` and the edit-distance backfill write them, and once through the real
-//! amend path), moved to another day, and deleted.
+//! and by week, per model — after reviews written in several statements (and, in a second test,
+//! each in a statement of its own, as a reviewer's submit stores it: the insert trigger's
+//! one-review path), amended in place (by SQL as `amend_review` and the edit-distance backfill
+//! write them, and once through the real amend path), moved to another day, and deleted.
 
 use crate::helpers::{TestApp, task};
 use app::dashboard::quality::{agreement, reviewers};
@@ -26,8 +27,10 @@ fn close(a: f64, b: f64) -> bool {
 /// Tasks every 2 h 13 min from 2026-03-01 05:00, and their reviews: 1, 2 or 3 per task by
 /// reviewers `r1`…`r4`, written `k × 5 h 7 min` after the task (so pairs straddle midnights),
 /// with ratings, verdicts, corrections, tags and seconds varying by task and reviewer. Written in
-/// three statements; the first writes several reviews of one task at once.
-async fn history(pool: &PgPool) {
+/// three statements; the first writes several reviews of one task at once. `one_at_a_time`:
+/// the same reviews, each stored by a statement of its own, as a reviewer's submit stores it
+/// (the rollup trigger's one-review path, migration 0028).
+async fn history(pool: &PgPool, one_at_a_time: bool) {
     sqlx::query(
         "insert into users (username, password_hash, role)
          select 'r' || i, '!', 'reviewer' from generate_series(1, 4) i",
@@ -50,31 +53,68 @@ async fn history(pool: &PgPool) {
     .execute(pool)
     .await
     .unwrap();
-    for part in 0..3 {
-        sqlx::query(
-            "insert into reviews (task_id, reviewer_id, rating, verdict, comment,
-                                  corrected_summary, edit_distance, error_tags, seconds_spent,
-                                  created_at, model, model_version, confidence, reason)
-             select t.id, u.id, 1 + (t.i * 7 + k * 3) % 5,
-                    (array['accept', 'reject', 'escalate', 'accept'])[1 + (t.i + k) % 4],
-                    case when t.i % 4 = 0 then 'A comment.' end,
-                    case when (t.i + k) % 3 = 0 then 'A correction.' end,
-                    case when (t.i + k) % 3 = 0 and t.i % 7 <> 0
-                         then ((t.i * 13 + k) % 11) / 10.0 end,
-                    case (t.i + k) % 5 when 0 then array['omission'] when 1
-                         then array['omission', 'invented'] else '{}' end,
-                    (t.i * 17 + k * 29) % 140,
-                    t.created_at + make_interval(mins => k * 307),
-                    t.model, t.model_version, t.confidence, t.reason
-             from (select row_number() over (order by created_at) - 1 as i, * from tasks) t
-             cross join lateral generate_series(1, 1 + t.i::int % 3) k
-             join users u on u.username = 'r' || k
-             where t.i % 3 = $1",
-        )
-        .bind(part)
-        .execute(pool)
-        .await
-        .unwrap();
+    // The reviews, as rows to store (`part` splits them in three), in a view of this test's
+    // database.
+    sqlx::query(
+        "create view history_reviews as
+         select t.i % 3 as part, t.id as task_id, u.id as reviewer_id,
+                1 + (t.i * 7 + k * 3) % 5 as rating,
+                (array['accept', 'reject', 'escalate', 'accept'])[1 + (t.i + k) % 4] as verdict,
+                case when t.i % 4 = 0 then 'A comment.' end as comment,
+                case when (t.i + k) % 3 = 0 then 'A correction.' end as corrected_summary,
+                case when (t.i + k) % 3 = 0 and t.i % 7 <> 0
+                     then ((t.i * 13 + k) % 11) / 10.0 end as edit_distance,
+                case (t.i + k) % 5 when 0 then array['omission'] when 1
+                     then array['omission', 'invented'] else '{}' end as error_tags,
+                (t.i * 17 + k * 29) % 140 as seconds_spent,
+                t.created_at + make_interval(mins => k * 307) as created_at,
+                t.model, t.model_version, t.confidence, t.reason
+         from (select row_number() over (order by created_at) - 1 as i, * from tasks) t
+         cross join lateral generate_series(1, 1 + t.i::int % 3) k
+         join users u on u.username = 'r' || k",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+    if one_at_a_time {
+        let rows: i64 = sqlx::query_scalar("select count(*) from history_reviews")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        for nth in 0..rows {
+            sqlx::query(
+                "insert into reviews (task_id, reviewer_id, rating, verdict, comment,
+                                      corrected_summary, edit_distance, error_tags,
+                                      seconds_spent, created_at, model, model_version,
+                                      confidence, reason)
+                 select task_id, reviewer_id, rating, verdict, comment, corrected_summary,
+                        edit_distance, error_tags, seconds_spent, created_at, model,
+                        model_version, confidence, reason
+                 from history_reviews
+                 order by created_at, task_id, reviewer_id offset $1 limit 1",
+            )
+            .bind(nth)
+            .execute(pool)
+            .await
+            .unwrap();
+        }
+    } else {
+        for part in 0..3 {
+            sqlx::query(
+                "insert into reviews (task_id, reviewer_id, rating, verdict, comment,
+                                      corrected_summary, edit_distance, error_tags,
+                                      seconds_spent, created_at, model, model_version,
+                                      confidence, reason)
+                 select task_id, reviewer_id, rating, verdict, comment, corrected_summary,
+                        edit_distance, error_tags, seconds_spent, created_at, model,
+                        model_version, confidence, reason
+                 from history_reviews where part = $1",
+            )
+            .bind(part)
+            .execute(pool)
+            .await
+            .unwrap();
+        }
     }
     // Amendments as `amend_review` writes them: a new rating, verdict, correction and tags.
     sqlx::query(
@@ -464,7 +504,18 @@ fn span(start: &str, end: &str, model: Option<&str>, version: Option<&str>, by: 
 
 #[sqlx::test(migrator = "server::MIGRATOR")]
 async fn the_review_rollups_give_what_a_scan_of_reviews_gives_for_any_span(pool: PgPool) {
-    history(&pool).await;
+    history(&pool, false).await;
+    rollups_match_scans(pool).await;
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn reviews_stored_one_per_statement_give_the_same_rollups(pool: PgPool) {
+    history(&pool, true).await;
+    rollups_match_scans(pool).await;
+}
+
+/// Every figure the rollups give, for many spans and filters, against the scans above.
+async fn rollups_match_scans(pool: PgPool) {
     // The rollups hold every review once, whole.
     let (rolled, stored): (i64, i64) = sqlx::query_as(
         "select (select sum(n)::int8 from review_volume), (select count(*) from reviews)",
