@@ -789,6 +789,16 @@ def load():
     return data, pairs
 
 
+def firing_cells(data, p):
+    """Per set, "inconsistent/consistent": the share of each class's summaries that part `p` marks."""
+    cells = []
+    for d in SETS:
+        inc = [any(p(f) for f in fs) for y, fs in data[d] if y]
+        con = [any(p(f) for f in fs) for y, fs in data[d] if not y]
+        cells.append(f"{100*sum(inc)/len(inc):4.0f}/{100*sum(con)/len(con):<4.0f}")
+    return cells
+
+
 def fmt(vals):
     m = statistics.mean(vals)
     sd = statistics.pstdev(vals) if len(vals) > 1 else 0.0
@@ -936,12 +946,7 @@ def main():
         show("  only " + label, p)
     print("\nfiring rate per part (share of summaries; inconsistent / consistent):")
     for label, p in RECOMMENDED_PARTS:
-        cells = []
-        for d in SETS:
-            inc = [any(p(f) for f in fs) for y, fs in data[d] if y]
-            con = [any(p(f) for f in fs) for y, fs in data[d] if not y]
-            cells.append(f"{100*sum(inc)/len(inc):4.0f}/{100*sum(con)/len(con):<4.0f}")
-        print(f"  {label:32s} " + " ".join(f"{c:>10s}" for c in cells))
+        print(f"  {label:32s} " + " ".join(f"{c:>10s}" for c in firing_cells(data, p)))
 
     # --- 5. the demo (server/src/demo.rs, read-only): flagged hallucinations vs good summaries
     print("\n== Demo pairs (server/src/demo.rs)")
@@ -1099,12 +1104,7 @@ def main_s7(data, pairs, splits, part):
          (f["copy_frac"] >= 0.5 and f["drop_crit"] >= 1))
     print("\nfiring rate per part (share of summaries; inconsistent / consistent):")
     for label, p in S7_PARTS:
-        cells = []
-        for d in SETS:
-            inc = [any(p(f) for f in fs) for y, fs in data[d] if y]
-            con = [any(p(f) for f in fs) for y, fs in data[d] if not y]
-            cells.append(f"{100*sum(inc)/len(inc):4.0f}/{100*sum(con)/len(con):<4.0f}")
-        print(f"  {label[:42]:42s} " + " ".join(f"{c:>10s}" for c in cells))
+        print(f"  {label[:42]:42s} " + " ".join(f"{c:>10s}" for c in firing_cells(data, p)))
 
     print("\n== Demo pairs with the S7 set (server/src/demo.rs)")
     dp = demo_pairs()
@@ -1226,17 +1226,12 @@ def main_s8(data, pairs, splits, part):
     show("  R6: proper-only half instead of both", anyp(S8_PROPER_ONLY))
     show("  R6: unknown-word half only", anyp([(l, p) for l, p in S8_PARTS if not l.startswith("novel name")] +
                                             [("u", lambda f: f["novel_unknown"] >= 1)]))
-    show("  R9 with the copy gate at 0.5", anyp(S8_PARTS[:-2] + S8_PARTS[-1:]) if False else
-         (lambda f: anyp([(l, p) for l, p in S8_PARTS if not l.startswith("name changed")])(f)
-          or (f["copy_frac"] >= 0.5 and f["crit_wname_p"] >= 1)))
+    show("  R9 with the copy gate at 0.5",
+         lambda f: anyp([(l, p) for l, p in S8_PARTS if not l.startswith("name changed")])(f)
+         or (f["copy_frac"] >= 0.5 and f["crit_wname_p"] >= 1))
     print("\nfiring rate per part (share of summaries; inconsistent / consistent):")
     for label, p in S8_PARTS:
-        cells = []
-        for d in sets:
-            inc = [any(p(f) for f in fs) for y, fs in data[d] if y]
-            con = [any(p(f) for f in fs) for y, fs in data[d] if not y]
-            cells.append(f"{100*sum(inc)/len(inc):4.0f}/{100*sum(con)/len(con):<4.0f}")
-        print(f"  {label[:46]:46s} " + " ".join(f"{c:>10s}" for c in cells))
+        print(f"  {label[:46]:46s} " + " ".join(f"{c:>10s}" for c in firing_cells(data, p)))
 
     print("\n== Tried in Session 8 (added to the S8 set, all data; BA per set | average)")
     cpy = lambda f: f["copy_frac"] >= 0.5
