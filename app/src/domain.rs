@@ -197,6 +197,9 @@ pub enum Reason {
     /// Confident, but the source-support marks flag its summary, so sent to review (the model's
     /// rule: `weak_support_review` in the routing settings).
     WeakSupport,
+    /// Settled, then sent back to the queue by an admin with a note for the next reviewer
+    /// (`crate::task::reopen::requeue`).
+    Requeued,
 }
 
 impl Reason {
@@ -208,6 +211,7 @@ impl Reason {
             Reason::AutoAccepted => "auto_accepted",
             Reason::UserFeedback => "user_feedback",
             Reason::WeakSupport => "weak_support",
+            Reason::Requeued => "requeued",
         }
     }
 
@@ -220,6 +224,7 @@ impl Reason {
             "auto_accepted" => Some(Reason::AutoAccepted),
             "user_feedback" => Some(Reason::UserFeedback),
             "weak_support" => Some(Reason::WeakSupport),
+            "requeued" => Some(Reason::Requeued),
             _ => None,
         }
     }
@@ -240,6 +245,7 @@ impl Reason {
             Reason::WeakSupport => {
                 "Confident, but the source may not support the summary (see the marks)"
             }
+            Reason::Requeued => "Sent back to review by an admin (see the note)",
         }
     }
 }
@@ -356,6 +362,7 @@ mod tests {
             Reason::AutoAccepted,
             Reason::UserFeedback,
             Reason::WeakSupport,
+            Reason::Requeued,
         ] {
             assert_eq!(Reason::from_db(r.as_str()), Some(r));
         }

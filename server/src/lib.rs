@@ -51,6 +51,8 @@ pub mod progress;
 pub mod request_id;
 /// Checks every request gets first: storable text in URLs and server-function forms.
 pub mod requests;
+/// Text search after ingest: each task's words parsed once, in the background.
+pub mod search_worker;
 /// Serving the router with time and size limits at the edge.
 pub mod serve;
 /// Stopping on a signal, with a deadline for requests in progress.

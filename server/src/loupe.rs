@@ -19,6 +19,9 @@ pub struct Workers {
     pub support: Option<crate::support_worker::Settings>,
     /// How often lapsed sessions and throttle rows are swept; `None` runs no sweep.
     pub sweep: Option<Duration>,
+    /// Text search after ingest; `None` runs no worker (a test then calls
+    /// `search_worker::fill_all` when it chooses).
+    pub search: Option<crate::search_worker::Settings>,
 }
 
 impl Workers {
@@ -28,6 +31,7 @@ impl Workers {
             delivery,
             support: Some(Default::default()),
             sweep: Some(crate::sweep::EVERY),
+            search: Some(Default::default()),
         }
     }
 }
@@ -83,6 +87,12 @@ impl Loupe {
                     metrics: metrics.clone(),
                     ..support
                 },
+            )));
+        }
+        if let Some(search) = workers.search {
+            tasks.push(tokio::spawn(crate::search_worker::run(
+                pool.clone(),
+                search,
             )));
         }
         if let Some(every) = workers.sweep {

@@ -44,13 +44,14 @@ use uuid::Uuid;
 
 /// The routing reasons in the order the volume chart stacks them. A task sent back to review by
 /// its end users counts under `user_feedback` on the day it arrived, no longer as auto-accepted.
-pub const REASONS: [&str; 6] = [
+pub const REASONS: [&str; 7] = [
     "low_confidence",
     "flagged",
     "audit_sample",
     "auto_accepted",
     "user_feedback",
     "weak_support",
+    "requeued",
 ];
 
 /// The thresholds the what-if table tries.

@@ -49,6 +49,7 @@ fn reason_label(reason: &str) -> &'static str {
         "audit_sample" => "audit sample",
         "user_feedback" => "end-user feedback",
         "weak_support" => "marked support",
+        "requeued" => "requeued",
         _ => "auto-accepted",
     }
 }

@@ -18,11 +18,13 @@
 pub mod counts;
 #[cfg(feature = "ssr")]
 pub mod depth;
-/// The task list: filters, newest first, paged by cursor.
+/// The task list: filters, search and sort, paged by cursor.
 #[cfg(feature = "ssr")]
 pub mod find;
 #[cfg(feature = "ssr")]
 pub mod lease;
+/// The task list's parameters and answer, shared with the list page.
+pub mod list;
 #[cfg(feature = "ssr")]
 pub mod reopen;
 

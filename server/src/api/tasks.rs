@@ -161,47 +161,81 @@ pub async fn show(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Words to find in the summary or the document (PostgreSQL web-search syntax: `"a phrase"`,
+    /// `or`, `-word`; English stemming), at most 256 bytes. Ranked best first unless `sort` says
+    /// otherwise. A task is searchable about a second after ingest.
+    q: Option<String>,
     /// auto_accepted, queued, in_review, reviewed or escalated.
     status: Option<String>,
-    /// The routing reason: low_confidence, flagged, audit_sample, auto_accepted, user_feedback
-    /// or weak_support.
+    /// The routing reason: low_confidence, flagged, audit_sample, auto_accepted, user_feedback,
+    /// weak_support or requeued.
     reason: Option<String>,
     model: Option<String>,
     model_version: Option<String>,
     external_id: Option<String>,
+    /// Confidence at least this (0-1).
+    confidence_min: Option<String>,
+    /// Confidence at most this (0-1).
+    confidence_max: Option<String>,
     /// Arrived at or after: a date (`2026-11-30`, UTC) or an RFC 3339 time.
     from: Option<String>,
     /// Arrived before: an RFC 3339 time, or a date (that whole day included).
     to: Option<String>,
+    /// Reviewed by this username. With `verdict`, `has_comment=true`, `has_correction=true` or
+    /// `error_tag`, all hold of one review.
+    reviewer: Option<String>,
+    /// Has a review with this verdict: accept, reject or escalate.
+    verdict: Option<String>,
+    /// true: has a review with a comment; false: none has one.
+    has_comment: Option<String>,
+    /// true: has a review with a corrected summary; false: none has one.
+    has_correction: Option<String>,
+    /// Has a review with this error tag.
+    error_tag: Option<String>,
+    /// true: end users sent feedback on it; false: none did.
+    end_user_feedback: Option<String>,
+    /// newest (default), oldest, least_confident, most_confident, or relevance (the default
+    /// with `q`, and only with it).
+    sort: Option<String>,
     /// Tasks per page, 1-500 (default 50).
     limit: Option<String>,
-    /// `next_after` from the page before.
+    /// `next_after` from the page before (with the same filters and sort).
     after: Option<String>,
 }
 
-/// Tasks, newest first, with filters that compose; paged by cursor (`next_after`). Without
-/// their texts: `GET /api/v1/tasks/{id}` has those.
+/// Tasks with filters that compose, newest first (best match first when searching); paged by
+/// cursor (`next_after`). Without their texts: `GET /api/v1/tasks/{id}` has those.
 #[utoipa::path(get, path = "/api/v1/tasks", operation_id = "list_tasks", tag = "tasks",
     security(("token" = ["read"])),
     params(ListQuery),
-    responses((status = 200, body = app::task::find::TaskPage), super::openapi::Errors))]
+    responses((status = 200, body = app::task::list::TaskPage), super::openapi::Errors))]
 pub async fn list(
     State(state): State<AppState>,
     _caller: Pipeline<need::Read>,
     query: Result<Query<ListQuery>, QueryRejection>,
-) -> Result<Json<app::task::find::TaskPage>, ApiError> {
-    use app::task::find::{Filter, Raw, page};
+) -> Result<Json<app::task::list::TaskPage>, ApiError> {
+    use app::task::find::{Filter, page};
     let Query(q) = query.map_err(|_| super::bad_query())?;
     let limit = super::limit(q.limit.as_deref(), 50, 500)?;
-    let filter = Filter::parse(&Raw {
-        status: q.status.as_deref(),
-        reason: q.reason.as_deref(),
-        model: q.model.as_deref(),
-        model_version: q.model_version.as_deref(),
-        external_id: q.external_id.as_deref(),
-        from: q.from.as_deref(),
-        to: q.to.as_deref(),
-        after: q.after.as_deref(),
+    let filter = Filter::parse(&app::task::list::Params {
+        q: q.q,
+        status: q.status,
+        reason: q.reason,
+        model: q.model,
+        model_version: q.model_version,
+        external_id: q.external_id,
+        confidence_min: q.confidence_min,
+        confidence_max: q.confidence_max,
+        from: q.from,
+        to: q.to,
+        reviewer: q.reviewer,
+        verdict: q.verdict,
+        has_comment: q.has_comment,
+        has_correction: q.has_correction,
+        error_tag: q.error_tag,
+        end_user_feedback: q.end_user_feedback,
+        sort: q.sort,
+        after: q.after,
     })?;
     Ok(Json(page(&state.pool, &filter, limit).await?))
 }

@@ -62,6 +62,7 @@ impl TestApp {
             delivery: test_worker_settings(),
             support: None,
             sweep: None,
+            search: None,
         };
         let loupe =
             server::loupe::Loupe::build(leptos_options, pool.clone(), settings, workers).unwrap();
