@@ -216,6 +216,17 @@ pub fn explain(
         .map(quote)
         .unwrap_or_default();
     let source = mark.source.and_then(quote_of);
+    if let (Some((s, e)), Some(q)) = (mark.dropped, &source) {
+        let left = document
+            .get(s as usize..e as usize)
+            .map(quote)
+            .unwrap_or_default();
+        return format!(
+            "{} left out: “{words}” copies “{q}” but without its “{left}”.",
+            capitalised(mark.kind.label())
+        );
+    }
+    let whole = support.summary.iter().any(|s| s.span == mark.span);
     match (mark.kind, source) {
         (MarkKind::Weak, closest) => {
             let percent = (score * 100.0).round();
@@ -228,10 +239,19 @@ pub fn explain(
                 ),
             }
         }
-        (MarkKind::Repeated, _) => {
+        (MarkKind::Repeated, _) if whole => {
             "repeats an earlier sentence of the summary: a summary that loops says less than it seems to."
                 .to_owned()
         }
+        (MarkKind::Repeated, _) => format!(
+            "repeats itself: “{words}” has the same words on both sides, which no source sentence says (not in the source)."
+        ),
+        (MarkKind::Form, Some(q)) => format!(
+            "Word form “{words}” differs from the source sentence it copies: “{q}”; a changed form can change how many, or when."
+        ),
+        (MarkKind::Term, _) => format!(
+            "Term “{words}” is not in the source, in any form, nor an English word the word list knows: an invented name or term?"
+        ),
         (MarkKind::Stitched, Some(q)) => {
             let others: Vec<String> = mark
                 .also
@@ -374,8 +394,72 @@ fn reveal(index: u32) {
 
 #[cfg(test)]
 mod tests {
-    use super::{limits_note, pieces};
-    use crate::support::Support;
+    use super::{explain, limits_note, pieces};
+    use crate::support::{MarkKind, Support};
+
+    /// The explanation of each mark of the summary's first sentence, by kind.
+    fn explained(document: &str, summary: &str) -> Vec<(MarkKind, String)> {
+        let support = Support::compute(document, summary);
+        let sentence = &support.summary[0];
+        sentence
+            .marks
+            .iter()
+            .map(|m| {
+                let why = explain(m, sentence.score, &support, document, summary);
+                (m.kind, why)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn each_new_mark_says_what_it_found_and_which_source_sentence_lacks_it() {
+        let doc = "The deal was not signed by the two companies on Friday. Talks resume next week.";
+        let got = explained(doc, "The deal was signed by the two companies on Friday.");
+        assert!(
+            got.contains(&(
+                MarkKind::Negation,
+                "Negation left out: “was signed” copies “The deal was not signed by the two \
+                 companies on Friday.” but without its “not”."
+                    .to_owned()
+            )),
+            "{got:?}"
+        );
+        let doc = "The wide man who scored twice in the first leg of the semi final was rested. \
+                   Bryan watched.";
+        let got = explained(
+            doc,
+            "luis bryan scored twice in the first leg of the semi final.",
+        );
+        assert!(
+            got.contains(&(
+                MarkKind::Name,
+                "Name “bryan” is not in the source sentence it follows: “The wide man who scored \
+                 twice in the first leg of the semi final was rested.”."
+                    .to_owned()
+            )),
+            "{got:?}"
+        );
+        assert!(
+            got.contains(&(
+                MarkKind::Name,
+                "Name “luis” is not found anywhere in the source.".to_owned()
+            )),
+            "{got:?}"
+        );
+        let got = explained(
+            "Children are vaccinated against measles and mumps.",
+            "Children are vaccinated against measles and measles.",
+        );
+        assert!(
+            got.contains(&(
+                MarkKind::Repeated,
+                "repeats itself: “measles and measles” has the same words on both sides, which no \
+                 source sentence says (not in the source)."
+                    .to_owned()
+            )),
+            "{got:?}"
+        );
+    }
 
     #[test]
     fn the_note_names_what_each_cap_left_unchecked_and_is_absent_when_nothing_was() {

@@ -16,7 +16,17 @@
 //! - **Scope:** a quantity or scope word ("fully", "any", "all", "never") that none of the
 //!   sentence's supporting source sentences uses.
 //! - **Repeated:** half or more of a sentence's three-word runs are in an earlier sentence of
-//!   the summary ([`repeats`]).
+//!   the summary ([`repeats`]); or the same words on both sides of "and" ("measles and
+//!   measles", [`doubled`]).
+//! - **A name changed in a copy:** in a sentence at least [`NAME_COPIED_AT_LEAST`] copied, a
+//!   word outside the copy and absent from the sentence it copies that English knows only as a
+//!   name (the word list of [`super::lexicon`]; English documents only). Lower-case text has no
+//!   capitals to tell a name by.
+//! - **A critical word left out of a copy:** between two copied runs that follow each other in
+//!   the summary, the source sentence has a negation, a scope word or a number the summary
+//!   skips ("the deal was signed" for "the deal was not signed", [`left_out`]).
+//! - **A word form changed in a copy:** a word outside the copy whose stem the copied sentence
+//!   has, in another form ("legion" for "legions").
 //!
 //! The rules and their thresholds were chosen on real summaries judged by people
 //! (`bench/support-eval/prototype/REPORT.md`); the figures are in `bench/README.md`.
@@ -24,6 +34,7 @@
 //! a trigram index, and every entry visited is charged to the task's budget.
 
 use super::Span;
+use super::lexicon::is_proper;
 use super::text::Token;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
@@ -35,6 +46,11 @@ pub const COPIED_AT_LEAST: f64 = 0.5;
 /// A copy is stitched (or edited) when less than this share of its words come from its one
 /// best source sentence.
 pub const ONE_SOURCE_BELOW: f64 = 0.8;
+
+/// A sentence this much copied is checked for a name swapped into the copy; the other copy
+/// rules wait for [`COPIED_AT_LEAST`]. Abstractive sentences copy 30–40%, so a lower bar marks
+/// their faithful names.
+pub const NAME_COPIED_AT_LEAST: f64 = 0.4;
 
 /// Other source sentences named as where the rest of a stitched sentence comes from.
 const MAX_ALSO: usize = 2;
@@ -63,9 +79,15 @@ pub enum MarkKind {
     /// Mostly the source's words, but pieced from several sentences (or edited): the whole may
     /// say what no one sentence says.
     Stitched,
-    /// Repeats an earlier sentence of the summary (half its three-word runs or more): a
-    /// summary that loops says less than it seems to.
+    /// Repeats an earlier sentence of the summary (half its three-word runs or more), or the
+    /// same words on both sides of "and" / "or": a summary that loops says less than it seems to.
     Repeated,
+    /// A word that is neither in the source nor an English word (by the word list): an
+    /// invented name or term ("pochettino" when the source never names him).
+    Term,
+    /// A word of a copy in another form than in the sentence it copies ("legion" for
+    /// "legions"): one or many, done or to be done.
+    Form,
 }
 
 impl MarkKind {
@@ -80,6 +102,8 @@ impl MarkKind {
             MarkKind::Pronoun => "pronoun",
             MarkKind::Stitched => "pieced together",
             MarkKind::Repeated => "repeated",
+            MarkKind::Term => "term",
+            MarkKind::Form => "word form",
         }
     }
 }
@@ -96,6 +120,23 @@ pub struct Mark {
     /// For a stitched sentence, the other source sentences the rest of it comes from.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub also: Vec<u32>,
+    /// For a word left out of a copy, where `source` has it (document bytes); `span` is then
+    /// where the summary leaves it out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dropped: Option<Span>,
+}
+
+impl Mark {
+    /// A mark of `kind` on `span`, departing from `source` (if any), naming nothing else.
+    pub fn new(kind: MarkKind, span: Span, source: Option<u32>) -> Mark {
+        Mark {
+            kind,
+            span,
+            source,
+            also: Vec::new(),
+            dropped: None,
+        }
+    }
 }
 
 /// Negations; "n't" arrives as a word ending in "n" followed by "t".
@@ -235,11 +276,35 @@ fn negates(toks: &[Token], i: usize) -> bool {
             && toks[i - 1].span.1 + 1 >= t.span.0)
 }
 
+/// What leaving a word out of a copy can change: a negation, a scope word or a number.
+fn critical_when_left_out(lower: &str, fact: &str) -> Option<MarkKind> {
+    if NEGATIONS.contains(&lower) {
+        Some(MarkKind::Negation)
+    } else if SCOPE.contains(&lower) {
+        Some(MarkKind::Scope)
+    } else if is_number(fact) {
+        Some(MarkKind::Number)
+    } else {
+        None
+    }
+}
+
 /// The source's words and three-word runs, by sentence.
 #[derive(Default)]
 pub(super) struct CopyIndex {
     /// Lower-cased word → its id.
     words: HashMap<String, u32>,
+    /// Per word id: what leaving it out of a copy would change, if anything.
+    left_out_kind: Vec<Option<MarkKind>>,
+    /// Per word id: the id of its stem (in `stems`), for a changed word form.
+    stem_of: Vec<u32>,
+    /// Stem → its id.
+    stems: HashMap<String, u32>,
+    /// Every sentence's word ids in order, one after the other, with their document bytes;
+    /// sentence `s` is `order[starts[s]..starts[s + 1]]`.
+    order: Vec<u32>,
+    order_spans: Vec<Span>,
+    starts: Vec<u32>,
     /// Three consecutive word ids → the sentences holding that run, ascending, each once.
     trigrams: HashMap<[u32; 3], Vec<u32>>,
     /// Each sentence's distinct word ids, sorted (for "does that sentence use this word").
@@ -264,10 +329,25 @@ impl CopyIndex {
         let ids: Vec<u32> = toks
             .iter()
             .map(|t| {
-                let next = self.words.len() as u32;
-                *self.words.entry(t.lower.clone()).or_insert(next)
+                if let Some(&id) = self.words.get(&t.lower) {
+                    return id;
+                }
+                let id = self.words.len() as u32;
+                self.words.insert(t.lower.clone(), id);
+                self.left_out_kind
+                    .push(critical_when_left_out(&t.lower, &t.fact_key));
+                let next = self.stems.len() as u32;
+                self.stem_of
+                    .push(*self.stems.entry(t.key.clone()).or_insert(next));
+                id
             })
             .collect();
+        if self.starts.is_empty() {
+            self.starts.push(0);
+        }
+        self.order.extend(&ids);
+        self.order_spans.extend(toks.iter().map(|t| t.span));
+        self.starts.push(self.order.len() as u32);
         for w in ids.windows(3) {
             let list = self.trigrams.entry([w[0], w[1], w[2]]).or_default();
             if list.last() != Some(&s) {
@@ -311,6 +391,19 @@ impl CopyIndex {
         &self.values[s]
     }
 
+    /// Sentence `s`'s word ids in order, and their document bytes.
+    fn sentence(&self, s: u32) -> (&[u32], &[Span]) {
+        let range = self.starts[s as usize] as usize..self.starts[s as usize + 1] as usize;
+        (&self.order[range.clone()], &self.order_spans[range])
+    }
+
+    /// Whether sentence `s` has a word with the stem `stem` (a stem id).
+    fn has_stem(&self, s: u32, stem: u32) -> bool {
+        self.sentence_words[s as usize]
+            .iter()
+            .any(|&w| self.stem_of[w as usize] == stem)
+    }
+
     fn uses(&self, sentence: u32, word: Option<u32>) -> bool {
         word.is_some_and(|w| {
             self.sentence_words[sentence as usize]
@@ -327,6 +420,7 @@ pub(super) fn copy_marks(
     toks: &[Token],
     aligned: &[u32],
     index: &CopyIndex,
+    english: bool,
     budget: &mut usize,
 ) -> Option<Vec<Mark>> {
     let n = toks.len();
@@ -367,7 +461,7 @@ pub(super) fn copy_marks(
 
     let mut marks = Vec::new();
     let copied_share = share(copied.iter().filter(|&&c| c).count());
-    if copied_share >= COPIED_AT_LEAST {
+    if copied_share >= NAME_COPIED_AT_LEAST {
         // The sentence copied most; among equal shares the earliest.
         let mut best: Option<(u32, usize)> = None;
         for (s, positions) in &candidates {
@@ -377,11 +471,12 @@ pub(super) fn copy_marks(
             }
         }
         if let Some((source, count)) = best {
+            let copy = copied_share >= COPIED_AT_LEAST;
             let mut from_one = vec![false; n];
             for &k in &candidates[slot_of[&source]].1 {
                 from_one[k..k + 3].fill(true);
             }
-            if share(count) < ONE_SOURCE_BELOW {
+            if copy && share(count) < ONE_SOURCE_BELOW {
                 marks.push(stitched(toks, &from_one, source, &candidates));
             }
             let mut critical = HashSet::new();
@@ -389,42 +484,44 @@ pub(super) fn copy_marks(
                 if from_one[i] || index.uses(source, ids[i]) {
                     continue;
                 }
-                let kind = if is_number(&t.fact_key) {
-                    // The same quantity written another way ("3m" for "3 million") is a copy.
-                    if number_value(toks, i)
-                        .is_some_and(|v| index.values[source as usize].contains(&v.to_bits()))
-                    {
-                        continue;
-                    }
-                    MarkKind::Number
-                } else if negates(toks, i) {
-                    // "never" where the source says "not" keeps the claim's polarity.
-                    if index.negations[source as usize] > 0 {
-                        continue;
-                    }
-                    MarkKind::Negation
-                } else if SCOPE.contains(&t.lower.as_str()) {
-                    MarkKind::Scope
-                } else if ids[i].is_some_and(|w| index.names.contains(&w)) {
-                    MarkKind::Name
-                } else if pronoun_class(&t.lower) != 0 {
-                    // Only a change of who: "he" for "she", not "he" for "Smith".
-                    let class = pronoun_class(&t.lower);
-                    let theirs = index.pronouns[source as usize];
-                    if theirs == 0 || theirs & class != 0 {
-                        continue;
-                    }
-                    MarkKind::Pronoun
+                let changed = if copy {
+                    changed_kind(toks, i, ids[i], source, index)
                 } else {
-                    continue;
+                    None
                 };
+                let kind = changed
+                    .or_else(|| {
+                        // A name swapped into the copy, told by the word list: lower-case text
+                        // has no capitals to tell it by.
+                        (english && t.content && is_alphabetic(&t.lower) && is_proper(&t.lower))
+                            .then_some(MarkKind::Name)
+                    })
+                    .or_else(|| {
+                        // The copied sentence's word in another form; a number's value is
+                        // checked above, whatever its form.
+                        (copy
+                            && t.content
+                            && !is_number(&t.fact_key)
+                            && index
+                                .stems
+                                .get(&t.key)
+                                .is_some_and(|&k| index.has_stem(source, k)))
+                        .then_some(MarkKind::Form)
+                    });
+                let Some(kind) = kind else { continue };
                 critical.insert(t.span);
-                marks.push(Mark {
-                    kind,
-                    span: t.span,
-                    source: Some(source),
-                    also: Vec::new(),
-                });
+                marks.push(Mark::new(kind, t.span, Some(source)));
+            }
+            if copy {
+                let before = *budget;
+                match left_out(toks, &ids, source, index, budget) {
+                    Some(found) => marks.extend(found),
+                    None => {
+                        // Charge nothing: the caller stops here.
+                        *budget = before + cost;
+                        return None;
+                    }
+                }
             }
             marks.extend(scope_marks(toks, &ids, aligned, index, &critical));
             return Some(marks);
@@ -432,6 +529,148 @@ pub(super) fn copy_marks(
     }
     marks.extend(scope_marks(toks, &ids, aligned, index, &HashSet::new()));
     Some(marks)
+}
+
+fn is_alphabetic(word: &str) -> bool {
+    !word.is_empty() && word.chars().all(char::is_alphabetic)
+}
+
+/// What changing token `i` (word id `id`) of a copy of sentence `source` changes, if it is a
+/// critical word that sentence lacks: a number, a negation, a scope word, a name the source
+/// writes as one, or a pronoun of another class.
+fn changed_kind(
+    toks: &[Token],
+    i: usize,
+    id: Option<u32>,
+    source: u32,
+    index: &CopyIndex,
+) -> Option<MarkKind> {
+    let t = &toks[i];
+    if is_number(&t.fact_key) {
+        // The same quantity written another way ("3m" for "3 million") is a copy.
+        let stated = number_value(toks, i)
+            .is_some_and(|v| index.values[source as usize].contains(&v.to_bits()));
+        (!stated).then_some(MarkKind::Number)
+    } else if negates(toks, i) {
+        // "never" where the source says "not" keeps the claim's polarity.
+        (index.negations[source as usize] == 0).then_some(MarkKind::Negation)
+    } else if SCOPE.contains(&t.lower.as_str()) {
+        Some(MarkKind::Scope)
+    } else if id.is_some_and(|w| index.names.contains(&w)) {
+        Some(MarkKind::Name)
+    } else if pronoun_class(&t.lower) != 0 {
+        // Only a change of who: "he" for "she", not "he" for "Smith".
+        let class = pronoun_class(&t.lower);
+        let theirs = index.pronouns[source as usize];
+        (theirs != 0 && theirs & class == 0).then_some(MarkKind::Pronoun)
+    } else {
+        None
+    }
+}
+
+/// A copied run: summary tokens `sum.0..=sum.1` copied in order from source tokens
+/// `src.0..=src.1` of one sentence.
+#[derive(Clone, Copy)]
+struct Run {
+    sum: (usize, usize),
+    src: (usize, usize),
+}
+
+/// Critical words (negation, scope word, number) that sentence `source` has between two runs
+/// the summary copies from it one right after the other (at most one word between them): "the
+/// deal was signed" for "the deal was not signed". `None`, charging nothing, when reading the
+/// source sentence would not fit in `budget`.
+fn left_out(
+    toks: &[Token],
+    ids: &[Option<u32>],
+    source: u32,
+    index: &CopyIndex,
+    budget: &mut usize,
+) -> Option<Vec<Mark>> {
+    let (words, spans) = index.sentence(source);
+    if words.len() > *budget {
+        return None;
+    }
+    *budget -= words.len();
+    let mut at: HashMap<[u32; 3], Vec<usize>> = HashMap::new();
+    for (j, w) in words.windows(3).enumerate() {
+        at.entry([w[0], w[1], w[2]]).or_default().push(j);
+    }
+    // A run grows while the next summary run of three is one word further on in the source;
+    // a new one starts at the first place after the last run, else the first place at all.
+    let mut runs: Vec<Run> = Vec::new();
+    for k in 0..toks.len().saturating_sub(2) {
+        let (Some(a), Some(b), Some(c)) = (ids[k], ids[k + 1], ids[k + 2]) else {
+            continue;
+        };
+        let Some(starts) = at.get(&[a, b, c]) else {
+            continue;
+        };
+        if let Some(last) = runs.last_mut()
+            && last.sum.1 == k + 1
+            && starts.binary_search(&(last.src.1 - 1)).is_ok()
+        {
+            last.sum.1 = k + 2;
+            last.src.1 += 1;
+            continue;
+        }
+        let j = runs
+            .last()
+            .and_then(|l| starts.iter().copied().find(|&j| j + 2 > l.src.1))
+            .unwrap_or(starts[0]);
+        runs.push(Run {
+            sum: (k, k + 2),
+            src: (j, j + 2),
+        });
+    }
+    let mut marks = Vec::new();
+    for pair in runs.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        // Summary words between the runs; negative when they share words.
+        let inserted = b.sum.0 as i64 - a.sum.1 as i64 - 1;
+        if inserted > 1 || b.src.0 <= a.src.1 {
+            continue;
+        }
+        let skipped = b.src.0 as i64 - a.src.1 as i64 - 1 - inserted;
+        if skipped <= 0 {
+            continue;
+        }
+        let span = (
+            toks[b.sum.0.min(a.sum.1)].span.0,
+            toks[b.sum.0.max(a.sum.1)].span.1,
+        );
+        for j in a.src.1 + 1..b.src.0 {
+            if let Some(kind) = index.left_out_kind[words[j] as usize] {
+                marks.push(Mark {
+                    dropped: Some(spans[j]),
+                    ..Mark::new(kind, span, Some(source))
+                });
+            }
+        }
+    }
+    Some(marks)
+}
+
+/// "measles and measles", "manchester city or manchester city": the same one to three words on
+/// both sides of "and" or "or", the first a content word and not an idiom ("more and more").
+/// The span from the first word to the last.
+pub(super) fn doubled(toks: &[Token]) -> Option<Span> {
+    const IDIOMS: &[&str] = &[
+        "better", "more", "less", "worse", "again", "over", "round", "on", "through", "by",
+    ];
+    let n = toks.len();
+    for k in 1..=3 {
+        for i in 0..n.saturating_sub(2 * k) {
+            if matches!(toks[i + k].lower.as_str(), "and" | "or")
+                && toks[i].content
+                && !IDIOMS.contains(&toks[i].lower.as_str())
+                && (0..k).all(|d| toks[i + d].lower == toks[i + k + 1 + d].lower)
+            {
+                return Some((toks[i].span.0, toks[i + 2 * k].span.1));
+            }
+        }
+    }
+    None
 }
 
 /// How many words the runs starting at `positions` (ascending) cover among those `counted`:
@@ -482,10 +721,8 @@ fn stitched(
         also.push(s);
     }
     Mark {
-        kind: MarkKind::Stitched,
-        span,
-        source: Some(source),
         also,
+        ..Mark::new(MarkKind::Stitched, span, Some(source))
     }
 }
 
@@ -507,12 +744,7 @@ fn scope_marks(
                 && !(t.lower == "never" && aligned_negates)
                 && !aligned.iter().any(|&s| index.uses(s, ids[*i]))
         })
-        .map(|(_, t)| Mark {
-            kind: MarkKind::Scope,
-            span: t.span,
-            source: aligned.first().copied(),
-            also: Vec::new(),
-        })
+        .map(|(_, t)| Mark::new(MarkKind::Scope, t.span, aligned.first().copied()))
         .collect()
 }
 

@@ -7,7 +7,8 @@
 //! and stores it in `tasks.support`; a page view never computes it. Overlap is weighted by how
 //! rare a word is in the source, so "the plant" matters less than "Rotterdam". Positions are byte
 //! ranges into the texts, always on character boundaries, so the page can wrap sentences and
-//! facts in elements without changing a character.
+//! facts in elements without changing a character. What each mark means is in `marks.rs`; the
+//! English word lists that tell a name or an unknown term in lower-case text, in `lexicon.rs`.
 //!
 //! Pipeline text is hostile, so the work is bounded and about linear in the input: source
 //! sentences are indexed by word (an inverted index), so a summary sentence only ever looks at
@@ -17,10 +18,12 @@
 //! page can say what was not checked. Within the caps the result is the one the original
 //! all-pairs comparison gave, to the bit.
 
+mod lexicon;
 mod marks;
 mod text;
 
-use marks::{CopyIndex, copy_marks, number_value, quantities, repeats};
+use lexicon::{Lexicon, Novel};
+use marks::{CopyIndex, copy_marks, doubled, number_value, quantities, repeats};
 pub use marks::{Mark, MarkKind};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
@@ -29,7 +32,7 @@ use text::{Token, tokens};
 
 /// Bumped when the scoring changes. A stored result of another version is shown as not computed
 /// yet: a migration that changes the version must also clear `tasks.support` for the worker.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 /// Support scores under this count as weak unless the server is told otherwise.
 pub const DEFAULT_WEAK_BELOW: f64 = 0.5;
@@ -97,9 +100,10 @@ pub struct SummarySentence {
     #[serde(default)]
     pub unchecked_words: u32,
     /// Everything found in this sentence, in the order of the summary: the facts of
-    /// `unsupported`, words changed from the source sentence it copies, scope words its
-    /// support lacks, a copy pieced from several sentences, and weak support (by the setting
-    /// given to [`Support::judge`]).
+    /// `unsupported`, names and terms the source never uses (by the English word lists), words
+    /// changed in or left out of the source sentence it copies, scope words its support lacks,
+    /// a copy pieced from several sentences, repetition, and weak support (by the setting given
+    /// to [`Support::judge`]).
     #[serde(default)]
     pub marks: Vec<Mark>,
     /// Whether the page marks this sentence in any way: `marks` is not empty.
@@ -125,12 +129,11 @@ impl Support {
             if sentence.is_weak(weak_below) {
                 sentence.marks.insert(
                     0,
-                    Mark {
-                        kind: MarkKind::Weak,
-                        span: sentence.span,
-                        source: sentence.sources.first().copied(),
-                        also: Vec::new(),
-                    },
+                    Mark::new(
+                        MarkKind::Weak,
+                        sentence.span,
+                        sentence.sources.first().copied(),
+                    ),
                 );
             }
             sentence.marked = !sentence.marks.is_empty();
@@ -204,7 +207,13 @@ impl Support {
             let text = &summary[start as usize..end as usize];
             let copied = match copies.get(text) {
                 Some(known) => known.clone(),
-                None => match copy_marks(&toks, &sources, &index.copies, &mut budget) {
+                None => match copy_marks(
+                    &toks,
+                    &sources,
+                    &index.copies,
+                    index.lexicon.english,
+                    &mut budget,
+                ) {
                     Some(found) => {
                         let relative = shift(found, start, false);
                         copies.insert(text, relative.clone());
@@ -227,46 +236,50 @@ impl Support {
             });
             let mut marks: Vec<Mark> = unsupported
                 .iter()
-                .map(|&span| Mark {
-                    kind: if summary[span.0 as usize..span.1 as usize]
+                .map(|&span| {
+                    let number = summary[span.0 as usize..span.1 as usize]
                         .bytes()
-                        .any(|b| b.is_ascii_digit())
-                    {
+                        .any(|b| b.is_ascii_digit());
+                    let kind = if number {
                         MarkKind::Number
                     } else {
                         MarkKind::Name
-                    },
-                    span,
-                    source: None,
-                    also: Vec::new(),
+                    };
+                    Mark::new(kind, span, None)
                 })
                 .collect();
+            // Names and terms no form of which the source uses, by the word lists (English
+            // documents only): "luis", "pochettino", even in lower-case text.
+            let mut absent = unsupported.clone();
+            for t in &toks {
+                let Some(novel) = index.lexicon.novel(t) else {
+                    continue;
+                };
+                if absent.iter().any(|&(s, e)| s <= t.span.0 && t.span.1 <= e) {
+                    continue;
+                }
+                let kind = match novel {
+                    Novel::Name => MarkKind::Name,
+                    Novel::Term => MarkKind::Term,
+                };
+                marks.push(Mark::new(kind, t.span, None));
+                absent.push(t.span);
+            }
             // A word the whole source lacks is marked as such once, not again as changed.
-            let lacking = |m: &Mark| {
-                unsupported
-                    .iter()
-                    .any(|&(s, e)| s <= m.span.0 && m.span.1 <= e)
-            };
+            let lacking = |m: &Mark| absent.iter().any(|&(s, e)| s <= m.span.0 && m.span.1 <= e);
             // Quantities the source never states, however either text writes them ("four",
             // "4m"), beyond the exact-text check of `unsupported`.
             for (t, _) in toks.iter().zip(&stated).filter(|(_, s)| **s == Some(false)) {
-                let mark = Mark {
-                    kind: MarkKind::Number,
-                    span: t.span,
-                    source: None,
-                    also: Vec::new(),
-                };
+                let mark = Mark::new(MarkKind::Number, t.span, None);
                 if !lacking(&mark) {
                     marks.push(mark);
                 }
             }
             if repeated {
-                marks.push(Mark {
-                    kind: MarkKind::Repeated,
-                    span: (start, end),
-                    source: None,
-                    also: Vec::new(),
-                });
+                marks.push(Mark::new(MarkKind::Repeated, (start, end), None));
+            }
+            if let Some(span) = doubled(&toks) {
+                marks.push(Mark::new(MarkKind::Repeated, span, None));
             }
             let numbers: Vec<Span> = marks
                 .iter()
@@ -274,7 +287,9 @@ impl Support {
                 .map(|m| m.span)
                 .collect();
             marks.extend(shift(copied, start, true).into_iter().filter(|m| {
-                m.kind == MarkKind::Stitched || !(lacking(m) || numbers.contains(&m.span))
+                m.kind == MarkKind::Stitched
+                    || m.dropped.is_some()
+                    || !(lacking(m) || numbers.contains(&m.span))
             }));
             marks.sort_by_key(|m| m.span);
             out.push(SummarySentence {
@@ -324,6 +339,8 @@ struct SourceIndex {
     values: HashSet<u64>,
     /// The searched sentences' words and three-word runs, for the copy marks.
     copies: CopyIndex,
+    /// The whole document's words, for names and terms it never uses.
+    lexicon: Lexicon,
 }
 
 impl SourceIndex {
@@ -332,9 +349,11 @@ impl SourceIndex {
         let mut mentioned: HashSet<String> = HashSet::new();
         let mut copies = CopyIndex::default();
         let mut values: HashSet<u64> = HashSet::new();
+        let mut lexicon = Lexicon::default();
         for (i, &(s, e)) in spans.iter().enumerate() {
             let toks = tokens(document, s, e);
             copies.add(&toks);
+            lexicon.add(&toks);
             values.extend(copies.values_of(i));
             for t in toks {
                 if t.content {
@@ -353,6 +372,7 @@ impl SourceIndex {
         if (rest as usize) < document.len() {
             let toks = tokens(document, rest, document.len() as u32);
             values.extend(quantities(&toks));
+            lexicon.add(&toks);
             for t in toks {
                 mentioned.insert(t.fact_key);
             }
@@ -363,6 +383,7 @@ impl SourceIndex {
             mentioned,
             values,
             copies: copies.finish(),
+            lexicon: lexicon.finish(),
         }
     }
 

@@ -587,3 +587,184 @@ fn a_sentence_repeating_an_earlier_one_is_marked_and_a_new_one_is_not() {
     assert_eq!(repeated, [false, false, true]);
     assert!(s.summary[2].marked);
 }
+
+/// The marks of one kind in sentence 0, as (marked text, source sentence's text).
+fn of_kind<'a>(
+    doc: &'a str,
+    summary: &'a str,
+    s: &Support,
+    kind: MarkKind,
+) -> Vec<(&'a str, Option<&'a str>)> {
+    marks_of(doc, summary, s, 0)
+        .into_iter()
+        .filter(|(k, _, _)| *k == kind)
+        .map(|(_, t, src)| (t, src))
+        .collect()
+}
+
+#[test]
+fn a_name_swapped_into_a_lower_case_copy_is_marked_by_the_word_list() {
+    // The source names Bryan, but only first in a sentence: its capitals say nothing, and the
+    // summary is lower-case. The word list knows "bryan" as a name.
+    let doc = "The wide man who scored twice in the first leg of the semi final was rested. \
+               Bryan, who joined the club in May, watched from the bench.";
+    let summary = "kean bryan scored twice in the first leg of the semi final.";
+    let s = Support::compute(doc, summary);
+    let names = of_kind(doc, summary, &s, MarkKind::Name);
+    assert!(
+        names.contains(&(
+            "bryan",
+            Some("The wide man who scored twice in the first leg of the semi final was rested.")
+        )),
+        "{:?}",
+        s.summary[0].marks
+    );
+    // "kean" is in no form in the source, nor an English word: a term the source lacks.
+    assert_eq!(of_kind(doc, summary, &s, MarkKind::Term), [("kean", None)]);
+    // The faithful copy is not marked.
+    let faithful = "the wide man scored twice in the first leg of the semi final.";
+    assert!(!Support::compute(doc, faithful).marks_anything());
+}
+
+#[test]
+fn a_negation_left_out_of_a_copy_is_marked_with_the_word_and_its_sentence() {
+    let doc = "The deal was not signed by the two companies on Friday. \
+               Talks resume next week.";
+    let summary = "The deal was signed by the two companies on Friday.";
+    let s = Support::compute(doc, summary);
+    assert!(s.summary[0].marked);
+    let mark = s.summary[0]
+        .marks
+        .iter()
+        .find(|m| m.kind == MarkKind::Negation)
+        .unwrap_or_else(|| panic!("{:?}", s.summary[0].marks));
+    assert_eq!(texts(summary, &[mark.span]), ["was signed"]);
+    assert_eq!(texts(doc, &[mark.dropped.unwrap()]), ["not"]);
+    assert_eq!(
+        texts(doc, &[s.source[mark.source.unwrap() as usize]]),
+        ["The deal was not signed by the two companies on Friday."]
+    );
+    // A scope word and a number left out count too; an ordinary word does not.
+    for (summary, kind, word) in [
+        (
+            "Staff may work remotely on Fridays from the office in Leeds.",
+            Some(MarkKind::Scope),
+            "only",
+        ),
+        (
+            "Staff may work remotely on Fridays from the office in Leeds.",
+            None,
+            "",
+        ),
+    ] {
+        let doc = if kind.is_some() {
+            "Staff may work remotely only on Fridays from the office in Leeds."
+        } else {
+            "Staff may work remotely mostly on Fridays from the office in Leeds."
+        };
+        let s = Support::compute(doc, summary);
+        let left: Vec<(MarkKind, &str)> = s.summary[0]
+            .marks
+            .iter()
+            .filter_map(|m| Some((m.kind, texts(doc, &[m.dropped?])[0])))
+            .collect();
+        match kind {
+            Some(k) => assert_eq!(left, [(k, word)], "{:?}", s.summary[0].marks),
+            None => assert!(left.is_empty(), "{:?}", s.summary[0].marks),
+        }
+    }
+    let doc = "Revenue fell by 12 percent to 45 million euros in the second quarter.";
+    let s = Support::compute(
+        doc,
+        "Revenue fell by 12 percent to million euros in the second quarter.",
+    );
+    assert!(
+        s.summary[0]
+            .marks
+            .iter()
+            .any(|m| m.kind == MarkKind::Number && m.dropped.is_some()),
+        "{:?}",
+        s.summary[0].marks
+    );
+}
+
+/// Fails when the first summary sentence has a name or term mark.
+fn assert_no_name_or_term(doc: &str, summary: &str) {
+    let s = Support::compute(doc, summary);
+    let marks = &s.summary[0].marks;
+    assert!(
+        marks
+            .iter()
+            .all(|m| !matches!(m.kind, MarkKind::Name | MarkKind::Term)),
+        "{summary}: {marks:?}"
+    );
+}
+
+#[test]
+fn a_name_or_term_the_source_never_uses_is_marked_but_a_short_form_of_its_words_is_not() {
+    let doc = "The striker scored twice as the home side won the cup final on Saturday. \
+               The European Union's new rules for clubs start in November.";
+    let summary = "luis scored twice as the home side won the cup final.";
+    let s = Support::compute(doc, summary);
+    assert_eq!(of_kind(doc, summary, &s, MarkKind::Name), [("luis", None)]);
+    let summary = "pochettino scored twice as the home side won the cup final.";
+    let s = Support::compute(doc, summary);
+    assert_eq!(
+        of_kind(doc, summary, &s, MarkKind::Term),
+        [("pochettino", None)]
+    );
+    // Initials ("eu") and the start of a word ("nov") abbreviate the source: no mark; nor does
+    // a word the source has in another form ("finals").
+    let summary = "eu clubs face new rules from nov, after the finals.";
+    assert_no_name_or_term(doc, summary);
+}
+
+#[test]
+fn a_document_not_in_english_gets_no_name_or_term_marks() {
+    // Welsh: nearly every word would be "unknown" to the English lists, and a list name in a
+    // copy would be marked; the document is not taken for English, so neither happens.
+    let doc = "Mae'r cyngor wedi cymeradwyo'r gyllideb newydd ar gyfer yr harbwr ddydd Llun ar ôl \
+               dadl hir. Bydd y gwaith ar y cei yn dechrau ym mis Mai.";
+    let summary =
+        "dywedodd bryan fod y cyngor wedi cymeradwyo'r gyllideb newydd ar gyfer yr harbwr.";
+    assert_no_name_or_term(doc, summary);
+    // The same shape in English is marked.
+    let doc = "The council approved the new budget for the harbour on Monday after a long debate.";
+    let summary = "bryan said the council approved the new budget for the harbour.";
+    let s = Support::compute(doc, summary);
+    assert!(
+        s.summary[0].marks.iter().any(|m| m.kind == MarkKind::Name),
+        "{:?}",
+        s.summary[0].marks
+    );
+}
+
+#[test]
+fn the_same_words_on_both_sides_of_and_are_marked_but_an_idiom_is_not() {
+    let doc = "Children are vaccinated against measles and mumps at the age of one. \
+               Prices rose more and more.";
+    let summary = "Children are vaccinated against measles and measles at the age of one.";
+    let s = Support::compute(doc, summary);
+    assert_eq!(
+        of_kind(doc, summary, &s, MarkKind::Repeated),
+        [("measles and measles", None)]
+    );
+    let summary = "Prices rose more and more.";
+    let s = Support::compute(doc, summary);
+    assert!(!s.marks_anything(), "{:?}", s.summary[0].marks);
+}
+
+#[test]
+fn a_word_of_a_copy_in_another_form_is_marked_with_the_sentence_it_copies() {
+    let doc = "The singer won him legions of fans across Europe with his first album. \
+               He toured for two years.";
+    let summary = "The singer won him legion of fans across Europe with his first album.";
+    let s = Support::compute(doc, summary);
+    assert_eq!(
+        of_kind(doc, summary, &s, MarkKind::Form),
+        [(
+            "legion",
+            Some("The singer won him legions of fans across Europe with his first album.")
+        )]
+    );
+}

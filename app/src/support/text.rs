@@ -266,7 +266,7 @@ pub(super) fn tokens(text: &str, start: u32, end: u32) -> Vec<Token> {
 
 /// A light English stemmer: enough that "costs" meets "cost" and "rising" meets "rise" in
 /// overlap. Both texts go through it, so consistency matters more than linguistic accuracy.
-fn stem(word: &str) -> String {
+pub(super) fn stem(word: &str) -> String {
     let n = word.chars().count();
     let strip = |suffix: &str, min: usize| n >= min && word.ends_with(suffix);
     if strip("ies", 5) {

@@ -11,6 +11,7 @@ splits, mean and spread reported.
     python3 proto.py            # the tables
     python3 proto.py --quick    # fewer splits
     python3 proto.py --s7       # only the Session 7 tables
+    python3 proto.py --s8       # only the Session 8 tables
 Session 7's novel-name rule reads Debian's word lists (apt-get install wamerican wbritish).
 Standard library only.
 """
@@ -255,6 +256,11 @@ def bigrams(toks):
 
 PRON_CLASS = {"he": "m", "his": "m", "him": "m", "himself": "m", "she": "f", "her": "f", "hers": "f",
               "herself": "f", "they": "p", "them": "p", "their": "p", "theirs": "p", "it": "n", "its": "n"}
+# Session 8: the alternative guard for R6 / R9 when only the PROPER list ships: at least this share
+# of the document's words are English function words (STOPWORDS); English news is 16-60%, the
+# Welsh XSum documents 4-5%
+ENGLISH_GUARD = "lists"
+R8_MIN_STOPWORDS = 0.1
 R6_MIN_KNOWN = 0.7  # R6 runs only when this share of the document's words is in the word lists
 PREFIX = 5  # Session 7: letters of a stem kept by the loose "prefix stem" (pkey)
 COORD_IDIOMS = {"better", "more", "less", "worse", "again", "over", "round", "on", "through", "by"}
@@ -287,6 +293,22 @@ def short_form_in_doc(w, doc_words, doc_initials):
     if len(w) >= 3 and any(d.startswith(w) for d in doc_words):
         return True
     return 2 <= len(w) <= 5 and w in doc_initials
+
+
+def namelike(w, lex):
+    """A word the English lists know only capitalised (a name), or do not know at all."""
+    return w in lex[0] or (w not in lex[1] and stem(w) not in lex[1])
+
+
+LOWER_KEY = None  # Session 8: None = whole words; k = LOWER holds only the first k letters of each word
+
+
+def known_lower(w, lower):
+    """Whether the lower-case list knows `w` (or its stem); with LOWER_KEY = k the list holds only
+    the words' first k letters (a word shorter than k whole), so it ships far smaller."""
+    if LOWER_KEY is None:
+        return w in lower or stem(w) in lower
+    return w[:LOWER_KEY] in lower or stem(w)[:LOWER_KEY] in lower
 
 
 def word_lists():
@@ -337,6 +359,7 @@ def dropped(low, src_toks):
     src = [t.lower for t in src_toks]
     runs = copy_runs(low, src)
     best = (0, 0, 0)
+    crit_any = 0   # Session 8: critical words skipped in any such gap, not only the largest
     for a, b in zip(runs, runs[1:]):
         inserted = b[0] - a[1] - 1           # summary tokens between the runs (-1 = they share one)
         if inserted > 1 or b[2] <= a[3]:
@@ -349,9 +372,10 @@ def dropped(low, src_toks):
             continue
         cont = sum(1 for t in gap if t.content)
         crit = sum(1 for t in gap if t.lower in NEGATIONS or t.lower in SCOPE or NUM_RE.match(t.fact))
+        crit_any += crit
         if (n, cont) > best[:2]:
             best = (n, cont, crit)
-    return best
+    return best + (crit_any,)
 
 
 def analyse(doc, summary):
@@ -401,8 +425,11 @@ def analyse(doc, summary):
     # R6 only for documents in English: at least 70% of their words are in the word lists
     lex = word_lists()
     dal = [t.lower for toks in dtoks for t in toks if t.lower.isalpha()]
-    english = bool(lex[1]) and sum(1 for w in dal if w in lex[1] or w in lex[0] or stem(w) in lex[1]) \
-        >= R6_MIN_KNOWN * len(dal)
+    if ENGLISH_GUARD == "stopwords":   # Session 8: a guard that needs no LOWER list
+        english = bool(lex[0]) and sum(1 for w in dal if w in STOPWORDS) >= R8_MIN_STOPWORDS * len(dal)
+    else:
+        english = bool(lex[1]) and sum(1 for w in dal if w in lex[1] or w in lex[0] or stem(w) in lex[1]) \
+            >= R6_MIN_KNOWN * len(dal)
     doc_words = {t.lower for toks in dtoks for t in toks if t.lower.isalpha()}
     doc_initials = set()   # "eu" for "European Union", "sso" for "single sign-on"
     for toks in dtoks:
@@ -425,9 +452,12 @@ def analyse(doc, summary):
         best = src[0] if src else None
         f = {"score": score, "nsrc": len(src)}
         # today's "unsupported": numbers / names (capitalised, not first) / acronyms not in doc
+        # (Session 8: as the Rust port does, a number whose value the document states in another
+        # form, "130kg" for "130 kg", is not unsupported)
+        tokval = dict((id(t), v) for t, v in number_mentions(toks))
         f["fact_doc"] = sum(1 for i, t in enumerate(toks)
                             if (any(c.isdigit() for c in t.key) or (t.cap and (i > 0 or t.acronym) and t.key != "i"))
-                            and t.fact not in doc_facts)
+                            and t.fact not in doc_facts and tokval.get(id(t)) not in doc_nums)
         content = [t for t in toks if t.content]
         nc = max(1, len(content))
         f["novel_doc"] = sum(1 for t in content if t.key not in doc_keys)
@@ -501,17 +531,49 @@ def analyse(doc, summary):
             # Session 7: the critical-word kinds apart, and a pronoun counted only when its gender
             # class is not among the copy source's pronouns (he -> she, not "Smith" -> "he")
             outside = [t for t, c in zip(toks, best_cp) if not c and t.lower not in bl]
-            f["crit_num"] = sum(1 for t in outside if NUM_RE.match(t.fact))
-            f["crit_neg"] = sum(1 for t in outside if t.lower in NEGATIONS)
+            # (Session 8, as the Rust port: a number whose value the copy source states is no change,
+            # and a negation counts only when the copy source has none)
+            f["crit_num"] = sum(1 for t in outside if NUM_RE.match(t.fact) and tokval.get(id(t)) not in sent_nums[best_i])
+            f["crit_neg"] = sum(1 for t in outside if t.lower in NEGATIONS) if sent_negs[best_i] == 0 else 0
             f["crit_scope"] = sum(1 for t in outside if t.lower in SCOPE)
             f["crit_name"] = sum(1 for t in outside if t.lower in names)
             f["crit_pron"] = sum(1 for t in outside if t.lower in PRONOUNS)
             src_classes = {PRON_CLASS[w] for w in bl if w in PRON_CLASS}
             f["crit_pron_swap"] = sum(1 for t in outside if t.lower in PRON_CLASS
                                       and src_classes and PRON_CLASS[t.lower] not in src_classes)
+            # ---- Session 8: what else changed inside the copy
+            skeys = sent_keys[best_i]
+            f["crit_wname"] = sum(1 for t in outside if english and t.content and t.lower.isalpha()
+                                  and namelike(t.lower, lex))
+            f["crit_wname_p"] = sum(1 for t in outside if english and t.content and t.lower.isalpha()
+                                    and t.lower in lex[0])
+            f["crit_wname_pnc"] = sum(1 for t, c, cd in zip(toks, best_cp, copied) if not c and not cd
+                                      and t.lower not in bl and english and t.content and t.lower.isalpha()
+                                      and t.lower in lex[0])
+            f["crit_word"] = sum(1 for t in outside if t.content)
+            f["crit_word_novel"] = sum(1 for t in outside if t.content and pkey(t) not in doc_pre)
+            f["crit_word_form"] = sum(1 for t in outside if t.content and t.key in skeys)
+            cidx = [k for k, c in enumerate(best_cp) if c]
+            f["inner"] = sum(1 for k, (t, c) in enumerate(zip(toks, best_cp)) if not c and t.content
+                             and t.lower not in bl and cidx and cidx[0] < k < cidx[-1])
+            runs = copy_runs(low, [t.lower for t in dtoks[best_i]])
+            f["src"] = best_i
+            f["copy_start"] = runs[0][2] if runs and runs[0][0] == 0 else -1
+            f["src_len"] = len(dtoks[best_i])
+            f["inner_any"] = sum(1 for k, (t, c) in enumerate(zip(toks, best_cp)) if not c
+                                 and t.lower not in bl and cidx and cidx[0] < k < cidx[-1])
         else:
-            for k in ("crit_num", "crit_neg", "crit_scope", "crit_name", "crit_pron", "crit_pron_swap"):
+            for k in ("crit_num", "crit_neg", "crit_scope", "crit_name", "crit_pron", "crit_pron_swap",
+                      "crit_wname", "crit_wname_p", "crit_wname_pnc", "crit_word", "crit_word_novel", "crit_word_form", "inner",
+                      "inner_any", "copy_start", "src_len"):
                 f[k] = 0
+            f["src"] = -1
+            for k in ():
+                f[k] = 0
+        f["first"] = low[0] if low else ""
+        # Session 8: words the English lists know only as names, absent from the aligned sentences
+        f["wname_al"] = sum(1 for t in content if english and t.lower in lex[0] and t.lower not in alower)
+
         f["uncopied_content"] = sum(1 for t, c in zip(toks, copied) if not c and t.content)
         # uncopied run with copied text on both sides: an edit inside a copy
         first = next((i for i, c in enumerate(copied) if c), None)
@@ -542,12 +604,13 @@ def analyse(doc, summary):
         nov = [t for t in content if pkey(t) not in doc_pre and t.lower.isalpha()
                and not short_form_in_doc(t.lower, doc_words, doc_initials)] if english else []
         f["novel_proper"] = sum(1 for t in nov if t.lower in lex[0])
-        f["novel_unknown"] = sum(1 for t in nov if t.lower not in lex[1] and t.lower not in lex[0]
-                                 and stem(t.lower) not in lex[1])
+        f["novel_unknown"] = 0 if not lex[1] else sum(1 for t in nov if t.lower not in lex[0]
+                                                      and not known_lower(t.lower, lex[1]))
         # words dropped from inside a copy: the sentence copies its copy source in runs; two runs
         # next to each other in the summary (at most one word between) that skip source words
         # ("from salzburg , in australia" for "from salzburg , to darwin , in australia")
-        f["drop"], f["drop_content"], f["drop_crit"] = (dropped(low, dtoks[best_i]) if best_one > 0 else (0, 0, 0))
+        f["drop"], f["drop_content"], f["drop_crit"], f["drop_crit_any"] = (
+            dropped(low, dtoks[best_i]) if best_one > 0 else (0, 0, 0, 0))
         feats.append(f)
     return feats
 
@@ -726,6 +789,16 @@ def load():
     return data, pairs
 
 
+def firing_cells(data, p):
+    """Per set, "inconsistent/consistent": the share of each class's summaries that part `p` marks."""
+    cells = []
+    for d in SETS:
+        inc = [any(p(f) for f in fs) for y, fs in data[d] if y]
+        con = [any(p(f) for f in fs) for y, fs in data[d] if not y]
+        cells.append(f"{100*sum(inc)/len(inc):4.0f}/{100*sum(con)/len(con):<4.0f}")
+    return cells
+
+
 def fmt(vals):
     m = statistics.mean(vals)
     sd = statistics.pstdev(vals) if len(vals) > 1 else 0.0
@@ -763,6 +836,14 @@ def main():
         h = halves[d]
         return [row for i, row in enumerate(data[d]) if (i in h) == first]
 
+    for d in SETS:   # Session 8: each sentence's previous summary sentence's copy source
+        for _, fs in data[d]:
+            prev = None
+            for f in fs:
+                f["prev_src"], prev = prev, f.get("src", -1)
+    if "--s8" in sys.argv:   # only the Session 8 part
+        main_s8(data, pairs, splits, part)
+        return
     if "--s7" in sys.argv:   # only the Session 7 part
         main_s7(data, pairs, splits, part)
         return
@@ -865,12 +946,7 @@ def main():
         show("  only " + label, p)
     print("\nfiring rate per part (share of summaries; inconsistent / consistent):")
     for label, p in RECOMMENDED_PARTS:
-        cells = []
-        for d in SETS:
-            inc = [any(p(f) for f in fs) for y, fs in data[d] if y]
-            con = [any(p(f) for f in fs) for y, fs in data[d] if not y]
-            cells.append(f"{100*sum(inc)/len(inc):4.0f}/{100*sum(con)/len(con):<4.0f}")
-        print(f"  {label:32s} " + " ".join(f"{c:>10s}" for c in cells))
+        print(f"  {label:32s} " + " ".join(f"{c:>10s}" for c in firing_cells(data, p)))
 
     # --- 5. the demo (server/src/demo.rs, read-only): flagged hallucinations vs good summaries
     print("\n== Demo pairs (server/src/demo.rs)")
@@ -888,6 +964,7 @@ def main():
           f"{sum(recommended(analyse(t, s)) for t, s, f in dp if f)} of {sum(1 for *_, f in dp if f)}")
 
     main_s7(data, pairs, splits, part)
+    main_s8(data, pairs, splits, part)
 
 
 # ---------------------------------------------------------------- Session 7 additions
@@ -1027,12 +1104,7 @@ def main_s7(data, pairs, splits, part):
          (f["copy_frac"] >= 0.5 and f["drop_crit"] >= 1))
     print("\nfiring rate per part (share of summaries; inconsistent / consistent):")
     for label, p in S7_PARTS:
-        cells = []
-        for d in SETS:
-            inc = [any(p(f) for f in fs) for y, fs in data[d] if y]
-            con = [any(p(f) for f in fs) for y, fs in data[d] if not y]
-            cells.append(f"{100*sum(inc)/len(inc):4.0f}/{100*sum(con)/len(con):<4.0f}")
-        print(f"  {label[:42]:42s} " + " ".join(f"{c:>10s}" for c in cells))
+        print(f"  {label[:42]:42s} " + " ".join(f"{c:>10s}" for c in firing_cells(data, p)))
 
     print("\n== Demo pairs with the S7 set (server/src/demo.rs)")
     dp = demo_pairs()
@@ -1044,6 +1116,171 @@ def main_s7(data, pairs, splits, part):
     print(f"  good demo summaries marked: {sum(recommended7(analyse(t, s)) for t, s, f in dp if not f)}"
           f" of {sum(1 for *_, f in dp if not f)}; flagged marked: "
           f"{sum(recommended7(analyse(t, s)) for t, s, f in dp if f)} of {sum(1 for *_, f in dp if f)}")
+
+
+# ---------------------------------------------------------------- Session 8 additions
+
+# The Session 8 recommended rule set: Session 7's, plus two marks on copies. A sentence is marked
+# when any part holds.
+S8_NEW = [
+    # R9: a word the English lists know only as a name (PROPER), in a sentence at least 40% copied,
+    # outside its copy of the copy source and absent from that sentence: a name swapped into a copy
+    # ("kean bryan scored twice..." where the source sentence says "the wide man who scored twice")
+    ("name changed in a copy (word list), copied >= 0.4",
+     lambda f: f["copy_frac"] >= 0.4 and f["crit_wname_p"] >= 1),
+    # R8 (Session 7's optional rule): a negation, scope word or number left out from inside a copy
+    ("critical word dropped from a copy (R8)", lambda f: f["copy_frac"] >= 0.5 and f["drop_crit"] >= 1),
+]
+S8_PARTS = S7_PARTS + S8_NEW
+# Optional R10: a content word of a copy, outside the copy of its copy source, that has the stem of
+# a word of that sentence but another form ("legion" for "legions", "fights" for "fight")
+R10 = lambda f: f["copy_frac"] >= 0.5 and f["crit_word_form"] >= 1
+S8_PROPER_ONLY = [(lab, p) for lab, p in S8_PARTS if not lab.startswith("novel name")] + [
+    ("novel name (proper-only half of R6)", lambda f: f["novel_proper"] >= 1)]
+
+
+def recommended8(feats, parts=None):
+    return any(p(f) for f in feats for _, p in (parts or S8_PARTS))
+
+
+def main_s8(data, pairs, splits, part):
+    print("\n\n######## Session 8 additions ########")
+    sets = SETS
+
+    def rows(pred):
+        return {d: [(y, any(pred(f) for f in fs)) for y, fs in data[d]] for d in sets}
+
+    def halves(m):
+        per = {d: [] for d in sets}
+        avgs = []
+        for h in splits:
+            for first in (True, False):
+                vals = [ba([r for i, r in enumerate(m[d]) if (i in h[d]) == first])[0] for d in sets]
+                for d, v in zip(sets, vals):
+                    per[d].append(v)
+                avgs.append(statistics.mean(vals))
+        return per, avgs
+
+    def tuned(fn, grid):
+        cache = {th: rows(lambda f, th=th: fn(f, th)) for th in grid}
+        per = {d: [] for d in sets}
+        avgs, chosen = [], []
+        for h in splits:
+            for first in (True, False):
+                def sc(th, side):
+                    return [ba([r for i, r in enumerate(cache[th][d]) if (i in h[d]) == side])[0] for d in sets]
+                best = max(grid, key=lambda th: statistics.mean(sc(th, first)))
+                chosen.append(best)
+                vals = sc(best, not first)
+                for d, v in zip(sets, vals):
+                    per[d].append(v)
+                avgs.append(statistics.mean(vals))
+        return per, avgs, max(set(chosen), key=chosen.count)
+
+    anyp = lambda parts: (lambda f: any(p(f) for _, p in parts))
+    ported = [(lab, p) for lab, p in S7_PARTS if not lab.startswith("novel name") and not lab.startswith("'X")]
+    print("\n== All data (BA per set | average), then fixed rules on random halves (mean±sd over folds)")
+    print(f"{'rule set':48s} " + " ".join(f"{d:>9s}" for d in sets) + f" {'avg':>6s}   halves: " +
+          " ".join(f"{d:>9s}" for d in sets) + "   average")
+    for label, parts in [("S7 as ported to Rust (no R6, R7)", ported), ("S7 recommended", S7_PARTS),
+                         ("S8 recommended (S7 + R9 + R8)", S8_PARTS),
+                         ("S8 with the proper-only half of R6", S8_PROPER_ONLY)]:
+        m = rows(anyp(parts))
+        vals = [ba(m[d])[0] for d in sets]
+        per, avgs = halves(m)
+        print(f"{label:48s} " + " ".join(f"{100*v:9.1f}" for v in vals) + f" {100*statistics.mean(vals):6.1f}   halves: " +
+              " ".join(f"{fmt(per[d]):>9s}" for d in sets) + f"   {fmt(avgs)}")
+
+    print("\n== Held out, a threshold tuned per fold on the other half (one global setting)")
+    rest = anyp([(l, p) for l, p in S8_PARTS if not l.startswith("name changed")])
+    rest_w = anyp([(l, p) for l, p in S8_PARTS[1:]])
+    for label, fn, grid in [
+        ("S8, R9's copy gate g in {0.3, 0.4, 0.5}",
+         lambda f, g: rest(f) or (f["copy_frac"] >= g and f["crit_wname_p"] >= 1), [0.3, 0.4, 0.5]),
+        ("S8, weak threshold in {0.3, 0.4, 0.45, 0.5}",
+         lambda f, t: rest_w(f) or f["fact_doc"] > 0 or f["score"] < t, [0.3, 0.4, 0.45, 0.5]),
+        ("S8, R8 on / off", lambda f, o: anyp(S8_PARTS[:-1])(f) or (o and S8_PARTS[-1][1](f)), [0, 1]),
+        ("S8, optional R10 (word form changed) on / off", lambda f, o: anyp(S8_PARTS)(f) or (o and R10(f)), [0, 1]),
+    ]:
+        per, avgs, common = tuned(fn, grid)
+        print(f"{label:48s} " + " ".join(f"{fmt(per[d]):>11s}" for d in sets) + f" {fmt(avgs):>11s}  most chosen: {common}")
+
+    print(f"\n{'S8 recommended, all data':28s} {'BA':>6s} {'prec':>6s} {'recall':>6s} {'falsemark':>9s}   "
+          "(S7 as ported: BA / recall / false-mark)")
+    tot = []
+    for d in sets:
+        b, p, r, fm = ba([(y, recommended8(f)) for y, f in data[d]])
+        tb, _, tr, tfm = ba([(y, recommended8(f, ported)) for y, f in data[d]])
+        tot.append(b)
+        print(f"{d:28s} {100*b:6.1f} {100*p:6.1f} {100*r:6.1f} {100*fm:9.1f}   ({100*tb:.1f} / {100*tr:.1f} / {100*tfm:.1f})")
+    print(f"{'average':28s} {100*statistics.mean(tot):6.1f}")
+
+    print("\n== Ablation of the S8 set, all data (BA per set | average)")
+
+    def show(label, pred):
+        vals = [ba([(y, any(pred(f) for f in fs)) for y, fs in data[d]])[0] for d in sets]
+        print(f"{label:48s} " + " ".join(f"{100*v:9.1f}" for v in vals) + f" {100*statistics.mean(vals):6.1f}")
+    show("all S8 parts", anyp(S8_PARTS))
+    for i, (label, _) in enumerate(S8_PARTS):
+        show("  without " + label[:38], anyp(S8_PARTS[:i] + S8_PARTS[i + 1:]))
+    show("  R6: proper-only half instead of both", anyp(S8_PROPER_ONLY))
+    show("  R6: unknown-word half only", anyp([(l, p) for l, p in S8_PARTS if not l.startswith("novel name")] +
+                                            [("u", lambda f: f["novel_unknown"] >= 1)]))
+    show("  R9 with the copy gate at 0.5",
+         lambda f: anyp([(l, p) for l, p in S8_PARTS if not l.startswith("name changed")])(f)
+         or (f["copy_frac"] >= 0.5 and f["crit_wname_p"] >= 1))
+    print("\nfiring rate per part (share of summaries; inconsistent / consistent):")
+    for label, p in S8_PARTS:
+        print(f"  {label[:46]:46s} " + " ".join(f"{c:>10s}" for c in firing_cells(data, p)))
+
+    print("\n== Tried in Session 8 (added to the S8 set, all data; BA per set | average)")
+    cpy = lambda f: f["copy_frac"] >= 0.5
+    subj = {"he", "she", "it", "they", "his", "her", "its", "their"}
+    for label, extra in [
+        ("any content word changed in a copy", lambda f: cpy(f) and f["crit_word"] >= 1),
+        ("R8 over every gap, not only the largest", lambda f: cpy(f) and f["drop_crit_any"] >= 1),
+        ("novel word (prefix stem) changed in a copy", lambda f: cpy(f) and f["crit_word_novel"] >= 1),
+        ("word form changed in a copy (same stem)", lambda f: cpy(f) and f["crit_word_form"] >= 1),
+        ("content word inserted inside a copy", lambda f: cpy(f) and f["inner"] >= 1),
+        ("name-like (either list half) changed in a copy", lambda f: cpy(f) and f["crit_wname"] >= 1),
+        ("copy starts mid source sentence (> 5 words)", lambda f: cpy(f) and f["copy_start"] > 5),
+        ("pronoun-first copy, not after its antecedent", lambda f: cpy(f) and f["first"] in subj and f["src"] >= 0
+         and f.get("prev_src") is not None and f["src"] not in (f["prev_src"], f["prev_src"] + 1)),
+        ("list name not in the aligned sentences", lambda f: f["wname_al"] >= 1),
+    ]:
+        show("  + " + label, lambda f, extra=extra: anyp(S8_PARTS)(f) or extra(f))
+    show("  + optional R10: word form changed in a copy", lambda f: anyp(S8_PARTS)(f) or R10(f))
+
+    print("\n== Word lists: what R6 and R9 need, and the bytes to ship (all data, S8 set; each row re-analyses)")
+    import gzip
+    global _LISTS, ENGLISH_GUARD, LOWER_KEY
+    full = word_lists()
+    size = lambda ws: (len(ws), len("\n".join(sorted(ws)).encode()), len(gzip.compress("\n".join(sorted(ws)).encode(), 9)))
+    for label, proper, lower, guard, key in [
+        ("PROPER + LOWER, list guard (Session 7)", full[0], full[1], "lists", None),
+        ("PROPER + LOWER, stopword guard", full[0], full[1], "stopwords", None),
+        ("PROPER + LOWER cut to 4-letter prefixes, stopword guard", full[0], {w[:4] for w in full[1]}, "stopwords", 4),
+        ("PROPER only (no unknown-word half), stopword guard", full[0], set(), "stopwords", None),
+        ("no lists (R6 and R9 off)", set(), set(), "stopwords", None),
+    ]:
+        _LISTS, ENGLISH_GUARD, LOWER_KEY = (proper, lower), guard, key
+        d8 = {d: [(not r["consistent"], analyse(r["document"], r["summary"])) for r in pairs[d]] for d in sets}
+        vals = [ba([(y, recommended8(fs)) for y, fs in d8[d]])[0] for d in sets]
+        (pw, pb, pg), (lw, lb, lg) = size(proper), size(lower)
+        print(f"  {label:56s} " + " ".join(f"{100*v:5.1f}" for v in vals) + f" | {100*statistics.mean(vals):5.1f}"
+              f"   PROPER {pw} words {pb} B ({pg} gz), LOWER {lw} entries {lb} B ({lg} gz)")
+    _LISTS, ENGLISH_GUARD, LOWER_KEY = full, "lists", None
+
+    print("\n== Demo pairs with the S8 set (server/src/demo.rs)")
+    dp = demo_pairs()
+    for text, summ, flagged in dp:
+        fs = analyse(text, summ)
+        why = [lab for lab, p in S8_NEW if any(p(f) for f in fs)]
+        if why:
+            print(f"  {'FLAGGED ' if flagged else 'good    '} marked={recommended8(fs)!s:5s} {why}  :: {summ[:70]}")
+    print(f"  good demo summaries marked: {sum(recommended8(analyse(t, s)) for t, s, f in dp if not f)}"
+          f" of {sum(1 for *_, f in dp if not f)}; flagged marked: "
+          f"{sum(recommended8(analyse(t, s)) for t, s, f in dp if f)} of {sum(1 for *_, f in dp if f)}")
 
 
 def demo_pairs():
