@@ -14,22 +14,7 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-bin="${LOUPE_BIN:-}"
-if [ -z "$bin" ]; then
-    "$root/scripts/build.sh" --release
-    bin="${CARGO_TARGET_DIR:-$root/target}/release/loupe"
-fi
-
-data="${LOUPE_BENCH_DIR:-/var/tmp/loupe-bench-1m}"
-mkdir -p "$data"
-chmod 755 "$data"
-export LOUPE_DATA_DIR="$data/data"
-
-echo "== loading 1,000,000 tasks and 300,000 reviews (skipped when already loaded)"
-start=$(date +%s)
-RUST_LOG=error "$bin" generate --tasks 1000000 --reviews 300000 --days 365 --reviewers 24 \
-    --prefix bench-
-echo "load took $(( $(date +%s) - start )) s (including starting and stopping PostgreSQL)"
+. "$root/bench/one-million.sh"
 
 port=3301
 LOUPE_ADDR="127.0.0.1:$port" LOUPE_ADMIN_PASSWORD=bench-admin-password RUST_LOG=warn \

@@ -123,6 +123,36 @@ pub fn mark_live(name: &'static str) {
     });
 }
 
+/// Where a key was pressed: the element it went to, that element's tag, and whether the person
+/// is typing there (a text box, a select, or an input other than a radio button or checkbox),
+/// where letter keys are text and never shortcuts. Shared by every page's keys.
+pub struct KeyPlace {
+    pub element: Option<web_sys::HtmlElement>,
+    pub tag: String,
+    pub typing: bool,
+}
+
+impl KeyPlace {
+    pub fn of(ev: &web_sys::KeyboardEvent) -> KeyPlace {
+        use wasm_bindgen::JsCast;
+        let element = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok());
+        let tag = element.as_ref().map(|el| el.tag_name()).unwrap_or_default();
+        let typing = matches!(tag.as_str(), "TEXTAREA" | "SELECT")
+            || (tag == "INPUT"
+                && element
+                    .as_ref()
+                    .and_then(|el| el.get_attribute("type"))
+                    .is_none_or(|ty| !matches!(ty.as_str(), "radio" | "checkbox")));
+        KeyPlace {
+            element,
+            tag,
+            typing,
+        }
+    }
+}
+
 /// Sends an anonymous visitor to the login page: a redirect while the server renders, a new
 /// page load in an island (the browser has no router to navigate with).
 fn to_login() {

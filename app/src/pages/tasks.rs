@@ -410,16 +410,11 @@ mod keys {
         if ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
             return;
         }
-        let target = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok());
-        let tag = target.as_ref().map(|el| el.tag_name()).unwrap_or_default();
-        let typing = matches!(tag.as_str(), "TEXTAREA" | "SELECT")
-            || (tag == "INPUT"
-                && target
-                    .as_ref()
-                    .and_then(|el| el.get_attribute("type"))
-                    .is_none_or(|ty| ty != "checkbox"));
+        let crate::pages::KeyPlace {
+            element: target,
+            tag,
+            typing,
+        } = crate::pages::KeyPlace::of(ev);
         if typing {
             if ev.key() == "Escape"
                 && let Some(el) = &target

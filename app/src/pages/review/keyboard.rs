@@ -175,16 +175,11 @@ pub fn listen(t: Targets) {
 }
 
 fn on_key(ev: &KeyboardEvent, t: Targets) {
-    let target = ev
-        .target()
-        .and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok());
-    let tag = target.as_ref().map(|el| el.tag_name()).unwrap_or_default();
-    let typing = matches!(tag.as_str(), "TEXTAREA" | "SELECT")
-        || (tag == "INPUT"
-            && target
-                .as_ref()
-                .and_then(|el| el.get_attribute("type"))
-                .is_none_or(|ty| !matches!(ty.as_str(), "radio" | "checkbox")));
+    let crate::pages::KeyPlace {
+        element: target,
+        tag,
+        typing,
+    } = crate::pages::KeyPlace::of(ev);
     let act = act_for(&ev.key());
     // While the shortcuts list is open, only closing it does anything.
     if t.help.get_untracked() {
