@@ -40,6 +40,38 @@ pub fn parse_note(raw: Option<&str>) -> Result<String, AppError> {
     })
 }
 
+/// What a request acts on: the tasks `ids` names, or every task `matching` (a task-list filter
+/// with at least one condition) matches; one of the two. A filter's bad field is named inside
+/// `matching` (`matching.status`).
+pub fn target<S: AsRef<str>>(
+    ids: Option<&[S]>,
+    matching: Option<&super::list::Params>,
+) -> Result<Target, AppError> {
+    match (ids, matching) {
+        (Some(ids), None) => Ok(Target::Ids(parse_ids(ids)?)),
+        (None, Some(params)) => {
+            if !params.filters_anything() {
+                return Err(AppError::invalid(
+                    "matching",
+                    "must hold at least one filter",
+                ));
+            }
+            Filter::parse(params)
+                .map(Target::Matching)
+                .map_err(|e| match e {
+                    AppError::Validation(f) => {
+                        AppError::invalid(&format!("matching.{}", f.field), f.rule)
+                    }
+                    other => other,
+                })
+        }
+        _ => Err(AppError::invalid(
+            "ids",
+            "give ids or matching (one of the two)",
+        )),
+    }
+}
+
 /// Checks a list of ids as a request names them: 1 to [`MAX_IDS`], each a task id.
 pub fn parse_ids<S: AsRef<str>>(raw: &[S]) -> Result<Vec<Uuid>, AppError> {
     if raw.is_empty() {

@@ -42,13 +42,6 @@ impl Sort {
         ("most_confident", Sort::MostConfident),
         ("relevance", Sort::Relevance),
     ];
-
-    pub fn as_str(self) -> &'static str {
-        Self::NAMES
-            .iter()
-            .find(|(_, s)| *s == self)
-            .map_or("newest", |(n, _)| n)
-    }
 }
 
 /// The filters of one request, checked.

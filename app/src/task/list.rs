@@ -141,8 +141,7 @@ pub async fn act_on_tasks(
     ids: Option<String>,
     matching: Option<Params>,
 ) -> Result<Outcome, AppError> {
-    use super::bulk::{self, Act, Target};
-    use super::find::Filter;
+    use super::bulk::{self, Act};
     let (pool, actor) = crate::audit::admin().await?;
     let act = match action.as_str() {
         "requeue" => Act::Requeue {
@@ -159,6 +158,7 @@ pub async fn act_on_tasks(
             ));
         }
     };
+    // The page sends the picked ids comma-separated, and `matching` only when none are picked.
     let ids: Vec<&str> = ids
         .as_deref()
         .unwrap_or_default()
@@ -166,17 +166,9 @@ pub async fn act_on_tasks(
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .collect();
-    let target = match matching {
-        Some(params) if ids.is_empty() => {
-            if !params.filters_anything() {
-                return Err(AppError::invalid(
-                    "matching",
-                    "filter the list first: an action on everything matching needs a filter",
-                ));
-            }
-            Target::Matching(Filter::parse(&params)?)
-        }
-        _ => Target::Ids(bulk::parse_ids(&ids)?),
-    };
+    let target = bulk::target(
+        (!ids.is_empty() || matching.is_none()).then_some(ids.as_slice()),
+        matching.as_ref(),
+    )?;
     bulk::run(&pool, &actor, &target, &act).await
 }

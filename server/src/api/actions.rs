@@ -7,10 +7,9 @@
 use super::auth::{Operator, need};
 use super::error::ApiError;
 use super::json_body;
-use app::error::{AppError, FieldError};
+use app::error::FieldError;
 use app::state::AppState;
-use app::task::bulk::{self, Act, Outcome, Target};
-use app::task::find::Filter;
+use app::task::bulk::{self, Act, Outcome};
 use app::task::list::Params;
 use axum::Json;
 use axum::body::Bytes;
@@ -45,33 +44,6 @@ pub struct ResolveBody {
     matching: Option<Params>,
 }
 
-/// The tasks a body names: its ids, or its filter (whose fields are named inside `matching`).
-fn target(ids: Option<Vec<String>>, matching: Option<Params>) -> Result<Target, ApiError> {
-    match (ids, matching) {
-        (Some(ids), None) => Ok(Target::Ids(bulk::parse_ids(&ids)?)),
-        (None, Some(params)) => {
-            if !params.filters_anything() {
-                return Err(ApiError::Invalid(FieldError::new(
-                    "matching",
-                    "must hold at least one filter",
-                )));
-            }
-            Ok(Target::Matching(Filter::parse(&params).map_err(
-                |e| match e {
-                    AppError::Validation(f) => {
-                        ApiError::Invalid(FieldError::new(format!("matching.{}", f.field), f.rule))
-                    }
-                    other => other.into(),
-                },
-            )?))
-        }
-        _ => Err(ApiError::Invalid(FieldError::new(
-            "ids",
-            "give ids or matching (one of the two)",
-        ))),
-    }
-}
-
 /// Requeues the named or matching tasks that are settled (reviewed, escalated or auto-accepted);
 /// others are left alone and counted as `skipped`. Earlier reviews are kept and the task asks
 /// for one more review, from someone who has not reviewed it.
@@ -88,7 +60,7 @@ pub async fn requeue(
     let act = Act::Requeue {
         note: bulk::parse_note(body.note.as_deref())?,
     };
-    let target = target(body.ids, body.matching)?;
+    let target = bulk::target(body.ids.as_deref(), body.matching.as_ref())?;
     let outcome = bulk::run(&state.pool, &caller.actor, &target, &act).await?;
     tracing::info!(
         requeued = outcome.changed,
@@ -115,7 +87,7 @@ pub async fn resolve(
         verdict: bulk::parse_verdict(body.verdict.as_deref())?,
         note: app::domain::parse_review_text("note", body.note.as_deref())?,
     };
-    let target = target(body.ids, body.matching)?;
+    let target = bulk::target(body.ids.as_deref(), body.matching.as_ref())?;
     let outcome = bulk::run(&state.pool, &caller.actor, &target, &act).await?;
     tracing::info!(
         resolved = outcome.changed,
