@@ -73,6 +73,10 @@ printf '%s' "$LOUPE_E2E_REVIEWER_PASSWORD" | "$bin" user add rita --role reviewe
 printf '%s' "$LOUPE_E2E_REVIEWER_PASSWORD" | "$bin" user add hostile-rev --role reviewer --password-stdin
 # A reviewer whose password end2end/tests/account.spec.ts changes (and puts back).
 printf '%s' "$LOUPE_E2E_REVIEWER_PASSWORD" | "$bin" user add pw-rev --role reviewer --password-stdin
+# A project with a hostile name and its one member (end2end/tests/projects.spec.ts).
+"$bin" project add e2e-legal --name '<img src=x onerror=alert(1)> Legal' >/dev/null
+printf '%s' "$LOUPE_E2E_REVIEWER_PASSWORD" | "$bin" user add proj-rev --role reviewer --password-stdin
+"$bin" project member e2e-legal proj-rev >/dev/null
 # Every scope: Playwright sends and reads tasks and routing, the Python client tests register
 # webhooks, and Schemathesis calls every route.
 LOUPE_TOKEN="$("$bin" token create e2e --scope ingest,read,admin 2>/dev/null)"

@@ -34,11 +34,14 @@ pub enum Action {
     EscalationResolve,
     TaskRequeue,
     TaskResolve,
+    ProjectAdd,
+    ProjectMemberAdd,
+    ProjectMemberRemove,
 }
 
 impl Action {
     /// Every action, in the order the page's filter lists them.
-    pub const ALL: [Action; 20] = [
+    pub const ALL: [Action; 23] = [
         Action::RoutingUpdate,
         Action::RoutingReset,
         Action::WebhookAdd,
@@ -59,6 +62,9 @@ impl Action {
         Action::EscalationResolve,
         Action::TaskRequeue,
         Action::TaskResolve,
+        Action::ProjectAdd,
+        Action::ProjectMemberAdd,
+        Action::ProjectMemberRemove,
     ];
 
     /// The stored code, `area.verb`.
@@ -84,6 +90,9 @@ impl Action {
             Action::EscalationResolve => "escalation.resolve",
             Action::TaskRequeue => "task.requeue",
             Action::TaskResolve => "task.resolve",
+            Action::ProjectAdd => "project.add",
+            Action::ProjectMemberAdd => "project.member_add",
+            Action::ProjectMemberRemove => "project.member_remove",
         }
     }
 

@@ -55,6 +55,8 @@ pub mod outbound;
 pub mod outbox;
 /// The pages.
 pub mod pages;
+/// Projects: what outputs belong to and who reviews them.
+pub mod project;
 /// The reviewer's queue page: what is waiting, and my day.
 pub mod queue;
 /// The review desk's server functions: claiming by lease, submitting a review, skipping.

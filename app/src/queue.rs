@@ -1,4 +1,5 @@
-//! The reviewer's queue page's data (`/queue`): what is waiting, by routing reason; my reviews
+//! The reviewer's queue page's data (`/queue`): what is waiting, by routing reason, in the
+//! projects the reviewer takes work from; those projects and the pick among them; my reviews
 //! today and my median time per review. `pages::queue` draws it.
 
 use crate::error::AppError;
@@ -14,6 +15,10 @@ pub struct QueueSummary {
     /// The caller's reviews since midnight UTC, and their median seconds.
     pub my_reviews_today: i64,
     pub my_median_seconds: Option<f64>,
+    /// The projects the reviewer reviews, with what waits in each.
+    pub projects: Vec<crate::project::Open>,
+    /// The one they take work from (`None`: all of them).
+    pub picked: Option<String>,
 }
 
 /// What `queue/summary` answers: the figures, under `summary` (the shape its callers know).
@@ -27,7 +32,8 @@ pub struct QueuePageData {
 pub async fn load_queue_page() -> Result<QueuePageData, AppError> {
     let user = crate::auth::current_user().await?;
     let pool = crate::state::expect_state().pool;
-    let waiting = crate::task::counts::waiting_by_reason(&pool).await?;
+    let waiting = crate::task::counts::waiting_by_reason(&pool, user.id).await?;
+    let (projects, picked) = crate::project::open_to(&pool, user.id).await?;
     let mine = sqlx::query!(
         r#"select count(*) as "n!",
                   percentile_cont(0.5) within group (order by seconds_spent) as median
@@ -52,6 +58,18 @@ pub async fn load_queue_page() -> Result<QueuePageData, AppError> {
         by_reason,
         my_reviews_today: mine.n,
         my_median_seconds: mine.median,
+        projects,
+        picked,
     };
     Ok(QueuePageData { summary })
+}
+
+/// Picks the project the reviewer takes work from (`project`: a slug; empty: all of theirs).
+/// A project they do not review is refused, naming the field. Posted by `/queue`'s form.
+#[server(prefix = "/api", endpoint = "queue/pick")]
+pub async fn pick_project(project: String) -> Result<(), AppError> {
+    let user = crate::auth::current_user().await?;
+    let pool = crate::state::expect_state().pool;
+    let slug = Some(project.trim()).filter(|s| !s.is_empty());
+    crate::project::pick(&pool, user.id, slug, "project").await
 }

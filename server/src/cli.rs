@@ -184,7 +184,13 @@ async fn ensure_another_admin(
 
 /// Creates an API token holding `scopes` (at least one) and returns it; only its hash is stored.
 /// Audited as `token.create`.
-pub async fn create_token(pool: &PgPool, name: &str, scopes: &[Scope]) -> Result<String> {
+/// `projects`: the slugs of the projects it is limited to (none: every project).
+pub async fn create_token(
+    pool: &PgPool,
+    name: &str,
+    scopes: &[Scope],
+    projects: &[String],
+) -> Result<String> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         bail!("token name must be 1-100 characters");
@@ -193,24 +199,103 @@ pub async fn create_token(pool: &PgPool, name: &str, scopes: &[Scope]) -> Result
     if scopes.is_empty() {
         bail!("a token needs at least one scope: ingest, read or admin");
     }
+    let mut within = Vec::with_capacity(projects.len());
+    for slug in projects {
+        let project = app::project::by_slug(pool, slug.trim())
+            .await?
+            .with_context(|| format!("no project named {slug}"))?;
+        within.push(project.id);
+    }
+    within.sort_unstable();
+    within.dedup();
+    let within = (!within.is_empty()).then_some(within);
     let token = format!("{TOKEN_PREFIX}{}", random_secret());
     let prefix = &token[..TOKEN_PREFIX.len() + 8];
     let mut tx = pool.begin().await?;
     let id = sqlx::query_scalar!(
-        "insert into api_tokens (name, prefix, token_hash, scopes) values ($1, $2, $3, $4)
+        "insert into api_tokens (name, prefix, token_hash, scopes, projects)
+         values ($1, $2, $3, $4, $5)
          returning id",
         name,
         prefix,
         sha256(&token),
-        &scopes
+        &scopes,
+        within.as_deref() as Option<&[i64]>,
     )
     .fetch_one(&mut *tx)
     .await
     .context("cannot store the token")?;
     // The prefix `token list` shows, never the token.
-    let after = serde_json::json!({ "name": name, "prefix": prefix, "scopes": scopes });
+    let after = serde_json::json!({
+        "name": name, "prefix": prefix, "scopes": scopes, "projects": within,
+    });
     audited(tx, Action::TokenCreate, &id.to_string(), None, Some(after)).await?;
     Ok(token)
+}
+
+/// Creates a project (its name defaults to its slug). Audited as `project.add`.
+pub async fn add_project(
+    pool: &PgPool,
+    slug: &str,
+    name: Option<&str>,
+    everyone: bool,
+) -> Result<app::project::Project> {
+    let slug = slug.trim();
+    let mut tx = pool.begin().await?;
+    let project = app::project::add(&mut *tx, slug, name.unwrap_or(slug), everyone)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .with_context(|| format!("a project named {slug} already exists"))?;
+    let after = serde_json::json!({ "name": project.name, "everyone": everyone });
+    audited(tx, Action::ProjectAdd, &project.slug, None, Some(after)).await?;
+    Ok(project)
+}
+
+/// Every project: id, slug, name, who may review it, its members.
+pub async fn list_projects(pool: &PgPool) -> Result<Vec<Vec<String>>> {
+    let mut rows = Vec::new();
+    for p in app::project::list(pool).await? {
+        let members = app::project::members(pool, p.id).await?;
+        rows.push(vec![
+            p.id.to_string(),
+            p.slug,
+            p.name,
+            if p.everyone { "everyone" } else { "members" }.to_owned(),
+            members.join(","),
+        ]);
+    }
+    Ok(rows)
+}
+
+/// Makes `username` a member of the project (or no longer one); answers whether that changed
+/// anything. Audited as `project.member_add` / `project.member_remove` when it did.
+pub async fn set_project_member(
+    pool: &PgPool,
+    slug: &str,
+    username: &str,
+    member: bool,
+) -> Result<bool> {
+    let username = username.trim().to_lowercase();
+    let project = app::project::by_slug(pool, slug.trim())
+        .await?
+        .with_context(|| format!("no project named {slug}"))?;
+    let mut tx = pool.begin().await?;
+    let user = sqlx::query_scalar!("select id from users where username = $1", username)
+        .fetch_optional(&mut *tx)
+        .await?
+        .with_context(|| format!("no user named {username}"))?;
+    let changed = app::project::set_member(&mut *tx, project.id, user, member).await?;
+    if !changed {
+        return Ok(false);
+    }
+    let action = if member {
+        Action::ProjectMemberAdd
+    } else {
+        Action::ProjectMemberRemove
+    };
+    let after = serde_json::json!({ "username": username });
+    audited(tx, action, &project.slug, None, Some(after)).await?;
+    Ok(true)
 }
 
 /// Creates the first admin when there is none. Returns the generated password when one was made

@@ -1,7 +1,9 @@
 //! What the `loupe` subcommands other than `serve` print: each calls its task (in [`crate::cli`],
 //! [`crate::import`], [`crate::generate`]) and reports the outcome to the person at the terminal.
 
-use crate::config::{GenerateArgs, ImportArgs, KeyCommand, RoleArg, TokenCommand, UserCommand};
+use crate::config::{
+    GenerateArgs, ImportArgs, KeyCommand, ProjectCommand, RoleArg, TokenCommand, UserCommand,
+};
 use crate::{cli, generate, import};
 use anyhow::Result;
 use app::domain::Role;
@@ -59,15 +61,25 @@ pub async fn user(pool: &PgPool, command: UserCommand, password: Option<String>)
 /// `loupe token …`.
 pub async fn token(pool: &PgPool, command: TokenCommand) -> Result<()> {
     match command {
-        TokenCommand::Create { name, scopes } => {
+        TokenCommand::Create {
+            name,
+            scopes,
+            projects,
+        } => {
             let scopes = if scopes.is_empty() {
                 cli::DEFAULT_SCOPES.to_vec()
             } else {
                 scopes
             };
-            let token = cli::create_token(pool, &name, &scopes).await?;
+            let token = cli::create_token(pool, &name, &scopes, &projects).await?;
+            let within = if projects.is_empty() {
+                String::new()
+            } else {
+                format!(" in project(s) {}", projects.join(", "))
+            };
             eprintln!(
-                "created token {name:?} with scopes {}; it is shown only now, store it safely:",
+                "created token {name:?} with scopes {}{within}; it is shown only now, store it \
+                 safely:",
                 cli::scope_names(&scopes).join(", ")
             );
             println!("{token}");
@@ -87,6 +99,39 @@ pub async fn token(pool: &PgPool, command: TokenCommand) -> Result<()> {
         TokenCommand::Revoke { token } => {
             let name = cli::revoke_token(pool, &token).await?;
             println!("revoked token {name:?}");
+        }
+    }
+    Ok(())
+}
+
+/// `loupe project …`.
+pub async fn project(pool: &PgPool, command: ProjectCommand) -> Result<()> {
+    match command {
+        ProjectCommand::Add {
+            slug,
+            name,
+            everyone,
+        } => {
+            let project = cli::add_project(pool, &slug, name.as_deref(), everyone).await?;
+            println!("created project {} ({})", project.slug, project.name);
+        }
+        ProjectCommand::List => cli::print_table(
+            &["id", "slug", "name", "open to", "members"],
+            &cli::list_projects(pool).await?,
+        ),
+        ProjectCommand::Member {
+            slug,
+            username,
+            remove,
+        } => {
+            let changed = cli::set_project_member(pool, &slug, &username, !remove).await?;
+            let what = match (remove, changed) {
+                (false, true) => "is now a member of",
+                (false, false) => "was already a member of",
+                (true, true) => "is no longer a member of",
+                (true, false) => "was not a member of",
+            };
+            println!("{username} {what} {slug}");
         }
     }
     Ok(())

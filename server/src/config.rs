@@ -54,6 +54,9 @@ pub enum Command {
     /// Manage API tokens for pipelines.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Manage projects: each owns its queue and its reviewers; outputs name theirs on ingest.
+    #[command(subcommand)]
+    Project(ProjectCommand),
     /// Manage publishable feedback keys for the browser widget (they can only send end-user
     /// feedback, from the origins they list).
     #[command(subcommand)]
@@ -341,6 +344,30 @@ pub enum KeyCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum ProjectCommand {
+    /// Create a project.
+    Add {
+        /// What pipelines and URLs name it by: lower-case letters, digits and inner hyphens.
+        slug: String,
+        /// Its name for people (default: the slug).
+        #[arg(long)]
+        name: Option<String>,
+        /// Open to every reviewer, not only its members.
+        #[arg(long)]
+        everyone: bool,
+    },
+    /// List projects and their members.
+    List,
+    /// Make a user a member of a project (`--remove`: no longer one).
+    Member {
+        slug: String,
+        username: String,
+        #[arg(long)]
+        remove: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum TokenCommand {
     /// Create a token for a pipeline; it is shown once and stored only as a hash.
     Create {
@@ -350,6 +377,11 @@ pub enum TokenCommand {
         /// webhooks, audit log). Default: ingest only.
         #[arg(long = "scope", value_enum, value_delimiter = ',')]
         scopes: Vec<crate::api::auth::Scope>,
+        /// Limit the token to a project (its slug); repeat or comma-separate for several. A
+        /// limited token ingests and reads only there, and is refused by routes that serve every
+        /// project (feed, export, webhooks, …). Default: every project.
+        #[arg(long = "project", value_delimiter = ',')]
+        projects: Vec<String>,
     },
     /// List tokens (never the tokens themselves).
     List,

@@ -282,6 +282,8 @@ pub fn tasks() -> Vec<NewTask> {
                 external_id: Some(format!("demo-{:02}", i * 2 + j + 1)),
                 flagged: *flagged,
                 metadata,
+                project: None,
+                project_id: app::project::DEFAULT,
             });
         }
     }

@@ -88,7 +88,7 @@ select md5($1 || g)::uuid, $1 || g,
 from routed
 -- Rows land in time order, as real traffic does, so the table's physical order follows created_at.
 order by created
-on conflict (external_id) do nothing
+on conflict (external_id, project_id) do nothing
 "#;
 
 const REVIEWERS: &str = "

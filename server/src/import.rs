@@ -38,6 +38,8 @@ pub async fn run(
     let mut progress = Progress::new("import", Some(total));
     let mut report = Report::default();
     let mut pending: Vec<NewTask> = Vec::with_capacity(batch);
+    // The line each pending task came from, to name it when its project is refused.
+    let mut lines: Vec<usize> = Vec::with_capacity(batch);
     for (index, line) in BufReader::new(open()?).lines().enumerate() {
         let number = index + 1;
         let line = line.with_context(|| format!("cannot read line {number}"))?;
@@ -63,21 +65,44 @@ pub async fn run(
             );
         }
         pending.push(task);
+        lines.push(number);
         report.lines += 1;
         if pending.len() == batch {
-            store(pool, &mut pending, &mut report).await?;
+            store(pool, &mut pending, &mut lines, &mut report).await?;
             progress.update(report.lines, "lines");
         }
     }
-    store(pool, &mut pending, &mut report).await?;
+    store(pool, &mut pending, &mut lines, &mut report).await?;
     progress.finish(report.lines, "lines");
     Ok(report)
 }
 
-async fn store(pool: &PgPool, pending: &mut Vec<NewTask>, report: &mut Report) -> Result<()> {
+async fn store(
+    pool: &PgPool,
+    pending: &mut Vec<NewTask>,
+    lines: &mut Vec<usize>,
+    report: &mut Report,
+) -> Result<()> {
     if pending.is_empty() {
         return Ok(());
     }
+    // Each output in the project it names (the command line's user may write to every project).
+    let slugs: Vec<Option<&str>> = pending.iter().map(|t| t.project.as_deref()).collect();
+    let field = |i: usize| format!("line {}: project", lines[i]);
+    match app::project::place(pool, &slugs, None, field)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot read the projects: {e}"))?
+    {
+        Ok(placed) => {
+            for (task, id) in pending.iter_mut().zip(placed) {
+                task.project_id = id;
+            }
+        }
+        Err(app::project::Refused::Invalid(e) | app::project::Refused::Forbidden(e)) => {
+            bail!("{} {}", e.field, e.rule)
+        }
+    }
+    lines.clear();
     let stored = ingest::store(pool, std::mem::take(pending))
         .await
         .context("cannot store a batch")?;

@@ -4,8 +4,9 @@
 
 use crate::domain::Reason;
 use crate::pages::{ErrorNotice, Header};
-use crate::queue::{QueueSummary, load_queue_page};
+use crate::queue::{PickProject, QueueSummary, load_queue_page};
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 
 #[component]
@@ -59,11 +60,44 @@ fn QueueBody(s: QueueSummary) -> impl IntoView {
         }
         .into_any()
     };
+    let picker = (s.projects.len() > 1).then(|| {
+        view! { <ProjectPicker projects=s.projects.clone() picked=s.picked.clone() /> }
+    });
     view! {
+        {picker}
         {work}
         <dl class="my-day" aria-label="Your day">
             <div><dt>"Your reviews today"</dt><dd>{s.my_reviews_today}</dd></div>
             <div><dt>"Median time per review today"</dt><dd>{median}</dd></div>
         </dl>
+    }
+}
+
+/// Which of the reviewer's projects they take work from: a plain form (no script needed) that
+/// posts the pick and comes back here. Shown to reviewers of more than one project.
+#[component]
+fn ProjectPicker(projects: Vec<crate::project::Open>, picked: Option<String>) -> impl IntoView {
+    let all: i64 = projects.iter().map(|p| p.waiting).sum();
+    let none_picked = picked.is_none();
+    let options = projects
+        .into_iter()
+        .map(|p| {
+            let selected = picked.as_deref() == Some(p.slug.as_str());
+            let label = format!("{} ({} waiting)", p.name, p.waiting);
+            view! { <option value=p.slug selected=selected>{label}</option> }
+        })
+        .collect_view();
+    view! {
+        <form method="post" action=PickProject::url() class="project-pick"
+            aria-label="Projects to review">
+            <label for="project">"Review"</label>
+            <select id="project" name="project">
+                <option value="" selected=none_picked>
+                    {format!("All my projects ({all} waiting)")}
+                </option>
+                {options}
+            </select>
+            <button type="submit">"Choose"</button>
+        </form>
     }
 }

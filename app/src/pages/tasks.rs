@@ -15,8 +15,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 /// The filters with a text box, in the form's order: (parameter, label, input type).
-const TEXT_FILTERS: [(&str, &str, &str); 9] = [
+const TEXT_FILTERS: [(&str, &str, &str); 10] = [
     ("external_id", "External id", "text"),
+    ("project", "Project", "text"),
     ("model", "Model", "text"),
     ("model_version", "Version", "text"),
     ("reviewer", "Reviewer", "text"),
@@ -126,6 +127,7 @@ pub fn TasksPage() -> impl IntoView {
             model: get("model"),
             model_version: get("model_version"),
             external_id: get("external_id"),
+            project: get("project"),
             confidence_min: get("confidence_min"),
             confidence_max: get("confidence_max"),
             from: get("from"),

@@ -35,11 +35,13 @@ pub async fn current_view(
     let pool = &state.pool;
     let terms = terms(state, false);
     match lease::held(pool, reviewer).await? {
-        Some(held) if !held.prefetched => return view_of(state, Some(held.id), tags).await,
+        Some(held) if !held.prefetched => {
+            return view_of(state, reviewer, Some(held.id), tags).await;
+        }
         Some(held) => {
             let promoted = lease::promote(pool, reviewer, held.id, terms.lease_secs).await?;
             if promoted.is_some() {
-                return view_of(state, promoted, tags).await;
+                return view_of(state, reviewer, promoted, tags).await;
             }
         }
         None => {}
@@ -61,7 +63,7 @@ pub async fn prefetch_view(state: &AppState, reviewer: i64) -> Result<Option<Tas
         return view_from_row(state, shown).await.map(Some);
     }
     if let Some(held) = lease::held_prefetched(pool, reviewer).await? {
-        return view_of(state, Some(held), None).await;
+        return view_of(state, reviewer, Some(held), None).await;
     }
     claimed_view(state, lease::claim(pool, reviewer, terms).await).await
 }
@@ -111,6 +113,7 @@ pub async fn upcoming(
 /// the error tags, when the request has read them already.
 pub async fn view_of(
     state: &AppState,
+    reviewer: i64,
     id: Option<Uuid>,
     tags: Option<Vec<String>>,
 ) -> Result<Option<TaskView>, AppError> {
@@ -119,7 +122,7 @@ pub async fn view_of(
         Some(tags) => tags,
         None => crate::error_tags::store::list(&state.pool).await?,
     };
-    let waiting = crate::task::counts::waiting(&state.pool).await?;
+    let waiting = crate::task::counts::waiting(&state.pool, reviewer).await?;
     task_view(state, id, tags, waiting).await.map(Some)
 }
 

@@ -13,30 +13,39 @@ use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use sqlx::PgExecutor;
 
-/// Tasks waiting for any reviewer.
+/// Tasks waiting in the projects this reviewer takes work from (SQL `picked_projects`).
 #[cfg(feature = "ssr")]
-pub async fn waiting(db: impl PgExecutor<'_>) -> Result<i64, AppError> {
+pub async fn waiting(db: impl PgExecutor<'_>, reviewer: i64) -> Result<i64, AppError> {
     let n = sqlx::query_scalar!(
-        r#"select (select coalesce(sum(n), 0) from task_tally where status = 'queued')::int8
+        r#"select (select coalesce(sum(n), 0) from task_tally
+                   where status = 'queued' and project_id in (select picked_projects($1)))::int8
                 + (select count(*) from tasks
-                   where status = 'in_review' and lease_expires_at <= now()) as "n!""#
+                   where status = 'in_review' and lease_expires_at <= now()
+                     and project_id in (select picked_projects($1))) as "n!""#,
+        reviewer
     )
     .fetch_one(db)
     .await?;
     Ok(n)
 }
 
-/// Tasks waiting for any reviewer, by routing reason (reasons with none left out).
+/// [`waiting`], by routing reason (reasons with none left out).
 #[cfg(feature = "ssr")]
-pub async fn waiting_by_reason(db: impl PgExecutor<'_>) -> Result<Vec<(String, i64)>, AppError> {
+pub async fn waiting_by_reason(
+    db: impl PgExecutor<'_>,
+    reviewer: i64,
+) -> Result<Vec<(String, i64)>, AppError> {
     let rows = sqlx::query!(
         r#"select reason as "reason!", sum(n)::int8 as "n!" from (
-               select reason, n from task_tally where status = 'queued'
+               select reason, n from task_tally
+               where status = 'queued' and project_id in (select picked_projects($1))
                union all
                select reason, 1 from tasks
-               where status = 'in_review' and lease_expires_at <= now()) w
+               where status = 'in_review' and lease_expires_at <= now()
+                 and project_id in (select picked_projects($1))) w
            group by reason
-           having sum(n) > 0"#
+           having sum(n) > 0"#,
+        reviewer
     )
     .fetch_all(db)
     .await?;

@@ -54,6 +54,11 @@ pub struct Filter {
     pub model: Option<String>,
     pub model_version: Option<String>,
     pub external_id: Option<String>,
+    /// In the project with this slug.
+    pub project: Option<String>,
+    /// In one of these projects: the caller's own, when its token is limited to projects (set
+    /// by the caller, never from the request's parameters).
+    pub within: Option<Vec<i64>>,
     pub confidence_min: Option<f64>,
     pub confidence_max: Option<f64>,
     /// Arrived at or after this time.
@@ -203,6 +208,14 @@ impl Filter {
             model: text(raw.model.as_deref(), "model", MAX_TEXT)?,
             model_version: text(raw.model_version.as_deref(), "model_version", MAX_TEXT)?,
             external_id: text(raw.external_id.as_deref(), "external_id", MAX_TEXT)?,
+            project: match present(raw.project.as_deref()) {
+                Some(slug) => {
+                    crate::project::check_slug("project", slug)?;
+                    Some(slug.to_owned())
+                }
+                None => None,
+            },
+            within: None,
             confidence_min: confidence(raw.confidence_min.as_deref(), "confidence_min")?,
             confidence_max: confidence(raw.confidence_max.as_deref(), "confidence_max")?,
             from: time(raw.from.as_deref(), "from", false)?,
@@ -265,6 +278,16 @@ impl Filter {
         eq(qb, "model", self.model.clone());
         eq(qb, "model_version", self.model_version.clone());
         eq(qb, "external_id", self.external_id.clone());
+        if let Some(slug) = &self.project {
+            qb.push(" and t.project_id = (select id from projects where slug = ")
+                .push_bind(slug.clone())
+                .push(")");
+        }
+        if let Some(ids) = &self.within {
+            qb.push(" and t.project_id = any(")
+                .push_bind(ids.clone())
+                .push(")");
+        }
         if let Some(lo) = self.confidence_min {
             qb.push(" and t.confidence >= ").push_bind(lo);
         }
@@ -409,15 +432,36 @@ pub async fn page(pool: &PgPool, f: &Filter, limit: i64) -> Result<TaskPage, App
 }
 
 /// The id of the task a pipeline knows by its external id, if any.
-pub async fn by_external_id(pool: &PgPool, external_id: &str) -> Result<Option<Uuid>, AppError> {
+pub async fn by_external_id(
+    pool: &PgPool,
+    external_id: &str,
+    project: i64,
+) -> Result<Option<Uuid>, AppError> {
     if external_id.is_empty() || external_id.len() > MAX_TEXT {
         return Ok(None);
     }
-    Ok(
-        sqlx::query_scalar!("select id from tasks where external_id = $1", external_id)
-            .fetch_optional(pool)
-            .await?,
+    Ok(sqlx::query_scalar!(
+        "select id from tasks where external_id = $1 and project_id = $2",
+        external_id,
+        project
     )
+    .fetch_optional(pool)
+    .await?)
+}
+
+/// The task with this id, if it is in one of these projects (`None`: any project).
+pub async fn in_projects(
+    pool: &PgPool,
+    id: Uuid,
+    within: Option<&[i64]>,
+) -> Result<Option<Uuid>, AppError> {
+    Ok(sqlx::query_scalar!(
+        "select id from tasks where id = $1 and ($2::int8[] is null or project_id = any($2))",
+        id,
+        within as Option<&[i64]>
+    )
+    .fetch_optional(pool)
+    .await?)
 }
 
 #[cfg(test)]

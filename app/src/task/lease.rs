@@ -124,12 +124,16 @@ pub async fn claim(
         if let Some(claimed) = claim_once(pool, reviewer, terms, false).await? {
             return Ok(Some(claimed));
         }
-        // Nothing waiting at all: the queue is empty, not merely busy, so stop. (When tasks wait
-        // but none is open to this reviewer, the attempts run out instead; that costs up to five
-        // claim scans rather than two, on the path that ends with "nothing left for you".)
+        // Nothing waiting in the reviewer's projects: their queue is empty, not merely busy, so
+        // stop. (When tasks wait but none is open to this reviewer, the attempts run out
+        // instead; that costs up to five claim scans rather than two, on the path that ends with
+        // "nothing left for you".)
         let waiting = sqlx::query_scalar!(
-            r#"select exists (select 1 from tasks where task_waiting(status, lease_expires_at))
-                   as "exists!""#
+            r#"select exists (select 1 from tasks
+                              where task_waiting(status, lease_expires_at)
+                                and project_id in (select picked_projects($1)))
+                   as "exists!""#,
+            reviewer
         )
         .fetch_one(pool)
         .await?;
@@ -172,6 +176,9 @@ async fn claim_once(
     // (`migrations/0022_claim_order_queued.sql`: one index over both made every claim walk past
     // every held task), and the first of the two in queue order is taken. The other stays
     // locked only until this statement ends.
+    // `mine`: the projects the reviewer takes work from (SQL `picked_projects`, 0032). The queued candidate is looked
+    // for in each of them through `tasks_claim_project` (0032), one probe per project, so a
+    // project's queue costs its reviewers nothing however much another project holds.
     // `held` and the claim read one snapshot, so the claim runs only when nothing is held. The
     // statement's own reads do not see the row it claims move, so the waiting count takes the
     // claimed task away itself (it was counted as waiting, queued or lapsed).
@@ -181,20 +188,23 @@ async fn claim_once(
                where $5 and lease_owner = $1 and lease_prefetched
                  and task_held(status, lease_expires_at)
                limit 1),
+           mine as (select id from picked_projects($1) id),
            queued as (
-               select c.id, c.flagged, c.confidence, c.created_at from tasks c
-               where c.status = 'queued'
-                 and not exists (select 1 from reviews r
-                                 where r.task_id = c.id and r.reviewer_id = $1)
-                 and not exists (select 1 from task_skips s
-                                 where s.task_id = c.id and s.reviewer_id = $1
-                                   and s.skipped_at > now() - make_interval(secs => $3))
-               order by c.flagged desc, c.confidence, c.created_at
-               limit 1
-               for update skip locked),
+               select q.* from mine cross join lateral (
+                   select c.id, c.flagged, c.confidence, c.created_at from tasks c
+                   where c.status = 'queued' and c.project_id = mine.id
+                     and not exists (select 1 from reviews r
+                                     where r.task_id = c.id and r.reviewer_id = $1)
+                     and not exists (select 1 from task_skips s
+                                     where s.task_id = c.id and s.reviewer_id = $1
+                                       and s.skipped_at > now() - make_interval(secs => $3))
+                   order by c.flagged desc, c.confidence, c.created_at
+                   limit 1
+                   for update skip locked) q),
            lapsed as (
                select c.id, c.flagged, c.confidence, c.created_at from tasks c
                where c.status = 'in_review' and c.lease_expires_at <= now()
+                 and c.project_id in (select id from mine)
                  and not exists (select 1 from reviews r
                                  where r.task_id = c.id and r.reviewer_id = $1)
                  and not exists (select 1 from task_skips s
@@ -227,9 +237,11 @@ async fn claim_once(
                   s.metadata as "metadata!", s.support, s.claimed as "claimed!",
                   exists (select 1 from external_feedback f where f.task_id = s.id)
                       as "has_end_user_feedback!",
-                  ((select coalesce(sum(n), 0) from task_tally where status = 'queued')::int8
+                  ((select coalesce(sum(n), 0) from task_tally
+                    where status = 'queued' and project_id in (select id from mine))::int8
                    + (select count(*) from tasks
-                      where status = 'in_review' and lease_expires_at <= now())
+                      where status = 'in_review' and lease_expires_at <= now()
+                        and project_id in (select id from mine))
                    - s.claimed::int) as "waiting!",
                   array(select tag from error_tags order by position) as "error_tags!"
            from shown s"#,

@@ -24,6 +24,8 @@ pub struct Params {
     pub model: Option<String>,
     pub model_version: Option<String>,
     pub external_id: Option<String>,
+    /// A project's slug.
+    pub project: Option<String>,
     pub confidence_min: Option<String>,
     pub confidence_max: Option<String>,
     pub from: Option<String>,
@@ -59,6 +61,7 @@ impl Params {
             ("model", &self.model),
             ("model_version", &self.model_version),
             ("external_id", &self.external_id),
+            ("project", &self.project),
             ("confidence_min", &self.confidence_min),
             ("confidence_max", &self.confidence_max),
             ("from", &self.from),

@@ -11,6 +11,11 @@
 //!   `Operator` alone means `Operator<need::Admin>`.
 //!
 //! A token without the scope gets 403 with `"scope": "<name>"` in the error JSON.
+//!
+//! A token may be limited to projects (`api_tokens.projects`). Only the routes that keep to a
+//! caller's projects take such a token: they ask for [`ProjectPipeline<S>`]. Every other route's
+//! [`Pipeline`] and [`Operator`] refuse it (403), so a route that serves every project cannot
+//! forget the limit.
 
 use super::error::ApiError;
 use app::audit::Actor;
@@ -87,7 +92,7 @@ pub mod need {
     }
 }
 
-/// An API caller holding a token with the scope `S` needs.
+/// An API caller holding a token with the scope `S` needs, not limited to projects.
 #[derive(Debug)]
 pub struct Pipeline<S: Need = need::Any> {
     pub token_id: i64,
@@ -99,6 +104,27 @@ pub struct Pipeline<S: Need = need::Any> {
 }
 
 impl<S: Need> FromRequestParts<AppState> for Pipeline<S> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let caller = ProjectPipeline::<S>::from_request_parts(parts, state).await?;
+        if caller.projects.is_some() {
+            return Err(ApiError::ProjectLimited);
+        }
+        Ok(caller.token)
+    }
+}
+
+/// An API caller holding a token with the scope `S` needs, which may be limited to projects:
+/// for the routes that keep to them.
+#[derive(Debug)]
+pub struct ProjectPipeline<S: Need = need::Any> {
+    pub token: Pipeline<S>,
+    /// The projects the token is limited to; `None`: every project.
+    pub projects: Option<Vec<i64>>,
+}
+
+impl<S: Need> FromRequestParts<AppState> for ProjectPipeline<S> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
@@ -116,7 +142,7 @@ impl<S: Need> FromRequestParts<AppState> for Pipeline<S> {
         // Touch last_used_at at most once a minute per token, not on every request.
         let row = sqlx::query!(
             "with t as (
-                 select id, name, scopes, last_used_at from api_tokens
+                 select id, name, scopes, projects, last_used_at from api_tokens
                  where token_hash = $1 and revoked_at is null
              ), touched as (
                  update api_tokens set last_used_at = now()
@@ -124,7 +150,7 @@ impl<S: Need> FromRequestParts<AppState> for Pipeline<S> {
                               where last_used_at is null
                                  or last_used_at < now() - interval '1 minute')
              )
-             select id, name, scopes from t",
+             select id, name, scopes, projects from t",
             sha256(token)
         )
         .fetch_optional(&state.pool)
@@ -137,11 +163,14 @@ impl<S: Need> FromRequestParts<AppState> for Pipeline<S> {
         {
             return Err(ApiError::MissingScope(needed.as_str()));
         }
-        Ok(Pipeline {
-            token_id: row.id,
-            name: row.name,
-            scopes,
-            need: PhantomData,
+        Ok(ProjectPipeline {
+            token: Pipeline {
+                token_id: row.id,
+                name: row.name,
+                scopes,
+                need: PhantomData,
+            },
+            projects: row.projects,
         })
     }
 }

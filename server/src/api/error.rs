@@ -21,6 +21,10 @@ pub enum ApiError {
     NotJson,
     /// 403: the token lacks this scope (named in the answer's `scope` field).
     MissingScope(&'static str),
+    /// 403: the token is limited to projects, and this route serves every project.
+    ProjectLimited,
+    /// 403: the field names a project the token may not use.
+    ProjectRefused(FieldError),
     /// 404: the named thing does not exist.
     NotFound(std::borrow::Cow<'static, str>),
     /// 404: a field names something that does not exist (an unknown `task_id`).
@@ -186,6 +190,18 @@ impl IntoResponse for ApiError {
                         ),
                     )
                 },
+            ),
+            ApiError::ProjectLimited => (
+                StatusCode::FORBIDDEN,
+                ErrorBody::new(
+                    "forbidden",
+                    "this token is limited to projects, and this route serves every project; \
+                     use a token without a project limit",
+                ),
+            ),
+            ApiError::ProjectRefused(e) => (
+                StatusCode::FORBIDDEN,
+                ErrorBody::field_error("forbidden", e),
             ),
             ApiError::NotFound(what) => (
                 StatusCode::NOT_FOUND,

@@ -47,6 +47,10 @@ pub struct EndUserFeedbackInput {
     /// user's corrected text.
     #[schema(max_length = 10000)]
     comments: Option<String>,
+    /// The project whose `external_id` `task_id` is (default: the default project). Not needed
+    /// with Loupe's own task id.
+    #[schema(max_length = 64)]
+    project: Option<String>,
 }
 
 // The answer to stored feedback.
@@ -60,6 +64,7 @@ pub struct Received {
 #[derive(Debug, PartialEq)]
 struct Feedback {
     task_key: String,
+    project: String,
     user_id: String,
     signal: Signal,
 }
@@ -89,6 +94,13 @@ fn parse(body: Value) -> Result<Feedback, FieldError> {
             format!("must be at most {MAX_USER_ID_CHARS} characters"),
         ));
     }
+    let project = match raw.project.as_deref().map(str::trim) {
+        None | Some("") => app::project::DEFAULT_SLUG.to_owned(),
+        Some(slug) => {
+            app::project::check_slug("project", slug)?;
+            slug.to_owned()
+        }
+    };
     let signal = signal::check(
         raw.feedback_type.as_deref(),
         raw.value.as_ref(),
@@ -96,6 +108,7 @@ fn parse(body: Value) -> Result<Feedback, FieldError> {
     )?;
     Ok(Feedback {
         task_key,
+        project,
         user_id,
         signal,
     })
@@ -138,13 +151,17 @@ pub async fn accept(
     sender: Sender,
 ) -> Result<Json<Received>, ApiError> {
     let feedback = parse(body_json(body)?)?;
-    // The task may be named by Loupe's id or by the pipeline's own external_id.
+    // The task may be named by Loupe's id or by the pipeline's own external_id (unique within
+    // its project).
     let as_uuid = Uuid::parse_str(&feedback.task_key).ok();
     let task_id = sqlx::query_scalar!(
-        "select id from tasks where id = $1 or external_id = $2
+        "select id from tasks
+         where id = $1
+            or (external_id = $2 and project_id = (select id from projects where slug = $3))
          order by (id = $1) desc nulls last limit 1",
         as_uuid,
-        feedback.task_key
+        feedback.task_key,
+        feedback.project
     )
     .fetch_optional(&state.pool)
     .await?

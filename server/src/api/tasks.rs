@@ -2,7 +2,7 @@
 //! first; `app::task::find`) and `GET /api/v1/tasks/{id}` (status and reviews, for a pipeline that
 //! polls, by Loupe's id or the pipeline's own external id).
 
-use super::auth::{Pipeline, need};
+use super::auth::{ProjectPipeline, need};
 use super::body_bytes;
 use super::error::ApiError;
 use crate::ingest::{self, Ingested};
@@ -86,11 +86,16 @@ impl From<Ingested> for TaskReceipt {
         super::openapi::Errors))]
 pub async fn create(
     State(state): State<AppState>,
-    _caller: Pipeline<need::Ingest>,
+    caller: ProjectPipeline<need::Ingest>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let answer = ingest_body(&state, body).await;
-    if let Err(ApiError::Malformed(_) | ApiError::Invalid(_) | ApiError::PayloadTooLarge) = &answer
+    let answer = ingest_body(&state, caller.projects.as_deref(), body).await;
+    if let Err(
+        ApiError::Malformed(_)
+        | ApiError::Invalid(_)
+        | ApiError::ProjectRefused(_)
+        | ApiError::PayloadTooLarge,
+    ) = &answer
     {
         state.metrics.ingest_rejected();
     }
@@ -100,16 +105,22 @@ pub async fn create(
 /// `create` after the caller is known: the body parsed, checked and stored.
 async fn ingest_body(
     state: &AppState,
+    within: Option<&[i64]>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let body = body_bytes(body)?;
-    let (tasks, batch) = ingest::parse_body_bytes(&body, state.settings.max_document_bytes)
+    let (mut tasks, batch) = ingest::parse_body_bytes(&body, state.settings.max_document_bytes)
         .map_err(|e| match e {
             ingest::BodyError::Malformed(message) => ApiError::Malformed(message),
             ingest::BodyError::Invalid(e) => ApiError::Invalid(e),
         })?;
     drop(body);
     ingest::check_summaries(&tasks, batch, state.settings.max_summary_bytes)?;
+    match ingest::place(&state.pool, &mut tasks, within, batch).await? {
+        Ok(()) => {}
+        Err(app::project::Refused::Invalid(e)) => return Err(ApiError::Invalid(e)),
+        Err(app::project::Refused::Forbidden(e)) => return Err(ApiError::ProjectRefused(e)),
+    }
     let stored = ingest::store(&state.pool, tasks).await?;
     let created = stored.iter().filter(|t| t.created).count();
     tracing::info!(received = stored.len(), created, "tasks ingested");
@@ -137,25 +148,51 @@ async fn ingest_body(
 #[utoipa::path(get, path = "/api/v1/tasks/{id}", operation_id = "show_task", tag = "tasks",
     security(("token" = ["read"])),
     params(("id" = String, Path, description = "The task id Loupe returned, or the external_id \
-        the pipeline sent (Loupe's id is tried first)")),
+        the pipeline sent (Loupe's id is tried first)"), ShowQuery),
     responses((status = 200, body = TaskDoc), super::openapi::Errors))]
 pub async fn show(
     State(state): State<AppState>,
-    _caller: Pipeline<need::Read>,
+    caller: ProjectPipeline<need::Read>,
     Path(id): Path<String>,
+    query: Result<Query<ShowQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let mut conn = state.pool.acquire().await?;
+    let Query(q) = query.map_err(|_| super::bad_query())?;
+    let within = caller.projects.as_deref();
+    // An external id is looked up in the project named, else the token's one project, else
+    // the default project (`project::place`'s rule for ingest).
+    let slug = q
+        .project
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    let project =
+        match app::project::place(&state.pool, &[slug], within, |_| "project".into()).await? {
+            Ok(placed) => placed[0],
+            Err(app::project::Refused::Invalid(e)) => return Err(ApiError::Invalid(e)),
+            Err(app::project::Refused::Forbidden(e)) => return Err(ApiError::ProjectRefused(e)),
+        };
     let mut task = match Uuid::parse_str(&id) {
-        Ok(uuid) => app::task_doc::load(&mut conn, uuid).await?,
+        Ok(uuid) => app::task::find::in_projects(&state.pool, uuid, within).await?,
         Err(_) => None,
     };
     // A pipeline's own ids may look like anything, a UUID included: Loupe's id wins a clash.
     if task.is_none() {
-        if let Some(uuid) = app::task::find::by_external_id(&state.pool, &id).await? {
-            task = app::task_doc::load(&mut conn, uuid).await?;
-        }
+        task = app::task::find::by_external_id(&state.pool, &id, project).await?;
     }
-    Ok(Json(task.ok_or(ApiError::not_found("task"))?).into_response())
+    let Some(uuid) = task else {
+        return Err(ApiError::not_found("task"));
+    };
+    let mut conn = state.pool.acquire().await?;
+    let doc = app::task_doc::load(&mut conn, uuid).await?;
+    Ok(Json(doc.ok_or(ApiError::not_found("task"))?).into_response())
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ShowQuery {
+    /// The project an external id is looked up in (default: the token's one project, else the
+    /// default project). External ids are unique within a project.
+    project: Option<String>,
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -173,6 +210,8 @@ pub struct ListQuery {
     model: Option<String>,
     model_version: Option<String>,
     external_id: Option<String>,
+    /// A project's slug. A token limited to projects sees only theirs, whatever this says.
+    project: Option<String>,
     /// Confidence at least this (0-1).
     confidence_min: Option<String>,
     /// Confidence at most this (0-1).
@@ -211,19 +250,20 @@ pub struct ListQuery {
     responses((status = 200, body = app::task::list::TaskPage), super::openapi::Errors))]
 pub async fn list(
     State(state): State<AppState>,
-    _caller: Pipeline<need::Read>,
+    caller: ProjectPipeline<need::Read>,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<app::task::list::TaskPage>, ApiError> {
     use app::task::find::{Filter, page};
     let Query(q) = query.map_err(|_| super::bad_query())?;
     let limit = super::limit(q.limit.as_deref(), 50, 500)?;
-    let filter = Filter::parse(&app::task::list::Params {
+    let mut filter = Filter::parse(&app::task::list::Params {
         q: q.q,
         status: q.status,
         reason: q.reason,
         model: q.model,
         model_version: q.model_version,
         external_id: q.external_id,
+        project: q.project,
         confidence_min: q.confidence_min,
         confidence_max: q.confidence_max,
         from: q.from,
@@ -237,5 +277,6 @@ pub async fn list(
         sort: q.sort,
         after: q.after,
     })?;
+    filter.within = caller.projects;
     Ok(Json(page(&state.pool, &filter, limit).await?))
 }

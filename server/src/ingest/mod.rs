@@ -32,6 +32,37 @@ pub struct NewTask {
     pub external_id: Option<String>,
     pub flagged: bool,
     pub metadata: Map<String, Value>,
+    /// The project the output names (`project`), if any.
+    pub project: Option<String>,
+    /// The project it is stored in: the default until [`place`] places it.
+    pub project_id: i64,
+}
+
+/// Places each task in its project ([`app::project::place`]): the one it names, else the
+/// token's own, else the default. `limit`: the projects the caller's token is limited to.
+/// Errors name `project`, or `tasks[i].project` in a batch.
+pub async fn place(
+    pool: &PgPool,
+    tasks: &mut [NewTask],
+    limit: Option<&[i64]>,
+    batch: bool,
+) -> Result<Result<(), app::project::Refused>, app::error::AppError> {
+    let slugs: Vec<Option<&str>> = tasks.iter().map(|t| t.project.as_deref()).collect();
+    let field = |i: usize| {
+        if batch {
+            format!("tasks[{i}].project")
+        } else {
+            "project".to_owned()
+        }
+    };
+    let placed = match app::project::place(pool, &slugs, limit, field).await? {
+        Ok(placed) => placed,
+        Err(refused) => return Ok(Err(refused)),
+    };
+    for (task, id) in tasks.iter_mut().zip(placed) {
+        task.project_id = id;
+    }
+    Ok(Ok(()))
 }
 
 /// What became of one submitted output.
@@ -86,7 +117,10 @@ const DEADLOCK: &str = "40P01";
 
 async fn store_once(pool: &PgPool, tasks: Vec<NewTask>) -> Result<Vec<Ingested>, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    let known: Vec<String> = tasks.iter().filter_map(|t| t.external_id.clone()).collect();
+    let known: Vec<Known> = tasks
+        .iter()
+        .filter_map(|t| t.external_id.clone().map(|e| (e, t.project_id)))
+        .collect();
     let mut existing = find_existing(&mut tx, &known).await?;
     let mut settings: HashMap<String, RoutingSetting> = HashMap::new();
     for task in &tasks {
@@ -99,25 +133,26 @@ async fn store_once(pool: &PgPool, tasks: Vec<NewTask>) -> Result<Vec<Ingested>,
     // What each submitted output becomes: an existing task, or a new row (the first of the same
     // `external_id` in this batch; later ones answer as duplicates of it).
     enum Slot {
-        Existing(String),
+        Existing(Known),
         New(usize),
         Again(usize),
     }
     let mut slots = Vec::with_capacity(tasks.len());
     let mut rows = Rows::default();
-    let mut planned: HashMap<String, usize> = HashMap::new();
+    let mut planned: HashMap<Known, usize> = HashMap::new();
     let mut outcomes: Vec<(Reason, TaskStatus)> = Vec::new();
     for task in tasks {
         if let Some(external_id) = &task.external_id {
-            if existing.contains_key(external_id) {
-                slots.push(Slot::Existing(external_id.clone()));
+            let key = (external_id.clone(), task.project_id);
+            if existing.contains_key(&key) {
+                slots.push(Slot::Existing(key));
                 continue;
             }
-            if let Some(&first) = planned.get(external_id) {
+            if let Some(&first) = planned.get(&key) {
                 slots.push(Slot::Again(first));
                 continue;
             }
-            planned.insert(external_id.clone(), rows.id.len());
+            planned.insert(key, rows.id.len());
         }
         let setting = &settings[&task.model];
         let id = Uuid::new_v4();
@@ -141,17 +176,17 @@ async fn store_once(pool: &PgPool, tasks: Vec<NewTask>) -> Result<Vec<Ingested>,
     let inserted: HashSet<Uuid> = sqlx::query_scalar!(
         "insert into tasks (id, external_id, document, summary, confidence, model, model_version,
                             flagged, threshold, metadata, reason, status, reviews_required,
-                            completed_at, support_check)
+                            completed_at, support_check, project_id)
          select id, nullif(external_id, ''), document, summary, confidence, model, model_version,
                 flagged, threshold, metadata::jsonb, reason, status, reviews_required,
-                case when status = 'auto_accepted' then now() end, support_check
+                case when status = 'auto_accepted' then now() end, support_check, project_id
          from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::text[],
                      $7::text[], $8::bool[], $9::float8[], $10::text[], $11::text[], $12::text[],
-                     $13::int4[], $14::bool[])
+                     $13::int4[], $14::bool[], $15::int8[])
               as t (id, external_id, document, summary, confidence, model, model_version,
                     flagged, threshold, metadata, reason, status, reviews_required,
-                    support_check)
-         on conflict (external_id) do nothing
+                    support_check, project_id)
+         on conflict (external_id, project_id) do nothing
          returning id",
         &rows.id,
         &rows.external_id,
@@ -167,6 +202,7 @@ async fn store_once(pool: &PgPool, tasks: Vec<NewTask>) -> Result<Vec<Ingested>,
         &rows.status,
         &rows.reviews_required,
         &rows.support_check,
+        &rows.project_id,
     )
     .fetch_all(&mut *tx)
     .await?
@@ -175,10 +211,9 @@ async fn store_once(pool: &PgPool, tasks: Vec<NewTask>) -> Result<Vec<Ingested>,
 
     // Rows another request stored first (the same `external_id`, between our look-up and our
     // insert) answer as that request's tasks.
-    let lost: Vec<String> = (0..rows.id.len())
-        .filter(|&i| !inserted.contains(&rows.id[i]))
-        .map(|i| rows.external_id[i].clone())
-        .filter(|e| !e.is_empty())
+    let lost: Vec<Known> = (0..rows.id.len())
+        .filter(|&i| !inserted.contains(&rows.id[i]) && !rows.external_id[i].is_empty())
+        .map(|i| (rows.external_id[i].clone(), rows.project_id[i]))
         .collect();
     if !lost.is_empty() {
         existing.extend(find_existing(&mut tx, &lost).await?);
@@ -197,10 +232,12 @@ async fn store_once(pool: &PgPool, tasks: Vec<NewTask>) -> Result<Vec<Ingested>,
             Slot::New(i) if inserted.contains(&rows.id[i]) => out.push(made(i, true)),
             // A later output with the `external_id` of one earlier in this batch.
             Slot::Again(i) if inserted.contains(&rows.id[i]) => out.push(made(i, false)),
-            Slot::New(i) | Slot::Again(i) => {
-                out.extend(existing.get(&rows.external_id[i]).cloned())
-            }
-            Slot::Existing(external_id) => out.extend(existing.get(&external_id).cloned()),
+            Slot::New(i) | Slot::Again(i) => out.extend(
+                existing
+                    .get(&(rows.external_id[i].clone(), rows.project_id[i]))
+                    .cloned(),
+            ),
+            Slot::Existing(key) => out.extend(existing.get(&key).cloned()),
         }
     }
 
@@ -260,6 +297,7 @@ struct Rows {
     /// Auto-accepted under a model whose `weak_support_review` rule is on: the support worker
     /// checks it and queues it as `weak_support` if its summary is marked.
     support_check: Vec<bool>,
+    project_id: Vec<i64>,
 }
 
 impl Rows {
@@ -273,6 +311,7 @@ impl Rows {
     ) {
         self.id.push(id);
         self.external_id.push(task.external_id.unwrap_or_default());
+        self.project_id.push(task.project_id);
         self.document.push(task.document);
         self.summary.push(task.summary);
         self.confidence.push(task.confidence);
@@ -293,18 +332,25 @@ fn non_empty(external_id: &str) -> Option<String> {
     (!external_id.is_empty()).then(|| external_id.to_owned())
 }
 
-/// The tasks already stored under these `external_id`s, by id.
+/// An `external_id` and its project: unique among tasks.
+type Known = (String, i64);
+
+/// The tasks already stored under these `external_id`s in these projects, by key.
 async fn find_existing(
     db: &mut sqlx::PgConnection,
-    external_ids: &[String],
-) -> Result<HashMap<String, Ingested>, sqlx::Error> {
-    if external_ids.is_empty() {
+    known: &[Known],
+) -> Result<HashMap<Known, Ingested>, sqlx::Error> {
+    if known.is_empty() {
         return Ok(HashMap::new());
     }
+    let (external_ids, projects): (Vec<String>, Vec<i64>) = known.iter().cloned().unzip();
     let rows = sqlx::query!(
-        r#"select id, external_id as "external_id!", reason, status from tasks
-           where external_id = any($1)"#,
-        external_ids
+        r#"select id, t.external_id as "external_id!", t.project_id, reason, status
+           from tasks t
+           join unnest($1::text[], $2::int8[]) k (external_id, project_id)
+             on t.external_id = k.external_id and t.project_id = k.project_id"#,
+        &external_ids,
+        &projects
     )
     .fetch_all(db)
     .await?;
@@ -318,7 +364,7 @@ async fn find_existing(
                 status: TaskStatus::from_db(&r.status).unwrap_or(TaskStatus::Queued),
                 created: false,
             };
-            (r.external_id, ingested)
+            ((r.external_id, r.project_id), ingested)
         })
         .collect())
 }

@@ -40,6 +40,10 @@ pub struct TaskInput {
     external_id: Option<String>,
     /// The pipeline asks for a human, whatever the confidence.
     flagged: Option<bool>,
+    /// The project's slug. Without it: the token's project if it is limited to one, else the
+    /// default project. `external_id` is unique within a project.
+    #[schema(max_length = 64, pattern = r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")]
+    project: Option<String>,
     /// Any JSON object up to 64 KB, kept with the task.
     // Kept as raw text until its size is checked: parsed first, a small body of tiny values
     // (`[0,0,0,…]`) would become a `Value` some sixteen times its size.
@@ -94,6 +98,9 @@ pub fn parse_task_json(json: &str, max_document_bytes: usize) -> Result<NewTask,
     };
     let model_version = label(raw.model_version, "model_version")?.unwrap_or_default();
     let external_id = label(raw.external_id, "external_id")?;
+    if let Some(project) = &raw.project {
+        app::project::check_slug("project", project)?;
+    }
     let metadata = match raw.metadata {
         None => Map::new(),
         Some(raw) if raw.get().len() > MAX_METADATA_BYTES => {
@@ -122,6 +129,8 @@ pub fn parse_task_json(json: &str, max_document_bytes: usize) -> Result<NewTask,
         external_id,
         flagged: raw.flagged.unwrap_or(false),
         metadata,
+        project: raw.project,
+        project_id: app::project::DEFAULT,
     })
 }
 

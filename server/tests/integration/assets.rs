@@ -59,7 +59,7 @@ async fn assets_are_sent_as_their_precompressed_copies_and_json_is_compressed(po
     assert_eq!((enc, &body[..]), (None, &b"console.log('raw');"[..]));
 
     // A JSON answer is compressed when the client accepts it, and decodes to the same document.
-    let token = server::cli::create_token(&pool, "assets", &server::api::auth::Scope::ALL)
+    let token = server::cli::create_token(&pool, "assets", &server::api::auth::Scope::ALL, &[])
         .await
         .unwrap();
     let res = http

@@ -320,7 +320,7 @@ async fn command_line_actions_are_audited_as_the_cli_without_secrets(pool: PgPoo
     cli::set_disabled(&pool, "bob", true).await.unwrap();
     cli::set_disabled(&pool, "bob", false).await.unwrap();
     let reset = cli::set_password(&pool, "bob", None).await.unwrap();
-    let token = cli::create_token(&pool, "nightly", &[server::api::auth::Scope::Read])
+    let token = cli::create_token(&pool, "nightly", &[server::api::auth::Scope::Read], &[])
         .await
         .unwrap();
     cli::revoke_token(&pool, &token[..14]).await.unwrap();

@@ -78,7 +78,7 @@ impl TestApp {
 
     /// A client for a Loupe already serving `pool`'s database at `addr` (another process).
     pub async fn attach(pool: PgPool, addr: SocketAddr) -> TestApp {
-        let token = server::cli::create_token(&pool, "test pipeline", &Scope::ALL)
+        let token = server::cli::create_token(&pool, "test pipeline", &Scope::ALL, &[])
             .await
             .unwrap();
         let http = Client::builder()

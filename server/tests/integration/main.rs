@@ -31,6 +31,7 @@ mod outbound;
 mod pipelines;
 mod prefetch;
 mod process;
+mod projects;
 mod public_feedback;
 mod queue;
 mod replicas;

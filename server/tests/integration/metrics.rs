@@ -58,7 +58,7 @@ async fn metrics_need_a_token_with_the_read_scope(pool: PgPool) {
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error"], "unauthorized", "{body}");
 
-    let ingest_only = server::cli::create_token(&app.pool, "ingest only", &[Scope::Ingest])
+    let ingest_only = server::cli::create_token(&app.pool, "ingest only", &[Scope::Ingest], &[])
         .await
         .unwrap();
     let res = get_metrics(&app, Some(&ingest_only)).await;
@@ -66,7 +66,7 @@ async fn metrics_need_a_token_with_the_read_scope(pool: PgPool) {
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["scope"], "read", "{body}");
 
-    let read_only = server::cli::create_token(&app.pool, "prometheus", &[Scope::Read])
+    let read_only = server::cli::create_token(&app.pool, "prometheus", &[Scope::Read], &[])
         .await
         .unwrap();
     let res = get_metrics(&app, Some(&read_only)).await;

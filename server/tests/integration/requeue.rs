@@ -213,7 +213,7 @@ async fn requeue_over_a_filter_moves_exactly_the_matching_settled_tasks(pool: Pg
         .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     let read_only =
-        server::cli::create_token(&app.pool, "reader", &[server::api::auth::Scope::Read])
+        server::cli::create_token(&app.pool, "reader", &[server::api::auth::Scope::Read], &[])
             .await
             .unwrap();
     let res = app

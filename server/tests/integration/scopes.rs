@@ -10,7 +10,7 @@ use sqlx::PgPool;
 
 /// A token holding exactly `scopes`.
 async fn token(app: &TestApp, scopes: &[Scope]) -> String {
-    server::cli::create_token(&app.pool, "scoped", scopes)
+    server::cli::create_token(&app.pool, "scoped", scopes, &[])
         .await
         .unwrap()
 }

@@ -98,7 +98,7 @@ async fn a_task_is_found_by_the_pipelines_external_id_and_the_list_needs_the_rea
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
 
     // An ingest-only token may send outputs but not read them back.
-    let ingest_only = server::cli::create_token(&app.pool, "ingest", &[Scope::Ingest])
+    let ingest_only = server::cli::create_token(&app.pool, "ingest", &[Scope::Ingest], &[])
         .await
         .unwrap();
     let res = app

@@ -1,0 +1,321 @@
+//! Projects: what a pipeline's outputs belong to, and who reviews them
+//! (`migrations/0032_projects.sql`). A project owns its queue; a reviewer takes work from the
+//! projects open to everyone and from those they are a member of. Outputs that name no project,
+//! and everything stored before projects, belong to the default project, which is open to every
+//! reviewer: a Loupe with one pipeline works as it did.
+//!
+//! This module owns the slug rule, the reads of who may review what, and placing ingested outputs
+//! in projects (with a token's limit); the CLI (`loupe project`) and `/queue` call it.
+
+use crate::error::FieldError;
+use serde::{Deserialize, Serialize};
+#[cfg(feature = "ssr")]
+use {crate::error::AppError, sqlx::PgExecutor, std::collections::HashMap};
+
+/// The default project's id: the first row 0032 inserts.
+pub const DEFAULT: i64 = 1;
+/// The default project's slug.
+pub const DEFAULT_SLUG: &str = "default";
+
+/// The rule a slug must meet, as the table's check states it.
+pub const SLUG_RULE: &str =
+    "must be 1 to 64 lower-case letters, digits and inner hyphens (like `legal-contracts`)";
+
+/// Checks a project slug, naming `field` when it breaks the rule.
+pub fn check_slug(field: &str, slug: &str) -> Result<(), FieldError> {
+    let b = slug.as_bytes();
+    let inner = |c: &u8| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-';
+    let edge = |c: &u8| c.is_ascii_lowercase() || c.is_ascii_digit();
+    let ok = !b.is_empty()
+        && b.len() <= 64
+        && b.iter().all(inner)
+        && edge(&b[0])
+        && edge(&b[b.len() - 1]);
+    if ok {
+        Ok(())
+    } else {
+        Err(FieldError::new(field, SLUG_RULE))
+    }
+}
+
+/// A project as lists show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Project {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    /// Open to every reviewer (otherwise members only).
+    pub everyone: bool,
+}
+
+/// Every project, default first.
+#[cfg(feature = "ssr")]
+pub async fn list(db: impl PgExecutor<'_>) -> Result<Vec<Project>, AppError> {
+    let rows = sqlx::query_as!(
+        Project,
+        "select id, slug, name, everyone from projects order by id"
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows)
+}
+
+/// Creates a project; `None` when the slug is taken.
+#[cfg(feature = "ssr")]
+pub async fn add(
+    db: impl PgExecutor<'_>,
+    slug: &str,
+    name: &str,
+    everyone: bool,
+) -> Result<Option<Project>, AppError> {
+    check_slug("slug", slug)?;
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(FieldError::new("name", "must be 1 to 200 characters").into());
+    }
+    crate::domain::check_storable("name", name)?;
+    let row = sqlx::query_as!(
+        Project,
+        "insert into projects (slug, name, everyone) values ($1, $2, $3)
+         on conflict (slug) do nothing
+         returning id, slug, name, everyone",
+        slug,
+        name,
+        everyone
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row)
+}
+
+/// The project with this slug.
+#[cfg(feature = "ssr")]
+pub async fn by_slug(db: impl PgExecutor<'_>, slug: &str) -> Result<Option<Project>, AppError> {
+    let row = sqlx::query_as!(
+        Project,
+        "select id, slug, name, everyone from projects where slug = $1",
+        slug
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row)
+}
+
+/// Makes a user a member of a project (or no longer one); answers whether anything changed.
+#[cfg(feature = "ssr")]
+pub async fn set_member(
+    db: impl PgExecutor<'_>,
+    project: i64,
+    user: i64,
+    member: bool,
+) -> Result<bool, AppError> {
+    let changed = if member {
+        sqlx::query!(
+            "insert into project_members (project_id, user_id) values ($1, $2)
+             on conflict do nothing",
+            project,
+            user
+        )
+        .execute(db)
+        .await?
+    } else {
+        sqlx::query!(
+            "delete from project_members where project_id = $1 and user_id = $2",
+            project,
+            user
+        )
+        .execute(db)
+        .await?
+    };
+    Ok(changed.rows_affected() == 1)
+}
+
+/// The usernames of a project's members, in order.
+#[cfg(feature = "ssr")]
+pub async fn members(db: impl PgExecutor<'_>, project: i64) -> Result<Vec<String>, AppError> {
+    let rows = sqlx::query_scalar!(
+        "select u.username from project_members m join users u on u.id = m.user_id
+         where m.project_id = $1 order by u.username",
+        project
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows)
+}
+
+/// A project a reviewer may take work from, with what waits in it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Open {
+    pub slug: String,
+    pub name: String,
+    pub waiting: i64,
+}
+
+/// The projects this user reviews (open to everyone, or a member of), with their waiting
+/// counts, and the one they picked on `/queue` (`None`: all of them).
+#[cfg(feature = "ssr")]
+pub async fn open_to(
+    db: impl PgExecutor<'_>,
+    user: i64,
+) -> Result<(Vec<Open>, Option<String>), AppError> {
+    let rows = sqlx::query!(
+        r#"select p.slug, p.name, coalesce(p.id = u.queue_project, false) as "picked!",
+                  (select coalesce(sum(n), 0) from task_tally t
+                   where t.project_id = p.id and t.status = 'queued')::int8
+                  + (select count(*) from tasks c
+                     where c.status = 'in_review' and c.lease_expires_at <= now()
+                       and c.project_id = p.id) as "waiting!"
+           from projects p, users u
+           where u.id = $1 and p.id in (select reviewable_projects($1))
+           order by p.id"#,
+        user
+    )
+    .fetch_all(db)
+    .await?;
+    let picked = rows.iter().find(|r| r.picked).map(|r| r.slug.clone());
+    let open = rows
+        .into_iter()
+        .map(|r| Open {
+            slug: r.slug,
+            name: r.name,
+            waiting: r.waiting,
+        })
+        .collect();
+    Ok((open, picked))
+}
+
+/// Sets the project a reviewer takes work from (`None`: all of theirs). Refuses a project they
+/// may not review, naming `field`.
+#[cfg(feature = "ssr")]
+pub async fn pick(
+    db: impl PgExecutor<'_>,
+    user: i64,
+    slug: Option<&str>,
+    field: &str,
+) -> Result<(), AppError> {
+    if let Some(slug) = slug {
+        check_slug(field, slug)?;
+    }
+    let done = sqlx::query!(
+        "update users u set queue_project = p.id
+         from (select (select id from projects p
+                       where p.slug = $2 and p.id in (select reviewable_projects($1)))
+                      as id) p
+         where u.id = $1 and ($2::text is null or p.id is not null)",
+        user,
+        slug
+    )
+    .execute(db)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(FieldError::new(field, "is not a project you review").into());
+    }
+    Ok(())
+}
+
+/// Why outputs could not be placed in their projects.
+#[derive(Debug, PartialEq)]
+pub enum Refused {
+    /// 422: the field names no project, or a limited token must name one.
+    Invalid(FieldError),
+    /// 403: the token may not write to the project the field names.
+    Forbidden(FieldError),
+}
+
+/// Places each output in a project: the one it names (`slugs[i]`), else the token's one project
+/// if it is limited to one, else the default project. `limit`: the projects a token is limited
+/// to (`None`: every project). `field(i)` names output `i`'s field in errors. One round trip.
+#[cfg(feature = "ssr")]
+pub async fn place(
+    db: impl PgExecutor<'_>,
+    slugs: &[Option<&str>],
+    limit: Option<&[i64]>,
+    field: impl Fn(usize) -> String,
+) -> Result<Result<Vec<i64>, Refused>, AppError> {
+    let mut named: Vec<String> = slugs.iter().flatten().map(|s| (*s).to_owned()).collect();
+    named.sort_unstable();
+    named.dedup();
+    let ids: HashMap<String, i64> = if named.is_empty() {
+        HashMap::new()
+    } else {
+        sqlx::query!("select id, slug from projects where slug = any($1)", &named)
+            .fetch_all(db)
+            .await?
+            .into_iter()
+            .map(|r| (r.slug, r.id))
+            .collect()
+    };
+    let fallback = match limit {
+        None => Some(DEFAULT),
+        Some([only]) => Some(*only),
+        Some(many) if many.contains(&DEFAULT) => Some(DEFAULT),
+        Some(_) => None,
+    };
+    let mut placed = Vec::with_capacity(slugs.len());
+    for (i, slug) in slugs.iter().enumerate() {
+        let id = match slug {
+            None => match fallback {
+                Some(id) => id,
+                None => {
+                    return Ok(Err(Refused::Invalid(FieldError::new(
+                        field(i),
+                        "is required: this token is limited to several projects",
+                    ))));
+                }
+            },
+            Some(slug) => match ids.get(*slug) {
+                Some(&id) => id,
+                None => {
+                    return Ok(Err(Refused::Invalid(FieldError::new(
+                        field(i),
+                        "names no project",
+                    ))));
+                }
+            },
+        };
+        if limit.is_some_and(|l| !l.contains(&id)) {
+            return Ok(Err(Refused::Forbidden(FieldError::new(
+                field(i),
+                "is a project this token may not use",
+            ))));
+        }
+        placed.push(id);
+    }
+    Ok(Ok(placed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_lower_case_words_joined_by_inner_hyphens() {
+        for good in [
+            "default",
+            "legal",
+            "legal-contracts",
+            "a",
+            "x9",
+            &"a".repeat(64),
+        ] {
+            assert!(check_slug("project", good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "Legal",
+            "-legal",
+            "legal-",
+            "le gal",
+            "légal",
+            "legal_x",
+            "<script>",
+            &"a".repeat(65),
+        ] {
+            assert_eq!(
+                check_slug("project", bad).unwrap_err().field,
+                "project",
+                "{bad}"
+            );
+        }
+    }
+}

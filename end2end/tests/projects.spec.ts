@@ -1,0 +1,75 @@
+// Projects on /queue: a reviewer of two projects (scripts/test.sh makes `e2e-legal`, whose name is
+// hostile markup, and its member `proj-rev`) picks one with a plain form and is handed only its
+// outputs; the project's name shows as text; then back to "All my projects".
+import { expect, test } from "./fixtures";
+import { reviewer, signIn, watchErrors } from "./helpers";
+
+const member = { username: "proj-rev", password: reviewer.password };
+
+test("a reviewer picks a project on /queue and reviews only its outputs", async ({ page }) => {
+  const check = watchErrors(page);
+  let dialogs = 0;
+  page.on("dialog", (d) => {
+    dialogs++;
+    void d.dismiss();
+  });
+  const stamp = `legal-${Date.now()}`;
+  const sent = await page.request.post("/api/v1/tasks", {
+    headers: { Authorization: `Bearer ${process.env.LOUPE_TOKEN}` },
+    data: {
+      document: `The contract ${stamp} runs for two years.`,
+      summary: `Contract ${stamp}: two years.`,
+      confidence: 0.01,
+      model: "summarizer",
+      external_id: stamp,
+      project: "e2e-legal",
+    },
+  });
+  expect(sent.status()).toBe(201);
+
+  await signIn(page, member, "/queue");
+  const picker = page.getByRole("form", { name: "Projects to review" });
+  const select = picker.getByLabel("Review");
+  await expect(select).toHaveValue("");
+  // The hostile name is an option's text, never markup.
+  const legal = select.locator('option[value="e2e-legal"]');
+  await expect(legal).toContainText("<img src=x onerror=alert(1)> Legal");
+  await expect(page.locator("img[src=x]")).toHaveCount(0);
+
+  // A plain form: the post comes back to /queue, which now shows the pick.
+  await select.selectOption("e2e-legal");
+  const back = page.waitForResponse((r) => new URL(r.url()).pathname === "/queue" && r.request().method() === "GET");
+  await picker.getByRole("button", { name: "Choose" }).click();
+  await back;
+  await expect(page.locator("#project")).toHaveValue("e2e-legal");
+  await expect(page).toHaveURL(/\/queue\??$/);
+  const waiting = Number(await page.locator(".waiting-total strong").innerText());
+  const legalWaiting = Number((await legal.innerText()).match(/\((\d+) waiting\)/)![1]);
+  expect(waiting).toBe(legalWaiting);
+  expect(waiting).toBeGreaterThanOrEqual(1);
+
+  // Every task the desk hands over is legal's: here, the one just sent (the least confident).
+  await page.getByRole("link", { name: "Start reviewing" }).click();
+  await page.waitForURL("**/review");
+  await expect(page.locator(".task-grid")).toContainText(`Contract ${stamp}: two years.`);
+  await expect(page.locator("body")).toHaveAttribute("data-keys", "ready");
+  // Reviewed, legal has nothing more for this reviewer, though the default project has plenty.
+  const stored = page.waitForResponse((r) => r.url().includes("/api/review/submit") && r.ok());
+  await page.keyboard.press("4");
+  await page.keyboard.press("Enter");
+  await stored;
+  await expect(page.getByText("Nothing is waiting for your review.")).toBeVisible();
+
+  // All of them again: the total is the sum of the projects' counts.
+  await page.goto("/queue");
+  await page.locator("#project").selectOption("");
+  const again = page.waitForResponse((r) => new URL(r.url()).pathname === "/queue" && r.request().method() === "GET");
+  await page.getByRole("button", { name: "Choose" }).click();
+  await again;
+  await expect(page.locator("#project")).toHaveValue("");
+  // Now the default project's work counts (legal's one task is reviewed).
+  const all = Number(await page.locator(".waiting-total strong").innerText());
+  expect(all).toBeGreaterThan(0);
+  expect(dialogs).toBe(0);
+  check();
+});
