@@ -39,11 +39,47 @@ alter table tasks add column project_id bigint not null default 1 references pro
 create unique index tasks_external_id_project on tasks (external_id, project_id);
 alter table tasks drop constraint tasks_external_id_key;
 
--- The claim looks for the first queued task of each project the reviewer may take, in queue
--- order: one probe per project, whatever the other projects hold.
+-- Groups of reviewers ("legal"), which outputs can be assigned to.
+create table reviewer_groups (
+    id         bigint generated always as identity primary key,
+    slug       text not null unique check (slug ~ '^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$'),
+    name       text not null check (length(name) between 1 and 200),
+    created_at timestamptz not null default now()
+);
+create table reviewer_group_members (
+    group_id bigint not null references reviewer_groups (id) on delete cascade,
+    user_id  bigint not null references users (id) on delete cascade,
+    primary key (group_id, user_id)
+);
+create index reviewer_group_members_user on reviewer_group_members (user_id);
+
+-- How long an assigned output waits for its assignee before anyone in the project may take it;
+-- null: it waits for its assignee for ever.
+alter table projects add column assign_wait_secs integer default 3600
+    check (assign_wait_secs >= 0);
+
+-- Assignment: to one reviewer or to a group, never both. While `reserved_until` is set (and
+-- until `app::task::reserve` clears it once it has passed) only the assignee takes the task.
+alter table tasks
+    add column assignee_user bigint references users (id),
+    add column assignee_group bigint references reviewer_groups (id),
+    add column reserved_until timestamptz,
+    add constraint tasks_one_assignee check (assignee_user is null or assignee_group is null);
+
+-- The claim looks for the first open queued task of each project the reviewer may take, in queue
+-- order: one probe per project, whatever the other projects hold. Reserved tasks are not in it,
+-- so reviewers never walk past work kept for someone else.
 create index tasks_claim_project on tasks (project_id, flagged desc, confidence, created_at)
-    where status = 'queued';
+    where status = 'queued' and reserved_until is null;
 drop index tasks_claim_order;
+-- Work kept for a reviewer, or for a group, in queue order: the assignee's own probe.
+create index tasks_reserved_user on tasks (assignee_user, flagged desc, confidence, created_at)
+    where status = 'queued' and reserved_until is not null;
+create index tasks_reserved_group on tasks (assignee_group, flagged desc, confidence, created_at)
+    where status = 'queued' and reserved_until is not null;
+-- Reservations by when they end, for the step that opens them to everyone.
+create index tasks_reserved_until on tasks (reserved_until)
+    where status = 'queued' and reserved_until is not null;
 
 -- null: every project (all tokens made before projects).
 alter table api_tokens add column projects bigint[];

@@ -34,14 +34,19 @@ pub enum Action {
     EscalationResolve,
     TaskRequeue,
     TaskResolve,
+    TaskAssign,
     ProjectAdd,
     ProjectMemberAdd,
     ProjectMemberRemove,
+    ProjectUpdate,
+    GroupAdd,
+    GroupMemberAdd,
+    GroupMemberRemove,
 }
 
 impl Action {
     /// Every action, in the order the page's filter lists them.
-    pub const ALL: [Action; 23] = [
+    pub const ALL: [Action; 28] = [
         Action::RoutingUpdate,
         Action::RoutingReset,
         Action::WebhookAdd,
@@ -62,9 +67,14 @@ impl Action {
         Action::EscalationResolve,
         Action::TaskRequeue,
         Action::TaskResolve,
+        Action::TaskAssign,
         Action::ProjectAdd,
         Action::ProjectMemberAdd,
         Action::ProjectMemberRemove,
+        Action::ProjectUpdate,
+        Action::GroupAdd,
+        Action::GroupMemberAdd,
+        Action::GroupMemberRemove,
     ];
 
     /// The stored code, `area.verb`.
@@ -90,9 +100,14 @@ impl Action {
             Action::EscalationResolve => "escalation.resolve",
             Action::TaskRequeue => "task.requeue",
             Action::TaskResolve => "task.resolve",
+            Action::TaskAssign => "task.assign",
             Action::ProjectAdd => "project.add",
             Action::ProjectMemberAdd => "project.member_add",
             Action::ProjectMemberRemove => "project.member_remove",
+            Action::ProjectUpdate => "project.update",
+            Action::GroupAdd => "group.add",
+            Action::GroupMemberAdd => "group.member_add",
+            Action::GroupMemberRemove => "group.member_remove",
         }
     }
 

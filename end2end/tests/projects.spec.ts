@@ -2,7 +2,7 @@
 // hostile markup, and its member `proj-rev`) picks one with a plain form and is handed only its
 // outputs; the project's name shows as text; then back to "All my projects".
 import { expect, test } from "./fixtures";
-import { reviewer, signIn, watchErrors } from "./helpers";
+import { admin, live, reviewer, signIn, watchErrors } from "./helpers";
 
 const member = { username: "proj-rev", password: reviewer.password };
 
@@ -72,4 +72,39 @@ test("a reviewer picks a project on /queue and reviews only its outputs", async 
   expect(all).toBeGreaterThan(0);
   expect(dialogs).toBe(0);
   check();
+});
+
+test("an admin assigns a waiting output from the list; only its assignee is handed it", async ({ browser }) => {
+  const auth = { Authorization: `Bearer ${process.env.LOUPE_TOKEN}` };
+  const adminPage = await browser.newPage();
+  const check = watchErrors(adminPage);
+  const stamp = `assign-${Date.now()}`;
+  const sent = await adminPage.request.post("/api/v1/tasks", {
+    headers: auth,
+    data: [
+      { document: `Clause ${stamp}-a.`, summary: `Clause ${stamp}-a, kept.`, confidence: 0.02, model: "summarizer", external_id: `${stamp}-a`, project: "e2e-legal" },
+    ],
+  });
+  expect(sent.status()).toBe(200);
+
+  await signIn(adminPage, admin, `/admin/tasks?project=e2e-legal&external_id=${stamp}-a`);
+  await live(adminPage, "tasks");
+  await expect(adminPage.locator("table.task-rows tbody tr")).toHaveCount(1);
+  await adminPage.keyboard.press("j");
+  await adminPage.keyboard.press("x");
+  await adminPage.getByLabel("Action").selectOption("assign");
+  const apply = adminPage.getByRole("button", { name: /Apply to selected/ });
+  // An unknown assignee is named beside its field; a real one is kept.
+  await adminPage.getByLabel("Assignee").fill("<b>nobody</b>");
+  await apply.click();
+  await expect(adminPage.locator("form.bulk .field-error")).toContainText("names no active reviewer");
+  await adminPage.getByLabel("Assignee").fill("proj-rev");
+  await apply.click();
+  await expect(adminPage.locator("form.bulk [role=status]")).toHaveText("Assigned 1 task.");
+  check();
+
+  // The assignee is handed it first, ahead of any other work.
+  const page = await browser.newPage();
+  await signIn(page, member, "/review");
+  await expect(page.locator(".task-grid")).toContainText(`Clause ${stamp}-a, kept.`);
 });

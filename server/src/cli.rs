@@ -251,20 +251,153 @@ pub async fn add_project(
     Ok(project)
 }
 
-/// Every project: id, slug, name, who may review it, its members.
+/// Every project: id, slug, name, who may review it, how long assigned work waits, members.
 pub async fn list_projects(pool: &PgPool) -> Result<Vec<Vec<String>>> {
     let mut rows = Vec::new();
     for p in app::project::list(pool).await? {
         let members = app::project::members(pool, p.id).await?;
+        let wait = sqlx::query_scalar!("select assign_wait_secs from projects where id = $1", p.id)
+            .fetch_one(pool)
+            .await?;
         rows.push(vec![
             p.id.to_string(),
             p.slug,
             p.name,
             if p.everyone { "everyone" } else { "members" }.to_owned(),
+            wait.map_or_else(|| "never".to_owned(), |s| format!("{s} s")),
             members.join(","),
         ]);
     }
     Ok(rows)
+}
+
+/// Sets how long a project's assigned outputs wait for their assignee (`None`: for ever); for
+/// outputs assigned from now on. Audited as `project.update`.
+pub async fn set_assign_wait(pool: &PgPool, slug: &str, secs: Option<i32>) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    let before = sqlx::query_scalar!(
+        "select assign_wait_secs from projects where slug = $1 for update",
+        slug.trim()
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .with_context(|| format!("no project named {slug}"))?;
+    sqlx::query!(
+        "update projects set assign_wait_secs = $2 where slug = $1",
+        slug.trim(),
+        secs
+    )
+    .execute(&mut *tx)
+    .await?;
+    audited(
+        tx,
+        Action::ProjectUpdate,
+        slug.trim(),
+        Some(serde_json::json!({ "assign_wait_secs": before })),
+        Some(serde_json::json!({ "assign_wait_secs": secs })),
+    )
+    .await
+}
+
+/// Creates a group of reviewers (its name defaults to its slug). Audited as `group.add`.
+pub async fn add_group(pool: &PgPool, slug: &str, name: Option<&str>) -> Result<()> {
+    let slug = slug.trim();
+    app::project::check_slug("slug", slug)
+        .map_err(|e| anyhow::anyhow!("{} {}", e.field, e.rule))?;
+    let name = name.unwrap_or(slug).trim();
+    if name.is_empty() || name.chars().count() > 200 || name.contains('\0') {
+        bail!("name must be 1-200 characters");
+    }
+    let mut tx = pool.begin().await?;
+    let made = sqlx::query_scalar!(
+        "insert into reviewer_groups (slug, name) values ($1, $2)
+         on conflict (slug) do nothing returning id",
+        slug,
+        name
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    if made.is_none() {
+        bail!("a group named {slug} already exists");
+    }
+    audited(
+        tx,
+        Action::GroupAdd,
+        slug,
+        None,
+        Some(serde_json::json!({ "name": name })),
+    )
+    .await
+}
+
+/// Every group: slug, name, members.
+pub async fn list_groups(pool: &PgPool) -> Result<Vec<Vec<String>>> {
+    let rows = sqlx::query!(
+        r#"select g.slug, g.name,
+                  coalesce(string_agg(u.username, ',' order by u.username), '') as "members!"
+           from reviewer_groups g
+           left join reviewer_group_members m on m.group_id = g.id
+           left join users u on u.id = m.user_id
+           group by g.id order by g.slug"#
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| vec![r.slug, r.name, r.members])
+        .collect())
+}
+
+/// Puts `username` in the group (or takes them out); answers whether that changed anything.
+/// Audited as `group.member_add` / `group.member_remove` when it did.
+pub async fn set_group_member(
+    pool: &PgPool,
+    slug: &str,
+    username: &str,
+    member: bool,
+) -> Result<bool> {
+    let username = username.trim().to_lowercase();
+    let mut tx = pool.begin().await?;
+    let group = sqlx::query_scalar!(
+        "select id from reviewer_groups where slug = $1",
+        slug.trim()
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .with_context(|| format!("no group named {slug}"))?;
+    let user = sqlx::query_scalar!("select id from users where username = $1", username)
+        .fetch_optional(&mut *tx)
+        .await?
+        .with_context(|| format!("no user named {username}"))?;
+    let changed = if member {
+        sqlx::query!(
+            "insert into reviewer_group_members (group_id, user_id) values ($1, $2)
+             on conflict do nothing",
+            group,
+            user
+        )
+        .execute(&mut *tx)
+        .await?
+    } else {
+        sqlx::query!(
+            "delete from reviewer_group_members where group_id = $1 and user_id = $2",
+            group,
+            user
+        )
+        .execute(&mut *tx)
+        .await?
+    };
+    if changed.rows_affected() == 0 {
+        return Ok(false);
+    }
+    let action = if member {
+        Action::GroupMemberAdd
+    } else {
+        Action::GroupMemberRemove
+    };
+    let after = serde_json::json!({ "username": username });
+    audited(tx, action, slug.trim(), None, Some(after)).await?;
+    Ok(true)
 }
 
 /// Makes `username` a member of the project (or no longer one); answers whether that changed

@@ -2,7 +2,8 @@
 //! [`crate::import`], [`crate::generate`]) and reports the outcome to the person at the terminal.
 
 use crate::config::{
-    GenerateArgs, ImportArgs, KeyCommand, ProjectCommand, RoleArg, TokenCommand, UserCommand,
+    GenerateArgs, GroupCommand, ImportArgs, KeyCommand, ProjectCommand, RoleArg, TokenCommand,
+    UserCommand,
 };
 use crate::{cli, generate, import};
 use anyhow::Result;
@@ -111,12 +112,23 @@ pub async fn project(pool: &PgPool, command: ProjectCommand) -> Result<()> {
             slug,
             name,
             everyone,
+            assign_wait,
         } => {
             let project = cli::add_project(pool, &slug, name.as_deref(), everyone).await?;
+            cli::set_assign_wait(pool, &project.slug, assign_wait.0).await?;
             println!("created project {} ({})", project.slug, project.name);
         }
+        ProjectCommand::AssignWait { slug, wait } => {
+            cli::set_assign_wait(pool, &slug, wait.0).await?;
+            match wait.0 {
+                Some(secs) => {
+                    println!("assigned outputs in {slug} open to everyone after {secs} s")
+                }
+                None => println!("assigned outputs in {slug} wait for their assignee for ever"),
+            }
+        }
         ProjectCommand::List => cli::print_table(
-            &["id", "slug", "name", "open to", "members"],
+            &["id", "slug", "name", "open to", "assign wait", "members"],
             &cli::list_projects(pool).await?,
         ),
         ProjectCommand::Member {
@@ -132,6 +144,34 @@ pub async fn project(pool: &PgPool, command: ProjectCommand) -> Result<()> {
                 (true, false) => "was not a member of",
             };
             println!("{username} {what} {slug}");
+        }
+    }
+    Ok(())
+}
+
+/// `loupe group …`.
+pub async fn group(pool: &PgPool, command: GroupCommand) -> Result<()> {
+    match command {
+        GroupCommand::Add { slug, name } => {
+            cli::add_group(pool, &slug, name.as_deref()).await?;
+            println!("created group {slug}; assign outputs to it as \"group:{slug}\"");
+        }
+        GroupCommand::List => {
+            cli::print_table(&["slug", "name", "members"], &cli::list_groups(pool).await?)
+        }
+        GroupCommand::Member {
+            slug,
+            username,
+            remove,
+        } => {
+            let changed = cli::set_group_member(pool, &slug, &username, !remove).await?;
+            let what = match (remove, changed) {
+                (false, true) => "is now in",
+                (false, false) => "was already in",
+                (true, true) => "is no longer in",
+                (true, false) => "was not in",
+            };
+            println!("{username} {what} group {slug}");
         }
     }
     Ok(())

@@ -57,6 +57,9 @@ pub enum Command {
     /// Manage projects: each owns its queue and its reviewers; outputs name theirs on ingest.
     #[command(subcommand)]
     Project(ProjectCommand),
+    /// Manage groups of reviewers, which outputs can be assigned to (`"assignee": "group:legal"`).
+    #[command(subcommand)]
+    Group(GroupCommand),
     /// Manage publishable feedback keys for the browser widget (they can only send end-user
     /// feedback, from the origins they list).
     #[command(subcommand)]
@@ -343,6 +346,42 @@ pub enum KeyCommand {
     Revoke { key: String },
 }
 
+/// An assignment wait: seconds, or `None` for never.
+#[derive(Debug, Clone, Copy)]
+pub struct Wait(pub Option<i32>);
+
+fn parse_wait(s: &str) -> Result<Wait, String> {
+    if s == "never" {
+        return Ok(Wait(None));
+    }
+    s.parse::<u32>()
+        .ok()
+        .and_then(|n| i32::try_from(n).ok())
+        .map(|n| Wait(Some(n)))
+        .ok_or_else(|| "must be a number of seconds or `never`".to_owned())
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GroupCommand {
+    /// Create a group of reviewers.
+    Add {
+        /// Lower-case letters, digits and inner hyphens; assign to it as `group:<slug>`.
+        slug: String,
+        /// Its name for people (default: the slug).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List groups and their members.
+    List,
+    /// Put a reviewer in a group (`--remove`: take them out).
+    Member {
+        slug: String,
+        username: String,
+        #[arg(long)]
+        remove: bool,
+    },
+}
+
 #[derive(Debug, Subcommand)]
 pub enum ProjectCommand {
     /// Create a project.
@@ -355,6 +394,16 @@ pub enum ProjectCommand {
         /// Open to every reviewer, not only its members.
         #[arg(long)]
         everyone: bool,
+        /// How long an assigned output waits for its assignee before anyone in the project may
+        /// take it: seconds, or `never`.
+        #[arg(long, default_value = "3600", value_parser = parse_wait)]
+        assign_wait: Wait,
+    },
+    /// Set how long assigned outputs wait for their assignee: seconds, or `never`.
+    AssignWait {
+        slug: String,
+        #[arg(value_parser = parse_wait)]
+        wait: Wait,
     },
     /// List projects and their members.
     List,

@@ -284,6 +284,8 @@ pub fn tasks() -> Vec<NewTask> {
                 metadata,
                 project: None,
                 project_id: app::project::DEFAULT,
+                assignee: None,
+                assigned: None,
             });
         }
     }

@@ -86,18 +86,14 @@ async fn store(
     if pending.is_empty() {
         return Ok(());
     }
-    // Each output in the project it names (the command line's user may write to every project).
-    let slugs: Vec<Option<&str>> = pending.iter().map(|t| t.project.as_deref()).collect();
-    let field = |i: usize| format!("line {}: project", lines[i]);
-    match app::project::place(pool, &slugs, None, field)
+    // Each output in the project it names (the command line's user may write to every
+    // project), with its assignee.
+    let field = |name: &str, i: usize| format!("line {}: {name}", lines[i]);
+    match ingest::place(pool, pending, None, field)
         .await
         .map_err(|e| anyhow::anyhow!("cannot read the projects: {e}"))?
     {
-        Ok(placed) => {
-            for (task, id) in pending.iter_mut().zip(placed) {
-                task.project_id = id;
-            }
-        }
+        Ok(()) => {}
         Err(app::project::Refused::Invalid(e) | app::project::Refused::Forbidden(e)) => {
             bail!("{} {}", e.field, e.rule)
         }

@@ -76,7 +76,11 @@ impl Loupe {
                 ..workers.delivery
             },
         )?;
-        let mut tasks = vec![tokio::spawn(delivery.run())];
+        let mut tasks = vec![
+            tokio::spawn(delivery.run()),
+            // Assigned work opens to the whole project once its wait has passed.
+            tokio::spawn(crate::sweep::open_reservations(pool.clone())),
+        ];
         // Source-support hints, computed once per waiting task right after ingest (and for tasks
         // left without them by an earlier run), never while a page is served.
         if let Some(support) = workers.support {

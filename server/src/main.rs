@@ -74,6 +74,7 @@ async fn run_task(pool: &sqlx::PgPool, command: Command, password: Option<String
         Command::User(command) => commands::user(pool, command, password).await?,
         Command::Token(command) => commands::token(pool, command).await?,
         Command::Project(command) => commands::project(pool, command).await?,
+        Command::Group(command) => commands::group(pool, command).await?,
         Command::Key(command) => commands::key(pool, command).await?,
         Command::Import(args) => commands::import(pool, args).await?,
         Command::Export(args) => export::to_file::run(pool, args).await?,

@@ -48,3 +48,18 @@ pub async fn run(pool: PgPool, session_idle: Duration, every: Duration) {
         }
     }
 }
+
+/// Opens assigned work whose wait has passed to everyone in its project
+/// (`app::task::reserve::open_lapsed`), every `reserve::EVERY`, until the task is aborted.
+pub async fn open_reservations(pool: PgPool) {
+    let mut ticks = tokio::time::interval(app::task::reserve::EVERY);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match app::task::reserve::open_lapsed(&pool).await {
+            Ok(0) => {}
+            Ok(opened) => tracing::info!(opened, "assigned tasks opened to their projects"),
+            Err(e) => tracing::warn!(error = %e, "could not open lapsed reservations"),
+        }
+    }
+}

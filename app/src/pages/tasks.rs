@@ -253,6 +253,7 @@ fn TaskTable(rows: Vec<TaskRow>, matching: Params) -> impl IntoView {
     let act = ServerAction::<ActOnTasks>::new();
     let result = act.value();
     let note = RwSignal::new(String::new());
+    let assignee = RwSignal::new(String::new());
     let action = RwSignal::new("requeue".to_owned());
     let picked = move || {
         selected.with(|s| {
@@ -270,6 +271,7 @@ fn TaskTable(rows: Vec<TaskRow>, matching: Params) -> impl IntoView {
         act.dispatch(ActOnTasks {
             action: action.get_untracked(),
             note: Some(note.get_untracked()),
+            assignee: Some(assignee.get_untracked()),
             ids: (!all).then(|| ids.join(",")),
             matching: all.then(|| matching.get_value()),
         });
@@ -277,10 +279,10 @@ fn TaskTable(rows: Vec<TaskRow>, matching: Params) -> impl IntoView {
     let done = move || {
         result.with(|r| match r {
             Some(Ok(o)) => {
-                let verb = if action.get_untracked() == "requeue" {
-                    "Requeued"
-                } else {
-                    "Ruled on"
+                let verb = match action.get_untracked().as_str() {
+                    "requeue" => "Requeued",
+                    "assign" => "Assigned",
+                    _ => "Ruled on",
                 };
                 Some(format!(
                     "{verb} {} task{}{}{}.",
@@ -306,7 +308,11 @@ fn TaskTable(rows: Vec<TaskRow>, matching: Params) -> impl IntoView {
     };
     let other_error = move || {
         result.with(|r| match r {
-            Some(Err(e)) if e.message_for("note").is_none() && e.message_for("ids").is_none() => {
+            Some(Err(e))
+                if e.message_for("note").is_none()
+                    && e.message_for("ids").is_none()
+                    && e.message_for("assignee").is_none() =>
+            {
                 Some(e.to_string())
             }
             _ => None,
@@ -351,14 +357,21 @@ fn TaskTable(rows: Vec<TaskRow>, matching: Params) -> impl IntoView {
                     <option value="requeue" selected=true>"Send back to review"</option>
                     <option value="accept">"Rule: accept"</option>
                     <option value="reject">"Rule: reject"</option>
+                    <option value="assign">"Assign"</option>
                 </select>
             </label>
-            <p class="hint">{move || if action.get() == "requeue" {
-                "Settled tasks (reviewed, escalated, auto-accepted) go back to the queue; earlier reviews stay, and someone who has not reviewed the task gets it with your note."
-            } else {
-                "Your verdict settles the tasks (any not held by a reviewer) and is sent to the pipeline."
+            <p class="hint">{move || match action.get().as_str() {
+                "requeue" => "Settled tasks (reviewed, escalated, auto-accepted) go back to the queue; earlier reviews stay, and someone who has not reviewed the task gets it with your note.",
+                "assign" => "Waiting tasks are kept for the assignee (a username, or group:<name>) for the project's wait, then open to everyone; leave it empty to open them now.",
+                _ => "Your verdict settles the tasks (any not held by a reviewer) and is sent to the pipeline.",
             }}</p>
-            <label>{move || if action.get() == "requeue" { "Note for the next reviewer" } else { "Note (optional)" }}
+            <label hidden=move || action.get() != "assign">"Assignee"
+                <input type="text" name="assignee" maxlength="200" autocomplete="off"
+                    prop:value=move || assignee.get()
+                    on:input=move |ev| assignee.set(event_target_value(&ev)) />
+            </label>
+            {move || field_message(&result.get(), "assignee").map(|m| view! { <span class="field-error" role="alert">{m}</span> })}
+            <label hidden=move || action.get() == "assign">{move || if action.get() == "requeue" { "Note for the next reviewer" } else { "Note (optional)" }}
                 <textarea name="note" rows="2" maxlength="10000"
                     prop:value=move || note.get()
                     on:input=move |ev| note.set(event_target_value(&ev))></textarea>

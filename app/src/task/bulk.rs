@@ -1,6 +1,6 @@
 //! Actions on many tasks at once, from the admin's list or the API: on the tasks picked by id,
-//! or on every task a list filter matches. The actions: requeue (`reopen::requeue`) and an
-//! admin's ruling (`resolve::resolve`).
+//! or on every task a list filter matches. The actions: requeue (`reopen::requeue`), an
+//! admin's ruling (`resolve::resolve`) and assignment (`reserve::assign`).
 //!
 //! Work is bounded: at most [`MAX_IDS`] ids per request, and at most [`MAX_PER_CALL`] tasks per
 //! call over a filter (the answer says `more`, and calling again goes on: tasks already changed
@@ -10,7 +10,7 @@
 
 use super::find::Filter;
 pub use super::list::Outcome;
-use super::{reopen, resolve};
+use super::{reopen, reserve, resolve};
 use crate::audit::{Action, Actor};
 use crate::error::AppError;
 use sqlx::{PgPool, Postgres, QueryBuilder, Row};
@@ -105,6 +105,8 @@ pub enum Act {
         verdict: String,
         note: Option<String>,
     },
+    /// Kept for this assignee (checked by [`reserve::parse_name`]); `None`: open to everyone.
+    Assign { assignee: Option<reserve::Assignee> },
 }
 
 impl Act {
@@ -113,6 +115,7 @@ impl Act {
         match self {
             Act::Requeue { .. } => &["reviewed", "escalated", "auto_accepted"],
             Act::Resolve { .. } => &resolve::RULABLE,
+            Act::Assign { .. } => &["queued"],
         }
     }
 }
@@ -243,10 +246,30 @@ async fn apply(pool: &PgPool, actor: &Actor, ids: &[Uuid], act: &Act) -> Result<
                 })
                 .collect()
         }
+        Act::Assign { assignee } => {
+            let ids_of = |a: Option<reserve::Assignee>| {
+                serde_json::json!({
+                    "assignee_user": a.and_then(reserve::Assignee::user),
+                    "assignee_group": a.and_then(reserve::Assignee::group),
+                })
+            };
+            reserve::assign(&mut tx, ids, *assignee)
+                .await?
+                .into_iter()
+                .map(|r| {
+                    let before = serde_json::json!({
+                        "assignee_user": r.assignee_user,
+                        "assignee_group": r.assignee_group,
+                    });
+                    (r.id.to_string(), before, ids_of(*assignee))
+                })
+                .collect()
+        }
     };
     let action = match act {
         Act::Requeue { .. } => Action::TaskRequeue,
         Act::Resolve { .. } => Action::TaskResolve,
+        Act::Assign { .. } => Action::TaskAssign,
     };
     crate::audit::record_each(&mut tx, actor, action, &entries).await?;
     tx.commit().await?;

@@ -176,9 +176,12 @@ async fn claim_once(
     // (`migrations/0022_claim_order_queued.sql`: one index over both made every claim walk past
     // every held task), and the first of the two in queue order is taken. The other stays
     // locked only until this statement ends.
-    // `mine`: the projects the reviewer takes work from (SQL `picked_projects`, 0032). The queued candidate is looked
-    // for in each of them through `tasks_claim_project` (0032), one probe per project, so a
-    // project's queue costs its reviewers nothing however much another project holds.
+    // `mine`: the projects the reviewer takes work from (SQL `picked_projects`, 0032). The open
+    // queued candidate is looked for in each of them through `tasks_claim_project`, one probe
+    // per project, so a project's queue costs its reviewers nothing however much another
+    // project holds. Work reserved for the reviewer, or for a group of theirs, is looked for
+    // through its own indexes and comes first (`app::task::reserve`); reserved work is in no
+    // one else's index, so nobody walks past it.
     // `held` and the claim read one snapshot, so the claim runs only when nothing is held. The
     // statement's own reads do not see the row it claims move, so the waiting count takes the
     // claimed task away itself (it was counted as waiting, queued or lapsed).
@@ -189,10 +192,37 @@ async fn claim_once(
                  and task_held(status, lease_expires_at)
                limit 1),
            mine as (select id from picked_projects($1) id),
+           my_groups as (select group_id from reviewer_group_members where user_id = $1),
+           kept_for_me as (
+               select c.id, c.flagged, c.confidence, c.created_at from tasks c
+               where c.status = 'queued' and c.reserved_until is not null
+                 and c.assignee_user = $1 and c.project_id in (select id from mine)
+                 and not exists (select 1 from reviews r
+                                 where r.task_id = c.id and r.reviewer_id = $1)
+                 and not exists (select 1 from task_skips s
+                                 where s.task_id = c.id and s.reviewer_id = $1
+                                   and s.skipped_at > now() - make_interval(secs => $3))
+               order by c.flagged desc, c.confidence, c.created_at
+               limit 1
+               for update skip locked),
+           kept_for_group as (
+               select q.* from my_groups g cross join lateral (
+                   select c.id, c.flagged, c.confidence, c.created_at from tasks c
+                   where c.status = 'queued' and c.reserved_until is not null
+                     and c.assignee_group = g.group_id and c.project_id in (select id from mine)
+                     and not exists (select 1 from reviews r
+                                     where r.task_id = c.id and r.reviewer_id = $1)
+                     and not exists (select 1 from task_skips s
+                                     where s.task_id = c.id and s.reviewer_id = $1
+                                       and s.skipped_at > now() - make_interval(secs => $3))
+                   order by c.flagged desc, c.confidence, c.created_at
+                   limit 1
+                   for update skip locked) q),
            queued as (
                select q.* from mine cross join lateral (
                    select c.id, c.flagged, c.confidence, c.created_at from tasks c
-                   where c.status = 'queued' and c.project_id = mine.id
+                   where c.status = 'queued' and c.reserved_until is null
+                     and c.project_id = mine.id
                      and not exists (select 1 from reviews r
                                      where r.task_id = c.id and r.reviewer_id = $1)
                      and not exists (select 1 from task_skips s
@@ -205,6 +235,9 @@ async fn claim_once(
                select c.id, c.flagged, c.confidence, c.created_at from tasks c
                where c.status = 'in_review' and c.lease_expires_at <= now()
                  and c.project_id in (select id from mine)
+                 and (c.reserved_until is null or c.reserved_until <= now()
+                      or c.assignee_user = $1
+                      or c.assignee_group in (select group_id from my_groups))
                  and not exists (select 1 from reviews r
                                  where r.task_id = c.id and r.reviewer_id = $1)
                  and not exists (select 1 from task_skips s
@@ -220,8 +253,11 @@ async fn claim_once(
                where not exists (select 1 from held)
                  and (select set_config('synchronous_commit', 'off', true)) = 'off'
                  and id = (
-                   select id from (select * from queued union all select * from lapsed) w
-                   order by w.flagged desc, w.confidence, w.created_at
+                   select id from (select *, 1 as kept from kept_for_me
+                                   union all select *, 1 from kept_for_group
+                                   union all select *, 0 from queued
+                                   union all select *, 0 from lapsed) w
+                   order by w.kept desc, w.flagged desc, w.confidence, w.created_at
                    limit 1)
                returning id, document, summary, confidence, threshold, model, model_version,
                          reason, metadata, support),

@@ -136,11 +136,13 @@ pub async fn load_tasks(params: Params) -> Result<TaskPage, AppError> {
 
 /// An action from the list on the tasks picked (`ids`, comma-separated) or on every one the
 /// list's filter matches (`matching`, with at least one condition): `requeue` with the note for
-/// the next reviewer, or `accept` / `reject` (an admin's ruling, the note optional).
+/// the next reviewer, `accept` / `reject` (an admin's ruling, the note optional), or `assign` to
+/// `assignee` (a username or `group:<slug>`; empty: no one).
 #[server(prefix = "/api", endpoint = "admin/tasks/act")]
 pub async fn act_on_tasks(
     action: String,
     note: Option<String>,
+    assignee: Option<String>,
     ids: Option<String>,
     matching: Option<Params>,
 ) -> Result<Outcome, AppError> {
@@ -154,10 +156,13 @@ pub async fn act_on_tasks(
             verdict: verdict.to_owned(),
             note: crate::domain::parse_review_text("note", note.as_deref())?,
         },
+        "assign" => Act::Assign {
+            assignee: super::reserve::parse_name(&pool, assignee.as_deref()).await?,
+        },
         _ => {
             return Err(AppError::invalid(
                 "action",
-                "must be requeue, accept or reject",
+                "must be requeue, accept, reject or assign",
             ));
         }
     };

@@ -30,6 +30,9 @@ pub mod lease;
 pub mod list;
 #[cfg(feature = "ssr")]
 pub mod reopen;
+/// Assignment: work kept for a reviewer or a group until it opens to the whole project.
+#[cfg(feature = "ssr")]
+pub mod reserve;
 /// An admin's ruling: the one statement that writes a resolution.
 #[cfg(feature = "ssr")]
 pub mod resolve;

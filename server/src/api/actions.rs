@@ -1,6 +1,7 @@
 //! Actions on many tasks (`app::task::bulk`), by id or on every task a task-list filter matches:
 //! `POST /api/v1/requeue` sends settled outputs back to the review queue with a note for the next
-//! reviewer; `POST /api/v1/resolve` settles outputs with an admin's verdict. Admin scope: they
+//! reviewer; `POST /api/v1/resolve` settles outputs with an admin's verdict; `POST
+//! /api/v1/assign` keeps waiting outputs for a reviewer or a group. Admin scope: they
 //! change what reviewers are given and what pipelines are told, and each task changed is in the
 //! audit trail.
 
@@ -38,6 +39,18 @@ pub struct ResolveBody {
     verdict: Option<String>,
     /// Optional; shown as the resolution's note (at most 10,000 characters).
     note: Option<String>,
+    /// Up to 1,000 task ids. Give `ids` or `matching`, not both.
+    ids: Option<Vec<String>>,
+    /// A task-list filter, with at least one condition. Up to 10,000 tasks per call.
+    matching: Option<Params>,
+}
+
+/// Who to keep waiting tasks for, and which.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignBody {
+    /// A reviewer's username, or `group:<slug>`; empty or absent: no one (open to the project).
+    assignee: Option<String>,
     /// Up to 1,000 task ids. Give `ids` or `matching`, not both.
     ids: Option<Vec<String>>,
     /// A task-list filter, with at least one condition. Up to 10,000 tasks per call.
@@ -93,6 +106,32 @@ pub async fn resolve(
         resolved = outcome.changed,
         skipped = outcome.skipped,
         "tasks resolved"
+    );
+    Ok(Json(outcome))
+}
+
+/// Keeps the named or matching waiting tasks for a reviewer (only tasks of projects they review)
+/// or a group, for their project's wait; with no assignee, opens them to everyone now. Tasks
+/// not waiting are left alone and counted as `skipped`.
+#[utoipa::path(post, path = "/api/v1/assign", operation_id = "assign_tasks", tag = "tasks",
+    security(("token" = ["admin"])),
+    request_body = AssignBody,
+    responses((status = 200, body = Outcome), super::openapi::Errors))]
+pub async fn assign(
+    State(state): State<AppState>,
+    caller: Operator<need::Admin>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Outcome>, ApiError> {
+    let body: AssignBody = FieldError::read_object(json_body(body)?, "body")?;
+    let act = Act::Assign {
+        assignee: app::task::reserve::parse_name(&state.pool, body.assignee.as_deref()).await?,
+    };
+    let target = bulk::target(body.ids.as_deref(), body.matching.as_ref())?;
+    let outcome = bulk::run(&state.pool, &caller.actor, &target, &act).await?;
+    tracing::info!(
+        assigned = outcome.changed,
+        skipped = outcome.skipped,
+        "tasks assigned"
     );
     Ok(Json(outcome))
 }

@@ -75,6 +75,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/tasks/{id}", get(tasks::show))
         .route("/requeue", post(actions::requeue))
         .route("/resolve", post(actions::resolve))
+        .route("/assign", post(actions::assign))
         .route(
             "/feedback",
             post(feedback::receive)

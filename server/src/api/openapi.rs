@@ -98,6 +98,7 @@ impl Modify for Security {
         super::tasks::list,
         super::actions::requeue,
         super::actions::resolve,
+        super::actions::assign,
         super::feedback::receive,
         super::feed::feed,
         super::export::export,

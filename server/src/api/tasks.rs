@@ -116,7 +116,7 @@ async fn ingest_body(
         })?;
     drop(body);
     ingest::check_summaries(&tasks, batch, state.settings.max_summary_bytes)?;
-    match ingest::place(&state.pool, &mut tasks, within, batch).await? {
+    match ingest::place(&state.pool, &mut tasks, within, ingest::batch_field(batch)).await? {
         Ok(()) => {}
         Err(app::project::Refused::Invalid(e)) => return Err(ApiError::Invalid(e)),
         Err(app::project::Refused::Forbidden(e)) => return Err(ApiError::ProjectRefused(e)),

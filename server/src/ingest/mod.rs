@@ -36,31 +36,36 @@ pub struct NewTask {
     pub project: Option<String>,
     /// The project it is stored in: the default until [`place`] places it.
     pub project_id: i64,
+    /// Who the output names as its assignee (a username, or `group:<slug>`), if anyone.
+    pub assignee: Option<String>,
+    /// That assignee, resolved by [`place`].
+    pub assigned: Option<app::task::reserve::Assignee>,
 }
 
 /// Places each task in its project ([`app::project::place`]): the one it names, else the
-/// token's own, else the default. `limit`: the projects the caller's token is limited to.
-/// Errors name `project`, or `tasks[i].project` in a batch.
+/// token's own, else the default; and resolves its assignee ([`app::task::reserve::resolve`]).
+/// `limit`: the projects the caller's token is limited to. `field(name, i)` names field `name`
+/// of task `i` in errors ([`batch_field`] for the API).
 pub async fn place(
     pool: &PgPool,
     tasks: &mut [NewTask],
     limit: Option<&[i64]>,
-    batch: bool,
+    field: impl Fn(&str, usize) -> String,
 ) -> Result<Result<(), app::project::Refused>, app::error::AppError> {
     let slugs: Vec<Option<&str>> = tasks.iter().map(|t| t.project.as_deref()).collect();
-    let field = |i: usize| {
-        if batch {
-            format!("tasks[{i}].project")
-        } else {
-            "project".to_owned()
-        }
-    };
-    let placed = match app::project::place(pool, &slugs, limit, field).await? {
+    let placed = match app::project::place(pool, &slugs, limit, |i| field("project", i)).await? {
         Ok(placed) => placed,
         Err(refused) => return Ok(Err(refused)),
     };
-    for (task, id) in tasks.iter_mut().zip(placed) {
+    let names: Vec<Option<&str>> = tasks.iter().map(|t| t.assignee.as_deref()).collect();
+    let assigned =
+        match app::task::reserve::resolve(pool, &names, &placed, |i| field("assignee", i)).await? {
+            Ok(assigned) => assigned,
+            Err(e) => return Ok(Err(app::project::Refused::Invalid(e))),
+        };
+    for ((task, id), assignee) in tasks.iter_mut().zip(placed).zip(assigned) {
         task.project_id = id;
+        task.assigned = assignee;
     }
     Ok(Ok(()))
 }
@@ -74,6 +79,18 @@ pub struct Ingested {
     pub status: TaskStatus,
     /// False when the `external_id` was already known and the existing task was returned.
     pub created: bool,
+}
+
+/// How the API names field `name` of task `i`: `name` alone for one task, `tasks[i].name` in a
+/// batch.
+pub fn batch_field(batch: bool) -> impl Fn(&str, usize) -> String {
+    move |name, i| {
+        if batch {
+            format!("tasks[{i}].{name}")
+        } else {
+            name.to_owned()
+        }
+    }
 }
 
 /// Routes and stores the tasks in one transaction, returning each one's outcome in order.
@@ -176,16 +193,25 @@ async fn store_once(pool: &PgPool, tasks: Vec<NewTask>) -> Result<Vec<Ingested>,
     let inserted: HashSet<Uuid> = sqlx::query_scalar!(
         "insert into tasks (id, external_id, document, summary, confidence, model, model_version,
                             flagged, threshold, metadata, reason, status, reviews_required,
-                            completed_at, support_check, project_id)
+                            completed_at, support_check, project_id, assignee_user,
+                            assignee_group, reserved_until)
          select id, nullif(external_id, ''), document, summary, confidence, model, model_version,
                 flagged, threshold, metadata::jsonb, reason, status, reviews_required,
-                case when status = 'auto_accepted' then now() end, support_check, project_id
+                case when status = 'auto_accepted' then now() end, support_check, project_id,
+                assignee_user, assignee_group,
+                -- Kept for the assignee for the project's wait; a wait of null is for ever.
+                case when coalesce(assignee_user, assignee_group) is not null then
+                    coalesce(now() + make_interval(secs => (select p.assign_wait_secs
+                                                            from projects p
+                                                            where p.id = t.project_id)),
+                             'infinity')
+                end
          from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::text[],
                      $7::text[], $8::bool[], $9::float8[], $10::text[], $11::text[], $12::text[],
-                     $13::int4[], $14::bool[], $15::int8[])
+                     $13::int4[], $14::bool[], $15::int8[], $16::int8[], $17::int8[])
               as t (id, external_id, document, summary, confidence, model, model_version,
                     flagged, threshold, metadata, reason, status, reviews_required,
-                    support_check, project_id)
+                    support_check, project_id, assignee_user, assignee_group)
          on conflict (external_id, project_id) do nothing
          returning id",
         &rows.id,
@@ -203,6 +229,8 @@ async fn store_once(pool: &PgPool, tasks: Vec<NewTask>) -> Result<Vec<Ingested>,
         &rows.reviews_required,
         &rows.support_check,
         &rows.project_id,
+        &rows.assignee_user as &[Option<i64>],
+        &rows.assignee_group as &[Option<i64>],
     )
     .fetch_all(&mut *tx)
     .await?
@@ -298,6 +326,8 @@ struct Rows {
     /// checks it and queues it as `weak_support` if its summary is marked.
     support_check: Vec<bool>,
     project_id: Vec<i64>,
+    assignee_user: Vec<Option<i64>>,
+    assignee_group: Vec<Option<i64>>,
 }
 
 impl Rows {
@@ -312,6 +342,10 @@ impl Rows {
         self.id.push(id);
         self.external_id.push(task.external_id.unwrap_or_default());
         self.project_id.push(task.project_id);
+        self.assignee_user
+            .push(task.assigned.and_then(|a| a.user()));
+        self.assignee_group
+            .push(task.assigned.and_then(|a| a.group()));
         self.document.push(task.document);
         self.summary.push(task.summary);
         self.confidence.push(task.confidence);

@@ -44,6 +44,10 @@ pub struct TaskInput {
     /// default project. `external_id` is unique within a project.
     #[schema(max_length = 64, pattern = r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")]
     project: Option<String>,
+    /// Keep the output for one reviewer (a username) or a group (`group:<slug>`): they are
+    /// offered it first, and anyone in the project after the project's wait (or never).
+    #[schema(max_length = 200)]
+    assignee: Option<String>,
     /// Any JSON object up to 64 KB, kept with the task.
     // Kept as raw text until its size is checked: parsed first, a small body of tiny values
     // (`[0,0,0,…]`) would become a `Value` some sixteen times its size.
@@ -101,6 +105,7 @@ pub fn parse_task_json(json: &str, max_document_bytes: usize) -> Result<NewTask,
     if let Some(project) = &raw.project {
         app::project::check_slug("project", project)?;
     }
+    let assignee = label(raw.assignee, "assignee")?;
     let metadata = match raw.metadata {
         None => Map::new(),
         Some(raw) if raw.get().len() > MAX_METADATA_BYTES => {
@@ -131,6 +136,8 @@ pub fn parse_task_json(json: &str, max_document_bytes: usize) -> Result<NewTask,
         metadata,
         project: raw.project,
         project_id: app::project::DEFAULT,
+        assignee,
+        assigned: None,
     })
 }
 

@@ -298,3 +298,177 @@ async fn a_token_limited_to_a_project_ingests_and_reads_only_there(pool: sqlx::P
         );
     }
 }
+
+fn assigned(external_id: &str, confidence: f64, assignee: &str) -> Value {
+    let mut t = in_project(external_id, confidence, "legal");
+    t["assignee"] = json!(assignee);
+    t
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn assigned_work_goes_first_to_its_reviewer_or_group_then_to_the_project(pool: sqlx::PgPool) {
+    let app = TestApp::spawn(pool.clone()).await;
+    let ana = app.reviewer("ana").await;
+    let bob = app.reviewer("bob").await;
+    let cy = app.reviewer("cy").await;
+    app.reviewer("dan").await;
+    cli_project(&app, "legal", &["ana", "bob", "cy"]).await;
+    server::cli::add_group(&pool, "contracts", Some("Contracts"))
+        .await
+        .unwrap();
+    assert!(
+        server::cli::set_group_member(&pool, "contracts", "cy", true)
+            .await
+            .unwrap()
+    );
+
+    // Bad assignees are named and nothing is stored.
+    let before = app.count("tasks").await;
+    for (who, rule) in [
+        ("nobody", "names no active reviewer"),
+        ("group:nobody", "names no group"),
+        ("dan", "names a reviewer who does not review this project"),
+    ] {
+        let (status, body) = app
+            .call(
+                "POST",
+                "/api/v1/tasks",
+                Some(json!([task("ok", 0.5), assigned("bad", 0.5, who)])),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["field"], "tasks[1].assignee");
+        assert_eq!(body["rule"], rule);
+    }
+    assert_eq!(app.count("tasks").await, before);
+
+    app.submit(json!([
+        in_project("open-urgent", 0.1, "legal"),
+        assigned("for-ana", 0.3, "ana"),
+        assigned("for-contracts", 0.2, "group:contracts"),
+        in_project("open-later", 0.6, "legal"),
+    ]))
+    .await;
+    // Bob is handed only the open work: the reserved tasks are not his to take.
+    assert_eq!(review_all(&pool, &bob).await, ["open-urgent", "open-later"]);
+    // Ana's own comes to her; the group's is not hers.
+    assert_eq!(review_all(&pool, &ana).await, ["for-ana"]);
+    assert_eq!(review_all(&pool, &cy).await, ["for-contracts"]);
+
+    // Kept work comes before more urgent open work, for its assignee.
+    app.submit(json!([
+        in_project("open-2", 0.05, "legal"),
+        assigned("for-ana-2", 0.7, "ana"),
+    ]))
+    .await;
+    assert_eq!(review_all(&pool, &ana).await, ["for-ana-2", "open-2"]);
+
+    // After the wait, anyone in the project takes it.
+    app.submit(assigned("late", 0.5, "ana")).await;
+    assert_eq!(app::task::reserve::open_lapsed(&pool).await.unwrap(), 0);
+    assert!(review_all(&pool, &bob).await.is_empty());
+    sqlx::query(
+        "update tasks set reserved_until = now() - interval '1 second' where external_id = 'late'",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    assert_eq!(app::task::reserve::open_lapsed(&pool).await.unwrap(), 1);
+    assert_eq!(review_all(&pool, &bob).await, ["late"]);
+
+    // A project whose wait is "never" keeps assigned work for its assignee.
+    server::cli::set_assign_wait(&pool, "legal", None)
+        .await
+        .unwrap();
+    app.submit(assigned("kept", 0.5, "ana")).await;
+    let until: String =
+        sqlx::query_scalar("select reserved_until::text from tasks where external_id = 'kept'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(until, "infinity");
+    assert_eq!(app::task::reserve::open_lapsed(&pool).await.unwrap(), 0);
+    assert!(review_all(&pool, &bob).await.is_empty());
+    assert_eq!(review_all(&pool, &ana).await, ["kept"]);
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn an_admin_assigns_waiting_work_by_id_or_filter_and_opens_it_again(pool: sqlx::PgPool) {
+    let app = TestApp::spawn(pool.clone()).await;
+    let ana = app.reviewer("ana").await;
+    let bob = app.reviewer("bob").await;
+    cli_project(&app, "legal", &["ana", "bob"]).await;
+    let receipts = app
+        .submit(json!([
+            in_project("l-1", 0.1, "legal"),
+            in_project("l-2", 0.2, "legal"),
+            in_project("l-3", 0.3, "legal"),
+            task("d-1", 0.4),
+        ]))
+        .await;
+    let id = |i: usize| receipts[i]["id"].as_str().unwrap().to_owned();
+
+    // A bad assignee is named; nothing changes.
+    let (status, body) = app
+        .call(
+            "POST",
+            "/api/v1/assign",
+            Some(json!({"assignee": "group:nobody", "ids": [id(0)]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["field"], "assignee");
+
+    // By id: l-1 for ana. By filter: everything waiting in legal that matches "l-2".
+    let (status, body) = app
+        .call(
+            "POST",
+            "/api/v1/assign",
+            Some(json!({"assignee": "ana", "ids": [id(0)]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["changed"], 1);
+    let (status, body) = app
+        .call(
+            "POST",
+            "/api/v1/assign",
+            Some(
+                json!({"assignee": "ana", "matching": {"project": "legal", "external_id": "l-2"}}),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["changed"], 1);
+    let audited: i64 =
+        sqlx::query_scalar("select count(*) from audit_log where action = 'task.assign'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(audited, 2);
+
+    // Bob gets the rest; the assigned ones wait for ana.
+    assert_eq!(review_all(&pool, &bob).await, ["l-3", "d-1"]);
+    // Opened again (no assignee), bob may take l-2; ana still has l-1 kept for her.
+    let (status, body) = app
+        .call(
+            "POST",
+            "/api/v1/assign",
+            Some(json!({"assignee": "", "ids": [id(1)]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["changed"], 1);
+    assert_eq!(review_all(&pool, &bob).await, ["l-2"]);
+    assert_eq!(review_all(&pool, &ana).await, ["l-1"]);
+    // Settled tasks are left alone.
+    let (_, body) = app
+        .call(
+            "POST",
+            "/api/v1/assign",
+            Some(json!({"assignee": "ana", "ids": [id(0), id(3)]})),
+        )
+        .await;
+    assert_eq!(body["changed"], 0);
+    assert_eq!(body["skipped"], 2);
+}

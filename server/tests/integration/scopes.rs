@@ -298,9 +298,51 @@ async fn every_route_in_the_openapi_document_demands_exactly_the_scope_it_states
             }
         }
     }
-    // 23 operations (the legacy /feedback, the audit log, feedback keys, the task list,
-    // requeue, resolve and /metrics included), three tokens each.
-    assert_eq!(checked, 69);
+    // 24 operations (the legacy /feedback, the audit log, feedback keys, the task list,
+    // requeue, resolve, assign and /metrics included), three tokens each.
+    assert_eq!(checked, 72);
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn a_token_limited_to_a_project_is_refused_by_every_route_that_serves_every_project(
+    pool: PgPool,
+) {
+    let app = TestApp::spawn(pool.clone()).await;
+    server::cli::add_project(&pool, "legal", None, false)
+        .await
+        .unwrap();
+    let limited = server::cli::create_token(&pool, "legal", &Scope::ALL, &["legal".to_owned()])
+        .await
+        .unwrap();
+    let (_, spec) = app.get_json("/api/v1/openapi.json").await;
+    // The routes that keep to a token's projects.
+    let kept = [
+        "post /api/v1/tasks",
+        "get /api/v1/tasks",
+        "get /api/v1/tasks/{id}",
+    ];
+    let mut refused = 0;
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, _) in item.as_object().unwrap() {
+            let concrete = path
+                .replace("{id}", "00000000-0000-0000-0000-000000000000")
+                .replace("{model}", "scope-check");
+            let body = matches!(method.as_str(), "post" | "put").then(|| json!({}));
+            let (status, answer) =
+                call(&app, &limited, &method.to_uppercase(), &concrete, body).await;
+            let limited_message = answer["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("limited to projects"));
+            if kept.contains(&format!("{method} {path}").as_str()) {
+                assert!(!limited_message, "{method} {path}: {answer}");
+            } else {
+                assert_eq!(status, StatusCode::FORBIDDEN, "{method} {path}: {answer}");
+                assert!(limited_message, "{method} {path}: {answer}");
+                refused += 1;
+            }
+        }
+    }
+    assert_eq!(refused, 21);
 }
 
 #[sqlx::test(migrations = false)]
