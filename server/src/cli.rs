@@ -365,10 +365,7 @@ pub async fn set_group_member(
     .fetch_optional(&mut *tx)
     .await?
     .with_context(|| format!("no group named {slug}"))?;
-    let user = sqlx::query_scalar!("select id from users where username = $1", username)
-        .fetch_optional(&mut *tx)
-        .await?
-        .with_context(|| format!("no user named {username}"))?;
+    let user = user_named(&mut tx, &username).await?;
     let changed = if member {
         sqlx::query!(
             "insert into reviewer_group_members (group_id, user_id) values ($1, $2)
@@ -387,17 +384,9 @@ pub async fn set_group_member(
         .execute(&mut *tx)
         .await?
     };
-    if changed.rows_affected() == 0 {
-        return Ok(false);
-    }
-    let action = if member {
-        Action::GroupMemberAdd
-    } else {
-        Action::GroupMemberRemove
-    };
-    let after = serde_json::json!({ "username": username });
-    audited(tx, action, slug.trim(), None, Some(after)).await?;
-    Ok(true)
+    let changed = changed.rows_affected() == 1;
+    let actions = (Action::GroupMemberAdd, Action::GroupMemberRemove);
+    membership_changed(tx, changed, member, actions, slug.trim(), &username).await
 }
 
 /// Makes `username` a member of the project (or no longer one); answers whether that changed
@@ -413,21 +402,36 @@ pub async fn set_project_member(
         .await?
         .with_context(|| format!("no project named {slug}"))?;
     let mut tx = pool.begin().await?;
-    let user = sqlx::query_scalar!("select id from users where username = $1", username)
-        .fetch_optional(&mut *tx)
-        .await?
-        .with_context(|| format!("no user named {username}"))?;
+    let user = user_named(&mut tx, &username).await?;
     let changed = app::project::set_member(&mut *tx, project.id, user, member).await?;
+    let actions = (Action::ProjectMemberAdd, Action::ProjectMemberRemove);
+    membership_changed(tx, changed, member, actions, &project.slug, &username).await
+}
+
+/// The id of the user named `username` (already trimmed and lower-cased).
+async fn user_named(conn: &mut sqlx::PgConnection, username: &str) -> Result<i64> {
+    sqlx::query_scalar!("select id from users where username = $1", username)
+        .fetch_optional(conn)
+        .await?
+        .with_context(|| format!("no user named {username}"))
+}
+
+/// Ends a membership change (of a project or a group): records it when it `changed` anything,
+/// as the first of `actions` when `member` was set, else the second; answers `changed`.
+async fn membership_changed(
+    tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    changed: bool,
+    member: bool,
+    actions: (Action, Action),
+    target: &str,
+    username: &str,
+) -> Result<bool> {
     if !changed {
         return Ok(false);
     }
-    let action = if member {
-        Action::ProjectMemberAdd
-    } else {
-        Action::ProjectMemberRemove
-    };
+    let action = if member { actions.0 } else { actions.1 };
     let after = serde_json::json!({ "username": username });
-    audited(tx, action, &project.slug, None, Some(after)).await?;
+    audited(tx, action, target, None, Some(after)).await?;
     Ok(true)
 }
 
