@@ -4,18 +4,10 @@
 //! after a task's arrival time changes; confidence sorts with ties paged by cursor.
 
 use crate::helpers::{TestApp, task};
+use crate::task_list::ids;
 use app::task::find::RANKED;
 use serde_json::{Value, json};
 use sqlx::PgPool;
-
-fn ids(page: &Value) -> Vec<String> {
-    page["tasks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["external_id"].as_str().unwrap().to_owned())
-        .collect()
-}
 
 /// Every row of `query`, `limit` per page, following `next_after`.
 async fn all_pages(app: &TestApp, query: &str, limit: usize) -> Vec<String> {
