@@ -10,6 +10,7 @@
 //! [`Settings::poll`] of ingest when idle, and at the parse rate when a large backlog (a fresh
 //! migration over an existing database) is being worked through.
 
+use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use std::time::Duration;
 use uuid::Uuid;
@@ -33,11 +34,13 @@ impl Default for Settings {
     }
 }
 
-/// Where a worker is in the pending ids: it takes them in id order from here, so it never
-/// scans the deleted rows before its place again (a queue table's dead rows would otherwise make
-/// every batch slower than the last), and starts over from the lowest id when it reaches the end.
+/// Where a worker is in the pending tasks: it takes them oldest first (by arrival, then id) from
+/// here, so it never scans the deleted rows before its place again (a queue table's dead rows
+/// would otherwise make every batch slower than the last), and starts over from the oldest when
+/// it reaches the end. Oldest first also writes `task_search` in arrival order, which keeps
+/// "the newest tasks holding these words" (`app::task::find`) a read of neighbouring pages.
 #[derive(Debug, Default, Clone, Copy)]
-pub struct Cursor(Option<Uuid>);
+pub struct Cursor(Option<(DateTime<Utc>, Uuid)>);
 
 /// The longest text parsed of a document and of a summary, in characters: generous for search,
 /// and small enough that no vector can reach PostgreSQL's 1 MB limit, which would refuse the
@@ -53,20 +56,24 @@ pub async fn fill_once(
     cursor: &mut Cursor,
 ) -> Result<usize, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    let mut ids = take(&mut tx, cursor.0.unwrap_or(Uuid::nil()), batch).await?;
-    if ids.is_empty() && cursor.0.is_some() {
-        // The end of the ids: ones ingested since may sort before where this worker was.
-        ids = take(&mut tx, Uuid::nil(), batch).await?;
+    let mut taken = take(&mut tx, cursor.0, batch).await?;
+    if taken.is_empty() && cursor.0.is_some() {
+        // The end: tasks stored since may sort before where this worker was (a pipeline may
+        // send them late, or a clock step back).
+        taken = take(&mut tx, None, batch).await?;
     }
-    cursor.0 = ids.last().copied();
-    if ids.is_empty() {
+    cursor.0 = taken.last().copied();
+    if taken.is_empty() {
         return Ok(0);
     }
+    let (times, ids): (Vec<DateTime<Utc>>, Vec<Uuid>) = taken.into_iter().unzip();
     sqlx::query!(
-        "insert into task_search (task_id, terms)
-         select t.id, setweight(to_tsvector('english', left(t.summary, $3)), 'A')
-                      || setweight(to_tsvector('english', left(t.document, $2)), 'B')
+        "insert into task_search (task_id, created_at, terms)
+         select t.id, t.created_at,
+                setweight(to_tsvector('english', left(t.summary, $3)), 'A')
+                || setweight(to_tsvector('english', left(t.document, $2)), 'B')
          from tasks t where t.id = any($1)
+         order by t.created_at, t.id
          on conflict (task_id) do nothing",
         &ids,
         DOCUMENT_CHARS,
@@ -74,8 +81,11 @@ pub async fn fill_once(
     )
     .execute(&mut *tx)
     .await?;
+    // Only the rows taken: a task id is pending once, so matching ids within these times is
+    // matching the pairs.
     sqlx::query!(
-        "delete from task_search_pending where task_id = any($1)",
+        "delete from task_search_pending where created_at = any($1) and task_id = any($2)",
+        &times,
         &ids
     )
     .execute(&mut *tx)
@@ -84,20 +94,28 @@ pub async fn fill_once(
     Ok(ids.len())
 }
 
-/// Up to `batch` pending ids after `after`, in order, locked (`skip locked`: replicas share).
+/// Up to `batch` pending tasks after `after` (from the oldest without one), oldest first,
+/// locked (`skip locked`: replicas share).
 async fn take(
     tx: &mut sqlx::PgConnection,
-    after: Uuid,
+    after: Option<(DateTime<Utc>, Uuid)>,
     batch: i32,
-) -> Result<Vec<Uuid>, sqlx::Error> {
-    sqlx::query_scalar!(
-        "select task_id from task_search_pending where task_id > $1
-         order by task_id limit $2 for update skip locked",
-        after,
+) -> Result<Vec<(DateTime<Utc>, Uuid)>, sqlx::Error> {
+    let (time, id) = after.map_or((None, Uuid::nil()), |(t, id)| (Some(t), id));
+    let rows = sqlx::query!(
+        "select created_at, task_id from task_search_pending
+         where (created_at, task_id) > (coalesce($1, '-infinity'::timestamptz), $2)
+         order by created_at, task_id limit $3 for update skip locked",
+        time,
+        id,
         i64::from(batch),
     )
     .fetch_all(tx)
-    .await
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.created_at, r.task_id))
+        .collect())
 }
 
 /// Parses everything pending now; returns how many were parsed. Tests call this to make what

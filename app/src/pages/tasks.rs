@@ -82,7 +82,8 @@ const CHOICES: [(&str, &str, &[(&str, &str)]); 7] = [
         "sort",
         "Sort",
         &[
-            ("relevance", "best match"),
+            // `find::RANKED` newest matches are ranked.
+            ("relevance", "best match (newest 1,000)"),
             ("newest", "newest"),
             ("oldest", "oldest"),
             ("least_confident", "least confident"),

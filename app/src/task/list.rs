@@ -17,7 +17,8 @@ pub const PAGE_ROWS: i64 = 50;
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct Params {
-    /// Words to find in the summary or the document (ranked; see `sort`).
+    /// Words to find in the summary or the document (ranked among the newest
+    /// `find::RANKED` matches; see `sort`).
     pub q: Option<String>,
     pub status: Option<String>,
     pub reason: Option<String>,

@@ -200,7 +200,10 @@ pub struct ShowQuery {
 pub struct ListQuery {
     /// Words to find in the summary or the document (PostgreSQL web-search syntax: `"a phrase"`,
     /// `or`, `-word`; English stemming), at most 256 bytes. Ranked best first unless `sort` says
-    /// otherwise. A task is searchable about a second after ingest.
+    /// otherwise: ranking covers the newest 1,000 tasks that match (words and every other
+    /// filter), so a common word answers as fast as a rare one; older matches are listed by the
+    /// other sorts (`sort=newest` pages through every match). A task is searchable about a
+    /// second after ingest.
     q: Option<String>,
     /// auto_accepted, queued, in_review, reviewed or escalated.
     status: Option<String>,
@@ -234,7 +237,7 @@ pub struct ListQuery {
     /// true: end users sent feedback on it; false: none did.
     end_user_feedback: Option<String>,
     /// newest (default), oldest, least_confident, most_confident, or relevance (the default
-    /// with `q`, and only with it).
+    /// with `q`, and only with it: the newest 1,000 matches, best first).
     sort: Option<String>,
     /// Tasks per page, 1-500 (default 50).
     limit: Option<String>,
@@ -242,8 +245,8 @@ pub struct ListQuery {
     after: Option<String>,
 }
 
-/// Tasks with filters that compose, newest first (best match first when searching); paged by
-/// cursor (`next_after`). Without their texts: `GET /api/v1/tasks/{id}` has those.
+/// Tasks with filters that compose, newest first (best match first when searching, among the
+/// newest 1,000 matches); paged by cursor (`next_after`). Without their texts: `GET /api/v1/tasks/{id}` has those.
 #[utoipa::path(get, path = "/api/v1/tasks", operation_id = "list_tasks", tag = "tasks",
     security(("token" = ["read"])),
     params(ListQuery),

@@ -43,4 +43,5 @@ mod sessions;
 mod support;
 mod support_marks;
 mod task_list;
+mod task_list_at_scale;
 mod webhooks;

@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 use server::api::auth::Scope;
 use sqlx::PgPool;
 
-fn ids(page: &Value) -> Vec<String> {
+/// The external ids of a page of the list, in order.
+pub fn ids(page: &Value) -> Vec<String> {
     page["tasks"]
         .as_array()
         .unwrap()
