@@ -1,5 +1,7 @@
 //! Error tags: the configurable list of mistake kinds a reviewer can mark on a summary (default
-//! hallucination, omission, wrong emphasis, style, harmful), its parsing and its storage.
+//! hallucination, omission, wrong emphasis, style, harmful), its parsing and its storage. Each
+//! project may have its own list; one without uses the default project's (SQL
+//! `project_error_tags`, migration 0035).
 
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -75,50 +77,132 @@ pub mod store {
 
     use super::*;
 
-    /// The list in key order.
-    pub async fn list(db: impl sqlx::PgExecutor<'_>) -> Result<Vec<String>, AppError> {
+    /// The list in force for `project`, in key order.
+    pub async fn list(
+        db: impl sqlx::PgExecutor<'_>,
+        project: i64,
+    ) -> Result<Vec<String>, AppError> {
         Ok(
-            sqlx::query_scalar!("select tag from error_tags order by position")
-                .fetch_all(db)
+            sqlx::query_scalar!(r#"select project_error_tags($1) as "tags!""#, project)
+                .fetch_one(db)
                 .await?,
         )
     }
+
+    /// The project's own list, in key order (empty: it uses the default project's).
+    pub async fn own(db: impl sqlx::PgExecutor<'_>, project: i64) -> Result<Vec<String>, AppError> {
+        Ok(sqlx::query_scalar!(
+            "select tag from error_tags where project_id = $1 order by position",
+            project
+        )
+        .fetch_all(db)
+        .await?)
+    }
+
+    /// The list in force for the project of the task `task` (empty when there is no such task).
+    pub async fn for_task(
+        db: impl sqlx::PgExecutor<'_>,
+        task: uuid::Uuid,
+    ) -> Result<Vec<String>, AppError> {
+        Ok(sqlx::query_scalar!(
+            r#"select project_error_tags(project_id) as "tags!" from tasks where id = $1"#,
+            task
+        )
+        .fetch_optional(db)
+        .await?
+        .unwrap_or_default())
+    }
+
+    /// The list in force for the project of the review `review`'s task.
+    pub async fn for_review(
+        db: impl sqlx::PgExecutor<'_>,
+        review: i64,
+    ) -> Result<Vec<String>, AppError> {
+        Ok(sqlx::query_scalar!(
+            r#"select project_error_tags(project_id) as "tags!" from reviews where id = $1"#,
+            review
+        )
+        .fetch_optional(db)
+        .await?
+        .unwrap_or_default())
+    }
 }
 
-/// Replaces the list (admins). Past reviews keep the tags they were given.
+/// A project's error tags as the admin page shows them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ProjectTags {
+    /// The project's slug.
+    pub project: String,
+    /// The list in force, in key order.
+    pub tags: Vec<String>,
+    /// Whether the project has its own list; if not, `tags` are the default project's.
+    pub own: bool,
+}
+
+/// A project's error tags (`project`: its slug; blank: the default project's), for admins.
+#[server(prefix = "/api", endpoint = "admin/error-tags/load")]
+pub async fn load_error_tags(project: Option<String>) -> Result<ProjectTags, AppError> {
+    let pool = crate::auth::admin_pool().await?;
+    let project = crate::project::named(&pool, project.as_deref()).await?;
+    let own = store::own(&pool, project.id).await?;
+    let tags = if own.is_empty() {
+        store::list(&pool, project.id).await?
+    } else {
+        own.clone()
+    };
+    Ok(ProjectTags {
+        project: project.slug,
+        tags,
+        own: !own.is_empty(),
+    })
+}
+
+/// Replaces a project's list (admins; `project`: its slug, blank for the default project). For a
+/// project other than the default, an empty list removes its own, and the default project's
+/// applies again. Past reviews keep the tags they were given. Answers the list now in force.
 #[server(prefix = "/api", endpoint = "admin/error-tags")]
-pub async fn set_error_tags(tags: String) -> Result<Vec<String>, AppError> {
+pub async fn set_error_tags(
+    tags: String,
+    project: Option<String>,
+) -> Result<Vec<String>, AppError> {
     let (pool, actor) = crate::audit::admin().await?;
-    let tags = parse_list(&tags)?;
+    let project = crate::project::named(&pool, project.as_deref()).await?;
+    let inherit = tags.trim().is_empty() && project.id != crate::project::DEFAULT;
+    let tags = if inherit {
+        Vec::new()
+    } else {
+        parse_list(&tags)?
+    };
     let mut tx = pool.begin().await?;
-    // Locks the list, so two admins saving at once are recorded in the order they applied.
+    // Locks the lists, so two admins saving at once are recorded in the order they applied.
     sqlx::query!("lock table error_tags in share row exclusive mode")
         .execute(&mut *tx)
         .await?;
-    let before = store::list(&mut *tx).await?;
-    sqlx::query!("delete from error_tags")
+    let before = store::own(&mut *tx, project.id).await?;
+    sqlx::query!("delete from error_tags where project_id = $1", project.id)
         .execute(&mut *tx)
         .await?;
-    for (i, tag) in tags.iter().enumerate() {
-        sqlx::query!(
-            "insert into error_tags (position, tag) values ($1, $2)",
-            i as i32 + 1,
-            tag
-        )
-        .execute(&mut *tx)
-        .await?;
-    }
+    sqlx::query!(
+        "insert into error_tags (project_id, position, tag)
+         select $1, position::int, tag
+         from unnest($2::text[]) with ordinality as t(tag, position)",
+        project.id,
+        &tags
+    )
+    .execute(&mut *tx)
+    .await?;
     crate::audit::record(
         &mut tx,
         &actor,
         crate::audit::Action::ErrorTagsUpdate,
-        "error tags",
-        Some(serde_json::json!({ "tags": before })),
-        Some(serde_json::json!({ "tags": tags })),
+        &project.slug,
+        (!before.is_empty()).then(|| serde_json::json!({ "tags": before })),
+        (!inherit).then(|| serde_json::json!({ "tags": tags })),
     )
     .await?;
+    let in_force = store::list(&mut *tx, project.id).await?;
     tx.commit().await?;
-    Ok(tags)
+    Ok(in_force)
 }
 
 #[cfg(test)]

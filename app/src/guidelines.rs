@@ -1,4 +1,5 @@
-//! Review guidelines: one text admins edit and reviewers open beside the task (key `g`).
+//! Review guidelines: a text per project that admins edit and reviewers open beside the task
+//! (key `g`). A project without its own shows the default project's.
 //!
 //! Plain text with a little formatting: a line starting `# ` is a heading, lines starting `- `
 //! make a list, blank lines separate paragraphs, `**bold**` is bold. The server turns it into HTML,
@@ -13,10 +14,14 @@ pub const MAX_CHARS: usize = 50_000;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Guidelines {
+    /// The project's slug.
+    pub project: String,
     pub text: String,
     /// The text as HTML (see the module header for the formatting).
     pub html: String,
     pub updated_at: String,
+    /// Whether the project has guidelines of its own; if not, these are the default project's.
+    pub own: bool,
 }
 
 /// Escapes a line, then turns `**…**` pairs into bold.
@@ -83,36 +88,63 @@ pub fn to_html(text: &str) -> String {
     html
 }
 
+/// The guidelines in force for `project`: its own, else the default project's.
 #[cfg(feature = "ssr")]
-async fn load(pool: &sqlx::PgPool) -> Result<Guidelines, AppError> {
-    let row = sqlx::query!("select body, updated_at from guidelines")
-        .fetch_optional(pool)
-        .await?;
+async fn load(
+    pool: &sqlx::PgPool,
+    project: &crate::project::Project,
+) -> Result<Guidelines, AppError> {
+    let row = sqlx::query!(
+        r#"select body, updated_at, project_id = $1 as "own!" from guidelines
+           where project_id in ($1, $2)
+           order by project_id = $1 desc limit 1"#,
+        project.id,
+        crate::project::DEFAULT
+    )
+    .fetch_optional(pool)
+    .await?;
     Ok(match row {
         Some(r) => Guidelines {
+            project: project.slug.clone(),
             html: to_html(&r.body),
             text: r.body,
             updated_at: r.updated_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+            own: r.own,
         },
         None => Guidelines {
+            project: project.slug.clone(),
             text: String::new(),
             html: String::new(),
             updated_at: String::new(),
+            own: false,
         },
     })
 }
 
-/// For anyone signed in.
+/// A project's guidelines (`project`: its slug; blank: the default project's), for anyone who
+/// reviews that project, and for admins.
 #[server(prefix = "/api", endpoint = "guidelines")]
-pub async fn load_guidelines() -> Result<Guidelines, AppError> {
-    crate::auth::current_user().await?;
-    load(&crate::state::expect_state().pool).await
+pub async fn load_guidelines(project: Option<String>) -> Result<Guidelines, AppError> {
+    let user = crate::auth::current_user().await?;
+    let pool = crate::state::expect_state().pool;
+    let project = crate::project::named(&pool, project.as_deref()).await?;
+    if user.role != crate::domain::Role::Admin
+        && !crate::project::may_review(&pool, user.id, project.id).await?
+    {
+        return Err(AppError::Forbidden);
+    }
+    load(&pool, &project).await
 }
 
-/// Replaces the guidelines (admins).
+/// Replaces a project's guidelines (admins). For a project other than the default, an empty
+/// text removes its own, and the default project's apply again.
 #[server(prefix = "/api", endpoint = "admin/guidelines")]
-pub async fn save_guidelines(text: String) -> Result<Guidelines, AppError> {
+pub async fn save_guidelines(
+    text: String,
+    project: Option<String>,
+) -> Result<Guidelines, AppError> {
     let (pool, actor) = crate::audit::admin().await?;
+    let project = crate::project::named(&pool, project.as_deref()).await?;
     let text = text.replace("\r\n", "\n");
     if text.chars().count() > MAX_CHARS {
         return Err(AppError::invalid(
@@ -120,30 +152,43 @@ pub async fn save_guidelines(text: String) -> Result<Guidelines, AppError> {
             format!("must be at most {MAX_CHARS} characters"),
         ));
     }
+    let text = text.trim();
     let mut tx = pool.begin().await?;
-    let before = sqlx::query_scalar!("select body from guidelines where id for update")
-        .fetch_optional(&mut *tx)
-        .await?;
-    sqlx::query!(
-        "insert into guidelines (id, body, updated_by, updated_at) values (true, $1, $2, now())
-         on conflict (id) do update set body = excluded.body, updated_by = excluded.updated_by,
-                                        updated_at = now()",
-        text.trim(),
-        actor.id()
+    let before = sqlx::query_scalar!(
+        "select body from guidelines where project_id = $1 for update",
+        project.id
     )
-    .execute(&mut *tx)
+    .fetch_optional(&mut *tx)
     .await?;
+    let inherit = text.is_empty() && project.id != crate::project::DEFAULT;
+    if inherit {
+        sqlx::query!("delete from guidelines where project_id = $1", project.id)
+            .execute(&mut *tx)
+            .await?;
+    } else {
+        sqlx::query!(
+            "insert into guidelines (project_id, body, updated_by, updated_at)
+             values ($1, $2, $3, now())
+             on conflict (project_id) do update
+                 set body = excluded.body, updated_by = excluded.updated_by, updated_at = now()",
+            project.id,
+            text,
+            actor.id()
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
     crate::audit::record(
         &mut tx,
         &actor,
         crate::audit::Action::GuidelinesUpdate,
-        "guidelines",
+        &project.slug,
         before.map(|body| serde_json::json!({ "text": body })),
-        Some(serde_json::json!({ "text": text.trim() })),
+        (!inherit).then(|| serde_json::json!({ "text": text })),
     )
     .await?;
     tx.commit().await?;
-    load(&pool).await
+    load(&pool, &project).await
 }
 
 #[cfg(test)]

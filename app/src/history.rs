@@ -94,6 +94,7 @@ pub async fn amend_review(
         tags,
     } = crate::review::Judgement::parse(
         &pool,
+        review_id,
         rating.as_deref(),
         verdict.as_deref(),
         comment.as_deref(),

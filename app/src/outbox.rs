@@ -23,8 +23,8 @@ pub struct WebhookEvent {
     pub task: TaskDoc,
 }
 
-/// Writes one delivery of `event` about `task_id` for every active endpoint subscribed to it.
-/// Call inside the transaction that caused the event. Returns the number of deliveries.
+/// Writes one delivery of `event` about `task_id` for every active endpoint subscribed to it
+/// that hears the task's project (an endpoint limited to projects hears only theirs). Call inside the transaction that caused the event. Returns the number of deliveries.
 pub async fn enqueue(
     conn: &mut PgConnection,
     event: &str,
@@ -63,8 +63,10 @@ pub async fn enqueue_subscribed(
     .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     let inserted = sqlx::query!(
         "insert into webhook_deliveries (id, endpoint_id, event, task_id, payload)
-         select gen_random_uuid(), id, $1, $2, $3 from webhook_endpoints
-         where active and $1 = any(events)",
+         select gen_random_uuid(), e.id, $1, t.id, $3
+         from webhook_endpoints e join tasks t on t.id = $2
+         where e.active and $1 = any(e.events)
+           and (e.projects is null or t.project_id = any(e.projects))",
         event,
         task_id,
         payload

@@ -7,10 +7,11 @@
 //! This module owns the slug rule, the reads of who may review what, and placing ingested outputs
 //! in projects (with a token's limit); the CLI (`loupe project`) and `/queue` call it.
 
-use crate::error::FieldError;
+use crate::error::{AppError, FieldError};
+use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 #[cfg(feature = "ssr")]
-use {crate::error::AppError, sqlx::PgExecutor, std::collections::HashMap};
+use {sqlx::PgExecutor, std::collections::HashMap};
 
 /// The default project's id: the first row 0032 inserts.
 pub const DEFAULT: i64 = 1;
@@ -60,6 +61,13 @@ pub async fn list(db: impl PgExecutor<'_>) -> Result<Vec<Project>, AppError> {
     Ok(rows)
 }
 
+/// Every project, default first, for the admin page's choices.
+#[server(prefix = "/api", endpoint = "admin/projects")]
+pub async fn admin_projects() -> Result<Vec<Project>, AppError> {
+    let pool = crate::auth::admin_pool().await?;
+    list(&pool).await
+}
+
 /// Creates a project; `None` when the slug is taken.
 #[cfg(feature = "ssr")]
 pub async fn add(
@@ -99,6 +107,35 @@ pub async fn by_slug(db: impl PgExecutor<'_>, slug: &str) -> Result<Option<Proje
     .fetch_optional(db)
     .await?;
     Ok(row)
+}
+
+/// The project a form's `project` field names (blank: the default project); one that names no
+/// project is refused, naming the field.
+#[cfg(feature = "ssr")]
+pub async fn named(db: impl PgExecutor<'_>, slug: Option<&str>) -> Result<Project, AppError> {
+    let slug = slug
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .unwrap_or(DEFAULT_SLUG);
+    by_slug(db, slug)
+        .await?
+        .ok_or_else(|| AppError::invalid("project", "names no project"))
+}
+
+/// Whether `user` may review `project` (it is open to everyone, or they are a member).
+#[cfg(feature = "ssr")]
+pub async fn may_review(
+    db: impl PgExecutor<'_>,
+    user: i64,
+    project: i64,
+) -> Result<bool, AppError> {
+    Ok(sqlx::query_scalar!(
+        r#"select exists (select 1 from reviewable_projects($1) id where id = $2) as "may!""#,
+        user,
+        project
+    )
+    .fetch_one(db)
+    .await?)
 }
 
 /// Makes a user a member of a project (or no longer one); answers whether anything changed.
@@ -282,6 +319,23 @@ pub async fn place(
         placed.push(id);
     }
     Ok(Ok(placed))
+}
+
+/// The projects a read (the feedback feed, an export) keeps to: the one `slug` names (blank: none
+/// named), which a limited token must be allowed; else the token's projects (`limit`); `None`:
+/// every project. The field in errors is `project`.
+#[cfg(feature = "ssr")]
+pub async fn confine(
+    db: impl PgExecutor<'_>,
+    slug: Option<&str>,
+    limit: Option<&[i64]>,
+) -> Result<Result<Option<Vec<i64>>, Refused>, AppError> {
+    match slug.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(Ok(limit.map(<[i64]>::to_vec))),
+        Some(slug) => Ok(place(db, &[Some(slug)], limit, |_| "project".into())
+            .await?
+            .map(Some)),
+    }
 }
 
 #[cfg(test)]

@@ -21,6 +21,8 @@ pub struct Endpoint {
     pub url: String,
     pub events: Vec<String>,
     pub description: String,
+    /// The projects (slugs) whose events it hears; empty: every project.
+    pub projects: Vec<String>,
     pub active: bool,
     pub created_at: String,
     /// Deliveries by status, over the endpoint's whole log.
@@ -80,6 +82,28 @@ pub struct Attempt {
 pub struct WebhooksPage {
     pub endpoints: Vec<Endpoint>,
     pub deliveries: Vec<Delivery>,
+}
+
+/// Most projects one endpoint may be limited to.
+pub const MAX_PROJECTS: usize = 100;
+
+/// The project slugs an endpoint is limited to, trimmed, without repeats, in the order given;
+/// blank entries are ignored, so an empty list (or a blank form field) means every project.
+/// Whether each names a project is the store's check.
+pub fn project_slugs(raw: &[String]) -> Result<Vec<String>, AppError> {
+    let mut slugs: Vec<String> = Vec::new();
+    for slug in raw.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        if !slugs.iter().any(|s| s == slug) {
+            slugs.push(slug.to_owned());
+        }
+    }
+    if slugs.len() > MAX_PROJECTS {
+        return Err(AppError::invalid(
+            "projects",
+            format!("name at most {MAX_PROJECTS} projects"),
+        ));
+    }
+    Ok(slugs)
 }
 
 /// Checks a new endpoint's fields; returns (url, events, secret, description) cleaned up.
@@ -146,11 +170,18 @@ pub mod store {
     use uuid::Uuid;
 
     /// An endpoint as the audit trail records it: never its signing secret.
-    fn audited(url: &str, events: &[String], description: &str, active: bool) -> serde_json::Value {
+    fn audited(
+        url: &str,
+        events: &[String],
+        description: &str,
+        projects: &[String],
+        active: bool,
+    ) -> serde_json::Value {
         serde_json::json!({
             "url": without_query(url),
             "events": events,
             "description": description,
+            "projects": projects,
             "active": active,
         })
     }
@@ -182,6 +213,8 @@ pub mod store {
     async fn select(pool: &PgPool, id: Option<i64>) -> Result<Vec<Endpoint>, AppError> {
         let rows = sqlx::query!(
             r#"select e.id, e.url, e.events, e.description, e.active, e.created_at,
+                      coalesce((select array_agg(p.slug order by p.slug) from projects p
+                                where p.id = any(e.projects)), '{}') as "projects!",
                       count(*) filter (where d.status = 'pending') as "pending!",
                       count(*) filter (where d.status = 'delivered') as "delivered!",
                       count(*) filter (where d.status = 'failed') as "failed!"
@@ -199,6 +232,7 @@ pub mod store {
                 url: r.url,
                 events: r.events,
                 description: r.description,
+                projects: r.projects,
                 active: r.active,
                 created_at: stamp(r.created_at),
                 pending: r.pending,
@@ -210,7 +244,9 @@ pub mod store {
 
     /// Registers an endpoint; a secret is generated when none is given. The URL must pass the
     /// outbound policy (`crate::outbound`): no internal or reserved targets unless allow-listed.
+    /// `projects`: the slugs of the projects whose events it hears (none: every project).
     /// Audited as `webhook.add` by `actor` (without the secret).
+    #[allow(clippy::too_many_arguments)]
     pub async fn create(
         pool: &PgPool,
         policy: &crate::outbound::Policy,
@@ -219,8 +255,11 @@ pub mod store {
         events: &[String],
         secret: Option<&str>,
         description: Option<&str>,
+        projects: &[String],
     ) -> Result<CreatedEndpoint, AppError> {
         let (url, events, secret, description) = validate(url, events, secret, description)?;
+        let slugs = project_slugs(projects)?;
+        let within = project_ids(pool, &slugs).await?;
         policy
             .check_registration(&url)
             .await
@@ -228,16 +267,17 @@ pub mod store {
         let secret = secret.unwrap_or_else(|| format!("whsec_{}", crate::auth::random_secret()));
         let mut tx = pool.begin().await?;
         let id = sqlx::query_scalar!(
-            "insert into webhook_endpoints (url, events, secret, description)
-             values ($1, $2, $3, $4) returning id",
+            "insert into webhook_endpoints (url, events, secret, description, projects)
+             values ($1, $2, $3, $4, $5) returning id",
             url,
             &events,
             secret,
-            description
+            description,
+            within.as_deref()
         )
         .fetch_one(&mut *tx)
         .await?;
-        let after = audited(&url, &events, &description, true);
+        let after = audited(&url, &events, &description, &slugs, true);
         audit::record(
             &mut tx,
             actor,
@@ -254,12 +294,38 @@ pub mod store {
         })
     }
 
+    /// The ids of the projects named by `slugs` (`None` for an empty list: every project); a slug
+    /// that names no project is refused, naming it.
+    async fn project_ids(pool: &PgPool, slugs: &[String]) -> Result<Option<Vec<i64>>, AppError> {
+        if slugs.is_empty() {
+            return Ok(None);
+        }
+        let found = sqlx::query!("select id, slug from projects where slug = any($1)", slugs)
+            .fetch_all(pool)
+            .await?;
+        let mut ids = Vec::with_capacity(slugs.len());
+        for slug in slugs {
+            match found.iter().find(|p| &p.slug == slug) {
+                Some(p) => ids.push(p.id),
+                None => {
+                    return Err(AppError::invalid(
+                        "projects",
+                        format!("{slug:?} names no project"),
+                    ));
+                }
+            }
+        }
+        Ok(Some(ids))
+    }
+
     /// Removes an endpoint and its delivery log (audited as `webhook.remove`).
     pub async fn delete(pool: &PgPool, actor: &Actor, id: i64) -> Result<(), AppError> {
         let mut tx = pool.begin().await?;
         let deleted = sqlx::query!(
-            "delete from webhook_endpoints where id = $1
-             returning url, events, description, active",
+            r#"delete from webhook_endpoints where id = $1
+               returning url, events, description, active,
+                         coalesce((select array_agg(p.slug order by p.slug) from projects p
+                                   where p.id = any(projects)), '{}') as "projects!""#,
             id
         )
         .fetch_optional(&mut *tx)
@@ -269,6 +335,7 @@ pub mod store {
             &deleted.url,
             &deleted.events,
             &deleted.description,
+            &deleted.projects,
             deleted.active,
         );
         audit::record(
@@ -408,6 +475,7 @@ pub async fn add_webhook(
     reviewed: Option<String>,
     escalated: Option<String>,
     secret: Option<String>,
+    projects: Option<String>,
 ) -> Result<CreatedEndpoint, AppError> {
     let (pool, actor) = crate::audit::admin().await?;
     let state = crate::state::expect_state();
@@ -426,8 +494,17 @@ pub async fn add_webhook(
         &events,
         secret.as_deref(),
         description.as_deref(),
+        &split_projects(projects.as_deref()),
     )
     .await
+}
+
+/// The admin form's projects field: slugs separated by commas or spaces.
+fn split_projects(raw: Option<&str>) -> Vec<String> {
+    raw.unwrap_or("")
+        .split([',', ' '])
+        .map(str::to_owned)
+        .collect()
 }
 
 #[server(prefix = "/api", endpoint = "admin/webhooks/remove")]

@@ -1,8 +1,9 @@
 // Projects on /queue: a reviewer of two projects (scripts/test.sh makes `e2e-legal`, whose name is
 // hostile markup, and its member `proj-rev`) picks one with a plain form and is handed only its
-// outputs; the project's name shows as text; then back to "All my projects".
+// outputs; the project's name shows as text; then back to "All my projects". An admin assigns
+// from the list; and a project's own error tags and guidelines reach its reviewers.
 import { expect, test } from "./fixtures";
-import { admin, live, reviewer, signIn, watchErrors } from "./helpers";
+import { admin, apiTask, live, reach, reviewer, signIn, watchErrors } from "./helpers";
 
 const member = { username: "proj-rev", password: reviewer.password };
 
@@ -107,4 +108,78 @@ test("an admin assigns a waiting output from the list; only its assignee is hand
   const page = await browser.newPage();
   await signIn(page, member, "/review");
   await expect(page.locator(".task-grid")).toContainText(`Clause ${stamp}-a, kept.`);
+});
+
+test("a project's own error tags and guidelines reach its reviewers, as text", async ({ browser }) => {
+  const adminPage = await browser.newPage();
+  const checkAdmin = watchErrors(adminPage);
+  let dialogs = 0;
+  const dismiss = (d: { dismiss: () => Promise<void> }) => {
+    dialogs++;
+    void d.dismiss();
+  };
+  adminPage.on("dialog", dismiss);
+  await signIn(adminPage, admin, "/admin?project=e2e-legal");
+  await live(adminPage, "tags");
+  await live(adminPage, "guidelines");
+  const chooser = adminPage.getByRole("form", { name: "Choose the project to edit" });
+  await expect(chooser.getByRole("combobox")).toHaveValue("e2e-legal");
+  await expect(chooser.locator('option[value="e2e-legal"]')).toHaveText("<img src=x onerror=alert(1)> Legal (e2e-legal)");
+  const tagsForm = adminPage.getByRole("form", { name: "Change error tags" });
+  await tagsForm.getByLabel("Tags, comma-separated").fill("missing clause, wrong party");
+  await tagsForm.getByRole("button", { name: "Save" }).click();
+  await expect(adminPage.getByText("Saved. In force now: missing clause, wrong party.")).toBeVisible();
+  const editor = adminPage.getByRole("form", { name: "Edit review guidelines" });
+  await editor.getByLabel("Guidelines").fill("# Contracts <img src=x onerror=alert(2)>\n\nCheck **every** clause.");
+  await editor.getByRole("button", { name: "Save guidelines" }).click();
+  await expect(adminPage.getByText("Guidelines saved.")).toBeVisible();
+  await expect(adminPage.locator("img[src=x]")).toHaveCount(0);
+  checkAdmin();
+
+  const stamp = `rules-${Date.now()}`;
+  const sent = await adminPage.request.post("/api/v1/tasks", {
+    headers: { Authorization: `Bearer ${process.env.LOUPE_TOKEN}` },
+    data: { document: `Contract ${stamp}: the buyer pays.`, summary: `Contract ${stamp}: the seller pays.`, confidence: 0.001, model: "summarizer", external_id: stamp, project: "e2e-legal" },
+  });
+  expect(sent.status()).toBe(201);
+  const id = (await sent.json()).id as string;
+
+  // The member reviews legal only (other specs may have left legal work in their hands).
+  const page = await browser.newPage();
+  const check = watchErrors(page);
+  page.on("dialog", dismiss);
+  await signIn(page, member, "/queue");
+  await page.locator("#project").selectOption("e2e-legal");
+  const picked = page.waitForResponse((r) => new URL(r.url()).pathname === "/queue" && r.request().method() === "GET");
+  await page.getByRole("button", { name: "Choose" }).click();
+  await picked;
+  await page.goto("/review");
+  await expect(page.locator("body")).toHaveAttribute("data-keys", "ready");
+  await reach(page, id);
+  await expect(page.locator(".facts .project")).toHaveText("project e2e-legal");
+  const tags = page.getByRole("group", { name: "Error tags" });
+  await expect(tags.getByRole("checkbox")).toHaveCount(2);
+  await page.keyboard.press("g");
+  const panel = page.getByRole("complementary", { name: "Review guidelines" });
+  await expect(panel.getByRole("heading", { name: "Contracts <img src=x onerror=alert(2)>" })).toBeVisible();
+  await expect(panel.locator("strong")).toHaveText("every");
+  await expect(page.locator("img[src=x]")).toHaveCount(0);
+  await page.keyboard.press("g");
+  // 7 marks the second tag; stored with the review.
+  await page.keyboard.press("7");
+  await expect(tags.getByRole("checkbox", { name: "wrong party" })).toBeChecked();
+  await page.keyboard.press("2");
+  await page.keyboard.press("r");
+  await page.keyboard.press("Enter");
+  await expect.poll(async () => (await apiTask(page, id)).reviews.length).toBeGreaterThan(0);
+  expect((await apiTask(page, id)).reviews.at(-1).error_tags).toEqual(["wrong party"]);
+
+  // Back to all of this reviewer's projects, as the first spec expects.
+  await page.goto("/queue");
+  await page.locator("#project").selectOption("");
+  const reset = page.waitForResponse((r) => new URL(r.url()).pathname === "/queue" && r.request().method() === "GET");
+  await page.getByRole("button", { name: "Choose" }).click();
+  await reset;
+  expect(dialogs).toBe(0);
+  check();
 });

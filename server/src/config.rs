@@ -104,6 +104,9 @@ pub struct ExportArgs {
     /// Whose corrections sft and dpo learn from: reviewers (default), end_users or all.
     #[arg(long)]
     pub corrections: Option<String>,
+    /// Only this project's feedback (its slug); default every project.
+    #[arg(long)]
+    pub project: Option<String>,
     /// Write here instead of standard output.
     #[arg(long, short)]
     pub output: Option<PathBuf>,

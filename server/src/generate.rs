@@ -104,6 +104,7 @@ with team as (
 ), size as (select count(*) as n from team),
 need as (
     select t.id, t.created_at, t.confidence, t.model, t.model_version, t.reason, t.summary, k,
+           t.project_id,
            pg_temp.u(t.id::text || ':q') as quality,
            pg_temp.u(t.id::text || k || ':n') as noise,
            pg_temp.u(t.id::text || k || ':e') as esc,
@@ -135,7 +136,7 @@ need as (
 )
 insert into reviews (task_id, reviewer_id, rating, verdict, comment, corrected_summary,
                      seconds_spent, created_at, edit_distance, model, model_version, confidence,
-                     reason)
+                     reason, project_id)
 select r.id, team.id, r.rating, r.verdict,
        case when r.verdict = 'escalate' then 'Needs someone who knows the contract terms.'
             when r.verdict = 'reject' and r.ur > 0.5 then
@@ -147,7 +148,7 @@ select r.id, team.id, r.rating, r.verdict,
        15 + floor(r.noise * 80)::int + 12 * (r.slot % 4)::int,
        least(now(), r.created_at + make_interval(mins => 5 + floor(r.ur * 600)::int + 60 * r.k)),
        case when r.corrects then r.cut::float8 / cardinality(r.words) end,
-       r.model, r.model_version, r.confidence, r.reason
+       r.model, r.model_version, r.confidence, r.reason, r.project_id
 from rated r join team on team.slot = r.slot
 "#;
 
@@ -170,7 +171,7 @@ where t.id = s.task_id";
 // and edits, within two days of the output.
 const END_USERS: &str = r#"
 with chosen as (
-    select t.id, t.created_at, k, pg_temp.u(t.id::text || k || ':eu') as u,
+    select t.id, t.project_id, t.created_at, k, pg_temp.u(t.id::text || k || ':eu') as u,
            pg_temp.u(t.id::text || ':q') < least(0.97, 0.25 + 0.65 * t.confidence) as good
     from tasks t cross join lateral generate_series(1, 2) k
     where t.external_id like $1 || '%' and pg_temp.u(t.id::text || ':eu?') < 0.35
@@ -179,8 +180,8 @@ with chosen as (
                    when u < 0.95 then 'regenerate' else 'edit' end as kind
     from chosen
 )
-insert into external_feedback (task_id, user_id, feedback_type, value, created_at)
-select id, 'user-' || (abs(hashtext(id::text || k)) % 400), kind,
+insert into external_feedback (task_id, project_id, user_id, feedback_type, value, created_at)
+select id, project_id, 'user-' || (abs(hashtext(id::text || k)) % 400), kind,
        case kind when 'thumbs' then case when good <> (pg_temp.u(id::text || k || ':flip') < 0.1) then 1 else 0 end
                  when 'rating' then case when good then 4 else 1 end + floor(u * 970)::int % 2
        end,

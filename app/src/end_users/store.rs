@@ -47,8 +47,9 @@ pub async fn record(
     let mut tx = pool.begin().await?;
     sqlx::query!(
         "insert into external_feedback
-             (task_id, user_id, feedback_type, value, comments, token_id, feedback_key_id)
-         values ($1, $2, $3, $4, $5, $6, $7)",
+             (task_id, user_id, feedback_type, value, comments, token_id, feedback_key_id,
+              project_id)
+         select $1, $2, $3, $4, $5, $6, $7, project_id from tasks where id = $1",
         task_id,
         user_id,
         signal.feedback_type,

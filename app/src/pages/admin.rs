@@ -1,7 +1,9 @@
 //! `/admin`: the feedback dashboard. The filter (date range, model, version) lives in the URL, so
 //! a view can be shared; changing it loads the page again. The body ([`DashboardBody`]) is drawn
-//! on the server only; only the three settings forms run in the browser (islands). Reviewers are
-//! refused (by the page guard, and again by the server function).
+//! on the server only; only the three settings forms run in the browser (islands). The error
+//! tags and guidelines shown for editing are those of the project the URL's `project` names (the
+//! default project's without one). Reviewers are refused (by the page guard, and again by the
+//! server function).
 
 use crate::dashboard::{Dashboard, FilterView, load_dashboard};
 use crate::error::field_message;
@@ -23,19 +25,29 @@ pub fn AdminPage() -> impl IntoView {
         },
         |(from, to, model, version)| load_dashboard(from, to, model, version),
     );
-    // Loaded here, outside the islands, and handed to the editor as a prop: a resource created
+    // Loaded here, outside the islands, and handed to the editors as props: a resource created
     // inside an island that sits in this Suspend can outlive the owner that provides the
     // server's state while the page renders, and then its server function panics.
-    let guidelines = Resource::new(|| (), |_| crate::guidelines::load_guidelines());
+    let project = move || query.get().get("project").filter(|v| !v.is_empty());
+    let settings = Resource::new(project, |project| async move {
+        let projects = crate::project::admin_projects().await?;
+        let guidelines = crate::guidelines::load_guidelines(project.clone()).await?;
+        let tags = crate::error_tags::load_error_tags(project).await?;
+        Ok::<_, crate::error::AppError>(Settings {
+            projects,
+            guidelines,
+            tags,
+        })
+    });
     view! {
         <Title text="Dashboard" />
         <Header />
         <main class="admin">
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    let guidelines = guidelines.await.map(|g| g.text).unwrap_or_default();
+                    let settings = settings.await;
                     match data.await {
-                        Ok(d) => view! { <DashboardShell d=d guidelines /> }.into_any(),
+                        Ok(d) => view! { <DashboardShell d=d settings /> }.into_any(),
                         Err(e) => view! {
                             <h1>"Feedback dashboard"</h1>
                             <ErrorNotice error=e.clone() />
@@ -48,9 +60,20 @@ pub fn AdminPage() -> impl IntoView {
     }
 }
 
+/// What the settings section edits: one project's error tags and guidelines.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+struct Settings {
+    projects: Vec<crate::project::Project>,
+    guidelines: crate::guidelines::Guidelines,
+    tags: crate::error_tags::ProjectTags,
+}
+
 /// The page around the dashboard's body: the filter, the export links and the settings form.
 #[component]
-fn DashboardShell(d: Dashboard, guidelines: String) -> impl IntoView {
+fn DashboardShell(
+    d: Dashboard,
+    settings: Result<Settings, crate::error::AppError>,
+) -> impl IntoView {
     // `models` is (model, version) pairs sorted by model: each model once, for both forms.
     let mut names: Vec<String> = d.models.iter().map(|(m, _)| m.clone()).collect();
     names.dedup();
@@ -81,13 +104,47 @@ fn DashboardShell(d: Dashboard, guidelines: String) -> impl IntoView {
             <h2>"Change routing"</h2>
             <p class="hint">"Applies to outputs that arrive from now on. Leave a field empty to keep its value."</p>
             <RoutingForm names />
-            <h2>"Error tags"</h2>
-            <p class="hint">"The kinds of mistake reviewers can mark, in the order of their keys (6, 7, 8, 9, 0). Past reviews keep their tags."</p>
-            <TagsForm />
-            <h2>"Review guidelines"</h2>
-            <p class="hint">"Reviewers open these beside each task (key g). A line starting with # is a heading, - starts a list item, **bold** is bold."</p>
-            <GuidelinesForm text=guidelines />
+            {match settings {
+                Ok(s) => view! { <ProjectSettings s /> }.into_any(),
+                Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+            }}
         </section>
+    }
+}
+
+/// One project's error tags and guidelines, and the choice of project (a GET form: the project
+/// is in the URL).
+#[component]
+fn ProjectSettings(s: Settings) -> impl IntoView {
+    let slug = s.tags.project.clone();
+    let is_default = slug == crate::project::DEFAULT_SLUG;
+    let inherited = |own: bool| {
+        (!is_default && !own).then(|| view! {
+            <p class="hint inherited">"This project has none of its own: these are the default project's. Save to give it its own; save an empty list to go back to the default project's."</p>
+        })
+    };
+    view! {
+        <form method="get" action="/admin" class="filter" aria-label="Choose the project to edit">
+            <label>"Error tags and guidelines of project"
+                <select name="project">
+                    {s.projects.into_iter().map(|p| {
+                        let selected = p.slug == slug;
+                        let label = format!("{} ({})", p.name, p.slug);
+                        view! { <option value=p.slug selected=selected>{label}</option> }
+                    }).collect_view()}
+                </select>
+            </label>
+            <button type="submit">"Show"</button>
+        </form>
+        <h2>"Error tags"</h2>
+        <p class="hint">"The kinds of mistake reviewers can mark, in the order of their keys (6, 7, 8, 9, 0). Past reviews keep their tags."</p>
+        <p class="current-tags">"Now: "{s.tags.tags.join(", ")}</p>
+        {inherited(s.tags.own)}
+        <TagsForm project=slug.clone() required=is_default />
+        <h2>"Review guidelines"</h2>
+        <p class="hint">"Reviewers open these beside each task (key g). A line starting with # is a heading, - starts a list item, **bold** is bold."</p>
+        {inherited(s.guidelines.own)}
+        <GuidelinesForm text=s.guidelines.text project=slug />
     }
 }
 
@@ -138,14 +195,17 @@ fn FilterForm(
 /// The guidelines editor, an island (as are the two forms below): saving says so beside the form.
 #[island(lazy)]
 fn GuidelinesForm(
-    /// The guidelines as stored.
+    /// The guidelines in force.
     text: String,
+    /// The project they belong to (its slug).
+    project: String,
 ) -> impl IntoView {
     crate::pages::mark_live("guidelines");
     let save = ServerAction::<crate::guidelines::SaveGuidelines>::new();
     let result = save.value();
     view! {
         <ActionForm action=save attr:class="guidelines-form" attr:aria-label="Edit review guidelines">
+            <input type="hidden" name="project" value=project />
             <label for="guidelines-text">"Guidelines"</label>
             <textarea id="guidelines-text" name="text" rows="10">{crate::html::textarea_text(&text)}</textarea>
             {move || field_message(&result.get(), "text").map(|m| view! { <span class="field-error" role="alert">{m}</span> })}
@@ -156,21 +216,27 @@ fn GuidelinesForm(
 }
 
 #[island(lazy)]
-fn TagsForm() -> impl IntoView {
+fn TagsForm(
+    /// The project whose list this replaces (its slug).
+    project: String,
+    /// Whether the list may not be empty (the default project's may not).
+    required: bool,
+) -> impl IntoView {
     crate::pages::mark_live("tags");
     let save = ServerAction::<crate::error_tags::SetErrorTags>::new();
     let result = save.value();
     view! {
         <ActionForm action=save attr:class="inline-form" attr:aria-label="Change error tags">
+            <input type="hidden" name="project" value=project />
             <label>"Tags, comma-separated"
-                <input type="text" name="tags" size="50" required
+                <input type="text" name="tags" size="50" required=required
                     placeholder="hallucination, omission, wrong emphasis, style, harmful" />
             </label>
             {move || field_message(&result.get(), "tags").map(|m| view! { <span class="field-error" role="alert">{m}</span> })}
             <button type="submit">"Save"</button>
         </ActionForm>
         {move || match result.get() {
-            Some(Ok(tags)) => Some(view! { <p class="saved" role="status">{format!("Saved: {}.", tags.join(", "))}</p> }),
+            Some(Ok(tags)) => Some(view! { <p class="saved" role="status">{format!("Saved. In force now: {}.", tags.join(", "))}</p> }),
             _ => None,
         }}
     }

@@ -89,6 +89,8 @@ fn AddForm(add: ServerAction<AddWebhook>) -> impl IntoView {
                     <label class="check"><input type="checkbox" name="escalated" value="on" />"task.escalated"</label>
                 </fieldset>
                 {error("events")}
+                <label>"Projects (optional)" <input type="text" name="projects" placeholder="every project" autocomplete="off" /></label>
+                {error("projects")}
                 <label>"Secret (optional)" <input type="text" name="secret" placeholder="generated" autocomplete="off" /></label>
                 {error("secret")}
                 <button type="submit">"Add"</button>
@@ -110,7 +112,7 @@ fn Lists(
         view! {
             <table class="data" aria-label="Endpoints">
                 <thead><tr>
-                    <th>"URL"</th><th>"Events"</th><th>"Pending"</th><th>"Delivered"</th>
+                    <th>"URL"</th><th>"Events"</th><th>"Projects"</th><th>"Pending"</th><th>"Delivered"</th>
                     <th>"Failed"</th><th><span class="sr-only">"Actions"</span></th>
                 </tr></thead>
                 <tbody>
@@ -149,6 +151,7 @@ fn EndpointRow(e: Endpoint, remove: ServerAction<RemoveWebhook>) -> impl IntoVie
         <tr>
             <td>{e.url}<br /><small>{e.description}</small></td>
             <td>{e.events.join(", ")}</td>
+            <td>{if e.projects.is_empty() { "every project".to_owned() } else { e.projects.join(", ") }}</td>
             <td>{e.pending}</td>
             <td>{e.delivered}</td>
             <td>{e.failed}</td>

@@ -26,22 +26,18 @@ fn terms(state: &AppState, prefetched: bool) -> ClaimTerms {
 
 /// The reviewer's current task as the page shows it: the one on screen if they hold it, else
 /// the one claimed in the background (promoted: it is on screen from now on), else a fresh
-/// claim. `tags`: the error tags, when the request has read them already.
-pub async fn current_view(
-    state: &AppState,
-    reviewer: i64,
-    tags: Option<Vec<String>>,
-) -> Result<Option<TaskView>, AppError> {
+/// claim.
+pub async fn current_view(state: &AppState, reviewer: i64) -> Result<Option<TaskView>, AppError> {
     let pool = &state.pool;
     let terms = terms(state, false);
     match lease::held(pool, reviewer).await? {
         Some(held) if !held.prefetched => {
-            return view_of(state, reviewer, Some(held.id), tags).await;
+            return view_of(state, reviewer, Some(held.id)).await;
         }
         Some(held) => {
             let promoted = lease::promote(pool, reviewer, held.id, terms.lease_secs).await?;
             if promoted.is_some() {
-                return view_of(state, reviewer, promoted, tags).await;
+                return view_of(state, reviewer, promoted).await;
             }
         }
         None => {}
@@ -63,7 +59,7 @@ pub async fn prefetch_view(state: &AppState, reviewer: i64) -> Result<Option<Tas
         return view_from_row(state, shown).await.map(Some);
     }
     if let Some(held) = lease::held_prefetched(pool, reviewer).await? {
-        return view_of(state, reviewer, Some(held), None).await;
+        return view_of(state, reviewer, Some(held)).await;
     }
     claimed_view(state, lease::claim(pool, reviewer, terms).await).await
 }
@@ -82,13 +78,10 @@ async fn claimed_view(
 /// After a submit or skip, for the page that asked (`with_next`): the current task and the
 /// one behind it. A form posted without scripts asks for nothing and claims nothing here;
 /// its page load that follows does.
-/// `tags` are the error tags the caller has already read in this request (a submit may have),
-/// so one request reads them once.
 pub async fn upcoming(
     state: &AppState,
     reviewer: i64,
     with_next: bool,
-    tags: Option<Vec<String>>,
 ) -> Result<Upcoming, AppError> {
     if !with_next {
         return Ok(Upcoming {
@@ -96,7 +89,7 @@ pub async fn upcoming(
             next: None,
         });
     }
-    let Some(current) = current_view(state, reviewer, tags).await? else {
+    let Some(current) = current_view(state, reviewer).await? else {
         return Ok(Upcoming {
             current: None,
             next: None,
@@ -109,35 +102,26 @@ pub async fn upcoming(
     })
 }
 
-/// The task as the review page shows it, for a look-up that may have come back empty. `tags`:
-/// the error tags, when the request has read them already.
+/// The task as the review page shows it, for a look-up that may have come back empty.
 pub async fn view_of(
     state: &AppState,
     reviewer: i64,
     id: Option<Uuid>,
-    tags: Option<Vec<String>>,
 ) -> Result<Option<TaskView>, AppError> {
     let Some(id) = id else { return Ok(None) };
-    let tags = match tags {
-        Some(tags) => tags,
-        None => crate::error_tags::store::list(&state.pool).await?,
-    };
     let waiting = crate::task::counts::waiting(&state.pool, reviewer).await?;
-    task_view(state, id, tags, waiting).await.map(Some)
+    task_view(state, id, waiting).await.map(Some)
 }
 
-async fn task_view(
-    state: &AppState,
-    id: Uuid,
-    error_tags: Vec<String>,
-    waiting: i64,
-) -> Result<TaskView, AppError> {
+async fn task_view(state: &AppState, id: Uuid, waiting: i64) -> Result<TaskView, AppError> {
     let row = sqlx::query!(
-        r#"select id, document, summary, confidence, threshold, model, model_version,
-                  reason, metadata, support,
-                  exists (select 1 from external_feedback f where f.task_id = tasks.id)
+        r#"select t.id, t.document, t.summary, t.confidence, t.threshold, t.model,
+                  t.model_version, t.reason, t.metadata, t.support, p.slug as project,
+                  project_error_tags(t.project_id) as "error_tags!",
+                  exists (select 1 from external_feedback f where f.task_id = t.id)
                       as "has_end_user_feedback!"
-           from tasks where id = $1"#,
+           from tasks t join projects p on p.id = t.project_id
+           where t.id = $1"#,
         id
     )
     .fetch_one(&state.pool)
@@ -155,7 +139,8 @@ async fn task_view(
         support: row.support,
         has_end_user_feedback: row.has_end_user_feedback,
         waiting,
-        error_tags,
+        project: row.project,
+        error_tags: row.error_tags,
         claimed: false,
     };
     view_from_row(state, row).await
@@ -205,6 +190,7 @@ async fn view_from_row(state: &AppState, row: lease::Shown) -> Result<TaskView, 
         reason,
         metadata,
         waiting: row.waiting,
+        project: row.project,
         error_tags: row.error_tags,
         support: stored_support(row.support, state.settings.weak_support),
         weak_below: state.settings.weak_support,

@@ -31,7 +31,9 @@ pub struct TaskView {
     pub metadata: Vec<(String, String)>,
     /// Tasks still waiting after this one, for the page header.
     pub waiting: i64,
-    /// The error tags a reviewer may mark, in key order.
+    /// The slug of the task's project (its guidelines and error tags are the project's).
+    pub project: String,
+    /// The error tags a reviewer may mark, in key order: the task's project's.
     pub error_tags: Vec<String>,
     /// How well the source supports each summary sentence; `None` until the server's support
     /// worker has computed it (a view never computes it: pipeline text can be made expensive).
@@ -62,7 +64,7 @@ pub async fn current_task() -> Result<Option<TaskView>, AppError> {
 
     let user = require_role(Role::Reviewer).await?;
     let state = expect_state();
-    desk::current_view(&state, user.id, None).await
+    desk::current_view(&state, user.id).await
 }
 
 /// The tasks a reviewer has after moving on (submit or skip) when the page asked with
@@ -97,15 +99,15 @@ pub async fn submit_review(
     let user = require_role(Role::Reviewer).await?;
     let task_id = parse_task_id(&task_id)?;
     let state = expect_state();
-    // The configured tags are needed only to check tags the reviewer marked; most reviews
-    // mark none, and then the list is not read.
+    // The task's project's tags are needed only to check tags the reviewer marked; most
+    // reviews mark none, and then the list is not read.
     let marked = error_tags
         .as_deref()
         .is_some_and(|t| t.split(',').any(|t| !t.trim().is_empty()));
     let allowed = if marked {
-        Some(crate::error_tags::store::list(&state.pool).await?)
+        crate::error_tags::store::for_task(&state.pool, task_id).await?
     } else {
-        None
+        Vec::new()
     };
     let judgement = Judgement::from_fields(
         rating.as_deref(),
@@ -113,12 +115,12 @@ pub async fn submit_review(
         comment.as_deref(),
         corrected_summary.as_deref(),
         error_tags.as_deref(),
-        allowed.as_deref().unwrap_or_default(),
+        &allowed,
     )?;
     let verdict = judgement.verdict;
     desk::store_review(&state.pool, user.id, task_id, judgement).await?;
     state.metrics.review_stored(verdict);
-    desk::upcoming(&state, user.id, prefetch.as_deref() == Some("1"), allowed).await
+    desk::upcoming(&state, user.id, prefetch.as_deref() == Some("1")).await
 }
 
 /// Gives the task back to the queue; the reviewer who skipped it will not be offered it again
@@ -134,7 +136,7 @@ pub async fn skip_task(task_id: String, prefetch: Option<String>) -> Result<Upco
     let state = expect_state();
     desk::skip(&state.pool, user.id, task_id).await?;
     state.metrics.skipped();
-    desk::upcoming(&state, user.id, prefetch.as_deref() == Some("1"), None).await
+    desk::upcoming(&state, user.id, prefetch.as_deref() == Some("1")).await
 }
 
 /// Claims the task after the current one in the background, with a short lease the page renews;

@@ -106,7 +106,9 @@ pub struct Shown {
     pub has_end_user_feedback: bool,
     /// Tasks still waiting after this claim (the `task_tally` sum, less the task just claimed).
     pub waiting: i64,
-    /// The error tags, in key order.
+    /// The slug of the task's project.
+    pub project: String,
+    /// The error tags in force for the task's project, in key order.
     pub error_tags: Vec<String>,
     /// Claimed by this statement (not one the reviewer already held).
     pub claimed: bool,
@@ -260,12 +262,12 @@ async fn claim_once(
                    order by w.kept desc, w.flagged desc, w.confidence, w.created_at
                    limit 1)
                returning id, document, summary, confidence, threshold, model, model_version,
-                         reason, metadata, support),
+                         reason, metadata, support, project_id),
            shown as (
                select c.*, true as claimed from claimed c
                union all
                select t.id, t.document, t.summary, t.confidence, t.threshold, t.model,
-                      t.model_version, t.reason, t.metadata, t.support, false
+                      t.model_version, t.reason, t.metadata, t.support, t.project_id, false
                from tasks t where t.id = (select id from held))
            select s.id as "id!", s.document as "document!", s.summary as "summary!",
                   s.confidence as "confidence!", s.threshold as "threshold!", s.model as "model!",
@@ -279,8 +281,8 @@ async fn claim_once(
                       where status = 'in_review' and lease_expires_at <= now()
                         and project_id in (select id from mine))
                    - s.claimed::int) as "waiting!",
-                  array(select tag from error_tags order by position) as "error_tags!"
-           from shown s"#,
+                  p.slug as project, project_error_tags(s.project_id) as "error_tags!"
+           from shown s join projects p on p.id = s.project_id"#,
         reviewer,
         terms.lease_secs,
         terms.skip_cooldown_secs,
@@ -302,6 +304,7 @@ async fn claim_once(
         support: r.support,
         has_end_user_feedback: r.has_end_user_feedback,
         waiting: r.waiting,
+        project: r.project,
         error_tags: r.error_tags,
         claimed: r.claimed,
     }))
@@ -408,6 +411,7 @@ pub async fn settle_with_review(
     let row = sqlx::query!(
         r#"with held as (
                select id, reviews_required, reviews_done, model, model_version, confidence, reason,
+                      project_id,
                       greatest(0, extract(epoch from now() - coalesce(leased_at, now())))::int
                           as seconds,
                       case when $4 = 'escalate' then 'escalated'
@@ -421,16 +425,18 @@ pub async fn settle_with_review(
                               where e.active
                                 and (case h.status when 'reviewed' then $9
                                                    when 'escalated' then $10 end)
-                                    = any(e.events)) as subscribed),
+                                    = any(e.events)
+                                and (e.projects is null or h.project_id = any(e.projects)))
+                          as subscribed),
            go as (
                select held.* from held, heard where not ($11 and heard.subscribed)),
            stored as (
                insert into reviews
                    (task_id, reviewer_id, rating, verdict, comment, corrected_summary,
                     seconds_spent, edit_distance, model, model_version, confidence, reason,
-                    error_tags)
+                    error_tags, project_id)
                select id, $2, $3, $4, $5, $6, seconds, $7, model, model_version, confidence,
-                      reason, $8
+                      reason, $8, project_id
                from go
                returning task_id),
            settled as (

@@ -13,9 +13,9 @@
 //! A token without the scope gets 403 with `"scope": "<name>"` in the error JSON.
 //!
 //! A token may be limited to projects (`api_tokens.projects`). Only the routes that keep to a
-//! caller's projects take such a token: they ask for [`ProjectPipeline<S>`]. Every other route's
-//! [`Pipeline`] and [`Operator`] refuse it (403), so a route that serves every project cannot
-//! forget the limit.
+//! caller's projects take such a token: they ask for [`ProjectPipeline<S>`] or
+//! [`ProjectOperator<S>`], which hand the route the limit. Every other route's [`Pipeline`] and
+//! [`Operator`] refuse it (403), so a route that serves every project cannot forget the limit.
 
 use super::error::ApiError;
 use app::audit::Actor;
@@ -175,8 +175,9 @@ impl<S: Need> FromRequestParts<AppState> for ProjectPipeline<S> {
     }
 }
 
-/// A token with the scope `S` needs, or a signed-in admin (reviewers get 403, anonymous
-/// callers 401), and who that is for the audit trail. `Operator` alone needs the `admin` scope.
+/// A token with the scope `S` needs, not limited to projects, or a signed-in admin (reviewers
+/// get 403, anonymous callers 401), and who that is for the audit trail. `Operator` alone needs
+/// the `admin` scope.
 pub struct Operator<S: Need = need::Admin> {
     pub actor: Actor,
     need: PhantomData<S>,
@@ -186,16 +187,42 @@ impl<S: Need> FromRequestParts<AppState> for Operator<S> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let caller = ProjectOperator::<S>::from_request_parts(parts, state).await?;
+        if caller.projects.is_some() {
+            return Err(ApiError::ProjectLimited);
+        }
+        Ok(Operator {
+            actor: caller.actor,
+            need: PhantomData,
+        })
+    }
+}
+
+/// [`Operator`] for a route that keeps to the caller's projects: a token that may be limited to
+/// projects, or a signed-in admin (every project).
+pub struct ProjectOperator<S: Need = need::Admin> {
+    pub actor: Actor,
+    /// The projects the token is limited to; `None`: every project.
+    pub projects: Option<Vec<i64>>,
+    need: PhantomData<S>,
+}
+
+impl<S: Need> FromRequestParts<AppState> for ProjectOperator<S> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         if parts.headers.contains_key(http::header::AUTHORIZATION) {
-            let token = Pipeline::<S>::from_request_parts(parts, state).await?;
-            return Ok(Operator {
-                actor: Actor::token(token.token_id, &token.name),
+            let token = ProjectPipeline::<S>::from_request_parts(parts, state).await?;
+            return Ok(ProjectOperator {
+                actor: Actor::token(token.token.token_id, &token.token.name),
+                projects: token.projects,
                 need: PhantomData,
             });
         }
         match user_from_headers(state, &parts.headers).await? {
-            Some(user) if user.role == Role::Admin => Ok(Operator {
+            Some(user) if user.role == Role::Admin => Ok(ProjectOperator {
                 actor: Actor::user(&user),
+                projects: None,
                 need: PhantomData,
             }),
             Some(_) => Err(ApiError::Forbidden),

@@ -81,6 +81,15 @@ impl ApiError {
     }
 }
 
+impl From<app::project::Refused> for ApiError {
+    fn from(refused: app::project::Refused) -> Self {
+        match refused {
+            app::project::Refused::Invalid(e) => ApiError::Invalid(e),
+            app::project::Refused::Forbidden(e) => ApiError::ProjectRefused(e),
+        }
+    }
+}
+
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
         tracing::error!(error = %e, "database error in API request");

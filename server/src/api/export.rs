@@ -1,9 +1,10 @@
 //! `GET /api/v1/export`: an export (see [`crate::export`]) streamed as a download, one of a
 //! bounded number at once.
 //!
-//! Callers: an API token, or a signed-in admin (the dashboard's download links).
+//! Callers: an API token, or a signed-in admin (the dashboard's download links). A token limited
+//! to projects exports only their feedback.
 
-use super::auth::{Operator, need};
+use super::auth::{ProjectOperator, need};
 use super::error::ApiError;
 use crate::export::{ExportQuery, Limits, start_within};
 use app::state::AppState;
@@ -32,12 +33,18 @@ pub struct ExportSlots(pub Arc<Semaphore>);
          content((String = "application/x-ndjson"), (String = "text/csv"))),
         super::openapi::Errors))]
 pub async fn export(
-    _caller: Operator<need::Read>,
+    caller: ProjectOperator<need::Read>,
     State(state): State<AppState>,
     Extension(ExportSlots(slots)): Extension<ExportSlots>,
     query: Result<Query<ExportQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(query) = query.map_err(|_| super::bad_query())?;
+    let projects = app::project::confine(
+        &state.pool,
+        query.project.as_deref(),
+        caller.projects.as_deref(),
+    )
+    .await??;
     let Ok(slot) = slots.try_acquire_owned() else {
         tracing::warn!("export refused: all export slots are busy");
         return Err(ApiError::Busy(
@@ -48,7 +55,7 @@ pub async fn export(
         slot: Some(slot),
         stall: Some(state.settings.export_stall),
     };
-    let export = start_within(state.pool.clone(), &query, limits)?;
+    let export = start_within(state.pool.clone(), &query, projects, limits)?;
     let (file_name, content_type) = (export.file_name, export.content_type);
     let stalled = export.stalled;
     // Fused: a compressing body may poll once more after the end, which a bare unfold forbids.

@@ -1,5 +1,6 @@
-//! `GET /api/v1/feedback?after=CURSOR&limit=N`: every piece of feedback (reviews and end-user
-//! feedback) in one stable order, for jobs that retrain on it.
+//! `GET /api/v1/feedback?after=CURSOR&limit=N&project=SLUG`: every piece of feedback (reviews
+//! and end-user feedback) in one stable order, for jobs that retrain on it; of one project, or of
+//! the projects a token is limited to.
 //!
 //! Rows are ordered by (writing transaction, kind, id). The feed returns only rows whose
 //! transaction is older than every transaction still running, so a row that commits later always
@@ -7,7 +8,7 @@
 //! never repeats one. The price is that a row appears only once every transaction that started
 //! before it has ended (normally milliseconds).
 
-use super::auth::{Pipeline, need};
+use super::auth::{ProjectPipeline, need};
 use super::error::ApiError;
 use app::error::FieldError;
 use app::state::AppState;
@@ -26,6 +27,8 @@ pub struct FeedQuery {
     after: Option<String>,
     /// Items per page, 1-1000 (default 100).
     limit: Option<String>,
+    /// A project's slug: only its feedback. A token limited to projects reads only theirs.
+    project: Option<String>,
 }
 
 /// A position in the feed: (transaction, kind: 0 review / 1 end-user feedback, id).
@@ -91,6 +94,8 @@ pub struct FeedItem {
     pub external_id: Option<String>,
     pub model: String,
     pub model_version: String,
+    /// The slug of the task's project.
+    pub project: String,
     pub created_at: DateTime<Utc>,
     pub reviewer: Option<String>,
     pub rating: Option<i16>,
@@ -114,6 +119,77 @@ pub struct FeedPage {
     pub has_more: bool,
 }
 
+/// One row of the feed's statement.
+struct FeedRow {
+    xact: i64,
+    kind: i16,
+    id: i64,
+    task_id: Uuid,
+    external_id: Option<String>,
+    model: String,
+    model_version: String,
+    project: String,
+    created_at: DateTime<Utc>,
+    reviewer: Option<String>,
+    rating: Option<i16>,
+    verdict: Option<String>,
+    comment: Option<String>,
+    corrected_summary: Option<String>,
+    user_id: Option<String>,
+    feedback_type: Option<String>,
+    value: Option<Value>,
+    comments: Option<String>,
+}
+
+/// The feed's statement: the page after the cursor (`$1`-`$4`, see [`Cursor::bounds`]), `$5`
+/// rows at most. `$reviews` and `$end_users` keep each side to the projects asked for (`$6`), or
+/// are empty for every project. Two statements rather than one with an `is null or` condition:
+/// each is planned for its own index (the feed's, or a project's feed), where a shared cached
+/// plan would serve one case with the other's.
+macro_rules! feed_rows {
+    ($reviews:tt, $end_users:tt $(, $arg:expr)*) => {
+        sqlx::query_as!(
+            FeedRow,
+            r#"with horizon as (select pg_snapshot_xmin(pg_current_snapshot())::text::bigint as h)
+               select feed.xact as "xact!", feed.kind as "kind!", feed.id as "id!",
+                      feed.task_id as "task_id!", feed.external_id, feed.model as "model!",
+                      feed.model_version as "model_version!", p.slug as project,
+                      feed.created_at as "created_at!", feed.reviewer, feed.rating, feed.verdict,
+                      feed.comment, feed.corrected_summary, feed.user_id, feed.feedback_type,
+                      feed.value, feed.comments
+               from (
+                   (select r.xact, 0::smallint as kind, r.id, r.task_id, t.external_id, r.model,
+                           r.model_version, r.project_id, r.created_at, u.username as reviewer,
+                           r.rating, r.verdict, r.comment, r.corrected_summary,
+                           null::text as user_id, null::text as feedback_type,
+                           null::jsonb as value, null::text as comments
+                    from reviews r
+                    join users u on u.id = r.reviewer_id
+                    join tasks t on t.id = r.task_id
+                    where (r.xact, r.id) > ($1, $2) and r.xact < (select h from horizon)"#
+                + $reviews
+                + r#"
+                    order by r.xact, r.id limit $5)
+                   union all
+                   (select f.xact, 1::smallint, f.id, f.task_id, t.external_id, t.model,
+                           t.model_version, f.project_id, f.created_at, null, null, null, null,
+                           null, f.user_id, f.feedback_type,
+                           feedback_value_doc(f.feedback_type, f.value), f.comments
+                    from external_feedback f
+                    join tasks t on t.id = f.task_id
+                    where (f.xact, f.id) > ($3, $4) and f.xact < (select h from horizon)"#
+                + $end_users
+                + r#"
+                    order by f.xact, f.id limit $5)
+               ) feed
+               join projects p on p.id = feed.project_id
+               order by feed.xact, feed.kind, feed.id
+               limit $5"#,
+            $($arg),*
+        )
+    };
+}
+
 /// A stable, cursor-paginated feed of all feedback.
 #[utoipa::path(get, path = "/api/v1/feedback", tag = "feedback",
     security(("token" = ["read"])),
@@ -121,51 +197,43 @@ pub struct FeedPage {
     responses((status = 200, body = FeedPage), super::openapi::Errors))]
 pub async fn feed(
     State(state): State<AppState>,
-    _caller: Pipeline<need::Read>,
+    caller: ProjectPipeline<need::Read>,
     query: Result<Query<FeedQuery>, QueryRejection>,
 ) -> Result<Json<FeedPage>, ApiError> {
     let Query(query) = query.map_err(|_| super::bad_query())?;
+    let within = app::project::confine(
+        &state.pool,
+        query.project.as_deref(),
+        caller.projects.as_deref(),
+    )
+    .await??;
     let after = match query.after.as_deref().filter(|a| !a.trim().is_empty()) {
         Some(raw) => Some(Cursor::parse(raw)?),
         None => None,
     };
     let limit = super::limit(query.limit.as_deref(), 100, 1000)?;
     let ((rx, rid), (ex, eid)) = after.unwrap_or(Cursor::START).bounds();
-    let rows = sqlx::query!(
-        r#"with horizon as (select pg_snapshot_xmin(pg_current_snapshot())::text::bigint as h)
-           select xact as "xact!", kind as "kind!", id as "id!", task_id as "task_id!",
-                  external_id, model as "model!", model_version as "model_version!",
-                  created_at as "created_at!", reviewer, rating, verdict, comment,
-                  corrected_summary, user_id, feedback_type, value, comments
-           from (
-               (select r.xact, 0::smallint as kind, r.id, r.task_id, t.external_id, r.model,
-                       r.model_version, r.created_at, u.username as reviewer, r.rating, r.verdict,
-                       r.comment, r.corrected_summary, null::text as user_id,
-                       null::text as feedback_type, null::jsonb as value, null::text as comments
-                from reviews r
-                join users u on u.id = r.reviewer_id
-                join tasks t on t.id = r.task_id
-                where (r.xact, r.id) > ($1, $2) and r.xact < (select h from horizon)
-                order by r.xact, r.id limit $5)
-               union all
-               (select f.xact, 1::smallint, f.id, f.task_id, t.external_id, t.model,
-                       t.model_version, f.created_at, null, null, null, null, null, f.user_id,
-                       f.feedback_type, feedback_value_doc(f.feedback_type, f.value), f.comments
-                from external_feedback f
-                join tasks t on t.id = f.task_id
-                where (f.xact, f.id) > ($3, $4) and f.xact < (select h from horizon)
-                order by f.xact, f.id limit $5)
-           ) feed
-           order by xact, kind, id
-           limit $5"#,
-        rx,
-        rid,
-        ex,
-        eid,
-        limit + 1
-    )
-    .fetch_all(&state.pool)
-    .await?;
+    let rows = match within.as_deref() {
+        None => {
+            feed_rows!("", "", rx, rid, ex, eid, limit + 1)
+                .fetch_all(&state.pool)
+                .await?
+        }
+        Some(projects) => {
+            feed_rows!(
+                " and r.project_id = any($6)",
+                " and f.project_id = any($6)",
+                rx,
+                rid,
+                ex,
+                eid,
+                limit + 1,
+                projects
+            )
+            .fetch_all(&state.pool)
+            .await?
+        }
+    };
     let has_more = rows.len() as i64 > limit;
     let items: Vec<FeedItem> = rows
         .into_iter()
@@ -182,6 +250,7 @@ pub async fn feed(
             external_id: r.external_id,
             model: r.model,
             model_version: r.model_version,
+            project: r.project,
             created_at: r.created_at,
             reviewer: r.reviewer,
             rating: r.rating,

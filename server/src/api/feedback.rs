@@ -8,7 +8,7 @@
 //! output back to review (the model's rule, [`app::routing::decide::dissatisfied`]) reads the
 //! task's `status` and `reason`.
 
-use super::auth::{Pipeline, need};
+use super::auth::{ProjectPipeline, need};
 use super::error::ApiError;
 use app::end_users::signal::{self, Signal};
 use app::end_users::store::{self, Outcome, Sender};
@@ -64,7 +64,8 @@ pub struct Received {
 #[derive(Debug, PartialEq)]
 struct Feedback {
     task_key: String,
-    project: String,
+    /// The project an external id is looked up in, when the body names one.
+    project: Option<String>,
     user_id: String,
     signal: Signal,
 }
@@ -95,10 +96,10 @@ fn parse(body: Value) -> Result<Feedback, FieldError> {
         ));
     }
     let project = match raw.project.as_deref().map(str::trim) {
-        None | Some("") => app::project::DEFAULT_SLUG.to_owned(),
+        None | Some("") => None,
         Some(slug) => {
             app::project::check_slug("project", slug)?;
-            slug.to_owned()
+            Some(slug.to_owned())
         }
     };
     let signal = signal::check(
@@ -136,32 +137,52 @@ fn body_json(body: Result<Bytes, BytesRejection>) -> Result<Value, ApiError> {
     responses((status = 200, body = Received), super::openapi::Errors))]
 pub async fn receive(
     State(state): State<AppState>,
-    caller: Pipeline<need::Ingest>,
+    caller: ProjectPipeline<need::Ingest>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Received>, ApiError> {
-    accept(&state, body, Sender::Token(caller.token_id)).await
+    let sender = Sender::Token(caller.token.token_id);
+    accept(&state, body, sender, caller.projects.as_deref()).await
 }
 
 /// Checks and stores one body of end-user feedback from `sender`: the one path both this route
 /// and the browser's (`super::public_feedback`, with a publishable key) take, so the model's
-/// dissatisfaction rule applies alike.
+/// dissatisfaction rule applies alike. `within`: the projects a token is limited to (`None`:
+/// every project); feedback on any other project's output is refused.
 pub async fn accept(
     state: &AppState,
     body: Result<Bytes, BytesRejection>,
     sender: Sender,
+    within: Option<&[i64]>,
 ) -> Result<Json<Received>, ApiError> {
     let feedback = parse(body_json(body)?)?;
-    // The task may be named by Loupe's id or by the pipeline's own external_id (unique within
-    // its project).
     let as_uuid = Uuid::parse_str(&feedback.task_key).ok();
+    // An external id is looked up in the project named, else the token's one project, else the
+    // default project: ingest's rule (`project::place`).
+    let placed = app::project::place(&state.pool, &[feedback.project.as_deref()], within, |_| {
+        "project".into()
+    })
+    .await?;
+    let project = match placed {
+        Ok(placed) => Some(placed[0]),
+        // A token limited to several projects names none: Loupe's own id needs none.
+        Err(app::project::Refused::Invalid(_))
+            if as_uuid.is_some() && feedback.project.is_none() =>
+        {
+            None
+        }
+        Err(refused) => return Err(refused.into()),
+    };
+    // The task may be named by Loupe's id (in a project the caller may use) or by the
+    // pipeline's own external_id (unique within its project).
     let task_id = sqlx::query_scalar!(
         "select id from tasks
-         where id = $1
-            or (external_id = $2 and project_id = (select id from projects where slug = $3))
+         where (id = $1 and ($4::bigint[] is null or project_id = any($4)))
+            or (external_id = $2 and project_id = $3)
          order by (id = $1) desc nulls last limit 1",
         as_uuid,
         feedback.task_key,
-        feedback.project
+        project,
+        within
     )
     .fetch_optional(&state.pool)
     .await?

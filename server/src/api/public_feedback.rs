@@ -153,7 +153,7 @@ pub async fn receive(
     ));
     let rate = state.settings.key_rate;
     let mut answer = match key_rate::hit(&state.pool, &rate, key.id, &address).await {
-        Ok(Ok(())) => match accept(&state, body, Sender::Key(key.id)).await {
+        Ok(Ok(())) => match accept(&state, body, Sender::Key(key.id), None).await {
             // A publishable key is in every visitor's hands: it does not answer whether an
             // output exists (pipelines' external ids are often guessable). Nothing is stored.
             Err(ApiError::Unknown(e)) if e.field == "task_id" => {

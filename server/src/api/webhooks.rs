@@ -32,6 +32,10 @@ pub struct NewEndpoint {
     pub secret: Option<String>,
     #[schema(max_length = 200)]
     pub description: Option<String>,
+    /// The slugs of the projects whose events it hears; leave out (or empty) for every project.
+    #[schema(max_items = 100)]
+    #[serde(default)]
+    pub projects: Vec<String>,
 }
 
 /// The events an endpoint may subscribe to (for the OpenAPI document).
@@ -63,6 +67,7 @@ pub async fn create(
         &new.events,
         new.secret.as_deref(),
         new.description.as_deref(),
+        &new.projects,
     )
     .await?;
     tracing::info!(

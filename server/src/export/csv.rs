@@ -5,7 +5,7 @@ use super::rows::{EndUserLine, ReviewLine};
 use serde_json::Value;
 
 /// The CSV columns; reviews fill rating / verdict, end-user feedback fills feedback_type / value.
-pub const CSV_HEADER: [&str; 20] = [
+pub const CSV_HEADER: [&str; 21] = [
     "source",
     "feedback_id",
     "task_id",
@@ -26,6 +26,8 @@ pub const CSV_HEADER: [&str; 20] = [
     "created_at",
     "summary",
     "document",
+    // Last, so the columns of exports made before projects keep their places.
+    "project",
 ];
 
 /// A CSV cell: text that may come from a person or a model, or a number Loupe produced.
@@ -36,7 +38,7 @@ pub enum Cell<'a> {
 }
 
 impl ReviewLine {
-    pub fn csv(&self) -> [Cell<'_>; 20] {
+    pub fn csv(&self) -> [Cell<'_>; 21] {
         [
             Cell::Text(&self.source),
             Cell::Number(self.feedback_id.to_string()),
@@ -60,12 +62,13 @@ impl ReviewLine {
             Cell::Number(self.created_at.to_rfc3339()),
             Cell::Text(&self.summary),
             Cell::Text(&self.document),
+            Cell::Text(&self.project),
         ]
     }
 }
 
 impl EndUserLine {
-    pub fn csv(&self) -> [Cell<'_>; 20] {
+    pub fn csv(&self) -> [Cell<'_>; 21] {
         let value = match &self.value {
             None | Some(Value::Null) => Cell::Empty,
             Some(Value::String(s)) => Cell::Text(s),
@@ -93,6 +96,7 @@ impl EndUserLine {
             Cell::Number(self.created_at.to_rfc3339()),
             Cell::Empty,
             Cell::Empty,
+            Cell::Text(&self.project),
         ]
     }
 }

@@ -49,6 +49,8 @@ pub struct ExportQuery {
     /// Whose corrections `sft` and `dpo` learn from: reviewers (default), end_users (feedback
     /// of type `correction`) or all. Each line's `source` says whose it is.
     pub corrections: Option<String>,
+    /// A project's slug: only its feedback. A token limited to projects exports only theirs.
+    pub project: Option<String>,
 }
 
 /// An export under way: its suggested file name and type, the chunks as they are produced, and
@@ -92,7 +94,8 @@ fn parse(query: &ExportQuery) -> Result<(Format, Corrections, Filter), FieldErro
 /// upper bound for dpo (a rejection without a correction or an accepted sibling yields no pair,
 /// nor does an end user's correction that repeats the summary).
 /// `None` when the query is invalid (`start` reports why) or the count fails.
-pub async fn estimate(pool: &PgPool, query: &ExportQuery) -> Option<u64> {
+/// `projects`: as for [`start`].
+pub async fn estimate(pool: &PgPool, query: &ExportQuery, projects: Option<&[i64]>) -> Option<u64> {
     let (format, corrections, f) = parse(query).ok()?;
     let kind = match format {
         Format::Jsonl | Format::Csv => "all",
@@ -105,12 +108,14 @@ pub async fn estimate(pool: &PgPool, query: &ExportQuery) -> Option<u64> {
                      and ($3::text is null or r.model = $3) and ($4::text is null or r.model_version = $4)
                      and case $5 when 'sft' then r.corrected_summary is not null
                                  when 'dpo' then r.verdict = 'reject' else true end
-                     and ($5 = 'all' or $6))
+                     and ($5 = 'all' or $6)
+                     and ($8::bigint[] is null or r.project_id = any($8)))
                 + case when $5 = 'all' or $7 then
                       (select count(*) from external_feedback e join tasks t on t.id = e.task_id
                        where e.created_at >= $1 and e.created_at < $2
                          and ($5 = 'all' or e.feedback_type = 'correction')
-                         and ($3::text is null or t.model = $3) and ($4::text is null or t.model_version = $4))
+                         and ($3::text is null or t.model = $3) and ($4::text is null or t.model_version = $4)
+                         and ($8::bigint[] is null or e.project_id = any($8)))
                   else 0 end as "n!""#,
         f.start(),
         f.end(),
@@ -119,6 +124,7 @@ pub async fn estimate(pool: &PgPool, query: &ExportQuery) -> Option<u64> {
         kind,
         corrections.reviewers(),
         corrections.end_users(),
+        projects,
     )
     .fetch_one(pool)
     .await
@@ -127,11 +133,18 @@ pub async fn estimate(pool: &PgPool, query: &ExportQuery) -> Option<u64> {
 }
 
 /// Checks the query and starts producing the export in the background. Shared by the HTTP
-/// route and `loupe export`.
-pub fn start(pool: PgPool, query: &ExportQuery) -> Result<Export, FieldError> {
+/// route and `loupe export`. `projects`: the projects the export keeps to (`None`: every
+/// project), as [`app::project::confine`] resolved the query's `project` for the caller; the
+/// query's slug itself is not read again here.
+pub fn start(
+    pool: PgPool,
+    query: &ExportQuery,
+    projects: Option<Vec<i64>>,
+) -> Result<Export, FieldError> {
     start_within(
         pool,
         query,
+        projects,
         Limits {
             slot: None,
             stall: None,
@@ -144,6 +157,7 @@ pub fn start(pool: PgPool, query: &ExportQuery) -> Result<Export, FieldError> {
 pub fn start_within(
     pool: PgPool,
     query: &ExportQuery,
+    projects: Option<Vec<i64>>,
     limits: Limits,
 ) -> Result<Export, FieldError> {
     let (format, corrections, filter) = parse(query)?;
@@ -157,7 +171,8 @@ pub fn start_within(
     tokio::spawn(async move {
         let _slot = limits.slot;
         let mut out = Writer::new(tx, counter, limits.stall);
-        match writer::produce(&pool, format, corrections, &filter, &mut out).await {
+        let projects = projects.as_deref();
+        match writer::produce(&pool, format, corrections, &filter, projects, &mut out).await {
             Ok(()) => {
                 let _ = out.flush().await;
             }

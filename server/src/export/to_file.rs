@@ -16,9 +16,13 @@ pub async fn run(pool: &PgPool, args: ExportArgs) -> Result<()> {
         model: args.model,
         version: args.version,
         corrections: args.corrections,
+        project: args.project,
     };
-    let total = super::estimate(pool, &query).await;
-    let mut export = super::start(pool.clone(), &query)
+    let projects = app::project::confine(pool, query.project.as_deref(), None)
+        .await?
+        .map_err(|_| anyhow::anyhow!("--project names no project"))?;
+    let total = super::estimate(pool, &query, projects.as_deref()).await;
+    let mut export = super::start(pool.clone(), &query, projects)
         .map_err(|e| anyhow::anyhow!("--{} {}", e.field, e.rule))?;
     let mut out: Box<dyn Write> = match &args.output {
         Some(path) => Box::new(std::io::BufWriter::new(

@@ -102,6 +102,7 @@ pub async fn produce(
     format: Format,
     corrections: super::rows::Corrections,
     f: &Filter,
+    projects: Option<&[i64]>,
     out: &mut Writer,
 ) -> Result<(), Stop> {
     match format {
@@ -109,13 +110,13 @@ pub async fn produce(
             if format == Format::Csv {
                 csv_row(&mut out.buf, &CSV_HEADER.map(Cell::Text));
             }
-            let reviews = rows::reviews(pool, f);
+            let reviews = rows::reviews(pool, f, projects);
             pump(reviews, out, |out, r| match format {
                 Format::Csv => csv_row(&mut out.buf, &r.csv()),
                 _ => out.json_line(&r),
             })
             .await?;
-            let end_user = rows::end_user(pool, f);
+            let end_user = rows::end_user(pool, f, projects);
             pump(end_user, out, |out, r| match format {
                 Format::Csv => csv_row(&mut out.buf, &r.csv()),
                 _ => out.json_line(&r),
@@ -123,13 +124,13 @@ pub async fn produce(
             .await
         }
         Format::Sft => {
-            pump(rows::sft(pool, f, corrections), out, |out, r| {
+            pump(rows::sft(pool, f, projects, corrections), out, |out, r| {
                 out.json_line(&r)
             })
             .await
         }
         Format::Dpo => {
-            pump(rows::dpo(pool, f, corrections), out, |out, r| {
+            pump(rows::dpo(pool, f, projects, corrections), out, |out, r| {
                 out.json_line(&r)
             })
             .await

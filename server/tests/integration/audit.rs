@@ -85,7 +85,8 @@ async fn every_admin_action_in_the_browser_is_audited_once_with_the_admin(pool: 
     assert_eq!(e["before"], Value::Null);
     assert_eq!(
         e["after"],
-        json!({"url": receiver.url(), "events": ["task.reviewed", "task.escalated"], "description": "ops", "active": true})
+        json!({"url": receiver.url(), "events": ["task.reviewed", "task.escalated"], "description": "ops",
+               "projects": [], "active": true})
     );
 
     // A reviewer escalates; the admin settles it.

@@ -71,9 +71,9 @@ impl Fixture<'_> {
     async fn review(&self, task: Uuid, reviewer: i64, rating: i16, verdict: &str) {
         sqlx::query(
             "insert into reviews (task_id, reviewer_id, rating, verdict, seconds_spent, created_at,
-                                  model, model_version, confidence, reason)
+                                  model, model_version, confidence, reason, project_id)
              select id, $2, $3, $4, 30, created_at + interval '1 minute',
-                    model, model_version, confidence, reason
+                    model, model_version, confidence, reason, project_id
              from tasks where id = $1",
         )
         .bind(task)

@@ -231,25 +231,26 @@ async fn the_end_user_rollups_answer_as_a_scan_of_the_raw_tables_would(pool: PgP
     .unwrap();
     // Signals in two statements around the reviews, so each side's trigger pairs with the other.
     let signals =
-        "insert into external_feedback (task_id, user_id, feedback_type, value, created_at)
+        "insert into external_feedback (task_id, user_id, feedback_type, value, created_at,
+                                        project_id)
          select t.id, 'u' || k,
                 (array['thumbs', 'rating', 'copy', 'thumbs', 'rating'])[1 + (t.i + k) % 5],
                 case (t.i + k) % 5 when 0 then ((t.i + k) % 2)::float8
                                    when 3 then ((t.i * k) % 2)::float8
                                    when 1 then 1 + (t.i * 3 + k) % 5
                                    when 4 then 1.5 + (t.i + k) % 3 end,
-                t.created_at + make_interval(mins => 41 * k + 600 * $1)
+                t.created_at + make_interval(mins => 41 * k + 600 * $1), t.project_id
          from (select row_number() over (order by created_at) - 1 as i, * from tasks) t
          cross join generate_series(1, 1 + t.i::int % 3) k
          where t.i % 2 = $1";
     sqlx::query(signals).bind(0).execute(&pool).await.unwrap();
     sqlx::query(
         "insert into reviews (task_id, reviewer_id, rating, verdict, seconds_spent, created_at,
-                              model, model_version, confidence, reason)
+                              model, model_version, confidence, reason, project_id)
          select t.id, u.id, 1 + (t.i + k) % 5,
                 (array['accept', 'reject', 'escalate'])[1 + (t.i * k) % 3], 30,
                 t.created_at + make_interval(mins => 300 * k), t.model, t.model_version,
-                t.confidence, t.reason
+                t.confidence, t.reason, t.project_id
          from (select row_number() over (order by created_at) - 1 as i, * from tasks) t
          cross join generate_series(1, 1 + t.i::int % 2) k
          join users u on u.username = 'r' || k",

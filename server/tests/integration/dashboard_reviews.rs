@@ -86,10 +86,10 @@ async fn history(pool: &PgPool, one_at_a_time: bool) {
                 "insert into reviews (task_id, reviewer_id, rating, verdict, comment,
                                       corrected_summary, edit_distance, error_tags,
                                       seconds_spent, created_at, model, model_version,
-                                      confidence, reason)
+                                      confidence, reason, project_id)
                  select task_id, reviewer_id, rating, verdict, comment, corrected_summary,
                         edit_distance, error_tags, seconds_spent, created_at, model,
-                        model_version, confidence, reason
+                        model_version, confidence, reason, 1
                  from history_reviews
                  order by created_at, task_id, reviewer_id offset $1 limit 1",
             )
@@ -104,10 +104,10 @@ async fn history(pool: &PgPool, one_at_a_time: bool) {
                 "insert into reviews (task_id, reviewer_id, rating, verdict, comment,
                                       corrected_summary, edit_distance, error_tags,
                                       seconds_spent, created_at, model, model_version,
-                                      confidence, reason)
+                                      confidence, reason, project_id)
                  select task_id, reviewer_id, rating, verdict, comment, corrected_summary,
                         edit_distance, error_tags, seconds_spent, created_at, model,
-                        model_version, confidence, reason
+                        model_version, confidence, reason, 1
                  from history_reviews where part = $1",
             )
             .bind(part)

@@ -174,9 +174,9 @@ async fn exports_to_readers_that_never_read_are_bounded_and_ended(pool: PgPool) 
     app.reviewer("reader").await;
     sqlx::query(
         "insert into reviews (task_id, reviewer_id, rating, verdict, seconds_spent, model,
-                              model_version, confidence, reason)
+                              model_version, confidence, reason, project_id)
          select t.id, (select id from users where username = 'reader'), 4, 'accept', 10,
-                t.model, t.model_version, t.confidence, t.reason
+                t.model, t.model_version, t.confidence, t.reason, t.project_id
          from tasks t",
     )
     .execute(&pool)

@@ -234,6 +234,13 @@ pub fn task(external_id: &str, confidence: f64) -> Value {
     })
 }
 
+/// [`task`] in the project with slug `project`.
+pub fn in_project(external_id: &str, confidence: f64, project: &str) -> Value {
+    let mut t = task(external_id, confidence);
+    t["project"] = serde_json::json!(project);
+    t
+}
+
 /// A signed-in browser, calling server functions the way the page does.
 #[derive(Clone)]
 pub struct Session {

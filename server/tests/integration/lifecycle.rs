@@ -181,9 +181,9 @@ async fn the_sweep_folds_the_tally_rows_of_ended_connections(pool: PgPool) {
     app.reviewer("rita").await;
     sqlx::query(
         "insert into reviews (task_id, reviewer_id, rating, verdict, seconds_spent, model,
-                              model_version, confidence, reason, error_tags)
+                              model_version, confidence, reason, error_tags, project_id)
          select t.id, u.id, 4, 'accept', 12, t.model, t.model_version, t.confidence, t.reason,
-                array['hallucination']
+                array['hallucination'], t.project_id
          from tasks t, users u where t.status = 'reviewed' and u.username = 'rita' limit 1",
     )
     .execute(&mut own)

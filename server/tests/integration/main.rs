@@ -31,6 +31,8 @@ mod outbound;
 mod pipelines;
 mod prefetch;
 mod process;
+mod project_feeds;
+mod project_settings;
 mod projects;
 mod public_feedback;
 mod queue;

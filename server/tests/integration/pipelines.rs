@@ -123,8 +123,8 @@ async fn the_feed_pages_through_reviews_and_end_user_feedback_in_a_stable_order(
         .unwrap();
     let mut open = pool.begin().await.unwrap();
     sqlx::query(
-        "insert into reviews (task_id, reviewer_id, rating, verdict, seconds_spent, model, model_version, confidence, reason)
-         values ($1, $2, 2, 'reject', 5, 'summarizer', '1.0', 0.1, 'low_confidence')",
+        "insert into reviews (task_id, reviewer_id, rating, verdict, seconds_spent, model, model_version, confidence, reason, project_id)
+         values ($1, $2, 2, 'reject', 5, 'summarizer', '1.0', 0.1, 'low_confidence', 1)",
     )
     .bind(task_id)
     .bind(omar)

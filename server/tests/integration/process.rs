@@ -618,7 +618,7 @@ async fn import_is_batched_idempotent_and_names_the_bad_line_and_export_writes_a
 
     // Export: end-user feedback on two imported tasks, written to a file.
     for i in 0..2 {
-        sqlx::query("insert into external_feedback (task_id, user_id, feedback_type, value) select id, 'u', 'thumbs', 1 from tasks where external_id = $1")
+        sqlx::query("insert into external_feedback (task_id, user_id, feedback_type, value, project_id) select id, 'u', 'thumbs', 1, project_id from tasks where external_id = $1")
             .bind(format!("imp-{i}"))
             .execute(&pool)
             .await

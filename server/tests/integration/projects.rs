@@ -4,17 +4,11 @@
 //! refused elsewhere; external ids are unique within a project; the waiting counts are per
 //! reviewer.
 
-use crate::helpers::{Session, TestApp, task};
+use crate::helpers::{Session, TestApp, in_project, task};
 use app::queue::QueuePageData;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use server::api::auth::Scope;
-
-fn in_project(external_id: &str, confidence: f64, project: &str) -> Value {
-    let mut t = task(external_id, confidence);
-    t["project"] = json!(project);
-    t
-}
 
 /// The external ids a reviewer is handed, reviewing until nothing is left for them.
 async fn review_all(pool: &sqlx::PgPool, reviewer: &Session) -> Vec<String> {
@@ -286,17 +280,44 @@ async fn a_token_limited_to_a_project_ingests_and_reads_only_there(pool: sqlx::P
     let (_, page) = app.get_json("/api/v1/tasks?project=legal").await;
     assert_eq!(page["tasks"].as_array().unwrap().len(), 1);
 
-    // Routes that serve every project refuse a limited token.
-    for path in ["/api/v1/feedback", "/api/v1/export?format=jsonl"] {
-        let (status, body) = send(legal.clone(), get.clone(), path, None).await;
-        assert_eq!(status, StatusCode::FORBIDDEN, "{path}: {body}");
-        assert!(
-            body["message"]
-                .as_str()
-                .unwrap()
-                .contains("limited to projects")
-        );
-    }
+    // End-user feedback: on its own project's output by external id, without naming the
+    // project; another project's output is refused by project, and not found by Loupe's id.
+    let thumbs = |task_id: &str| json!({"task_id": task_id, "user_id": "u-1", "feedback_type": "thumbs", "value": "up"});
+    let (status, body) = send(
+        legal.clone(),
+        post.clone(),
+        "/api/v1/feedback",
+        Some(thumbs("contract-9")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let mut elsewhere = thumbs("contract-9");
+    elsewhere["project"] = json!("medical");
+    let (status, body) = send(
+        legal.clone(),
+        post.clone(),
+        "/api/v1/feedback",
+        Some(elsewhere),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["field"], "project");
+    let (status, body) = send(
+        legal.clone(),
+        post.clone(),
+        "/api/v1/feedback",
+        Some(thumbs(&medical_id)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert_eq!(body["field"], "task_id");
+    let stored: Vec<String> = sqlx::query_scalar(
+        "select t.id::text from external_feedback f join tasks t on t.id = f.task_id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(stored, [legal_id]);
 }
 
 fn assigned(external_id: &str, confidence: f64, assignee: &str) -> Value {

@@ -133,9 +133,9 @@ async fn conditions_on_reviews_page_like_the_plain_filter(pool: PgPool) {
         sqlx::query(
             "insert into reviews (task_id, reviewer_id, rating, verdict, comment,
                                   corrected_summary, error_tags, seconds_spent, model,
-                                  model_version, confidence, reason)
+                                  model_version, confidence, reason, project_id)
              select t.id, u.id, 3, $3, $4, $5, $6, 10, t.model, t.model_version, t.confidence,
-                    t.reason
+                    t.reason, t.project_id
              from tasks t, users u where t.external_id = $1 and u.username = $2",
         )
         .bind(external_id)

@@ -20,7 +20,9 @@ pub fn ReviewForm(
     task_id: String,
     /// The AI summary: the correction box starts from it and is diffed against it.
     summary: String,
-    /// The configured error tags, in the order of their keys.
+    /// The task's project: its guidelines open beside the form.
+    project: String,
+    /// The error tags of the task's project, in the order of their keys.
     error_tags: Vec<String>,
     desk: Desk,
     /// The error of this form's post without scripts, if the server refused it.
@@ -271,6 +273,6 @@ pub fn ReviewForm(
             "Guidelines " <kbd>{hint(Act::Guidelines)}</kbd>
         </button>
         <Shortcuts open=help />
-        <GuidelinesPanel open=guide />
+        <GuidelinesPanel open=guide project />
     }
 }

@@ -1,4 +1,5 @@
-//! The review guidelines beside the task, loaded from the server the first time the panel opens.
+//! The review guidelines of the task's project beside the task, loaded from the server the first
+//! time the panel opens.
 //!
 //! The text arrives as HTML: `crate::guidelines` formats the admin's plain text on the server and
 //! escapes everything the writer typed, so it is inserted as it is. Formatting it here instead
@@ -8,16 +9,22 @@
 use super::keyboard::{Act, hint};
 use leptos::prelude::*;
 
-/// The review guidelines beside the task, loaded when first opened (key `g`, Esc closes).
+/// The review guidelines of `project` (a slug) beside the task, loaded when first opened (key
+/// `g`, Esc closes).
 #[component]
-pub fn GuidelinesPanel(open: RwSignal<bool>) -> impl IntoView {
+pub fn GuidelinesPanel(open: RwSignal<bool>, project: String) -> impl IntoView {
     let text = Resource::new(
         move || open.get(),
-        |open| async move {
-            if open {
-                crate::guidelines::load_guidelines().await.map(Some)
-            } else {
-                Ok(None)
+        move |open| {
+            let project = project.clone();
+            async move {
+                if open {
+                    crate::guidelines::load_guidelines(Some(project))
+                        .await
+                        .map(Some)
+                } else {
+                    Ok(None)
+                }
             }
         },
     );

@@ -71,6 +71,9 @@ pub fn TaskReview(
                     <span class="threshold">{format!("threshold {threshold:.0}%")}</span>
                     <span class="reason">{task.reason.explanation()}</span>
                     <span class="model">{task.model}" "<span class="version">{task.model_version}</span></span>
+                    {(task.project != crate::project::DEFAULT_SLUG).then(|| view! {
+                        <span class="project">"project "{task.project.clone()}</span>
+                    })}
                     <span class="waiting">{task.waiting}" more waiting"</span>
                 </div>
                 {task.requeue_note.map(|note| view! {
@@ -87,7 +90,7 @@ pub fn TaskReview(
                 <MarkList document=task.document summary=task.summary.clone() support=task.support />
                 <EndUserFeedback summary=task.end_users />
                 {metadata}
-                <ReviewForm task_id=form_id summary=task.summary error_tags=task.error_tags desk error />
+                <ReviewForm task_id=form_id summary=task.summary project=task.project error_tags=task.error_tags desk error />
             </section>
         </div>
     }

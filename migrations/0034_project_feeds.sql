@@ -1,0 +1,23 @@
+-- What leaves Loupe, by project: webhook endpoints that hear only some projects, and the feedback
+-- feed and exports read one project's feedback without walking every other project's.
+--
+-- Every review and end-user signal stored before this runs belongs to the default project: 0032
+-- (projects) and this migration ship together, so no other project can hold feedback yet.
+
+-- null: every project (all endpoints made before projects).
+alter table webhook_endpoints add column projects bigint[]
+    check (projects is null or cardinality(projects) between 1 and 100);
+
+-- The task's project, copied when the feedback is written (tasks never change project), so a
+-- project's feed is one index range. No default once existing rows have theirs: a writer that
+-- forgets the project fails loudly instead of filing feedback under the default project. Adding
+-- a column with a constant default rewrites nothing, whatever the table's size.
+alter table reviews add column project_id bigint not null default 1;
+alter table reviews alter column project_id drop default;
+alter table external_feedback add column project_id bigint not null default 1;
+alter table external_feedback alter column project_id drop default;
+
+-- A project's feed in the feed's order (reviews_feed and external_feedback_feed serve the feed of
+-- every project).
+create index reviews_feed_project on reviews (project_id, xact, id);
+create index external_feedback_feed_project on external_feedback (project_id, xact, id);
