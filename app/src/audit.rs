@@ -35,6 +35,7 @@ pub enum Action {
     TaskRequeue,
     TaskResolve,
     TaskAssign,
+    TaskPrioritize,
     ProjectAdd,
     ProjectMemberAdd,
     ProjectMemberRemove,
@@ -46,7 +47,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in the order the page's filter lists them.
-    pub const ALL: [Action; 28] = [
+    pub const ALL: [Action; 29] = [
         Action::RoutingUpdate,
         Action::RoutingReset,
         Action::WebhookAdd,
@@ -68,6 +69,7 @@ impl Action {
         Action::TaskRequeue,
         Action::TaskResolve,
         Action::TaskAssign,
+        Action::TaskPrioritize,
         Action::ProjectAdd,
         Action::ProjectMemberAdd,
         Action::ProjectMemberRemove,
@@ -101,6 +103,7 @@ impl Action {
             Action::TaskRequeue => "task.requeue",
             Action::TaskResolve => "task.resolve",
             Action::TaskAssign => "task.assign",
+            Action::TaskPrioritize => "task.prioritize",
             Action::ProjectAdd => "project.add",
             Action::ProjectMemberAdd => "project.member_add",
             Action::ProjectMemberRemove => "project.member_remove",

@@ -31,6 +31,8 @@ pub struct TaskDoc {
     pub model: String,
     pub model_version: String,
     pub needs_review: bool,
+    /// -9 to 9: a higher priority is offered to reviewers first.
+    pub priority: i16,
     /// The slug of the project the output belongs to (`default` unless it named one).
     pub project: String,
     /// low_confidence, flagged, audit_sample, auto_accepted, or user_feedback (auto-accepted,
@@ -107,7 +109,7 @@ pub async fn load(conn: &mut PgConnection, id: Uuid) -> Result<Option<TaskDoc>, 
         r#"select t.id, t.external_id, t.status, t.reason, t.confidence, t.threshold, t.model,
                   t.model_version, t.flagged, t.metadata, t.reviews_required, t.reviews_done,
                   t.created_at, t.completed_at, t.resolved_verdict, t.resolution_note,
-                  t.resolved_at, u.username as "resolved_by?", p.slug as project
+                  t.resolved_at, u.username as "resolved_by?", p.slug as project, t.priority
            from tasks t join projects p on p.id = t.project_id
            left join users u on u.id = t.resolved_by
            where t.id = $1"#,
@@ -163,6 +165,7 @@ pub async fn load(conn: &mut PgConnection, id: Uuid) -> Result<Option<TaskDoc>, 
         model: task.model,
         model_version: task.model_version,
         needs_review: task.reason != "auto_accepted",
+        priority: task.priority,
         project: task.project,
         reason: task.reason,
         resolution: task.resolved_verdict.map(|verdict| ResolutionDoc {

@@ -183,3 +183,34 @@ test("a project's own error tags and guidelines reach its reviewers, as text", a
   expect(dialogs).toBe(0);
   check();
 });
+
+test("an admin raises a waiting output's priority from the list; an out-of-range one is held back", async ({ page }) => {
+  const check = watchErrors(page);
+  const stamp = `prio-${Date.now()}`;
+  const sent = await page.request.post("/api/v1/tasks", {
+    headers: { Authorization: `Bearer ${process.env.LOUPE_TOKEN}` },
+    data: { document: `Report ${stamp}.`, summary: `Report ${stamp}, short.`, confidence: 0.7, model: "summarizer", external_id: stamp, flagged: true },
+  });
+  expect(sent.status()).toBe(201);
+  const id = (await sent.json()).id as string;
+
+  await signIn(page, admin, `/admin/tasks?external_id=${stamp}`);
+  await live(page, "tasks");
+  await expect(page.locator("table.task-rows tbody tr")).toHaveCount(1);
+  await page.keyboard.press("j");
+  await page.keyboard.press("x");
+  await page.getByLabel("Action").selectOption("priority");
+  const apply = page.getByRole("button", { name: /Apply to selected/ });
+  const field = page.getByRole("spinbutton", { name: "Priority" });
+  // Out of range: the browser holds the form back (the server's own check is the API's test).
+  await field.fill("12");
+  await apply.click();
+  expect(await field.evaluate((e: HTMLInputElement) => e.validity.rangeOverflow)).toBe(true);
+  await expect(page.locator("form.bulk [role=status]")).toHaveText("");
+  expect((await apiTask(page, id)).priority).toBe(0);
+  await field.fill("7");
+  await apply.click();
+  await expect(page.locator("form.bulk [role=status]")).toHaveText("Reprioritised 1 task.");
+  expect((await apiTask(page, id)).priority).toBe(7);
+  check();
+});

@@ -281,6 +281,7 @@ pub fn tasks() -> Vec<NewTask> {
                 model_version: version.to_owned(),
                 external_id: Some(format!("demo-{:02}", i * 2 + j + 1)),
                 flagged: *flagged,
+                priority: 0,
                 metadata,
                 project: None,
                 project_id: app::project::DEFAULT,

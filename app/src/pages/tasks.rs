@@ -255,6 +255,7 @@ fn TaskTable(rows: Vec<TaskRow>, matching: Params) -> impl IntoView {
     let result = act.value();
     let note = RwSignal::new(String::new());
     let assignee = RwSignal::new(String::new());
+    let priority = RwSignal::new("1".to_owned());
     let action = RwSignal::new("requeue".to_owned());
     let picked = move || {
         selected.with(|s| {
@@ -273,6 +274,7 @@ fn TaskTable(rows: Vec<TaskRow>, matching: Params) -> impl IntoView {
             action: action.get_untracked(),
             note: Some(note.get_untracked()),
             assignee: Some(assignee.get_untracked()),
+            priority: Some(priority.get_untracked()),
             ids: (!all).then(|| ids.join(",")),
             matching: all.then(|| matching.get_value()),
         });
@@ -283,6 +285,7 @@ fn TaskTable(rows: Vec<TaskRow>, matching: Params) -> impl IntoView {
                 let verb = match action.get_untracked().as_str() {
                     "requeue" => "Requeued",
                     "assign" => "Assigned",
+                    "priority" => "Reprioritised",
                     _ => "Ruled on",
                 };
                 Some(format!(
@@ -312,7 +315,8 @@ fn TaskTable(rows: Vec<TaskRow>, matching: Params) -> impl IntoView {
             Some(Err(e))
                 if e.message_for("note").is_none()
                     && e.message_for("ids").is_none()
-                    && e.message_for("assignee").is_none() =>
+                    && e.message_for("assignee").is_none()
+                    && e.message_for("priority").is_none() =>
             {
                 Some(e.to_string())
             }
@@ -359,11 +363,13 @@ fn TaskTable(rows: Vec<TaskRow>, matching: Params) -> impl IntoView {
                     <option value="accept">"Rule: accept"</option>
                     <option value="reject">"Rule: reject"</option>
                     <option value="assign">"Assign"</option>
+                    <option value="priority">"Set priority"</option>
                 </select>
             </label>
             <p class="hint">{move || match action.get().as_str() {
                 "requeue" => "Settled tasks (reviewed, escalated, auto-accepted) go back to the queue; earlier reviews stay, and someone who has not reviewed the task gets it with your note.",
                 "assign" => "Waiting tasks are kept for the assignee (a username, or group:<name>) for the project's wait, then open to everyone; leave it empty to open them now.",
+                "priority" => "Waiting tasks are offered at this priority: from -9 to 9, 0 as they arrive; higher goes first, before the flag and the confidence.",
                 _ => "Your verdict settles the tasks (any not held by a reviewer) and is sent to the pipeline.",
             }}</p>
             <label hidden=move || action.get() != "assign">"Assignee"
@@ -372,7 +378,13 @@ fn TaskTable(rows: Vec<TaskRow>, matching: Params) -> impl IntoView {
                     on:input=move |ev| assignee.set(event_target_value(&ev)) />
             </label>
             {move || field_message(&result.get(), "assignee").map(|m| view! { <span class="field-error" role="alert">{m}</span> })}
-            <label hidden=move || action.get() == "assign">{move || if action.get() == "requeue" { "Note for the next reviewer" } else { "Note (optional)" }}
+            <label hidden=move || action.get() != "priority">"Priority"
+                <input type="number" name="priority" min="-9" max="9" step="1"
+                    prop:value=move || priority.get()
+                    on:input=move |ev| priority.set(event_target_value(&ev)) />
+            </label>
+            {move || field_message(&result.get(), "priority").map(|m| view! { <span class="field-error" role="alert">{m}</span> })}
+            <label hidden=move || matches!(action.get().as_str(), "assign" | "priority")>{move || if action.get() == "requeue" { "Note for the next reviewer" } else { "Note (optional)" }}
                 <textarea name="note" rows="2" maxlength="10000"
                     prop:value=move || note.get()
                     on:input=move |ev| note.set(event_target_value(&ev))></textarea>

@@ -1,6 +1,7 @@
 //! Actions on many tasks at once, from the admin's list or the API: on the tasks picked by id,
 //! or on every task a list filter matches. The actions: requeue (`reopen::requeue`), an
-//! admin's ruling (`resolve::resolve`) and assignment (`reserve::assign`).
+//! admin's ruling (`resolve::resolve`), assignment (`reserve::assign`) and priority
+//! (`priority::set`).
 //!
 //! Work is bounded: at most [`MAX_IDS`] ids per request, and at most [`MAX_PER_CALL`] tasks per
 //! call over a filter (the answer says `more`, and calling again goes on: tasks already changed
@@ -10,7 +11,7 @@
 
 use super::find::Filter;
 pub use super::list::Outcome;
-use super::{reopen, reserve, resolve};
+use super::{priority, reopen, reserve, resolve};
 use crate::audit::{Action, Actor};
 use crate::error::AppError;
 use sqlx::{PgPool, Postgres, QueryBuilder, Row};
@@ -107,6 +108,8 @@ pub enum Act {
     },
     /// Kept for this assignee (checked by [`reserve::parse_name`]); `None`: open to everyone.
     Assign { assignee: Option<reserve::Assignee> },
+    /// Offered at this priority (checked by [`priority::check`]).
+    Prioritize { priority: i16 },
 }
 
 impl Act {
@@ -116,6 +119,7 @@ impl Act {
             Act::Requeue { .. } => &["reviewed", "escalated", "auto_accepted"],
             Act::Resolve { .. } => &resolve::RULABLE,
             Act::Assign { .. } => &["queued"],
+            Act::Prioritize { .. } => &["queued", "in_review"],
         }
     }
 }
@@ -265,11 +269,23 @@ async fn apply(pool: &PgPool, actor: &Actor, ids: &[Uuid], act: &Act) -> Result<
                 })
                 .collect()
         }
+        Act::Prioritize { priority } => priority::set(&mut tx, ids, *priority)
+            .await?
+            .into_iter()
+            .map(|c| {
+                (
+                    c.id.to_string(),
+                    serde_json::json!({ "priority": c.before }),
+                    serde_json::json!({ "priority": priority }),
+                )
+            })
+            .collect(),
     };
     let action = match act {
         Act::Requeue { .. } => Action::TaskRequeue,
         Act::Resolve { .. } => Action::TaskResolve,
         Act::Assign { .. } => Action::TaskAssign,
+        Act::Prioritize { .. } => Action::TaskPrioritize,
     };
     crate::audit::record_each(&mut tx, actor, action, &entries).await?;
     tx.commit().await?;

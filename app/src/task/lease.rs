@@ -196,7 +196,7 @@ async fn claim_once(
            mine as (select id from picked_projects($1) id),
            my_groups as (select group_id from reviewer_group_members where user_id = $1),
            kept_for_me as (
-               select c.id, c.flagged, c.confidence, c.created_at from tasks c
+               select c.id, c.priority, c.flagged, c.confidence, c.created_at from tasks c
                where c.status = 'queued' and c.reserved_until is not null
                  and c.assignee_user = $1 and c.project_id in (select id from mine)
                  and not exists (select 1 from reviews r
@@ -204,12 +204,12 @@ async fn claim_once(
                  and not exists (select 1 from task_skips s
                                  where s.task_id = c.id and s.reviewer_id = $1
                                    and s.skipped_at > now() - make_interval(secs => $3))
-               order by c.flagged desc, c.confidence, c.created_at
+               order by c.priority desc, c.flagged desc, c.confidence, c.created_at
                limit 1
                for update skip locked),
            kept_for_group as (
                select q.* from my_groups g cross join lateral (
-                   select c.id, c.flagged, c.confidence, c.created_at from tasks c
+                   select c.id, c.priority, c.flagged, c.confidence, c.created_at from tasks c
                    where c.status = 'queued' and c.reserved_until is not null
                      and c.assignee_group = g.group_id and c.project_id in (select id from mine)
                      and not exists (select 1 from reviews r
@@ -217,12 +217,12 @@ async fn claim_once(
                      and not exists (select 1 from task_skips s
                                      where s.task_id = c.id and s.reviewer_id = $1
                                        and s.skipped_at > now() - make_interval(secs => $3))
-                   order by c.flagged desc, c.confidence, c.created_at
+                   order by c.priority desc, c.flagged desc, c.confidence, c.created_at
                    limit 1
                    for update skip locked) q),
            queued as (
                select q.* from mine cross join lateral (
-                   select c.id, c.flagged, c.confidence, c.created_at from tasks c
+                   select c.id, c.priority, c.flagged, c.confidence, c.created_at from tasks c
                    where c.status = 'queued' and c.reserved_until is null
                      and c.project_id = mine.id
                      and not exists (select 1 from reviews r
@@ -230,11 +230,11 @@ async fn claim_once(
                      and not exists (select 1 from task_skips s
                                      where s.task_id = c.id and s.reviewer_id = $1
                                        and s.skipped_at > now() - make_interval(secs => $3))
-                   order by c.flagged desc, c.confidence, c.created_at
+                   order by c.priority desc, c.flagged desc, c.confidence, c.created_at
                    limit 1
                    for update skip locked) q),
            lapsed as (
-               select c.id, c.flagged, c.confidence, c.created_at from tasks c
+               select c.id, c.priority, c.flagged, c.confidence, c.created_at from tasks c
                where c.status = 'in_review' and c.lease_expires_at <= now()
                  and c.project_id in (select id from mine)
                  and (c.reserved_until is null or c.reserved_until <= now()
@@ -245,7 +245,7 @@ async fn claim_once(
                  and not exists (select 1 from task_skips s
                                  where s.task_id = c.id and s.reviewer_id = $1
                                    and s.skipped_at > now() - make_interval(secs => $3))
-               order by c.flagged desc, c.confidence, c.created_at
+               order by c.priority desc, c.flagged desc, c.confidence, c.created_at
                limit 1
                for update skip locked),
            claimed as (
@@ -259,7 +259,7 @@ async fn claim_once(
                                    union all select *, 1 from kept_for_group
                                    union all select *, 0 from queued
                                    union all select *, 0 from lapsed) w
-                   order by w.kept desc, w.flagged desc, w.confidence, w.created_at
+                   order by w.kept desc, w.priority desc, w.flagged desc, w.confidence, w.created_at
                    limit 1)
                returning id, document, summary, confidence, threshold, model, model_version,
                          reason, metadata, support, project_id),

@@ -137,13 +137,14 @@ pub async fn load_tasks(params: Params) -> Result<TaskPage, AppError> {
 
 /// An action from the list on the tasks picked (`ids`, comma-separated) or on every one the
 /// list's filter matches (`matching`, with at least one condition): `requeue` with the note for
-/// the next reviewer, `accept` / `reject` (an admin's ruling, the note optional), or `assign` to
-/// `assignee` (a username or `group:<slug>`; empty: no one).
+/// the next reviewer, `accept` / `reject` (an admin's ruling, the note optional), `assign` to
+/// `assignee` (a username or `group:<slug>`; empty: no one), or `priority` (-9 to 9).
 #[server(prefix = "/api", endpoint = "admin/tasks/act")]
 pub async fn act_on_tasks(
     action: String,
     note: Option<String>,
     assignee: Option<String>,
+    priority: Option<String>,
     ids: Option<String>,
     matching: Option<Params>,
 ) -> Result<Outcome, AppError> {
@@ -160,10 +161,13 @@ pub async fn act_on_tasks(
         "assign" => Act::Assign {
             assignee: super::reserve::parse_name(&pool, assignee.as_deref()).await?,
         },
+        "priority" => Act::Prioritize {
+            priority: super::priority::parse("priority", priority.as_deref())?,
+        },
         _ => {
             return Err(AppError::invalid(
                 "action",
-                "must be requeue, accept, reject or assign",
+                "must be requeue, accept, reject, assign or priority",
             ));
         }
     };

@@ -28,6 +28,8 @@ pub mod find;
 pub mod lease;
 /// The task list's parameters and answer, shared with the list page.
 pub mod list;
+/// Priority: how far ahead of the queue an output goes.
+pub mod priority;
 #[cfg(feature = "ssr")]
 pub mod reopen;
 /// Assignment: work kept for a reviewer or a group until it opens to the whole project.

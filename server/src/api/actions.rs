@@ -1,7 +1,8 @@
 //! Actions on many tasks (`app::task::bulk`), by id or on every task a task-list filter matches:
 //! `POST /api/v1/requeue` sends settled outputs back to the review queue with a note for the next
 //! reviewer; `POST /api/v1/resolve` settles outputs with an admin's verdict; `POST
-//! /api/v1/assign` keeps waiting outputs for a reviewer or a group. Admin scope: they
+//! /api/v1/assign` keeps waiting outputs for a reviewer or a group; `POST /api/v1/priority` moves
+//! waiting outputs ahead of the queue (or behind it). Admin scope: they
 //! change what reviewers are given and what pipelines are told, and each task changed is in the
 //! audit trail.
 
@@ -51,6 +52,20 @@ pub struct ResolveBody {
 pub struct AssignBody {
     /// A reviewer's username, or `group:<slug>`; empty or absent: no one (open to the project).
     assignee: Option<String>,
+    /// Up to 1,000 task ids. Give `ids` or `matching`, not both.
+    ids: Option<Vec<String>>,
+    /// A task-list filter, with at least one condition. Up to 10,000 tasks per call.
+    matching: Option<Params>,
+}
+
+/// Which waiting tasks to move, and to what priority.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PriorityBody {
+    /// -9 to 9 (0 is how outputs arrive); a higher priority is offered first, before the flag
+    /// and the confidence.
+    #[schema(minimum = -9, maximum = 9)]
+    priority: Option<i64>,
     /// Up to 1,000 task ids. Give `ids` or `matching`, not both.
     ids: Option<Vec<String>>,
     /// A task-list filter, with at least one condition. Up to 10,000 tasks per call.
@@ -132,6 +147,35 @@ pub async fn assign(
         assigned = outcome.changed,
         skipped = outcome.skipped,
         "tasks assigned"
+    );
+    Ok(Json(outcome))
+}
+
+/// Sets the priority of the named or matching tasks that wait for a review (queued, or held by a
+/// reviewer); others, and those already at that priority, are left alone and counted as
+/// `skipped`. Audited as `task.prioritize`.
+#[utoipa::path(post, path = "/api/v1/priority", operation_id = "prioritize_tasks", tag = "tasks",
+    security(("token" = ["admin"])),
+    request_body = PriorityBody,
+    responses((status = 200, body = Outcome), super::openapi::Errors))]
+pub async fn prioritize(
+    State(state): State<AppState>,
+    caller: Operator<need::Admin>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Outcome>, ApiError> {
+    let body: PriorityBody = FieldError::read_object(json_body(body)?, "body")?;
+    let priority = match body.priority {
+        Some(p) => app::task::priority::check("priority", p)?,
+        None => return Err(FieldError::new("priority", "is required").into()),
+    };
+    let act = Act::Prioritize { priority };
+    let target = bulk::target(body.ids.as_deref(), body.matching.as_ref())?;
+    let outcome = bulk::run(&state.pool, &caller.actor, &target, &act).await?;
+    tracing::info!(
+        reprioritised = outcome.changed,
+        skipped = outcome.skipped,
+        priority,
+        "tasks reprioritised"
     );
     Ok(Json(outcome))
 }

@@ -76,6 +76,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/requeue", post(actions::requeue))
         .route("/resolve", post(actions::resolve))
         .route("/assign", post(actions::assign))
+        .route("/priority", post(actions::prioritize))
         .route(
             "/feedback",
             post(feedback::receive)

@@ -99,6 +99,7 @@ impl Modify for Security {
         super::actions::requeue,
         super::actions::resolve,
         super::actions::assign,
+        super::actions::prioritize,
         super::feedback::receive,
         super::feed::feed,
         super::export::export,

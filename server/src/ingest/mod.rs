@@ -31,6 +31,8 @@ pub struct NewTask {
     pub model_version: String,
     pub external_id: Option<String>,
     pub flagged: bool,
+    /// -9 to 9; higher is offered first.
+    pub priority: i16,
     pub metadata: Map<String, Value>,
     /// The project the output names (`project`), if any.
     pub project: Option<String>,
@@ -194,7 +196,7 @@ async fn store_once(pool: &PgPool, tasks: Vec<NewTask>) -> Result<Vec<Ingested>,
         "insert into tasks (id, external_id, document, summary, confidence, model, model_version,
                             flagged, threshold, metadata, reason, status, reviews_required,
                             completed_at, support_check, project_id, assignee_user,
-                            assignee_group, reserved_until)
+                            assignee_group, reserved_until, priority)
          select id, nullif(external_id, ''), document, summary, confidence, model, model_version,
                 flagged, threshold, metadata::jsonb, reason, status, reviews_required,
                 case when status = 'auto_accepted' then now() end, support_check, project_id,
@@ -205,13 +207,14 @@ async fn store_once(pool: &PgPool, tasks: Vec<NewTask>) -> Result<Vec<Ingested>,
                                                             from projects p
                                                             where p.id = t.project_id)),
                              'infinity')
-                end
+                end,
+                priority
          from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::text[],
                      $7::text[], $8::bool[], $9::float8[], $10::text[], $11::text[], $12::text[],
-                     $13::int4[], $14::bool[], $15::int8[], $16::int8[], $17::int8[])
+                     $13::int4[], $14::bool[], $15::int8[], $16::int8[], $17::int8[], $18::int2[])
               as t (id, external_id, document, summary, confidence, model, model_version,
                     flagged, threshold, metadata, reason, status, reviews_required,
-                    support_check, project_id, assignee_user, assignee_group)
+                    support_check, project_id, assignee_user, assignee_group, priority)
          on conflict (external_id, project_id) do nothing
          returning id",
         &rows.id,
@@ -231,6 +234,7 @@ async fn store_once(pool: &PgPool, tasks: Vec<NewTask>) -> Result<Vec<Ingested>,
         &rows.project_id,
         &rows.assignee_user as &[Option<i64>],
         &rows.assignee_group as &[Option<i64>],
+        &rows.priority,
     )
     .fetch_all(&mut *tx)
     .await?
@@ -328,6 +332,7 @@ struct Rows {
     project_id: Vec<i64>,
     assignee_user: Vec<Option<i64>>,
     assignee_group: Vec<Option<i64>>,
+    priority: Vec<i16>,
 }
 
 impl Rows {
@@ -352,6 +357,7 @@ impl Rows {
         self.model.push(task.model);
         self.model_version.push(task.model_version);
         self.flagged.push(task.flagged);
+        self.priority.push(task.priority);
         self.threshold.push(setting.threshold);
         self.metadata.push(Value::Object(task.metadata).to_string());
         self.reason.push(reason.as_str().to_owned());

@@ -40,6 +40,10 @@ pub struct TaskInput {
     external_id: Option<String>,
     /// The pipeline asks for a human, whatever the confidence.
     flagged: Option<bool>,
+    /// -9 to 9 (default 0): a higher priority is offered to reviewers first, before the flag
+    /// and the confidence.
+    #[schema(minimum = -9, maximum = 9)]
+    priority: Option<i64>,
     /// The project's slug. Without it: the token's project if it is limited to one, else the
     /// default project. `external_id` is unique within a project.
     #[schema(max_length = 64, pattern = r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")]
@@ -106,6 +110,10 @@ pub fn parse_task_json(json: &str, max_document_bytes: usize) -> Result<NewTask,
         app::project::check_slug("project", project)?;
     }
     let assignee = label(raw.assignee, "assignee")?;
+    let priority = match raw.priority {
+        None => 0,
+        Some(p) => app::task::priority::check("priority", p)?,
+    };
     let metadata = match raw.metadata {
         None => Map::new(),
         Some(raw) if raw.get().len() > MAX_METADATA_BYTES => {
@@ -133,6 +141,7 @@ pub fn parse_task_json(json: &str, max_document_bytes: usize) -> Result<NewTask,
         model_version,
         external_id,
         flagged: raw.flagged.unwrap_or(false),
+        priority,
         metadata,
         project: raw.project,
         project_id: app::project::DEFAULT,

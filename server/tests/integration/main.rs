@@ -30,6 +30,7 @@ mod metrics;
 mod outbound;
 mod pipelines;
 mod prefetch;
+mod priority;
 mod process;
 mod project_feeds;
 mod project_settings;
