@@ -36,6 +36,7 @@ pub enum Action {
     TaskResolve,
     TaskAssign,
     TaskPrioritize,
+    TaskEscalate,
     ProjectAdd,
     ProjectMemberAdd,
     ProjectMemberRemove,
@@ -47,7 +48,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in the order the page's filter lists them.
-    pub const ALL: [Action; 29] = [
+    pub const ALL: [Action; 30] = [
         Action::RoutingUpdate,
         Action::RoutingReset,
         Action::WebhookAdd,
@@ -70,6 +71,7 @@ impl Action {
         Action::TaskResolve,
         Action::TaskAssign,
         Action::TaskPrioritize,
+        Action::TaskEscalate,
         Action::ProjectAdd,
         Action::ProjectMemberAdd,
         Action::ProjectMemberRemove,
@@ -104,6 +106,7 @@ impl Action {
             Action::TaskResolve => "task.resolve",
             Action::TaskAssign => "task.assign",
             Action::TaskPrioritize => "task.prioritize",
+            Action::TaskEscalate => "task.escalate",
             Action::ProjectAdd => "project.add",
             Action::ProjectMemberAdd => "project.member_add",
             Action::ProjectMemberRemove => "project.member_remove",

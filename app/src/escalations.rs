@@ -1,4 +1,5 @@
-//! The admin's escalation queue: tasks a reviewer escalated, with what they said, settled by an
+//! The admin's escalation queue: tasks a reviewer escalated, with what they said (or an admin
+//! escalated from the task list or the API, with their note), settled by an
 //! admin's final verdict. Resolving completes the task and writes its `task.reviewed` event to the
 //! webhook outbox in the same transaction.
 
@@ -28,8 +29,10 @@ pub async fn load_escalations() -> Result<Vec<Escalation>, AppError> {
     let pool = crate::auth::admin_pool().await?;
     let rows = sqlx::query!(
         r#"select t.id, t.external_id, t.model, t.model_version, t.confidence, t.summary,
-                  t.completed_at, e.username as "username?", e.rating as "rating?",
-                  e.comment as "comment?"
+                  t.completed_at,
+                  coalesce(t.escalated_by, e.username) as "username?",
+                  case when t.escalated_by is null then e.rating end as "rating?",
+                  coalesce(t.escalation_note, e.comment) as "comment?"
            from tasks t
            left join lateral (
                select u.username, r.rating, r.comment from reviews r

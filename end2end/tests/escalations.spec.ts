@@ -38,3 +38,43 @@ test("a reviewer cannot open the escalation queue", async ({ page }) => {
   const res = await page.goto("/admin/escalations");
   expect(res!.status()).toBe(403);
 });
+
+test("an admin escalates an output from the task list; the queue shows who and why, as text", async ({ page }) => {
+  const check = watchErrors(page);
+  let dialogs = 0;
+  page.on("dialog", (d) => {
+    dialogs++;
+    void d.dismiss();
+  });
+  const stamp = `esc-${Date.now()}`;
+  const sent = await page.request.post("/api/v1/tasks", {
+    headers: { Authorization: `Bearer ${process.env.LOUPE_TOKEN}` },
+    data: { document: `Memo ${stamp}.`, summary: `Memo ${stamp}, summarised.`, confidence: 0.6, model: "summarizer", external_id: stamp },
+  });
+  expect(sent.status()).toBe(201);
+  const id = (await sent.json()).id as string;
+
+  await signIn(page, admin, `/admin/tasks?external_id=${stamp}`);
+  await live(page, "tasks");
+  await expect(page.locator("table.task-rows tbody tr")).toHaveCount(1);
+  await page.keyboard.press("j");
+  await page.keyboard.press("x");
+  await page.getByLabel("Action").selectOption("escalate");
+  const apply = page.getByRole("button", { name: /Apply to selected/ });
+  // The note is required, and named beside its field.
+  await apply.click();
+  await expect(page.locator("form.bulk .field-error")).toContainText("is required");
+  await page.getByLabel("Note for whoever settles them").fill("<img src=x onerror=alert(1)> check the figures");
+  await apply.click();
+  await expect(page.locator("form.bulk [role=status]")).toHaveText("Escalated 1 task.");
+  expect((await apiTask(page, id)).status).toBe("escalated");
+
+  await page.goto("/admin/escalations");
+  await live(page, "escalations");
+  const item = page.locator("li.escalation", { has: page.locator(`a[href$="${id}"]`) });
+  await expect(item).toContainText("<img src=x onerror=alert(1)> check the figures");
+  await expect(item.locator("strong").first()).toHaveText("admin");
+  await expect(page.locator("img[src=x]")).toHaveCount(0);
+  expect(dialogs).toBe(0);
+  check();
+});

@@ -286,6 +286,7 @@ fn TaskTable(rows: Vec<TaskRow>, matching: Params) -> impl IntoView {
                     "requeue" => "Requeued",
                     "assign" => "Assigned",
                     "priority" => "Reprioritised",
+                    "escalate" => "Escalated",
                     _ => "Ruled on",
                 };
                 Some(format!(
@@ -364,11 +365,13 @@ fn TaskTable(rows: Vec<TaskRow>, matching: Params) -> impl IntoView {
                     <option value="reject">"Rule: reject"</option>
                     <option value="assign">"Assign"</option>
                     <option value="priority">"Set priority"</option>
+                    <option value="escalate">"Escalate"</option>
                 </select>
             </label>
             <p class="hint">{move || match action.get().as_str() {
                 "requeue" => "Settled tasks (reviewed, escalated, auto-accepted) go back to the queue; earlier reviews stay, and someone who has not reviewed the task gets it with your note.",
                 "assign" => "Waiting tasks are kept for the assignee (a username, or group:<name>) for the project's wait, then open to everyone; leave it empty to open them now.",
+                "escalate" => "Waiting, auto-accepted and reviewed tasks go to the escalation queue with your note (any ruling they had is undone); the pipeline hears task.escalated.",
                 "priority" => "Waiting tasks are offered at this priority: from -9 to 9, 0 as they arrive; higher goes first, before the flag and the confidence.",
                 _ => "Your verdict settles the tasks (any not held by a reviewer) and is sent to the pipeline.",
             }}</p>
@@ -384,7 +387,7 @@ fn TaskTable(rows: Vec<TaskRow>, matching: Params) -> impl IntoView {
                     on:input=move |ev| priority.set(event_target_value(&ev)) />
             </label>
             {move || field_message(&result.get(), "priority").map(|m| view! { <span class="field-error" role="alert">{m}</span> })}
-            <label hidden=move || matches!(action.get().as_str(), "assign" | "priority")>{move || if action.get() == "requeue" { "Note for the next reviewer" } else { "Note (optional)" }}
+            <label hidden=move || matches!(action.get().as_str(), "assign" | "priority")>{move || match action.get().as_str() { "requeue" => "Note for the next reviewer", "escalate" => "Note for whoever settles them", _ => "Note (optional)" }}
                 <textarea name="note" rows="2" maxlength="10000"
                     prop:value=move || note.get()
                     on:input=move |ev| note.set(event_target_value(&ev))></textarea>

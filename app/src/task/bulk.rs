@@ -1,7 +1,7 @@
 //! Actions on many tasks at once, from the admin's list or the API: on the tasks picked by id,
 //! or on every task a list filter matches. The actions: requeue (`reopen::requeue`), an
-//! admin's ruling (`resolve::resolve`), assignment (`reserve::assign`) and priority
-//! (`priority::set`).
+//! admin's ruling (`resolve::resolve`), escalation (`escalate::escalate`), assignment
+//! (`reserve::assign`) and priority (`priority::set`).
 //!
 //! Work is bounded: at most [`MAX_IDS`] ids per request, and at most [`MAX_PER_CALL`] tasks per
 //! call over a filter (the answer says `more`, and calling again goes on: tasks already changed
@@ -11,7 +11,7 @@
 
 use super::find::Filter;
 pub use super::list::Outcome;
-use super::{priority, reopen, reserve, resolve};
+use super::{escalate, priority, reopen, reserve, resolve};
 use crate::audit::{Action, Actor};
 use crate::error::AppError;
 use sqlx::{PgPool, Postgres, QueryBuilder, Row};
@@ -110,6 +110,18 @@ pub enum Act {
     Assign { assignee: Option<reserve::Assignee> },
     /// Offered at this priority (checked by [`priority::check`]).
     Prioritize { priority: i16 },
+    /// To the escalation queue with this note (required, checked by [`parse_escalation_note`]).
+    Escalate { note: String },
+}
+
+/// The escalation note: required, so whoever settles the task knows what to decide.
+pub fn parse_escalation_note(raw: Option<&str>) -> Result<String, AppError> {
+    crate::domain::parse_review_text("note", raw)?.ok_or_else(|| {
+        AppError::invalid(
+            "note",
+            "is required: say what whoever settles it should decide",
+        )
+    })
 }
 
 impl Act {
@@ -120,6 +132,7 @@ impl Act {
             Act::Resolve { .. } => &resolve::RULABLE,
             Act::Assign { .. } => &["queued"],
             Act::Prioritize { .. } => &["queued", "in_review"],
+            Act::Escalate { .. } => &escalate::ESCALATABLE,
         }
     }
 }
@@ -269,6 +282,22 @@ async fn apply(pool: &PgPool, actor: &Actor, ids: &[Uuid], act: &Act) -> Result<
                 })
                 .collect()
         }
+        Act::Escalate { note } => {
+            let escalated = escalate::escalate(&mut tx, ids, actor.name(), note).await?;
+            for e in &escalated {
+                crate::outbox::enqueue(&mut tx, crate::outbox::TASK_ESCALATED, e.id).await?;
+            }
+            escalated
+                .into_iter()
+                .map(|e| {
+                    (
+                        e.id.to_string(),
+                        serde_json::json!({ "status": e.status }),
+                        serde_json::json!({ "status": "escalated", "note": note }),
+                    )
+                })
+                .collect()
+        }
         Act::Prioritize { priority } => priority::set(&mut tx, ids, *priority)
             .await?
             .into_iter()
@@ -286,6 +315,7 @@ async fn apply(pool: &PgPool, actor: &Actor, ids: &[Uuid], act: &Act) -> Result<
         Act::Resolve { .. } => Action::TaskResolve,
         Act::Assign { .. } => Action::TaskAssign,
         Act::Prioritize { .. } => Action::TaskPrioritize,
+        Act::Escalate { .. } => Action::TaskEscalate,
     };
     crate::audit::record_each(&mut tx, actor, action, &entries).await?;
     tx.commit().await?;

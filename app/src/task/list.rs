@@ -138,7 +138,8 @@ pub async fn load_tasks(params: Params) -> Result<TaskPage, AppError> {
 /// An action from the list on the tasks picked (`ids`, comma-separated) or on every one the
 /// list's filter matches (`matching`, with at least one condition): `requeue` with the note for
 /// the next reviewer, `accept` / `reject` (an admin's ruling, the note optional), `assign` to
-/// `assignee` (a username or `group:<slug>`; empty: no one), or `priority` (-9 to 9).
+/// `assignee` (a username or `group:<slug>`; empty: no one), `priority` (-9 to 9), or `escalate`
+/// with the note for whoever settles them.
 #[server(prefix = "/api", endpoint = "admin/tasks/act")]
 pub async fn act_on_tasks(
     action: String,
@@ -164,10 +165,13 @@ pub async fn act_on_tasks(
         "priority" => Act::Prioritize {
             priority: super::priority::parse("priority", priority.as_deref())?,
         },
+        "escalate" => Act::Escalate {
+            note: bulk::parse_escalation_note(note.as_deref())?,
+        },
         _ => {
             return Err(AppError::invalid(
                 "action",
-                "must be requeue, accept, reject, assign or priority",
+                "must be requeue, accept, reject, assign, priority or escalate",
             ));
         }
     };

@@ -22,6 +22,9 @@ pub mod counts;
 #[cfg(feature = "ssr")]
 pub mod depth;
 /// The task list: filters, search and sort, paged by cursor.
+/// An admin's escalation of outputs to the escalation queue.
+#[cfg(feature = "ssr")]
+pub mod escalate;
 #[cfg(feature = "ssr")]
 pub mod find;
 #[cfg(feature = "ssr")]

@@ -78,7 +78,7 @@ pub async fn requeue(
                                                                  t.reviews_done + 1),
                   resolved_verdict = null, resolved_by = null, resolution_note = null,
                   resolved_at = null, support = null, support_claimed_until = null,
-                  support_check = false
+                  support_check = false, escalation_note = null, escalated_by = null
            from settled s where t.id = s.id
            returning t.id, s.status, s.reason"#,
         ids,

@@ -2,7 +2,8 @@
 //! `POST /api/v1/requeue` sends settled outputs back to the review queue with a note for the next
 //! reviewer; `POST /api/v1/resolve` settles outputs with an admin's verdict; `POST
 //! /api/v1/assign` keeps waiting outputs for a reviewer or a group; `POST /api/v1/priority` moves
-//! waiting outputs ahead of the queue (or behind it). Admin scope: they
+//! waiting outputs ahead of the queue (or behind it); `POST /api/v1/escalate` sends outputs to the
+//! escalation queue with a note. Admin scope: they
 //! change what reviewers are given and what pipelines are told, and each task changed is in the
 //! audit trail.
 
@@ -72,6 +73,19 @@ pub struct PriorityBody {
     matching: Option<Params>,
 }
 
+/// Which tasks to escalate, and why.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EscalateBody {
+    /// Shown in the escalation queue to whoever settles the tasks; required (at most 10,000
+    /// characters).
+    note: Option<String>,
+    /// Up to 1,000 task ids. Give `ids` or `matching`, not both.
+    ids: Option<Vec<String>>,
+    /// A task-list filter, with at least one condition. Up to 10,000 tasks per call.
+    matching: Option<Params>,
+}
+
 /// Requeues the named or matching tasks that are settled (reviewed, escalated or auto-accepted);
 /// others are left alone and counted as `skipped`. Earlier reviews are kept and the task asks
 /// for one more review, from someone who has not reviewed it.
@@ -88,14 +102,15 @@ pub async fn requeue(
     let act = Act::Requeue {
         note: bulk::parse_note(body.note.as_deref())?,
     };
-    let target = bulk::target(body.ids.as_deref(), body.matching.as_ref())?;
-    let outcome = bulk::run(&state.pool, &caller.actor, &target, &act).await?;
-    tracing::info!(
-        requeued = outcome.changed,
-        skipped = outcome.skipped,
-        "tasks requeued"
-    );
-    Ok(Json(outcome))
+    apply(
+        &state,
+        &caller,
+        body.ids.as_deref(),
+        body.matching.as_ref(),
+        &act,
+        "requeued",
+    )
+    .await
 }
 
 /// Settles the named or matching tasks with an admin's verdict: waiting (not held by a
@@ -115,14 +130,15 @@ pub async fn resolve(
         verdict: bulk::parse_verdict(body.verdict.as_deref())?,
         note: app::domain::parse_review_text("note", body.note.as_deref())?,
     };
-    let target = bulk::target(body.ids.as_deref(), body.matching.as_ref())?;
-    let outcome = bulk::run(&state.pool, &caller.actor, &target, &act).await?;
-    tracing::info!(
-        resolved = outcome.changed,
-        skipped = outcome.skipped,
-        "tasks resolved"
-    );
-    Ok(Json(outcome))
+    apply(
+        &state,
+        &caller,
+        body.ids.as_deref(),
+        body.matching.as_ref(),
+        &act,
+        "resolved",
+    )
+    .await
 }
 
 /// Keeps the named or matching waiting tasks for a reviewer (only tasks of projects they review)
@@ -141,14 +157,15 @@ pub async fn assign(
     let act = Act::Assign {
         assignee: app::task::reserve::parse_name(&state.pool, body.assignee.as_deref()).await?,
     };
-    let target = bulk::target(body.ids.as_deref(), body.matching.as_ref())?;
-    let outcome = bulk::run(&state.pool, &caller.actor, &target, &act).await?;
-    tracing::info!(
-        assigned = outcome.changed,
-        skipped = outcome.skipped,
-        "tasks assigned"
-    );
-    Ok(Json(outcome))
+    apply(
+        &state,
+        &caller,
+        body.ids.as_deref(),
+        body.matching.as_ref(),
+        &act,
+        "assigned",
+    )
+    .await
 }
 
 /// Sets the priority of the named or matching tasks that wait for a review (queued, or held by a
@@ -169,13 +186,60 @@ pub async fn prioritize(
         None => return Err(FieldError::new("priority", "is required").into()),
     };
     let act = Act::Prioritize { priority };
-    let target = bulk::target(body.ids.as_deref(), body.matching.as_ref())?;
-    let outcome = bulk::run(&state.pool, &caller.actor, &target, &act).await?;
+    apply(
+        &state,
+        &caller,
+        body.ids.as_deref(),
+        body.matching.as_ref(),
+        &act,
+        "reprioritised",
+    )
+    .await
+}
+
+/// Sends the named or matching tasks that are waiting (not held by a reviewer), auto-accepted or
+/// reviewed to the escalation queue with the note; any ruling they had is undone. Each fires
+/// `task.escalated`; others are left alone and counted as `skipped`. Audited as `task.escalate`.
+#[utoipa::path(post, path = "/api/v1/escalate", operation_id = "escalate_tasks", tag = "tasks",
+    security(("token" = ["admin"])),
+    request_body = EscalateBody,
+    responses((status = 200, body = Outcome), super::openapi::Errors))]
+pub async fn escalate(
+    State(state): State<AppState>,
+    caller: Operator<need::Admin>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Outcome>, ApiError> {
+    let body: EscalateBody = FieldError::read_object(json_body(body)?, "body")?;
+    let act = Act::Escalate {
+        note: bulk::parse_escalation_note(body.note.as_deref())?,
+    };
+    apply(
+        &state,
+        &caller,
+        body.ids.as_deref(),
+        body.matching.as_ref(),
+        &act,
+        "escalated",
+    )
+    .await
+}
+
+/// Runs `act` on the tasks `ids` names or `matching` matches, and logs what it did (`done`: the
+/// past tense of the action, as the log names it).
+async fn apply(
+    state: &AppState,
+    caller: &Operator<need::Admin>,
+    ids: Option<&[String]>,
+    matching: Option<&Params>,
+    act: &Act,
+    done: &'static str,
+) -> Result<Json<Outcome>, ApiError> {
+    let target = bulk::target(ids, matching)?;
+    let outcome = bulk::run(&state.pool, &caller.actor, &target, act).await?;
     tracing::info!(
-        reprioritised = outcome.changed,
+        changed = outcome.changed,
         skipped = outcome.skipped,
-        priority,
-        "tasks reprioritised"
+        "tasks {done}"
     );
     Ok(Json(outcome))
 }

@@ -77,6 +77,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/resolve", post(actions::resolve))
         .route("/assign", post(actions::assign))
         .route("/priority", post(actions::prioritize))
+        .route("/escalate", post(actions::escalate))
         .route(
             "/feedback",
             post(feedback::receive)

@@ -100,6 +100,7 @@ impl Modify for Security {
         super::actions::resolve,
         super::actions::assign,
         super::actions::prioritize,
+        super::actions::escalate,
         super::feedback::receive,
         super::feed::feed,
         super::export::export,

@@ -8,6 +8,7 @@ mod history;
 mod receiver;
 
 mod accounts;
+mod admin_escalation;
 mod assets;
 mod audit;
 mod cross_site;

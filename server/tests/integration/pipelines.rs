@@ -294,6 +294,7 @@ async fn the_openapi_document_describes_every_route_and_the_docs_page_renders_it
         ("/api/v1/resolve", "post"),
         ("/api/v1/assign", "post"),
         ("/api/v1/priority", "post"),
+        ("/api/v1/escalate", "post"),
         ("/api/v1/feedback", "post"),
         ("/api/v1/feedback", "get"),
         ("/feedback", "post"),
