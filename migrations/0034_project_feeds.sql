@@ -1,8 +1,8 @@
 -- What leaves Loupe, by project: webhook endpoints that hear only some projects, and the feedback
 -- feed and exports read one project's feedback without walking every other project's.
 --
--- Every review and end-user signal stored before this runs belongs to the default project: 0032
--- (projects) and this migration ship together, so no other project can hold feedback yet.
+-- Feedback stored before this runs takes its task's project: the default project's with the
+-- column's default (no rewrite), the few others' by the update below.
 
 -- null: every project (all endpoints made before projects).
 alter table webhook_endpoints add column projects bigint[]
@@ -16,6 +16,10 @@ alter table reviews add column project_id bigint not null default 1;
 alter table reviews alter column project_id drop default;
 alter table external_feedback add column project_id bigint not null default 1;
 alter table external_feedback alter column project_id drop default;
+update reviews r set project_id = t.project_id
+from tasks t where t.id = r.task_id and t.project_id <> 1;
+update external_feedback f set project_id = t.project_id
+from tasks t where t.id = f.task_id and t.project_id <> 1;
 
 -- A project's feed in the feed's order (reviews_feed and external_feedback_feed serve the feed of
 -- every project).

@@ -99,28 +99,36 @@ pub mod store {
         .await?)
     }
 
-    /// The list in force for the project of the task `task` (empty when there is no such task).
+    /// The list in force for the project of the task `task`, which `reviewer` holds (empty
+    /// otherwise: a project's list is read only by someone working on its tasks).
     pub async fn for_task(
         db: impl sqlx::PgExecutor<'_>,
         task: uuid::Uuid,
+        reviewer: i64,
     ) -> Result<Vec<String>, AppError> {
         Ok(sqlx::query_scalar!(
-            r#"select project_error_tags(project_id) as "tags!" from tasks where id = $1"#,
-            task
+            r#"select project_error_tags(project_id) as "tags!" from tasks
+               where id = $1 and lease_owner = $2"#,
+            task,
+            reviewer
         )
         .fetch_optional(db)
         .await?
         .unwrap_or_default())
     }
 
-    /// The list in force for the project of the review `review`'s task.
+    /// The list in force for the project of the review `review`'s task, when `reviewer` wrote
+    /// it (empty otherwise).
     pub async fn for_review(
         db: impl sqlx::PgExecutor<'_>,
         review: i64,
+        reviewer: i64,
     ) -> Result<Vec<String>, AppError> {
         Ok(sqlx::query_scalar!(
-            r#"select project_error_tags(project_id) as "tags!" from reviews where id = $1"#,
-            review
+            r#"select project_error_tags(project_id) as "tags!" from reviews
+               where id = $1 and reviewer_id = $2"#,
+            review,
+            reviewer
         )
         .fetch_optional(db)
         .await?

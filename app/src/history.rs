@@ -95,6 +95,7 @@ pub async fn amend_review(
     } = crate::review::Judgement::parse(
         &pool,
         review_id,
+        user.id,
         rating.as_deref(),
         verdict.as_deref(),
         comment.as_deref(),

@@ -38,19 +38,20 @@ impl Judgement {
         })
     }
 
-    /// [`Judgement::from_fields`] for an amendment of the review `review`, with the tag list of
-    /// its task's project read from the database.
+    /// [`Judgement::from_fields`] for `reviewer`'s amendment of their review `review`, with the
+    /// tag list of its task's project read from the database.
     #[cfg(feature = "ssr")]
     pub async fn parse(
         pool: &sqlx::PgPool,
         review: i64,
+        reviewer: i64,
         rating: Option<&str>,
         verdict: Option<&str>,
         comment: Option<&str>,
         corrected_summary: Option<&str>,
         error_tags: Option<&str>,
     ) -> Result<Self, AppError> {
-        let allowed = crate::error_tags::store::for_review(pool, review).await?;
+        let allowed = crate::error_tags::store::for_review(pool, review, reviewer).await?;
         Self::from_fields(
             rating,
             verdict,

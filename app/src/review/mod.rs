@@ -105,7 +105,7 @@ pub async fn submit_review(
         .as_deref()
         .is_some_and(|t| t.split(',').any(|t| !t.trim().is_empty()));
     let allowed = if marked {
-        crate::error_tags::store::for_task(&state.pool, task_id).await?
+        crate::error_tags::store::for_task(&state.pool, task_id, user.id).await?
     } else {
         Vec::new()
     };

@@ -292,7 +292,11 @@ async fn apply(pool: &PgPool, actor: &Actor, ids: &[Uuid], act: &Act) -> Result<
                 .map(|e| {
                     (
                         e.id.to_string(),
-                        serde_json::json!({ "status": e.status }),
+                        serde_json::json!({
+                            "status": e.status,
+                            "resolved_verdict": e.resolved_verdict,
+                            "resolution_note": e.resolution_note,
+                        }),
                         serde_json::json!({ "status": "escalated", "note": note }),
                     )
                 })

@@ -11,11 +11,13 @@ use uuid::Uuid;
 /// The statuses an admin escalates from: waiting (not held), auto-accepted, or reviewed.
 pub const ESCALATABLE: [&str; 3] = ["queued", "auto_accepted", "reviewed"];
 
-/// A task escalated, and its status before.
+/// A task escalated, and what it was before: its status, and the ruling the escalation undid.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Escalated {
     pub id: Uuid,
     pub status: String,
+    pub resolved_verdict: Option<String>,
+    pub resolution_note: Option<String>,
 }
 
 /// Escalates each of `ids` in one of [`ESCALATABLE`], by `by` (the actor's name) with `note`.
@@ -28,7 +30,7 @@ pub async fn escalate(
     let from: Vec<String> = ESCALATABLE.iter().map(|s| (*s).to_owned()).collect();
     let rows = sqlx::query!(
         r#"with open as (
-               select id, status from tasks
+               select id, status, resolved_verdict, resolution_note from tasks
                where id = any($1) and status = any($2)
                order by id
                for update)
@@ -36,7 +38,7 @@ pub async fn escalate(
                   escalation_note = $4, resolved_verdict = null, resolved_by = null,
                   resolution_note = null, resolved_at = null
            from open o where t.id = o.id
-           returning t.id, o.status"#,
+           returning t.id, o.status, o.resolved_verdict, o.resolution_note"#,
         ids,
         &from,
         by,
@@ -49,6 +51,8 @@ pub async fn escalate(
         .map(|r| Escalated {
             id: r.id,
             status: r.status,
+            resolved_verdict: r.resolved_verdict,
+            resolution_note: r.resolution_note,
         })
         .collect())
 }

@@ -39,7 +39,8 @@ pub async fn resolve(
                order by id
                for update)
            update tasks t set status = 'reviewed', resolved_verdict = $3, resolved_by = $4,
-                  resolution_note = $5, resolved_at = now(), completed_at = now()
+                  resolution_note = $5, resolved_at = now(), completed_at = now(),
+                  escalation_note = null, escalated_by = null
            from open o where t.id = o.id
            returning t.id, o.status"#,
         ids,

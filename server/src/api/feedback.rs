@@ -162,13 +162,15 @@ pub async fn accept(
         "project".into()
     })
     .await?;
+    let unknown = || ApiError::Unknown(FieldError::new("task_id", "does not name a known task"));
     let project = match placed {
         Ok(placed) => Some(placed[0]),
-        // A token limited to several projects names none: Loupe's own id needs none.
-        Err(app::project::Refused::Invalid(_))
-            if as_uuid.is_some() && feedback.project.is_none() =>
-        {
-            None
+        // Loupe's own id needs no project (a token limited to several names none, or the one
+        // named does not exist): the id alone is looked up.
+        Err(app::project::Refused::Invalid(_)) if as_uuid.is_some() => None,
+        // A browser's publishable key learns nothing about which projects exist.
+        Err(app::project::Refused::Invalid(_)) if matches!(sender, Sender::Key(_)) => {
+            return Err(unknown());
         }
         Err(refused) => return Err(refused.into()),
     };
@@ -186,7 +188,7 @@ pub async fn accept(
     )
     .fetch_optional(&state.pool)
     .await?
-    .ok_or_else(|| ApiError::Unknown(FieldError::new("task_id", "does not name a known task")))?;
+    .ok_or_else(unknown)?;
     let outcome = store::record(
         &state.pool,
         task_id,

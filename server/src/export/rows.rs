@@ -191,7 +191,8 @@ pub fn sft<'a>(
 }
 
 /// One pair per rejecting review: chosen is the reviewer's correction, or failing that the newest
-/// accepted summary of the same document (found through the document-hash index). And, as
+/// accepted summary of the same document in the same project (found through the document-hash
+/// index; never another project's, which the caller may not be allowed to read). And, as
 /// `corrections` asks, one per end user's correction that differs from the summary: chosen is
 /// the correction, rejected the summary.
 pub fn dpo<'a>(
@@ -218,6 +219,7 @@ pub fn dpo<'a>(
                    select s.summary from tasks s
                    where r.corrected_summary is null
                      and md5(s.document) = md5(t.document) and s.id <> t.id
+                     and s.project_id = t.project_id
                      and exists (select 1 from reviews a where a.task_id = s.id and a.verdict = 'accept')
                    order by s.created_at desc
                    limit 1

@@ -211,10 +211,60 @@ async fn exports_keep_to_the_project_and_name_it_on_every_line(pool: sqlx::PgPoo
         assert!(r.ends_with(",medical") && r.contains(",m-1,"), "{r}");
     }
 
-    // Training pairs keep to the project too: the limited token sees no other project's.
-    let (status, body) = get_with(&app, &legal, "/api/v1/export?format=sft").await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(body, Value::String(String::new()));
+    // Training pairs keep to the project too: the limited token sees no other project's. The
+    // same document in two projects: legal's rejected summary finds no accepted sibling in
+    // legal, and the default project's accepted one is not lent to it.
+    let twin = |id: &str, confidence: f64, project: &str, summary: &str| {
+        let mut t = in_project(id, confidence, project);
+        t["document"] = json!("The twin contract runs for two years.");
+        t["summary"] = json!(summary);
+        t
+    };
+    app.submit(json!([
+        twin("twin-l", 0.05, "legal", "Legal's wrong summary."),
+        twin("twin-d", 0.06, "default", "Default's accepted summary."),
+        twin("twin-d2", 0.07, "default", "Default's wrong summary.")
+    ]))
+    .await;
+    let ana = app.login("ana", "ana-password-123").await.unwrap();
+    for verdict in ["reject", "accept", "reject"] {
+        let t = ana.current_task().await.unwrap();
+        ana.review(t["id"].as_str().unwrap(), "3", verdict)
+            .await
+            .unwrap();
+    }
+    let sibling: i64 = sqlx::query_scalar(
+        "select count(*) from reviews r join tasks t on t.id = r.task_id
+         where t.external_id = 'twin-d' and r.verdict = 'accept'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(sibling, 1);
+    for format in ["sft", "dpo"] {
+        let (status, body) =
+            get_with(&app, &legal, &format!("/api/v1/export?format={format}")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body, Value::String(String::new()), "{format}");
+    }
+    // Every project's pairs: only the default project's rejection found the accepted sibling.
+    let body = app
+        .http
+        .get(app.url("/api/v1/export?format=dpo"))
+        .bearer_auth(&app.token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let pairs: Vec<Value> = body
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(pairs.len(), 1, "{pairs:?}");
+    assert_eq!(pairs[0]["rejected"], "Default's wrong summary.");
+    assert_eq!(pairs[0]["chosen"], "Default's accepted summary.");
 
     let (status, body) = get_with(&app, &legal, "/api/v1/export?project=default").await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");

@@ -102,6 +102,9 @@ async fn a_task_is_judged_with_its_projects_tags_and_guidelines(pool: sqlx::PgPo
         json!(["missing clause", "wrong party"])
     );
     let id = first["id"].as_str().unwrap().to_owned();
+    // Bob holds no legal task: probing one with a made-up tag does not tell him legal's list.
+    let probe = submit_with_tags(&bob, &id, "made-up").await.unwrap_err();
+    assert!(!probe.to_string().contains("missing clause"), "{probe}");
     let refused = submit_with_tags(&ana, &id, "hallucination")
         .await
         .unwrap_err();
