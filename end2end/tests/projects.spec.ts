@@ -91,6 +91,8 @@ test("an admin assigns a waiting output from the list; only its assignee is hand
   await signIn(adminPage, admin, `/admin/tasks?project=e2e-legal&external_id=${stamp}-a`);
   await live(adminPage, "tasks");
   await expect(adminPage.locator("table.task-rows tbody tr")).toHaveCount(1);
+  // The list names each output's project.
+  await expect(adminPage.locator("table.task-rows tbody tr td").nth(2)).toHaveText("e2e-legal");
   await adminPage.keyboard.press("j");
   await adminPage.keyboard.press("x");
   await adminPage.getByLabel("Action").selectOption("assign");
@@ -212,5 +214,11 @@ test("an admin raises a waiting output's priority from the list; an out-of-range
   await apply.click();
   await expect(page.locator("form.bulk [role=status]")).toHaveText("Reprioritised 1 task.");
   expect((await apiTask(page, id)).priority).toBe(7);
+  // Settled, so the raised output does not jump ahead of the other specs' tasks.
+  const settled = await page.request.post("/api/v1/resolve", {
+    headers: { Authorization: `Bearer ${process.env.LOUPE_TOKEN}` },
+    data: { verdict: "accept", ids: [id] },
+  });
+  expect((await settled.json()).changed).toBe(1);
   check();
 });

@@ -331,7 +331,7 @@ fn TaskTable(rows: Vec<TaskRow>, matching: Params) -> impl IntoView {
         <table class="data task-rows" aria-label="Tasks">
             <thead><tr>
                 <th><span class="sr-only">"Selected"</span></th>
-                <th>"Task"</th><th>"Status"</th><th>"Reason"</th><th>"Model"</th>
+                <th>"Task"</th><th>"Project"</th><th>"Status"</th><th>"Reason"</th><th>"Model"</th>
                 <th>"Confidence"</th><th>"Arrived"</th>
             </tr></thead>
             <tbody>
@@ -346,7 +346,9 @@ fn TaskTable(rows: Vec<TaskRow>, matching: Params) -> impl IntoView {
                                 on:change=move |_| selected.update(|s| s[i] = !s[i]) /></td>
                             <td><a id=format!("task-row-{i}") href=format!("/admin/tasks/{}", r.id)
                                 on:focus=move |_| active.set(Some(i))>{name}</a></td>
-                            <td>{r.status.replace('_', " ")}</td>
+                            <td>{r.project.clone()}</td>
+                            <td>{r.status.replace('_', " ")}
+                                {(r.priority != 0).then(|| view! { <span class="hint">{format!(" · priority {}", r.priority)}</span> })}</td>
                             <td>{r.reason.replace('_', " ")}</td>
                             <td>{r.model}" "<span class="hint">{r.model_version}</span></td>
                             <td>{format!("{:.2}", r.confidence)}</td>

@@ -388,7 +388,8 @@ impl Filter {
 
 /// The columns of a page's rows, of the task `t`.
 const COLUMNS: &str = "t.id, t.external_id, t.status, t.reason, t.model, t.model_version, \
-                       t.confidence, t.flagged, t.created_at, t.completed_at";
+                       t.confidence, t.flagged, t.priority, t.project_id, t.created_at, \
+                       t.completed_at";
 
 /// One page of the tasks matching `f`, in its order (ties by arrival, then id). Reads
 /// `limit + 1` rows to know whether another page follows. A cursor naming a task that no longer
@@ -405,6 +406,19 @@ pub async fn page(pool: &PgPool, f: &Filter, limit: i64) -> Result<TaskPage, App
     // word with a status, from the sixth request on).
     let rows = qb.build().persistent(false).fetch_all(pool).await?;
     let more = rows.len() as i64 > limit;
+    // The projects' slugs in one look-up for the page, not a join in every candidate's row.
+    let slugs: std::collections::HashMap<i64, String> = sqlx::query!(
+        "select id, slug from projects where id = any($1)",
+        &rows
+            .iter()
+            .map(|r| r.try_get::<i64, _>("project_id"))
+            .collect::<Result<Vec<_>, _>>()?
+    )
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|p| (p.id, p.slug))
+    .collect();
     let tasks = rows
         .into_iter()
         .take(limit as usize)
@@ -418,6 +432,11 @@ pub async fn page(pool: &PgPool, f: &Filter, limit: i64) -> Result<TaskPage, App
                 model_version: r.try_get("model_version")?,
                 confidence: r.try_get("confidence")?,
                 flagged: r.try_get("flagged")?,
+                priority: r.try_get("priority")?,
+                project: slugs
+                    .get(&r.try_get::<i64, _>("project_id")?)
+                    .cloned()
+                    .unwrap_or_default(),
                 created_at: stamp(r.try_get("created_at")?),
                 completed_at: r
                     .try_get::<Option<DateTime<Utc>>, _>("completed_at")?

@@ -100,6 +100,10 @@ pub struct TaskRow {
     pub model_version: String,
     pub confidence: f64,
     pub flagged: bool,
+    /// -9 to 9: a higher priority is offered to reviewers first.
+    pub priority: i16,
+    /// The slug of the project the output belongs to.
+    pub project: String,
     pub created_at: String,
     pub completed_at: Option<String>,
 }

@@ -91,6 +91,10 @@ async fn priority_goes_before_the_flag_and_the_confidence(pool: sqlx::PgPool) {
         )
         .await;
     assert_eq!(outcome["changed"], 1);
+    // The list shows each task's priority and project.
+    let (_, listed) = app.get_json("/api/v1/tasks?external_id=p-4").await;
+    assert_eq!(listed["tasks"][0]["priority"], 9);
+    assert_eq!(listed["tasks"][0]["project"], "default");
 
     assert_eq!(
         order_handed(&app).await,

@@ -244,6 +244,7 @@ async fn a_token_limited_to_a_project_ingests_and_reads_only_there(pool: sqlx::P
         .map(|t| t["external_id"].as_str().unwrap())
         .collect();
     assert_eq!(listed, ["contract-9"]);
+    assert_eq!(page["tasks"][0]["project"], "legal");
     let (_, page) = send(
         legal.clone(),
         get.clone(),
