@@ -524,3 +524,32 @@ async fn an_admin_manages_keys_through_the_api(pool: PgPool) {
         ]
     );
 }
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn a_key_learns_nothing_about_which_projects_exist(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone()).await;
+    server::cli::add_project(&pool, "legal", None, false)
+        .await
+        .unwrap();
+    let receipt = app.submit(task("out-1", 0.3)).await;
+    let key = key(&app, &[SHOP]).await;
+    // An unknown project answers as an unknown output does (and as a known one does): received,
+    // with nothing stored.
+    for project in ["nowhere", "legal"] {
+        let mut body = thumbs("out-1", 1);
+        body["project"] = json!(project);
+        let res = send(&app, &key, Some(SHOP), &body).await;
+        assert_eq!(
+            answer(res).await,
+            (200, Some(SHOP.into()), json!({"status": "received"})),
+            "{project}"
+        );
+    }
+    assert_eq!(stored(&pool).await, 0);
+    // Loupe's own id is found whatever project the body names.
+    let mut body = thumbs(receipt["id"].as_str().unwrap(), 0);
+    body["project"] = json!("nowhere");
+    let res = send(&app, &key, Some(SHOP), &body).await;
+    assert_eq!(answer(res).await.0, 200);
+    assert_eq!(stored(&pool).await, 1);
+}
