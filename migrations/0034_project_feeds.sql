@@ -8,6 +8,14 @@
 alter table webhook_endpoints add column projects bigint[]
     check (projects is null or cardinality(projects) between 1 and 100);
 
+-- Whether endpoint `e` hears `event` about a task of `project`: it is active, takes the event,
+-- and is not limited to other projects. The one rule the outbox (`app::outbox`) and the review
+-- desk's settle (`app::task::lease`) ask; simple enough for the planner to inline.
+create function endpoint_hears(e webhook_endpoints, event text, project bigint) returns boolean
+    language sql immutable as $$
+    select e.active and event = any(e.events) and (e.projects is null or project = any(e.projects))
+$$;
+
 -- The task's project, copied when the feedback is written (tasks never change project), so a
 -- project's feed is one index range. No default once existing rows have theirs: a writer that
 -- forgets the project fails loudly instead of filing feedback under the default project. Adding

@@ -23,16 +23,20 @@ pub struct WebhookEvent {
     pub task: TaskDoc,
 }
 
-/// Writes one delivery of `event` about `task_id` for every active endpoint subscribed to it
-/// that hears the task's project (an endpoint limited to projects hears only theirs). Call inside the transaction that caused the event. Returns the number of deliveries.
+/// Writes one delivery of `event` about `task_id` for every endpoint that hears it (SQL
+/// `endpoint_hears`: active, subscribed, and not limited to other projects). Call inside the
+/// transaction that caused the event. Returns the number of deliveries. The task is loaded only
+/// when some endpoint hears it.
 pub async fn enqueue(
     conn: &mut PgConnection,
     event: &str,
     task_id: Uuid,
 ) -> Result<u64, sqlx::Error> {
     let subscribed = sqlx::query_scalar!(
-        r#"select exists (select 1 from webhook_endpoints where active and $1 = any(events)) as "exists!""#,
-        event
+        r#"select exists (select 1 from webhook_endpoints e join tasks t on t.id = $2
+                          where endpoint_hears(e, $1, t.project_id)) as "exists!""#,
+        event,
+        task_id
     )
     .fetch_one(&mut *conn)
     .await?;
@@ -42,9 +46,9 @@ pub async fn enqueue(
     enqueue_subscribed(conn, event, task_id).await
 }
 
-/// [`enqueue`] for a caller that has just learnt, in its own transaction, that some active
-/// endpoint takes `event` (the review desk's settle does, in the statement that stores the
-/// review): the task is loaded and the deliveries written without asking again.
+/// [`enqueue`] for a caller that has just learnt, in its own transaction, that some endpoint
+/// hears `event` about the task (the review desk's settle does, in the statement that stores
+/// the review): the task is loaded and the deliveries written without asking again.
 pub async fn enqueue_subscribed(
     conn: &mut PgConnection,
     event: &str,
@@ -65,8 +69,7 @@ pub async fn enqueue_subscribed(
         "insert into webhook_deliveries (id, endpoint_id, event, task_id, payload)
          select gen_random_uuid(), e.id, $1, t.id, $3
          from webhook_endpoints e join tasks t on t.id = $2
-         where e.active and $1 = any(e.events)
-           and (e.projects is null or t.project_id = any(e.projects))",
+         where endpoint_hears(e, $1, t.project_id)",
         event,
         task_id,
         payload

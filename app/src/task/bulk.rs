@@ -33,12 +33,15 @@ pub enum Target {
 
 /// The requeue note: required, so the next reviewer knows what to look at.
 pub fn parse_note(raw: Option<&str>) -> Result<String, AppError> {
-    crate::domain::parse_review_text("note", raw)?.ok_or_else(|| {
-        AppError::invalid(
-            "note",
-            "is required: say what the next reviewer should look at",
-        )
-    })
+    required_note(
+        raw,
+        "is required: say what the next reviewer should look at",
+    )
+}
+
+/// A note an action requires (`note`, checked as review text), refused with `rule` when absent.
+fn required_note(raw: Option<&str>, rule: &str) -> Result<String, AppError> {
+    crate::domain::parse_review_text("note", raw)?.ok_or_else(|| AppError::invalid("note", rule))
 }
 
 /// What a request acts on: the tasks `ids` names, or every task `matching` (a task-list filter
@@ -116,12 +119,10 @@ pub enum Act {
 
 /// The escalation note: required, so whoever settles the task knows what to decide.
 pub fn parse_escalation_note(raw: Option<&str>) -> Result<String, AppError> {
-    crate::domain::parse_review_text("note", raw)?.ok_or_else(|| {
-        AppError::invalid(
-            "note",
-            "is required: say what whoever settles it should decide",
-        )
-    })
+    required_note(
+        raw,
+        "is required: say what whoever settles it should decide",
+    )
 }
 
 impl Act {

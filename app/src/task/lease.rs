@@ -422,12 +422,9 @@ pub async fn settle_with_review(
                for update),
            heard as (
                select exists (select 1 from webhook_endpoints e, held h
-                              where e.active
-                                and (case h.status when 'reviewed' then $9
-                                                   when 'escalated' then $10 end)
-                                    = any(e.events)
-                                and (e.projects is null or h.project_id = any(e.projects)))
-                          as subscribed),
+                              where endpoint_hears(e, case h.status when 'reviewed' then $9
+                                                                    when 'escalated' then $10 end,
+                                                   h.project_id)) as subscribed),
            go as (
                select held.* from held, heard where not ($11 and heard.subscribed)),
            stored as (

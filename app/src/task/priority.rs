@@ -7,26 +7,26 @@ use crate::error::FieldError;
 
 /// The lowest and the highest priority.
 pub const RANGE: std::ops::RangeInclusive<i64> = -9..=9;
+/// The rule a priority breaks, out of range or not a whole number.
+const RULE: &str = "must be a whole number from -9 to 9 (higher is reviewed first)";
 
 /// Checks a priority, naming `field` when it is out of range.
 pub fn check(field: &str, raw: i64) -> Result<i16, FieldError> {
     if RANGE.contains(&raw) {
         Ok(raw as i16)
     } else {
-        Err(FieldError::new(
-            field,
-            "must be a whole number from -9 to 9 (higher is reviewed first)",
-        ))
+        Err(FieldError::new(field, RULE))
     }
 }
 
 /// Parses a priority typed into a form or sent as text.
 pub fn parse(field: &str, raw: Option<&str>) -> Result<i16, FieldError> {
-    let raw = raw.map(str::trim).unwrap_or("");
-    match raw.parse::<i64>() {
-        Ok(p) => check(field, p),
-        Err(_) if raw.is_empty() => Err(FieldError::new(field, "is required")),
-        Err(_) => check(field, i64::MAX),
+    match raw.map(str::trim).unwrap_or("") {
+        "" => Err(FieldError::new(field, "is required")),
+        raw => raw
+            .parse::<i64>()
+            .map_err(|_| FieldError::new(field, RULE))
+            .and_then(|p| check(field, p)),
     }
 }
 
