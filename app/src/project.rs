@@ -321,6 +321,30 @@ pub async fn place(
     Ok(Ok(placed))
 }
 
+/// The one project a request about one project's settings (its routing) names: `slug` (blank:
+/// the token's only project, else the default project), which a limited token (`limit`) must be
+/// allowed. The field in errors is `project`.
+#[cfg(feature = "ssr")]
+pub async fn chosen(
+    pool: &sqlx::PgPool,
+    slug: Option<&str>,
+    limit: Option<&[i64]>,
+) -> Result<Result<Project, Refused>, AppError> {
+    let slug = slug.map(str::trim).filter(|s| !s.is_empty());
+    let id = match place(pool, &[slug], limit, |_| "project".into()).await? {
+        Ok(placed) => placed[0],
+        Err(refused) => return Ok(Err(refused)),
+    };
+    let project = sqlx::query_as!(
+        Project,
+        "select id, slug, name, everyone from projects where id = $1",
+        id
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(Ok(project))
+}
+
 /// The projects a read (the feedback feed, an export) keeps to: the one `slug` names (blank: none
 /// named), which a limited token must be allowed; else the token's projects (`limit`); `None`:
 /// every project. The field in errors is `project`.

@@ -186,6 +186,50 @@ test("a project's own error tags and guidelines reach its reviewers, as text", a
   check();
 });
 
+test("an admin gives a project its own routing, and only that project's outputs follow it", async ({ page }) => {
+  const check = watchErrors(page);
+  await signIn(page, admin, "/admin?project=e2e-legal");
+  await live(page, "routing");
+  const form = page.getByRole("form", { name: "Change routing" });
+  await form.getByLabel("For model").selectOption("*");
+  await form.getByLabel("Threshold").fill("0.99");
+  await form.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByText("Saved for * in project e2e-legal: threshold 0.99")).toBeVisible();
+
+  const stamp = `route-${Date.now()}`;
+  const send = async (project: string | undefined, n: number) => {
+    const res = await page.request.post("/api/v1/tasks", {
+      headers: { Authorization: `Bearer ${process.env.LOUPE_TOKEN}` },
+      data: { document: `Memo ${stamp}-${n}.`, summary: `Memo ${stamp}-${n}.`, confidence: 0.95, model: "summarizer", external_id: `${stamp}-${n}`, ...(project ? { project } : {}) },
+    });
+    expect(res.status()).toBe(201);
+    return (await res.json()) as { id: string; reason: string };
+  };
+  // 0.95 is under legal's threshold, over the default project's (0.8).
+  const legal = await send("e2e-legal", 1);
+  expect(legal.reason).toBe("low_confidence");
+  expect((await send(undefined, 2)).reason).not.toBe("low_confidence");
+
+  // The dashboard's routing table names the project; the default project's row is unchanged.
+  await page.reload();
+  const rows = page.locator("section.panel table.data tbody tr");
+  await expect(rows.filter({ hasText: "e2e-legal" })).toContainText("0.99");
+  await expect(rows.filter({ hasText: /^default/ }).first()).toContainText("0.80");
+
+  // Back to the default project's settings, for the specs after this one; then the legal output
+  // this made is settled so no later queue meets it.
+  const reset = await page.request.delete("/api/v1/routing/%2A?project=e2e-legal", {
+    headers: { Authorization: `Bearer ${process.env.LOUPE_TOKEN}` },
+  });
+  expect(reset.status()).toBe(204);
+  const settled = await page.request.post("/api/v1/resolve", {
+    headers: { Authorization: `Bearer ${process.env.LOUPE_TOKEN}` },
+    data: { verdict: "accept", ids: [legal.id] },
+  });
+  expect((await settled.json()).changed).toBe(1);
+  check();
+});
+
 test("an admin raises a waiting output's priority from the list; an out-of-range one is held back", async ({ page }) => {
   const check = watchErrors(page);
   const stamp = `prio-${Date.now()}`;

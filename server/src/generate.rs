@@ -225,7 +225,7 @@ pub async fn load(pool: &PgPool, spec: &Spec) -> Result<Generated> {
     // The digest model asks for two reviews per task, which is what agreement is measured on.
     sqlx::query(
         "insert into routing_settings (model, threshold, audit_rate, reviews_per_task)
-         values ('digest', 0.8, 0.05, 2) on conflict (model) do nothing",
+         values ('digest', 0.8, 0.05, 2) on conflict (project_id, model) do nothing",
     )
     .execute(&mut *tx)
     .await?;

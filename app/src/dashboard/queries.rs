@@ -41,7 +41,7 @@ pub async fn dashboard(pool: &PgPool, f: &Filter) -> Result<Dashboard, AppError>
         review_volume::confidence_bins(pool, &span),
         quality::reviewers(pool, &span),
         quality::agreement(pool, &span),
-        crate::routing::store::list(pool),
+        crate::routing::store::list_all(pool),
         in_force(pool, f),
         lists::comments(pool, f),
         lists::escalations(pool, f),
@@ -161,9 +161,9 @@ async fn queue(pool: &PgPool, f: &Filter) -> Result<QueueFigures, AppError> {
     })
 }
 
-/// The routing in force for the filtered model (the defaults when none is chosen), by the one
-/// fallback rule routing itself uses.
+/// The routing in force for the filtered model in the default project (its defaults when none is
+/// chosen), by the one fallback rule routing itself uses.
 async fn in_force(pool: &PgPool, f: &Filter) -> Result<crate::routing::RoutingSetting, AppError> {
     let model = f.model.as_deref().unwrap_or(crate::routing::DEFAULTS);
-    Ok(crate::routing::store::in_force(pool, model).await?)
+    Ok(crate::routing::store::in_force(pool, crate::project::DEFAULT, model).await?)
 }

@@ -63,11 +63,15 @@ pub async fn record(
     let mut outcome = Outcome::Stored;
     // Most signals (thumbs-up, copies, dwell time) can never move a task: no further query.
     if signal.is_thumbs_down() || signal.rating().is_some() || signal.is_correction() {
-        let task = sqlx::query!("select status, model from tasks where id = $1", task_id)
-            .fetch_one(&mut *tx)
-            .await?;
+        let task = sqlx::query!(
+            "select status, model, project_id from tasks where id = $1",
+            task_id
+        )
+        .fetch_one(&mut *tx)
+        .await?;
         if TaskStatus::from_db(&task.status) == Some(TaskStatus::AutoAccepted) {
-            let rule = crate::routing::store::in_force(&mut *tx, &task.model).await?;
+            let rule =
+                crate::routing::store::in_force(&mut *tx, task.project_id, &task.model).await?;
             if dissatisfied(signal, &rule)
                 && crate::task::reopen::for_user_feedback(&mut tx, task_id).await?
             {

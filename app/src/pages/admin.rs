@@ -1,8 +1,8 @@
 //! `/admin`: the feedback dashboard. The filter (date range, model, version) lives in the URL, so
 //! a view can be shared; changing it loads the page again. The body ([`DashboardBody`]) is drawn
-//! on the server only; only the three settings forms run in the browser (islands). The error
-//! tags and guidelines shown for editing are those of the project the URL's `project` names (the
-//! default project's without one). Reviewers are refused (by the page guard, and again by the
+//! on the server only; only the three settings forms run in the browser (islands). The
+//! routing, error tags and guidelines the forms change are those of the project the URL's
+//! `project` names (the default project's without one). Reviewers are refused (by the page guard, and again by the
 //! server function).
 
 use crate::dashboard::{Dashboard, FilterView, load_dashboard};
@@ -60,7 +60,7 @@ pub fn AdminPage() -> impl IntoView {
     }
 }
 
-/// What the settings section edits: one project's error tags and guidelines.
+/// What the settings section edits: one project's routing, error tags and guidelines.
 #[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Settings {
     projects: Vec<crate::project::Project>,
@@ -101,21 +101,18 @@ fn DashboardShell(
         </div>
         <div class="dashboard"><DashboardBody d /></div>
         <section class="panel">
-            <h2>"Change routing"</h2>
-            <p class="hint">"Applies to outputs that arrive from now on. Leave a field empty to keep its value."</p>
-            <RoutingForm names />
             {match settings {
-                Ok(s) => view! { <ProjectSettings s /> }.into_any(),
+                Ok(s) => view! { <ProjectSettings s names /> }.into_any(),
                 Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
             }}
         </section>
     }
 }
 
-/// One project's error tags and guidelines, and the choice of project (a GET form: the project
-/// is in the URL).
+/// One project's routing, error tags and guidelines, and the choice of project (a GET form: the
+/// project is in the URL).
 #[component]
-fn ProjectSettings(s: Settings) -> impl IntoView {
+fn ProjectSettings(s: Settings, names: Vec<String>) -> impl IntoView {
     let slug = s.tags.project.clone();
     let is_default = slug == crate::project::DEFAULT_SLUG;
     let inherited = |own: bool| {
@@ -125,7 +122,7 @@ fn ProjectSettings(s: Settings) -> impl IntoView {
     };
     view! {
         <form method="get" action="/admin" class="filter" aria-label="Choose the project to edit">
-            <label>"Error tags and guidelines of project"
+            <label>"Routing, error tags and guidelines of project"
                 <select name="project">
                     {s.projects.into_iter().map(|p| {
                         let selected = p.slug == slug;
@@ -136,6 +133,13 @@ fn ProjectSettings(s: Settings) -> impl IntoView {
             </label>
             <button type="submit">"Show"</button>
         </form>
+        <h2>"Change routing"</h2>
+        <p class="hint">{if is_default {
+            "Applies to outputs that arrive from now on. Leave a field empty to keep its value."
+        } else {
+            "Applies to this project's outputs that arrive from now on. Until it has settings of its own, this project follows its defaults (*), then the default project's. Leave a field empty to keep its value."
+        }}</p>
+        <RoutingForm names project=slug.clone() />
         <h2>"Error tags"</h2>
         <p class="hint">"The kinds of mistake reviewers can mark, in the order of their keys (6, 7, 8, 9, 0). Past reviews keep their tags."</p>
         <p class="current-tags">"Now: "{s.tags.tags.join(", ")}</p>
@@ -247,6 +251,8 @@ fn TagsForm(
 fn RoutingForm(
     /// The models to choose from, each once.
     names: Vec<String>,
+    /// The project whose settings this changes (its slug).
+    project: String,
 ) -> impl IntoView {
     let saved = ServerAction::<SetRouting>::new();
     crate::pages::mark_live("routing");
@@ -260,8 +266,10 @@ fn RoutingForm(
     let done = move || match result.get() {
         Some(Ok(s)) => Some(view! {
             <p class="saved" role="status">{format!(
-                "Saved for {}: threshold {}, audit rate {}, {} review(s) per task; end users' dissatisfaction {}{}.",
-                s.model, s.threshold, s.audit_rate, s.reviews_per_task,
+                "Saved for {}{}: threshold {}, audit rate {}, {} review(s) per task; end users' dissatisfaction {}{}.",
+                s.model,
+                if s.project == crate::project::DEFAULT_SLUG { String::new() } else { format!(" in project {}", s.project) },
+                s.threshold, s.audit_rate, s.reviews_per_task,
                 if s.user_feedback_review {
                     format!("sends auto-accepted outputs to review (ratings up to {})", s.user_feedback_rating_at_most)
                 } else {
@@ -274,6 +282,7 @@ fn RoutingForm(
     };
     view! {
         <ActionForm action=saved attr:class="inline-form" attr:aria-label="Change routing">
+            <input type="hidden" name="project" value=project />
             <label>"For model"
                 <select name="model">
                     <option value="*">"default (*)"</option>

@@ -297,12 +297,13 @@ pub fn DashboardBody(d: Dashboard) -> impl IntoView {
     let routing = view! {
         <section class="panel">
             <h2>"Routing"</h2>
-            <p class="note">"Threshold, audit rate and how many different reviewers see each new task of a model. Agreement is measured where reviews per task is 2 or more. Tasks already routed keep their decision. End users' dissatisfaction (a thumbs-down, a rating at or under the limit, a correction) sends an auto-accepted output to review. With marked summaries on, a confident output whose summary the source-support marks flag goes to review too (reason weak_support)."</p>
+            <p class="note">"Threshold, audit rate and how many different reviewers see each new task of a model, per project: a project without a row of its own for a model follows its own defaults (*), then the default project's row for the model, then the default project's defaults. Agreement is measured where reviews per task is 2 or more. Tasks already routed keep their decision. End users' dissatisfaction (a thumbs-down, a rating at or under the limit, a correction) sends an auto-accepted output to review. With marked summaries on, a confident output whose summary the source-support marks flag goes to review too (reason weak_support)."</p>
             <table class="data">
-                <thead><tr><th scope="col">"model"</th><th scope="col">"threshold"</th><th scope="col">"audit rate"</th><th scope="col">"reviews per task"</th><th scope="col">"end users' dissatisfaction"</th><th scope="col">"marked summaries"</th></tr></thead>
+                <thead><tr><th scope="col">"project"</th><th scope="col">"model"</th><th scope="col">"threshold"</th><th scope="col">"audit rate"</th><th scope="col">"reviews per task"</th><th scope="col">"end users' dissatisfaction"</th><th scope="col">"marked summaries"</th></tr></thead>
                 <tbody>
                     {d.routing.iter().map(|row| view! {
                         <tr>
+                            <td>{row.project.clone()}</td>
                             <td>{if row.model == "*" { "default (*)".to_owned() } else { row.model.clone() }}</td>
                             <td>{format!("{:.2}", row.threshold)}</td>
                             <td>{pct(Some(row.audit_rate))}</td>

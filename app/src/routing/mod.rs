@@ -1,8 +1,9 @@
-//! Routing: which outputs a person must see, and the settings per model that decide it
-//! (threshold, audit rate, reviews per task, and whether end users' dissatisfaction sends an
+//! Routing: which outputs a person must see, and the settings per project and model that decide
+//! it (threshold, audit rate, reviews per task, and whether end users' dissatisfaction sends an
 //! auto-accepted output back to review). One type, [`RoutingSetting`], serves ingest, the
 //! admin page and the JSON API; one rule picks the settings in force ([`store::in_force`]): the
-//! model's own row, else the defaults row (model `*`).
+//! project's row for the model, else the project's defaults (model `*`), else the default
+//! project's row for the model, else the default project's defaults.
 //!
 //! A change applies to outputs (and end-user feedback) that arrive afterwards; tasks already
 //! routed keep their decision.
@@ -24,6 +25,9 @@ pub const DEFAULTS: &str = "*";
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RoutingSetting {
+    /// The project whose row this is (its slug): the project asked about, or `default` where
+    /// it follows the default project's settings.
+    pub project: String,
     pub model: String,
     /// Outputs with confidence under this go to review.
     pub threshold: f64,
@@ -108,80 +112,141 @@ pub fn validate_model(model: &str) -> Result<&str, AppError> {
 
 #[cfg(feature = "ssr")]
 pub mod store {
-    //! The `routing_settings` table.
+    //! The `routing_settings` table: one row per project and model (`*`: the project's defaults),
+    //! and the rule that picks the row in force (`routing_in_force`, migration 0038).
 
     use super::*;
     use crate::audit::{self, Action, Actor};
+    use crate::project::{DEFAULT, Project};
     use crate::stamp::stamp;
     use sqlx::PgPool;
 
-    /// The defaults first, then every model with settings of its own, by name.
-    pub async fn list(pool: &PgPool) -> Result<Vec<RoutingSetting>, AppError> {
-        let rows = sqlx::query!(
-            "select model, threshold, audit_rate, reviews_per_task, user_feedback_review,
-                    user_feedback_rating_at_most, weak_support_review, updated_at
-             from routing_settings order by model <> '*', model"
+    /// A stored row, with its project's slug.
+    struct Row {
+        slug: String,
+        model: String,
+        threshold: f64,
+        audit_rate: f64,
+        reviews_per_task: i32,
+        user_feedback_review: bool,
+        user_feedback_rating_at_most: f64,
+        weak_support_review: bool,
+        updated_at: chrono::DateTime<chrono::Utc>,
+    }
+
+    impl Row {
+        fn into_setting(self) -> RoutingSetting {
+            RoutingSetting {
+                project: self.slug,
+                model: self.model,
+                threshold: self.threshold,
+                audit_rate: self.audit_rate,
+                reviews_per_task: self.reviews_per_task,
+                user_feedback_review: self.user_feedback_review,
+                user_feedback_rating_at_most: self.user_feedback_rating_at_most,
+                weak_support_review: self.weak_support_review,
+                updated_at: stamp(self.updated_at),
+            }
+        }
+    }
+
+    /// The settings in force for each model of `project`: its own rows, and the default project's
+    /// rows it follows (those for models it has no row for, when it has no defaults row of its
+    /// own). Defaults first, then by model.
+    pub async fn list(pool: &PgPool, project: &Project) -> Result<Vec<RoutingSetting>, AppError> {
+        let rows = sqlx::query_as!(
+            Row,
+            "select p.slug, r.model, r.threshold, r.audit_rate, r.reviews_per_task,
+                    r.user_feedback_review, r.user_feedback_rating_at_most,
+                    r.weak_support_review, r.updated_at
+             from routing_settings r join projects p on p.id = r.project_id
+             where r.project_id = $1
+                or (r.project_id = $2
+                    and not exists (select 1 from routing_settings own
+                                    where own.project_id = $1
+                                      and own.model in (r.model, '*')))
+             order by r.model <> '*', r.model",
+            project.id,
+            DEFAULT
         )
         .fetch_all(pool)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| RoutingSetting {
-                model: r.model,
-                threshold: r.threshold,
-                audit_rate: r.audit_rate,
-                reviews_per_task: r.reviews_per_task,
-                user_feedback_review: r.user_feedback_review,
-                user_feedback_rating_at_most: r.user_feedback_rating_at_most,
-                weak_support_review: r.weak_support_review,
-                updated_at: stamp(r.updated_at),
-            })
-            .collect())
+        Ok(rows.into_iter().map(Row::into_setting).collect())
     }
 
-    /// The settings in force for `model` (its own row, or the defaults under its name).
-    pub async fn get(pool: &PgPool, model: &str) -> Result<RoutingSetting, AppError> {
-        Ok(in_force(pool, validate_model(model)?).await?)
+    /// Every project's own rows (the dashboard's table): by project, defaults first, then by model.
+    pub async fn list_all(pool: &PgPool) -> Result<Vec<RoutingSetting>, AppError> {
+        let rows = sqlx::query_as!(
+            Row,
+            "select p.slug, r.model, r.threshold, r.audit_rate, r.reviews_per_task,
+                    r.user_feedback_review, r.user_feedback_rating_at_most,
+                    r.weak_support_review, r.updated_at
+             from routing_settings r join projects p on p.id = r.project_id
+             order by r.project_id, r.model <> '*', r.model"
+        )
+        .fetch_all(pool)
+        .await?;
+        Ok(rows.into_iter().map(Row::into_setting).collect())
     }
 
-    /// The one fallback rule: the model's own row, else the defaults row, named for `model`.
-    /// Ingest calls this once per model and batch, inside its transaction.
+    /// The settings in force for `model` in `project`, named for `model`.
+    pub async fn get(
+        pool: &PgPool,
+        project: &Project,
+        model: &str,
+    ) -> Result<RoutingSetting, AppError> {
+        Ok(in_force(pool, project.id, validate_model(model)?).await?)
+    }
+
+    /// The one fallback rule (`routing_in_force`): the project's row for the model, its defaults,
+    /// the default project's row for the model, the default project's defaults; named for
+    /// `model`, and for the project whose row it is. Ingest calls this once per project, model and
+    /// batch, inside its transaction.
     pub async fn in_force(
         db: impl sqlx::PgExecutor<'_>,
+        project: i64,
         model: &str,
     ) -> Result<RoutingSetting, sqlx::Error> {
-        let row = sqlx::query!(
-            "select threshold, audit_rate, reviews_per_task, user_feedback_review,
-                    user_feedback_rating_at_most, weak_support_review, updated_at
-             from routing_settings
-             where model = $1 or model = '*'
-             order by model = '*' limit 1",
+        let row = sqlx::query_as!(
+            Row,
+            r#"select p.slug, $2::text as "model!", r.threshold as "threshold!",
+                      r.audit_rate as "audit_rate!", r.reviews_per_task as "reviews_per_task!",
+                      r.user_feedback_review as "user_feedback_review!",
+                      r.user_feedback_rating_at_most as "user_feedback_rating_at_most!",
+                      r.weak_support_review as "weak_support_review!",
+                      r.updated_at as "updated_at!"
+               from routing_in_force($1, $2) r join projects p on p.id = r.project_id"#,
+            project,
             model
         )
         .fetch_one(db)
         .await?;
-        Ok(RoutingSetting {
-            model: model.to_owned(),
-            threshold: row.threshold,
-            audit_rate: row.audit_rate,
-            reviews_per_task: row.reviews_per_task,
-            user_feedback_review: row.user_feedback_review,
-            user_feedback_rating_at_most: row.user_feedback_rating_at_most,
-            weak_support_review: row.weak_support_review,
-            updated_at: stamp(row.updated_at),
-        })
+        Ok(row.into_setting())
     }
 
-    /// One model's own row as the audit trail records it (`None` when it has none).
+    /// What the audit trail names a row by: the model, prefixed by the project's slug outside
+    /// the default project (`legal/summarizer`).
+    fn target(project: &Project, model: &str) -> String {
+        if project.id == DEFAULT {
+            model.to_owned()
+        } else {
+            format!("{}/{model}", project.slug)
+        }
+    }
+
+    /// One project's own row for a model as the audit trail records it (`None` when it has none;
+    /// the entry's target names the project).
     async fn audited_row(
         conn: &mut sqlx::PgConnection,
+        project: &Project,
         model: &str,
     ) -> Result<Option<serde_json::Value>, AppError> {
         let row = sqlx::query!(
             "select threshold, audit_rate, reviews_per_task, user_feedback_review,
                     user_feedback_rating_at_most, weak_support_review
              from routing_settings
-             where model = $1 for update",
+             where project_id = $1 and model = $2 for update",
+            project.id,
             model
         )
         .fetch_optional(conn)
@@ -198,36 +263,38 @@ pub mod store {
         }))
     }
 
-    /// Applies a change to one model's row (made from the defaults when it has none), audited as
-    /// `routing.update` by `actor` in the same transaction.
+    /// Applies a change to one project's row for a model (made from the settings in force when
+    /// it has none), audited as `routing.update` by `actor` in the same transaction.
     pub async fn put(
         pool: &PgPool,
         actor: &Actor,
+        project: &Project,
         model: &str,
         change: &RoutingChange,
     ) -> Result<RoutingSetting, AppError> {
         let model = validate_model(model)?;
         change.validate()?;
         let mut tx = pool.begin().await?;
-        let before = audited_row(&mut tx, model).await?;
+        let before = audited_row(&mut tx, project, model).await?;
         sqlx::query!(
-            "insert into routing_settings (model, threshold, audit_rate, reviews_per_task,
-                                           user_feedback_review, user_feedback_rating_at_most,
-                                           weak_support_review)
-             select $1, coalesce($2, threshold), coalesce($3, audit_rate),
-                    coalesce($4, reviews_per_task), coalesce($5, user_feedback_review),
-                    coalesce($6, user_feedback_rating_at_most),
-                    coalesce($7, weak_support_review)
-             from routing_settings where model = '*'
-             on conflict (model) do update set
-                 threshold = coalesce($2, routing_settings.threshold),
-                 audit_rate = coalesce($3, routing_settings.audit_rate),
-                 reviews_per_task = coalesce($4, routing_settings.reviews_per_task),
-                 user_feedback_review = coalesce($5, routing_settings.user_feedback_review),
+            "insert into routing_settings (project_id, model, threshold, audit_rate,
+                                           reviews_per_task, user_feedback_review,
+                                           user_feedback_rating_at_most, weak_support_review)
+             select $1, $2, coalesce($3, threshold), coalesce($4, audit_rate),
+                    coalesce($5, reviews_per_task), coalesce($6, user_feedback_review),
+                    coalesce($7, user_feedback_rating_at_most),
+                    coalesce($8, weak_support_review)
+             from routing_in_force($1, $2)
+             on conflict (project_id, model) do update set
+                 threshold = coalesce($3, routing_settings.threshold),
+                 audit_rate = coalesce($4, routing_settings.audit_rate),
+                 reviews_per_task = coalesce($5, routing_settings.reviews_per_task),
+                 user_feedback_review = coalesce($6, routing_settings.user_feedback_review),
                  user_feedback_rating_at_most =
-                     coalesce($6, routing_settings.user_feedback_rating_at_most),
-                 weak_support_review = coalesce($7, routing_settings.weak_support_review),
+                     coalesce($7, routing_settings.user_feedback_rating_at_most),
+                 weak_support_review = coalesce($8, routing_settings.weak_support_review),
                  updated_at = now()",
+            project.id,
             model,
             change.threshold,
             change.audit_rate,
@@ -238,34 +305,54 @@ pub mod store {
         )
         .execute(&mut *tx)
         .await?;
-        let after = audited_row(&mut tx, model).await?;
-        audit::record(&mut tx, actor, Action::RoutingUpdate, model, before, after).await?;
+        let after = audited_row(&mut tx, project, model).await?;
+        audit::record(
+            &mut tx,
+            actor,
+            Action::RoutingUpdate,
+            &target(project, model),
+            before,
+            after,
+        )
+        .await?;
         tx.commit().await?;
-        get(pool, model).await
+        get(pool, project, model).await
     }
 
-    /// Drops a model's own settings so it follows the defaults again (audited as
-    /// `routing.reset`).
-    pub async fn reset(pool: &PgPool, actor: &Actor, model: &str) -> Result<(), AppError> {
+    /// Drops a project's own settings for a model, so it follows the rule's next row again
+    /// (audited as `routing.reset`). The default project's defaults stay: everything falls back
+    /// to them.
+    pub async fn reset(
+        pool: &PgPool,
+        actor: &Actor,
+        project: &Project,
+        model: &str,
+    ) -> Result<(), AppError> {
         let model = validate_model(model)?;
-        if model == DEFAULTS {
+        if model == DEFAULTS && project.id == DEFAULT {
             return Err(AppError::invalid(
                 "model",
-                "the defaults can be changed but not removed",
+                "the default project's defaults can be changed but not removed",
             ));
         }
         let mut tx = pool.begin().await?;
-        let Some(before) = audited_row(&mut tx, model).await? else {
-            return Err(AppError::NotFound("routing settings for this model".into()));
+        let Some(before) = audited_row(&mut tx, project, model).await? else {
+            return Err(AppError::NotFound(
+                "routing settings for this model in this project".into(),
+            ));
         };
-        sqlx::query!("delete from routing_settings where model = $1", model)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query!(
+            "delete from routing_settings where project_id = $1 and model = $2",
+            project.id,
+            model
+        )
+        .execute(&mut *tx)
+        .await?;
         audit::record(
             &mut tx,
             actor,
             Action::RoutingReset,
-            model,
+            &target(project, model),
             Some(before),
             None,
         )
@@ -275,9 +362,11 @@ pub mod store {
     }
 }
 
-/// Sets routing for one model from the admin form; empty fields keep their value.
+/// Sets routing for one model of one project (`project`: its slug; blank: the default project)
+/// from the admin form; empty fields keep their value.
 #[server(prefix = "/api", endpoint = "admin/routing")]
 pub async fn set_routing(
+    project: Option<String>,
     model: String,
     threshold: Option<String>,
     audit_rate: Option<String>,
@@ -322,5 +411,6 @@ pub async fn set_routing(
             "must be a number from 1 to 5",
         )?,
     };
-    store::put(&pool, &actor, &model, &change).await
+    let project = crate::project::named(&pool, project.as_deref()).await?;
+    store::put(&pool, &actor, &project, &model, &change).await
 }

@@ -98,9 +98,9 @@ pub fn batch_field(batch: bool) -> impl Fn(&str, usize) -> String {
 /// Routes and stores the tasks in one transaction, returning each one's outcome in order.
 ///
 /// A batch costs a fixed number of round trips whatever its size: one look-up of the known
-/// `external_id`s, one routing read per model, one insert of every new row (arrays unnested on
-/// the server, close to `COPY`), one for the models list. Per-row statements made ingest
-/// round-trip bound (one insert per task: ~2k tasks/s).
+/// `external_id`s, one routing read per project and model, one insert of every new row (arrays
+/// unnested on the server, close to `COPY`), one for the models list. Per-row statements made
+/// ingest round-trip bound (one insert per task: ~2k tasks/s).
 ///
 /// Rows are inserted in the batch's order: tasks of one batch share their `created_at`, and the
 /// queue breaks that tie by insertion order, so the pipeline's order is the review order. Two
@@ -141,11 +141,13 @@ async fn store_once(pool: &PgPool, tasks: Vec<NewTask>) -> Result<Vec<Ingested>,
         .filter_map(|t| t.external_id.clone().map(|e| (e, t.project_id)))
         .collect();
     let mut existing = find_existing(&mut tx, &known).await?;
-    let mut settings: HashMap<String, RoutingSetting> = HashMap::new();
+    // The routing in force for each project and model of the batch.
+    let mut settings: HashMap<(i64, String), RoutingSetting> = HashMap::new();
     for task in &tasks {
-        if !settings.contains_key(&task.model) {
-            let s = app::routing::store::in_force(&mut *tx, &task.model).await?;
-            settings.insert(task.model.clone(), s);
+        let key = (task.project_id, task.model.clone());
+        if !settings.contains_key(&key) {
+            let s = app::routing::store::in_force(&mut *tx, task.project_id, &task.model).await?;
+            settings.insert(key, s);
         }
     }
 
@@ -173,7 +175,7 @@ async fn store_once(pool: &PgPool, tasks: Vec<NewTask>) -> Result<Vec<Ingested>,
             }
             planned.insert(key, rows.id.len());
         }
-        let setting = &settings[&task.model];
+        let setting = &settings[&(task.project_id, task.model.clone())];
         let id = Uuid::new_v4();
         let draw_key = task.external_id.clone().unwrap_or_else(|| id.to_string());
         let reason = route(

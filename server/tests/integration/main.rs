@@ -34,6 +34,7 @@ mod prefetch;
 mod priority;
 mod process;
 mod project_feeds;
+mod project_routing;
 mod project_settings;
 mod projects;
 mod public_feedback;
