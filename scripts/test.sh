@@ -77,6 +77,9 @@ printf '%s' "$LOUPE_E2E_REVIEWER_PASSWORD" | "$bin" user add pw-rev --role revie
 "$bin" project add e2e-legal --name '<img src=x onerror=alert(1)> Legal' >/dev/null
 printf '%s' "$LOUPE_E2E_REVIEWER_PASSWORD" | "$bin" user add proj-rev --role reviewer --password-stdin
 "$bin" project member e2e-legal proj-rev >/dev/null
+# Its project admin (end2end/tests/projects.spec.ts).
+printf '%s' "$LOUPE_E2E_REVIEWER_PASSWORD" | "$bin" user add proj-admin --role reviewer --password-stdin
+"$bin" project member e2e-legal proj-admin --admin >/dev/null
 # Every scope: Playwright sends and reads tasks and routing, the Python client tests register
 # webhooks, and Schemathesis calls every route.
 LOUPE_TOKEN="$("$bin" token create e2e --scope ingest,read,admin 2>/dev/null)"

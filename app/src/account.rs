@@ -16,6 +16,10 @@ pub struct Me {
     pub role: Role,
     /// Their password was generated for them: the header asks them to choose their own.
     pub must_change_password: bool,
+    /// They run at least one project (a project admin): the header links to their part of the
+    /// admin area.
+    #[serde(default)]
+    pub project_admin: bool,
 }
 
 /// Where to go after login: only a path on this site, so a crafted link cannot bounce a reviewer
@@ -350,11 +354,18 @@ pub async fn change_password(
 #[server(prefix = "/api", endpoint = "whoami")]
 pub async fn whoami() -> Result<Option<Me>, AppError> {
     match crate::auth::current_user().await {
-        Ok(user) => Ok(Some(Me {
-            username: user.username,
-            role: user.role,
-            must_change_password: user.must_change_password,
-        })),
+        Ok(user) => {
+            let pool = crate::state::expect_state().pool;
+            let project_admin = crate::project::administered(&pool, &user)
+                .await?
+                .is_some_and(|p| !p.is_empty());
+            Ok(Some(Me {
+                username: user.username,
+                role: user.role,
+                must_change_password: user.must_change_password,
+                project_admin,
+            }))
+        }
         Err(AppError::Unauthorized) => Ok(None),
         Err(e) => Err(e),
     }

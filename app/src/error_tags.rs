@@ -147,11 +147,13 @@ pub struct ProjectTags {
     pub own: bool,
 }
 
-/// A project's error tags (`project`: its slug; blank: the default project's), for admins.
+/// A project's error tags (`project`: its slug; blank: the default project's, or a project
+/// admin's first project's), for admins and the project's admins.
 #[server(prefix = "/api", endpoint = "admin/error-tags/load")]
 pub async fn load_error_tags(project: Option<String>) -> Result<ProjectTags, AppError> {
-    let pool = crate::auth::admin_pool().await?;
-    let project = crate::project::named(&pool, project.as_deref()).await?;
+    let (pool, _, within) = crate::project::administrator().await?;
+    let project =
+        crate::project::administered_one(&pool, project.as_deref(), within.as_deref()).await?;
     let own = store::own(&pool, project.id).await?;
     let tags = if own.is_empty() {
         store::list(&pool, project.id).await?
@@ -165,7 +167,8 @@ pub async fn load_error_tags(project: Option<String>) -> Result<ProjectTags, App
     })
 }
 
-/// Replaces a project's list (admins; `project`: its slug, blank for the default project). For a
+/// Replaces a project's list (admins and the project's admins; `project`: its slug, blank for
+/// the default project). For a
 /// project other than the default, an empty list removes its own, and the default project's
 /// applies again. Past reviews keep the tags they were given. Answers the list now in force.
 #[server(prefix = "/api", endpoint = "admin/error-tags")]
@@ -173,8 +176,9 @@ pub async fn set_error_tags(
     tags: String,
     project: Option<String>,
 ) -> Result<Vec<String>, AppError> {
-    let (pool, actor) = crate::audit::admin().await?;
-    let project = crate::project::named(&pool, project.as_deref()).await?;
+    let (pool, actor, within) = crate::project::administrator().await?;
+    let project =
+        crate::project::administered_one(&pool, project.as_deref(), within.as_deref()).await?;
     let inherit = tags.trim().is_empty() && project.id != crate::project::DEFAULT;
     let tags = if inherit {
         Vec::new()

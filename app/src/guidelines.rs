@@ -136,15 +136,16 @@ pub async fn load_guidelines(project: Option<String>) -> Result<Guidelines, AppE
     load(&pool, &project).await
 }
 
-/// Replaces a project's guidelines (admins). For a project other than the default, an empty
+/// Replaces a project's guidelines (admins and the project's admins). For a project other than the default, an empty
 /// text removes its own, and the default project's apply again.
 #[server(prefix = "/api", endpoint = "admin/guidelines")]
 pub async fn save_guidelines(
     text: String,
     project: Option<String>,
 ) -> Result<Guidelines, AppError> {
-    let (pool, actor) = crate::audit::admin().await?;
-    let project = crate::project::named(&pool, project.as_deref()).await?;
+    let (pool, actor, within) = crate::project::administrator().await?;
+    let project =
+        crate::project::administered_one(&pool, project.as_deref(), within.as_deref()).await?;
     let text = text.replace("\r\n", "\n");
     if text.chars().count() > MAX_CHARS {
         return Err(AppError::invalid(

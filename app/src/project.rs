@@ -61,11 +61,88 @@ pub async fn list(db: impl PgExecutor<'_>) -> Result<Vec<Project>, AppError> {
     Ok(rows)
 }
 
-/// Every project, default first, for the admin page's choices.
+/// The projects the caller administers, default first, for the admin pages' choices: every
+/// project for an admin, their own for a project admin.
 #[server(prefix = "/api", endpoint = "admin/projects")]
 pub async fn admin_projects() -> Result<Vec<Project>, AppError> {
-    let pool = crate::auth::admin_pool().await?;
-    list(&pool).await
+    let (pool, _, within) = administrator().await?;
+    let mut projects = list(&pool).await?;
+    if let Some(within) = within {
+        projects.retain(|p| within.contains(&p.id));
+    }
+    Ok(projects)
+}
+
+/// The projects `user` administers: `None` (every project) for an admin, else those they are a
+/// project admin of (perhaps none).
+#[cfg(feature = "ssr")]
+pub async fn administered(
+    db: impl PgExecutor<'_>,
+    user: &crate::auth::User,
+) -> Result<Option<Vec<i64>>, AppError> {
+    if user.role == crate::domain::Role::Admin {
+        return Ok(None);
+    }
+    let ids = sqlx::query_scalar!(
+        "select project_id from project_members where user_id = $1 and admin
+         order by project_id",
+        user.id
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(Some(ids))
+}
+
+/// In a server function of the admin area that keeps to projects (the task list and its
+/// actions, one project's routing, error tags and guidelines): the database, the caller as the
+/// audit trail names them, and the projects they administer (`None`: every project, an admin).
+/// `Forbidden` for a reviewer who administers none; `Unauthorized` without a session.
+#[cfg(feature = "ssr")]
+pub async fn administrator()
+-> Result<(sqlx::PgPool, crate::audit::Actor, Option<Vec<i64>>), AppError> {
+    let user = crate::auth::current_user().await?;
+    let pool = crate::state::expect_state().pool;
+    let within = administered(&pool, &user).await?;
+    if within.as_ref().is_some_and(Vec::is_empty) {
+        return Err(AppError::Forbidden);
+    }
+    Ok((pool, crate::audit::Actor::user(&user), within))
+}
+
+/// The project an admin-area form names (`slug`; blank: the default project, or a project
+/// admin's first), which the caller must administer (`within`, as [`administrator`] gives it).
+/// The field in errors is `project`.
+#[cfg(feature = "ssr")]
+pub async fn administered_one(
+    db: impl PgExecutor<'_>,
+    slug: Option<&str>,
+    within: Option<&[i64]>,
+) -> Result<Project, AppError> {
+    let slug = slug.map(str::trim).filter(|s| !s.is_empty());
+    let project = match (slug, within) {
+        (None, Some(within)) => {
+            sqlx::query_as!(
+                Project,
+                "select id, slug, name, everyone from projects where id = any($1)
+                 order by id limit 1",
+                within
+            )
+            .fetch_optional(db)
+            .await?
+        }
+        _ => by_slug(db, slug.unwrap_or(DEFAULT_SLUG)).await?,
+    };
+    // A project admin is told the same of a project they do not run and of one that does not
+    // exist: the answer does not say which slugs exist.
+    match (project, within) {
+        (Some(p), None) => Ok(p),
+        (Some(p), Some(within)) if within.contains(&p.id) => Ok(p),
+        (None, None) => Err(AppError::invalid("project", "names no project")),
+        _ => Err(AppError::invalid(
+            "project",
+            "is not a project you administer",
+        )),
+    }
 }
 
 /// Creates a project; `None` when the slug is taken.
@@ -138,20 +215,24 @@ pub async fn may_review(
     .await?)
 }
 
-/// Makes a user a member of a project (or no longer one); answers whether anything changed.
+/// Makes a user a member of a project (a project admin when `admin`), or no longer one (`member`
+/// false); answers whether anything changed.
 #[cfg(feature = "ssr")]
 pub async fn set_member(
     db: impl PgExecutor<'_>,
     project: i64,
     user: i64,
     member: bool,
+    admin: bool,
 ) -> Result<bool, AppError> {
     let changed = if member {
         sqlx::query!(
-            "insert into project_members (project_id, user_id) values ($1, $2)
-             on conflict do nothing",
+            "insert into project_members (project_id, user_id, admin) values ($1, $2, $3)
+             on conflict (project_id, user_id) do update set admin = excluded.admin
+                 where project_members.admin <> excluded.admin",
             project,
-            user
+            user,
+            admin
         )
         .execute(db)
         .await?
@@ -167,12 +248,13 @@ pub async fn set_member(
     Ok(changed.rows_affected() == 1)
 }
 
-/// The usernames of a project's members, in order.
+/// The usernames of a project's members, in order; a project admin's marked ` (admin)`.
 #[cfg(feature = "ssr")]
 pub async fn members(db: impl PgExecutor<'_>, project: i64) -> Result<Vec<String>, AppError> {
     let rows = sqlx::query_scalar!(
-        "select u.username from project_members m join users u on u.id = m.user_id
-         where m.project_id = $1 order by u.username",
+        r#"select u.username || case when m.admin then ' (admin)' else '' end as "name!"
+           from project_members m join users u on u.id = m.user_id
+           where m.project_id = $1 order by u.username"#,
         project
     )
     .fetch_all(db)

@@ -6,6 +6,7 @@ import { expect, test } from "./fixtures";
 import { admin, apiTask, live, reach, reviewer, signIn, watchErrors } from "./helpers";
 
 const member = { username: "proj-rev", password: reviewer.password };
+const projectAdmin = { username: "proj-admin", password: reviewer.password };
 
 test("a reviewer picks a project on /queue and reviews only its outputs", async ({ page }) => {
   const check = watchErrors(page);
@@ -225,6 +226,70 @@ test("an admin gives a project its own routing, and only that project's outputs 
   const settled = await page.request.post("/api/v1/resolve", {
     headers: { Authorization: `Bearer ${process.env.LOUPE_TOKEN}` },
     data: { verdict: "accept", ids: [legal.id] },
+  });
+  expect((await settled.json()).changed).toBe(1);
+  check();
+});
+
+test("a project admin finds and settles only their project's outputs, and sets only its routing", async ({ page }) => {
+  const check = watchErrors(page);
+  const stamp = `padmin-${Date.now()}`;
+  const send = async (project: string | undefined, n: number) => {
+    const res = await page.request.post("/api/v1/tasks", {
+      headers: { Authorization: `Bearer ${process.env.LOUPE_TOKEN}` },
+      data: { document: `Lease ${stamp} ${n}.`, summary: `Lease ${stamp} ${n}.`, confidence: 0.01, model: "summarizer", external_id: `${stamp}-${n}`, ...(project ? { project } : {}) },
+    });
+    expect(res.status()).toBe(201);
+    return (await res.json()).id as string;
+  };
+  const legal = await send("e2e-legal", 1);
+  const other = await send(undefined, 2);
+
+  await signIn(page, projectAdmin, "/admin/tasks");
+  const nav = page.getByRole("navigation", { name: "Main" });
+  await expect(nav.getByRole("link", { name: "Tasks" })).toBeVisible();
+  await expect(nav.getByRole("link", { name: "Admin", exact: true })).toHaveCount(0);
+  // The search finds both outputs' words, but only the legal one is theirs.
+  await page.goto(`/admin/tasks?q=${stamp}`);
+  await live(page, "tasks");
+  const rows = page.getByRole("table", { name: "Tasks" }).locator("tbody tr");
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toContainText(`${stamp}-1`);
+  await expect(page.getByText(`${stamp}-2`)).toHaveCount(0);
+  // Settled from the list, with the keyboard: x selects, then the action.
+  await page.keyboard.press("j");
+  await page.keyboard.press("x");
+  await page.locator("form.bulk select[name=action]").selectOption("accept");
+  await page.locator("form.bulk").getByRole("button", { name: "Apply to selected (1)" }).click();
+  await expect(page.locator("form.bulk [role=status]")).toHaveText("Ruled on 1 task.");
+  expect((await apiTask(page, legal)).status).toBe("reviewed");
+  expect((await apiTask(page, other)).status).toBe("queued");
+  // Another project's task page is not found; the admin-only pages stay closed.
+  await page.goto(`/admin/tasks/${other}`);
+  await expect(page.locator("main")).toContainText("not found");
+  expect((await page.goto("/admin/webhooks"))?.status()).toBe(403);
+
+  // Their settings page: their project only, no dashboard.
+  await page.goto("/admin");
+  await expect(page.getByRole("heading", { name: "Project settings" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Feedback dashboard" })).toHaveCount(0);
+  const chooser = page.getByRole("form", { name: "Choose the project to edit" });
+  await expect(chooser.locator("option")).toHaveCount(1);
+  await expect(chooser.getByRole("combobox")).toHaveValue("e2e-legal");
+  await live(page, "routing");
+  const form = page.getByRole("form", { name: "Change routing" });
+  await form.getByLabel("Audit rate").fill("0.5");
+  await form.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByText("Saved for * in project e2e-legal:")).toBeVisible();
+  const reset = await page.request.delete("/api/v1/routing/%2A?project=e2e-legal", {
+    headers: { Authorization: `Bearer ${process.env.LOUPE_TOKEN}` },
+  });
+  expect(reset.status()).toBe(204);
+
+  // The output in the default project is left for the other specs' order: settle it too.
+  const settled = await page.request.post("/api/v1/resolve", {
+    headers: { Authorization: `Bearer ${process.env.LOUPE_TOKEN}` },
+    data: { verdict: "accept", ids: [other] },
   });
   expect((await settled.json()).changed).toBe(1);
   check();

@@ -397,15 +397,38 @@ pub async fn set_project_member(
     username: &str,
     member: bool,
 ) -> Result<bool> {
+    set_project_membership(pool, slug, username, member, false).await
+}
+
+/// [`set_project_member`], as a project admin when `admin` (and as a plain member when not: a
+/// project admin made a member again is one no longer). A change of role is audited as
+/// `project.member_add` with `"admin"` in the entry.
+pub async fn set_project_membership(
+    pool: &PgPool,
+    slug: &str,
+    username: &str,
+    member: bool,
+    admin: bool,
+) -> Result<bool> {
     let username = username.trim().to_lowercase();
     let project = app::project::by_slug(pool, slug.trim())
         .await?
         .with_context(|| format!("no project named {slug}"))?;
     let mut tx = pool.begin().await?;
     let user = user_named(&mut tx, &username).await?;
-    let changed = app::project::set_member(&mut *tx, project.id, user, member).await?;
-    let actions = (Action::ProjectMemberAdd, Action::ProjectMemberRemove);
-    membership_changed(tx, changed, member, actions, &project.slug, &username).await
+    let changed = app::project::set_member(&mut *tx, project.id, user, member, admin).await?;
+    if !changed {
+        return Ok(false);
+    }
+    let (action, after) = if member {
+        let after = serde_json::json!({ "username": username, "admin": admin });
+        (Action::ProjectMemberAdd, after)
+    } else {
+        let after = serde_json::json!({ "username": username });
+        (Action::ProjectMemberRemove, after)
+    };
+    audited(tx, action, &project.slug, None, Some(after)).await?;
+    Ok(true)
 }
 
 /// The id of the user named `username` (already trimmed and lower-cased).

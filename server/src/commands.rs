@@ -135,13 +135,17 @@ pub async fn project(pool: &PgPool, command: ProjectCommand) -> Result<()> {
             slug,
             username,
             remove,
+            admin,
         } => {
-            let changed = cli::set_project_member(pool, &slug, &username, !remove).await?;
-            let what = match (remove, changed) {
-                (false, true) => "is now a member of",
-                (false, false) => "was already a member of",
-                (true, true) => "is no longer a member of",
-                (true, false) => "was not a member of",
+            let changed =
+                cli::set_project_membership(pool, &slug, &username, !remove, admin).await?;
+            let what = match (remove, admin, changed) {
+                (false, false, true) => "is now a member of",
+                (false, false, false) => "was already a member of",
+                (false, true, true) => "is now an admin of",
+                (false, true, false) => "was already an admin of",
+                (true, _, true) => "is no longer a member of",
+                (true, _, false) => "was not a member of",
             };
             println!("{username} {what} {slug}");
         }

@@ -410,12 +410,15 @@ pub enum ProjectCommand {
     },
     /// List projects and their members.
     List,
-    /// Make a user a member of a project (`--remove`: no longer one).
+    /// Make a user a member of a project (`--admin`: a project admin, who also finds and acts on
+    /// its tasks and sets its routing, error tags and guidelines; `--remove`: no longer one).
     Member {
         slug: String,
         username: String,
         #[arg(long)]
         remove: bool,
+        #[arg(long, conflicts_with = "remove")]
+        admin: bool,
     },
 }
 

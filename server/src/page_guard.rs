@@ -1,5 +1,6 @@
 //! The guard in front of every browser page: anonymous visitors are sent to the login page,
-//! reviewers get a 403 for the admin area. Server functions check again on their own (this guard
+//! reviewers get a 403 for the admin area (but for a project admin's part of it: `/admin` and
+//! `/admin/tasks…`). Server functions check again on their own (this guard
 //! only covers full page loads), so the page's data never depends on it.
 
 use app::auth::user_from_headers;
@@ -39,6 +40,17 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
             .into_response()
         }
         Some(user) if path.starts_with("/admin") && user.role != Role::Admin => {
+            // A project admin's part of the admin area: the settings on /admin and the task
+            // list with its tasks (each server function keeps them to their projects).
+            let theirs =
+                path == "/admin" || path == "/admin/tasks" || path.starts_with("/admin/tasks/");
+            if theirs {
+                match app::project::administered(&state.pool, &user).await {
+                    Ok(Some(projects)) if !projects.is_empty() => return next.run(request).await,
+                    Ok(_) => {}
+                    Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
+                }
+            }
             // Render the page (it explains the refusal) but answer 403.
             let mut response = next.run(request).await;
             *response.status_mut() = StatusCode::FORBIDDEN;

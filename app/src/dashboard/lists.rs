@@ -65,12 +65,18 @@ pub async fn escalations(pool: &PgPool, f: &Filter) -> Result<Vec<EscalationRow>
         .collect())
 }
 
-pub async fn task_history(pool: &PgPool, id: Uuid) -> Result<TaskHistory, AppError> {
+pub async fn task_history(
+    pool: &PgPool,
+    id: Uuid,
+    within: Option<&[i64]>,
+) -> Result<TaskHistory, AppError> {
+    // Another project's task reads as no task at all.
     let task = sqlx::query!(
         "select id, external_id, document, summary, confidence, threshold, model, model_version,
                 reason, status, created_at
-         from tasks where id = $1",
-        id
+         from tasks where id = $1 and ($2::bigint[] is null or project_id = any($2))",
+        id,
+        within
     )
     .fetch_optional(pool)
     .await?

@@ -1,9 +1,10 @@
 //! `/admin`: the feedback dashboard. The filter (date range, model, version) lives in the URL, so
 //! a view can be shared; changing it loads the page again. The body ([`DashboardBody`]) is drawn
-//! on the server only; only the three settings forms run in the browser (islands). The
-//! routing, error tags and guidelines the forms change are those of the project the URL's
-//! `project` names (the default project's without one). Reviewers are refused (by the page guard, and again by the
-//! server function).
+//! on the server only; only the three settings forms run in the browser (islands). The routing,
+//! error tags and guidelines the forms change are those of the project the URL's `project` names
+//! (the default project's without one). A project admin gets only the settings of the projects
+//! they run, without the dashboard. Reviewers are refused (by the page guard, and again by the
+//! server functions).
 
 use crate::dashboard::{Dashboard, FilterView, load_dashboard};
 use crate::error::field_message;
@@ -30,7 +31,9 @@ pub fn AdminPage() -> impl IntoView {
     // server's state while the page renders, and then its server function panics.
     let project = move || query.get().get("project").filter(|v| !v.is_empty());
     let settings = Resource::new(project, |project| async move {
+        // Without a choice: the default project for an admin, their first for a project admin.
         let projects = crate::project::admin_projects().await?;
+        let project = project.or_else(|| projects.first().map(|p| p.slug.clone()));
         let guidelines = crate::guidelines::load_guidelines(project.clone()).await?;
         let tags = crate::error_tags::load_error_tags(project).await?;
         Ok::<_, crate::error::AppError>(Settings {
@@ -46,9 +49,15 @@ pub fn AdminPage() -> impl IntoView {
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     let settings = settings.await;
-                    match data.await {
-                        Ok(d) => view! { <DashboardShell d=d settings /> }.into_any(),
-                        Err(e) => view! {
+                    match (data.await, settings) {
+                        (Ok(d), settings) => view! { <DashboardShell d=d settings /> }.into_any(),
+                        // A project admin: their projects' settings, not the dashboard.
+                        (Err(crate::error::AppError::Forbidden), Ok(s)) => view! {
+                            <h1>"Project settings"</h1>
+                            <p class="exports"><a href="/admin/tasks">"Find your projects' tasks"</a></p>
+                            <section class="panel"><ProjectSettings s names=Vec::new() /></section>
+                        }.into_any(),
+                        (Err(e), _) => view! {
                             <h1>"Feedback dashboard"</h1>
                             <ErrorNotice error=e.clone() />
                             <p><a href="/admin">"Reset the filter"</a></p>

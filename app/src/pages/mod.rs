@@ -50,8 +50,16 @@ pub fn Header() -> impl IntoView {
                 <Transition fallback=|| ()>
                     {move || Suspend::new(async move {
                         me.await.ok().flatten().map(|me| {
-                            let admin = (me.role == Role::Admin)
-                                .then(|| view! { <a href="/admin">"Admin"</a> });
+                            let admin = if me.role == Role::Admin {
+                                Some(view! { <a href="/admin">"Admin"</a> }.into_any())
+                            } else if me.project_admin {
+                                Some(view! {
+                                    <a href="/admin/tasks">"Tasks"</a>
+                                    <a href="/admin">"Project settings"</a>
+                                }.into_any())
+                            } else {
+                                None
+                            };
                             // Shown on every page until the owner of a generated password
                             // chooses their own.
                             let must_change = me.must_change_password.then(|| view! {

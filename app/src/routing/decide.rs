@@ -56,6 +56,7 @@ mod tests {
 
     fn defaults() -> RoutingSetting {
         RoutingSetting {
+            project: "default".into(),
             model: "*".into(),
             threshold: 0.8,
             audit_rate: 0.05,

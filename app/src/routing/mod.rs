@@ -362,8 +362,9 @@ pub mod store {
     }
 }
 
-/// Sets routing for one model of one project (`project`: its slug; blank: the default project)
-/// from the admin form; empty fields keep their value.
+/// Sets routing for one model of one project (`project`: its slug; blank: the default project, or
+/// a project admin's first) from the admin form, for admins and the project's admins; empty
+/// fields keep their value.
 #[server(prefix = "/api", endpoint = "admin/routing")]
 pub async fn set_routing(
     project: Option<String>,
@@ -375,7 +376,7 @@ pub async fn set_routing(
     user_feedback_rating_at_most: Option<String>,
     weak_support_review: Option<String>,
 ) -> Result<RoutingSetting, AppError> {
-    let (pool, actor) = crate::audit::admin().await?;
+    let (pool, actor, within) = crate::project::administrator().await?;
     fn number<T: std::str::FromStr>(
         raw: Option<String>,
         field: &str,
@@ -411,6 +412,7 @@ pub async fn set_routing(
             "must be a number from 1 to 5",
         )?,
     };
-    let project = crate::project::named(&pool, project.as_deref()).await?;
+    let project =
+        crate::project::administered_one(&pool, project.as_deref(), within.as_deref()).await?;
     store::put(&pool, &actor, &project, &model, &change).await
 }

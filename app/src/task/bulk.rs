@@ -146,12 +146,15 @@ pub fn parse_verdict(raw: Option<&str>) -> Result<String, AppError> {
     }
 }
 
-/// Applies `act` to the target's tasks in the statuses it takes.
+/// Applies `act` to the target's tasks in the statuses it takes, within the projects the caller
+/// may act on (`within`; `None`: every project). A named task of another project is skipped,
+/// as an unknown id is.
 pub async fn run(
     pool: &PgPool,
     actor: &Actor,
     target: &Target,
     act: &Act,
+    within: Option<&[i64]>,
 ) -> Result<Outcome, AppError> {
     let mut outcome = Outcome {
         changed: 0,
@@ -160,7 +163,20 @@ pub async fn run(
     };
     match target {
         Target::Ids(ids) => {
-            for chunk in ids.chunks(CHUNK) {
+            let mine = match within {
+                None => ids.clone(),
+                Some(within) => {
+                    sqlx::query_scalar!(
+                        "select id from tasks where id = any($1) and project_id = any($2)",
+                        ids,
+                        within
+                    )
+                    .fetch_all(pool)
+                    .await?
+                }
+            };
+            outcome.skipped += (ids.len() - mine.len()) as u64;
+            for chunk in mine.chunks(CHUNK) {
                 let done = apply(pool, actor, chunk, act).await?;
                 outcome.changed += done;
                 outcome.skipped += chunk.len() as u64 - done;
@@ -170,6 +186,7 @@ pub async fn run(
             // The cursor and the sort of a list page have no meaning for "everything matching".
             let filter = Filter {
                 after: None,
+                within: narrowed(filter.within.as_deref(), within),
                 ..filter.clone()
             };
             let mut last: Option<Uuid> = None;
@@ -195,6 +212,15 @@ pub async fn run(
         }
     }
     Ok(outcome)
+}
+
+/// The projects both limits allow (`None`: no limit).
+fn narrowed(a: Option<&[i64]>, b: Option<&[i64]>) -> Option<Vec<i64>> {
+    match (a, b) {
+        (None, None) => None,
+        (Some(only), None) | (None, Some(only)) => Some(only.to_vec()),
+        (Some(a), Some(b)) => Some(a.iter().copied().filter(|p| b.contains(p)).collect()),
+    }
 }
 
 /// The next `limit` tasks matching `filter` in one of `statuses` after `last`, in id order.
@@ -330,6 +356,18 @@ async fn apply(pool: &PgPool, actor: &Actor, ids: &[Uuid], act: &Act) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn two_project_limits_narrow_to_what_both_allow() {
+        assert_eq!(narrowed(None, None), None);
+        assert_eq!(narrowed(Some(&[1, 2]), None), Some(vec![1, 2]));
+        assert_eq!(narrowed(None, Some(&[3])), Some(vec![3]));
+        assert_eq!(
+            narrowed(Some(&[1, 2, 3]), Some(&[3, 2, 9])),
+            Some(vec![2, 3])
+        );
+        assert_eq!(narrowed(Some(&[1]), Some(&[2])), Some(vec![]));
+    }
 
     #[test]
     fn a_ruling_is_accept_or_reject() {

@@ -130,12 +130,14 @@ pub struct Outcome {
     pub more: bool,
 }
 
-/// A page of the admin's list.
+/// A page of the admin's list: every project's tasks for an admin, a project admin's projects'
+/// for them.
 #[server(prefix = "/api", endpoint = "admin/tasks")]
 pub async fn load_tasks(params: Params) -> Result<TaskPage, AppError> {
     use super::find::{Filter, page};
-    let pool = crate::auth::admin_pool().await?;
-    let filter = Filter::parse(&params)?;
+    let (pool, _, within) = crate::project::administrator().await?;
+    let mut filter = Filter::parse(&params)?;
+    filter.within = within;
     page(&pool, &filter, PAGE_ROWS).await
 }
 
@@ -154,7 +156,7 @@ pub async fn act_on_tasks(
     matching: Option<Params>,
 ) -> Result<Outcome, AppError> {
     use super::bulk::{self, Act};
-    let (pool, actor) = crate::audit::admin().await?;
+    let (pool, actor, within) = crate::project::administrator().await?;
     let act = match action.as_str() {
         "requeue" => Act::Requeue {
             note: bulk::parse_note(note.as_deref())?,
@@ -191,5 +193,5 @@ pub async fn act_on_tasks(
         (!ids.is_empty() || matching.is_none()).then_some(ids.as_slice()),
         matching.as_ref(),
     )?;
-    bulk::run(&pool, &actor, &target, &act).await
+    bulk::run(&pool, &actor, &target, &act, within.as_deref()).await
 }

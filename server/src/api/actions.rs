@@ -5,9 +5,10 @@
 //! waiting outputs ahead of the queue (or behind it); `POST /api/v1/escalate` sends outputs to the
 //! escalation queue with a note. Admin scope: they
 //! change what reviewers are given and what pipelines are told, and each task changed is in the
-//! audit trail.
+//! audit trail. A token limited to projects, and a project admin signed in, act only on their
+//! projects' tasks (another project's named task is skipped, as an unknown id is).
 
-use super::auth::{Operator, need};
+use super::auth::{ProjectOperator, need};
 use super::error::ApiError;
 use super::json_body;
 use app::error::FieldError;
@@ -95,7 +96,7 @@ pub struct EscalateBody {
     responses((status = 200, body = Outcome), super::openapi::Errors))]
 pub async fn requeue(
     State(state): State<AppState>,
-    caller: Operator<need::Admin>,
+    caller: ProjectOperator<need::Admin>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Outcome>, ApiError> {
     let body: RequeueBody = FieldError::read_object(json_body(body)?, "body")?;
@@ -122,7 +123,7 @@ pub async fn requeue(
     responses((status = 200, body = Outcome), super::openapi::Errors))]
 pub async fn resolve(
     State(state): State<AppState>,
-    caller: Operator<need::Admin>,
+    caller: ProjectOperator<need::Admin>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Outcome>, ApiError> {
     let body: ResolveBody = FieldError::read_object(json_body(body)?, "body")?;
@@ -150,7 +151,7 @@ pub async fn resolve(
     responses((status = 200, body = Outcome), super::openapi::Errors))]
 pub async fn assign(
     State(state): State<AppState>,
-    caller: Operator<need::Admin>,
+    caller: ProjectOperator<need::Admin>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Outcome>, ApiError> {
     let body: AssignBody = FieldError::read_object(json_body(body)?, "body")?;
@@ -177,7 +178,7 @@ pub async fn assign(
     responses((status = 200, body = Outcome), super::openapi::Errors))]
 pub async fn prioritize(
     State(state): State<AppState>,
-    caller: Operator<need::Admin>,
+    caller: ProjectOperator<need::Admin>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Outcome>, ApiError> {
     let body: PriorityBody = FieldError::read_object(json_body(body)?, "body")?;
@@ -206,7 +207,7 @@ pub async fn prioritize(
     responses((status = 200, body = Outcome), super::openapi::Errors))]
 pub async fn escalate(
     State(state): State<AppState>,
-    caller: Operator<need::Admin>,
+    caller: ProjectOperator<need::Admin>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Outcome>, ApiError> {
     let body: EscalateBody = FieldError::read_object(json_body(body)?, "body")?;
@@ -228,14 +229,21 @@ pub async fn escalate(
 /// past tense of the action, as the log names it).
 async fn apply(
     state: &AppState,
-    caller: &Operator<need::Admin>,
+    caller: &ProjectOperator<need::Admin>,
     ids: Option<&[String]>,
     matching: Option<&Params>,
     act: &Act,
     done: &'static str,
 ) -> Result<Json<Outcome>, ApiError> {
     let target = bulk::target(ids, matching)?;
-    let outcome = bulk::run(&state.pool, &caller.actor, &target, act).await?;
+    let outcome = bulk::run(
+        &state.pool,
+        &caller.actor,
+        &target,
+        act,
+        caller.projects.as_deref(),
+    )
+    .await?;
     tracing::info!(
         changed = outcome.changed,
         skipped = outcome.skipped,

@@ -20,7 +20,6 @@
 use super::error::ApiError;
 use app::audit::Actor;
 use app::auth::{sha256, user_from_headers};
-use app::domain::Role;
 use app::state::AppState;
 use axum::extract::FromRequestParts;
 use http::request::Parts;
@@ -176,7 +175,7 @@ impl<S: Need> FromRequestParts<AppState> for ProjectPipeline<S> {
 }
 
 /// A token with the scope `S` needs, not limited to projects, or a signed-in admin (reviewers
-/// get 403, anonymous callers 401), and who that is for the audit trail. `Operator` alone needs
+/// and project admins get 403, anonymous callers 401), and who that is for the audit trail. `Operator` alone needs
 /// the `admin` scope.
 pub struct Operator<S: Need = need::Admin> {
     pub actor: Actor,
@@ -188,8 +187,14 @@ impl<S: Need> FromRequestParts<AppState> for Operator<S> {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let caller = ProjectOperator::<S>::from_request_parts(parts, state).await?;
+        // A route that serves every project: neither a token limited to projects nor a project
+        // admin (signed in, so a plain 403) may use it.
         if caller.projects.is_some() {
-            return Err(ApiError::ProjectLimited);
+            return Err(if parts.headers.contains_key(http::header::AUTHORIZATION) {
+                ApiError::ProjectLimited
+            } else {
+                ApiError::Forbidden
+            });
         }
         Ok(Operator {
             actor: caller.actor,
@@ -199,7 +204,7 @@ impl<S: Need> FromRequestParts<AppState> for Operator<S> {
 }
 
 /// [`Operator`] for a route that keeps to the caller's projects: a token that may be limited to
-/// projects, or a signed-in admin (every project).
+/// projects, a signed-in admin (every project), or a signed-in project admin (their projects).
 pub struct ProjectOperator<S: Need = need::Admin> {
     pub actor: Actor,
     /// The projects the token is limited to; `None`: every project.
@@ -219,14 +224,17 @@ impl<S: Need> FromRequestParts<AppState> for ProjectOperator<S> {
                 need: PhantomData,
             });
         }
-        match user_from_headers(state, &parts.headers).await? {
-            Some(user) if user.role == Role::Admin => Ok(ProjectOperator {
+        let Some(user) = user_from_headers(state, &parts.headers).await? else {
+            return Err(ApiError::Unauthorized);
+        };
+        // An admin: every project. A project admin: theirs. Anyone else: nothing here.
+        match app::project::administered(&state.pool, &user).await? {
+            Some(projects) if projects.is_empty() => Err(ApiError::Forbidden),
+            projects => Ok(ProjectOperator {
                 actor: Actor::user(&user),
-                projects: None,
+                projects,
                 need: PhantomData,
             }),
-            Some(_) => Err(ApiError::Forbidden),
-            None => Err(ApiError::Unauthorized),
         }
     }
 }

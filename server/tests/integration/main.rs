@@ -33,6 +33,7 @@ mod pipelines;
 mod prefetch;
 mod priority;
 mod process;
+mod project_admins;
 mod project_feeds;
 mod project_routing;
 mod project_settings;
