@@ -83,10 +83,14 @@ pub async fn administered(
     if user.role == crate::domain::Role::Admin {
         return Ok(None);
     }
+    // Never the default project: its routing, tags and guidelines are every other project's
+    // fallback, so only admins run it (the CLI refuses to make anyone its project admin).
     let ids = sqlx::query_scalar!(
-        "select project_id from project_members where user_id = $1 and admin
+        "select project_id from project_members
+         where user_id = $1 and admin and project_id <> $2
          order by project_id",
-        user.id
+        user.id,
+        DEFAULT
     )
     .fetch_all(db)
     .await?;

@@ -414,6 +414,12 @@ pub async fn set_project_membership(
     let project = app::project::by_slug(pool, slug.trim())
         .await?
         .with_context(|| format!("no project named {slug}"))?;
+    if admin && project.id == app::project::DEFAULT {
+        bail!(
+            "the default project has no project admins: its routing, error tags and guidelines \
+             are every other project's fallback, so only admins change them"
+        );
+    }
     let mut tx = pool.begin().await?;
     let user = user_named(&mut tx, &username).await?;
     let changed = app::project::set_member(&mut *tx, project.id, user, member, admin).await?;

@@ -26,6 +26,29 @@ const SUPERUSER: &str = "postgres";
 /// The role the server's pool connects as.
 pub const APP_ROLE: &str = "loupe_app";
 
+/// The embedded cluster's buffer cache, in MB: `LOUPE_PG_SHARED_BUFFERS_MB` (16 to 65536) when
+/// set, else an eighth of the machine's memory between 128 MB (PostgreSQL's default) and 1 GB.
+///
+/// Why not the default: at a million tasks the task list's probes of `tasks` and the review loop's
+/// index pages no longer fit in 128 MB, and each miss is a read from the OS cache (issue 16's
+/// search benchmark, bench/README.md). An eighth leaves the rest of the machine to Loupe, the OS
+/// cache and anything else that runs there; the cap keeps a large machine's cluster modest.
+fn shared_buffers_mb() -> Result<u64> {
+    const VAR: &str = "LOUPE_PG_SHARED_BUFFERS_MB";
+    if let Ok(raw) = std::env::var(VAR) {
+        return match raw.trim().parse::<u64>() {
+            Ok(mb) if (16..=65_536).contains(&mb) => Ok(mb),
+            _ => bail!("{VAR} must be a whole number of MB from 16 to 65536"),
+        };
+    }
+    let total_kb = std::fs::read_to_string("/proc/meminfo").ok().and_then(|m| {
+        m.lines()
+            .find_map(|l| l.strip_prefix("MemTotal:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+    });
+    Ok(total_kb.map_or(128, |kb| (kb / 1024 / 8).clamp(128, 1024)))
+}
+
 /// A running (or adopted) private cluster.
 #[derive(Debug, Clone)]
 pub struct Cluster {
@@ -234,8 +257,10 @@ impl Cluster {
     pub async fn pg_ctl_start(&self) -> Result<()> {
         // Socket only, readable by the cluster's owner alone; `trust` auth is safe behind that.
         let server_options = format!(
-            "-c listen_addresses='' -k '{}' -c unix_socket_permissions=0700",
-            self.run_dir.display()
+            "-c listen_addresses='' -k '{}' -c unix_socket_permissions=0700 \
+             -c shared_buffers={}MB",
+            self.run_dir.display(),
+            shared_buffers_mb()?
         );
         let output = self
             .command("pg_ctl")

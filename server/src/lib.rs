@@ -24,9 +24,10 @@ pub mod embedded;
 pub mod export;
 /// Publishable feedback keys (`lpk_…`): the browser's one credential, and its origins.
 pub mod feedback_keys;
+/// Signing the error a form posted without scripts is sent back with.
+pub mod fn_status;
 /// One server per data folder: the folder's lock.
 pub mod folder_lock;
-/// Signing the error a form posted without scripts is sent back with.
 pub mod form_errors;
 /// Synthetic review history for the demo and the benchmarks.
 pub mod generate;
@@ -118,7 +119,9 @@ pub fn router(state: AppState) -> Router {
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             page_guard::guard,
-        ));
+        ))
+        // A server function's refusal answers with its own status, not Leptos's 500.
+        .route_layer(axum::middleware::from_fn(fn_status::statuses));
 
     // The built assets, with the .br / .gz copies scripts/build.sh writes beside them: a browser
     // gets the smallest encoding it accepts, compressed once at build time.

@@ -492,7 +492,15 @@ fn sorted(f: &Filter, limit: i64) -> QueryBuilder<Postgres> {
             if descending { "<" } else { ">" },
             after_key.join(", "),
         ));
-        qb.push_bind(after).push(")");
+        qb.push_bind(after);
+        // A cursor outside the caller's projects reads as no task: its time, confidence or
+        // rank must not show through the page it would start.
+        if let Some(within) = &f.within {
+            qb.push(" and a.project_id = any(")
+                .push_bind(within.clone())
+                .push(")");
+        }
+        qb.push(")");
     }
     let dir = if descending { "desc" } else { "asc" };
     let order = key
@@ -523,7 +531,13 @@ fn ranked(f: &Filter, limit: i64) -> QueryBuilder<Postgres> {
         );
         qb.push_bind(f.q.clone().unwrap_or_default());
         qb.push(")), sa.created_at, sa.task_id from task_search sa where sa.task_id = ");
-        qb.push_bind(after).push(")");
+        qb.push_bind(after);
+        if let Some(within) = &f.within {
+            qb.push(" and exists (select 1 from tasks a where a.id = sa.task_id and a.project_id = any(")
+                .push_bind(within.clone())
+                .push("))");
+        }
+        qb.push(")");
     }
     qb.push(" order by c.rank desc, c.created_at desc, c.id desc limit ");
     qb.push_bind(limit + 1);

@@ -460,3 +460,63 @@ async fn nul_in_an_imported_line_stops_the_import_naming_line_and_field(pool: Pg
     assert_eq!(stored, 0);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn server_functions_answer_a_refusal_with_its_status_and_only_a_failure_with_500(
+    pool: PgPool,
+) {
+    let app = TestApp::spawn(pool.clone()).await;
+    let rita = app.reviewer("rita").await;
+    let ada = app.user("ada", app::domain::Role::Admin).await;
+    let post = |cookie: Option<String>,
+                endpoint: &'static str,
+                form: Vec<(&'static str, &'static str)>| {
+        let app = &app;
+        async move {
+            let mut req = app
+                .http
+                .post(app.url(&format!("/api/{endpoint}")))
+                .header("origin", app.url(""))
+                .form(&form);
+            if let Some(cookie) = cookie {
+                req = req.header("cookie", cookie);
+            }
+            let res = req.send().await.unwrap();
+            let status = res.status().as_u16();
+            (status, res.json::<Value>().await.unwrap())
+        }
+    };
+    // A field that breaks its rule: 422, naming it.
+    let (status, body) = post(
+        Some(ada.cookie.clone()),
+        "admin/routing",
+        vec![("model", "*"), ("threshold", "2")],
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["Validation"]["field"], "threshold");
+    // A reviewer at an admin's function: 403; nobody signed in: 401; an unknown task: 404.
+    let (status, body) = post(
+        Some(rita.cookie.clone()),
+        "admin/routing",
+        vec![("model", "*"), ("threshold", "0.1")],
+    )
+    .await;
+    assert_eq!((status, body), (403, json!("Forbidden")));
+    let (status, _) = post(None, "admin/routing", vec![("model", "*")]).await;
+    assert_eq!(status, 401);
+    let (status, body) = post(
+        Some(ada.cookie.clone()),
+        "admin/task",
+        vec![("id", "00000000-0000-0000-0000-000000000000")],
+    )
+    .await;
+    assert_eq!(status, 404, "{body}");
+    // Nothing was changed by any of them.
+    let threshold: f64 =
+        sqlx::query_scalar("select threshold from routing_settings where model = '*'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(threshold, 0.8);
+}

@@ -79,6 +79,24 @@ async fn a_project_admin_finds_and_acts_on_only_their_projects_tasks(pool: PgPoo
         };
         assert_eq!(listed, expected, "project={project}");
     }
+    // A cursor naming another project's task starts no page, as one naming no task does: its
+    // time, confidence or rank do not show through.
+    for after in [id_of(&pool, "m-1").await, uuid::Uuid::new_v4().to_string()] {
+        for sort in ["oldest", "least_confident", "relevance"] {
+            let page: Value = lena
+                .call(
+                    "admin/tasks",
+                    &[
+                        ("params[sort]", sort),
+                        ("params[q]", "source"),
+                        ("params[after]", &after),
+                    ],
+                )
+                .await
+                .unwrap();
+            assert_eq!(page["tasks"], json!([]), "{sort} after {after}");
+        }
+    }
     // A plain reviewer of legal is refused the list.
     assert!(
         rita.call::<Value>("admin/tasks", &[("params[sort]", "oldest")])
@@ -253,6 +271,26 @@ async fn a_project_admin_sets_only_their_projects_routing_tags_and_guidelines(po
             .await
             .unwrap();
     assert_eq!(tagged, [1, 2]);
+
+    // The default project's settings are every project's fallback: no project admin runs them,
+    // even one whose membership row says so.
+    let refused = server::cli::set_project_membership(&pool, "default", "lena", true, true).await;
+    assert!(refused.is_err());
+    sqlx::query(
+        "insert into project_members (project_id, user_id, admin)
+         select 1, id, true from users where username = 'lena'",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let err = lena
+        .call::<Value>(
+            "admin/routing",
+            &[("project", "default"), ("model", "*"), ("threshold", "0")],
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err["Validation"]["field"], "project");
 
     // The dashboard's figures are not theirs; a plain reviewer gets none of it.
     let refused = lena
