@@ -345,6 +345,9 @@ pub enum Refused {
     Forbidden(FieldError),
 }
 
+/// What a caller limited to projects hears of any other slug, existing or not.
+const NOT_YOURS: &str = "is not one of the projects you may use";
+
 /// Places each output in a project: the one it names (`slugs[i]`), else the token's one project
 /// if it is limited to one, else the default project. `limit`: the projects a token is limited
 /// to (`None`: every project). `field(i)` names output `i`'s field in errors. One round trip.
@@ -388,6 +391,14 @@ pub async fn place(
             },
             Some(slug) => match ids.get(*slug) {
                 Some(&id) => id,
+                // A caller limited to projects is told the same of a project that does not
+                // exist as of one it may not use: its answers do not say which slugs exist.
+                None if limit.is_some() => {
+                    return Ok(Err(Refused::Forbidden(FieldError::new(
+                        field(i),
+                        NOT_YOURS,
+                    ))));
+                }
                 None => {
                     return Ok(Err(Refused::Invalid(FieldError::new(
                         field(i),
@@ -399,7 +410,7 @@ pub async fn place(
         if limit.is_some_and(|l| !l.contains(&id)) {
             return Ok(Err(Refused::Forbidden(FieldError::new(
                 field(i),
-                "is a project this token may not use",
+                NOT_YOURS,
             ))));
         }
         placed.push(id);

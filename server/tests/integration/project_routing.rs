@@ -205,10 +205,14 @@ async fn a_token_limited_to_a_project_reads_and_changes_only_its_routing(pool: s
             .await
             .unwrap();
     }
-    let limited =
-        server::cli::create_token(&pool, "legal admin", &[Scope::Admin], &["legal".to_owned()])
-            .await
-            .unwrap();
+    let limited = server::cli::create_token(
+        &pool,
+        "legal admin",
+        &[Scope::Admin, Scope::Ingest],
+        &["legal".to_owned()],
+    )
+    .await
+    .unwrap();
     let call = |method: &'static str, path: &'static str, body: Option<Value>| {
         let app = &app;
         let limited = limited.clone();
@@ -251,6 +255,15 @@ async fn a_token_limited_to_a_project_reads_and_changes_only_its_routing(pool: s
     }
     let (status, answer) = call("GET", "/api/v1/routing?project=medical", None).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{answer}");
+    // A project that does not exist reads exactly as one it may not use.
+    let (status, unknown) = call("GET", "/api/v1/routing?project=nowhere", None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{unknown}");
+    assert_eq!(unknown, answer);
+    let mut elsewhere = crate::helpers::in_project("x-1", 0.5, "nowhere");
+    elsewhere["model"] = json!("m");
+    let (status, refused) = call("POST", "/api/v1/tasks", Some(elsewhere)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
+    assert_eq!(refused["message"], answer["message"]);
     let thresholds: Vec<(i64, f64)> =
         sqlx::query_as("select project_id, threshold from routing_settings order by project_id")
             .fetch_all(&pool)
