@@ -186,10 +186,16 @@ pub async fn set_error_tags(
         parse_list(&tags)?
     };
     let mut tx = pool.begin().await?;
-    // Locks the lists, so two admins saving at once are recorded in the order they applied.
-    sqlx::query!("lock table error_tags in share row exclusive mode")
-        .execute(&mut *tx)
-        .await?;
+    // Locks this project's list (through its project row), so two people saving it at once are
+    // recorded in the order they applied; other projects' saves do not wait. `no key update`:
+    // outputs arriving for the project (which take a key-share lock on the row) do not wait
+    // either.
+    sqlx::query!(
+        "select 1 as one from projects where id = $1 for no key update",
+        project.id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
     let before = store::own(&mut *tx, project.id).await?;
     sqlx::query!("delete from error_tags where project_id = $1", project.id)
         .execute(&mut *tx)
