@@ -168,9 +168,8 @@ pub async fn load_error_tags(project: Option<String>) -> Result<ProjectTags, App
 }
 
 /// Replaces a project's list (admins and the project's admins; `project`: its slug, blank for
-/// the default project). For a
-/// project other than the default, an empty list removes its own, and the default project's
-/// applies again. Past reviews keep the tags they were given. Answers the list now in force.
+/// the default project). For a project other than the default, an empty list removes its own,
+/// and the default project's applies again. Past reviews keep the tags they were given. Answers the list now in force.
 #[server(prefix = "/api", endpoint = "admin/error-tags")]
 pub async fn set_error_tags(
     tags: String,

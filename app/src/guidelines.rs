@@ -136,8 +136,8 @@ pub async fn load_guidelines(project: Option<String>) -> Result<Guidelines, AppE
     load(&pool, &project).await
 }
 
-/// Replaces a project's guidelines (admins and the project's admins). For a project other than the default, an empty
-/// text removes its own, and the default project's apply again.
+/// Replaces a project's guidelines (admins and the project's admins). For a project other than
+/// the default, an empty text removes its own, and the default project's apply again.
 #[server(prefix = "/api", endpoint = "admin/guidelines")]
 pub async fn save_guidelines(
     text: String,

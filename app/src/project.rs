@@ -124,16 +124,11 @@ pub async fn administered_one(
 ) -> Result<Project, AppError> {
     let slug = slug.map(str::trim).filter(|s| !s.is_empty());
     let project = match (slug, within) {
-        (None, Some(within)) => {
-            sqlx::query_as!(
-                Project,
-                "select id, slug, name, everyone from projects where id = any($1)
-                 order by id limit 1",
-                within
-            )
-            .fetch_optional(db)
-            .await?
-        }
+        // `administered` lists a project admin's projects by id: the first is the lowest.
+        (None, Some(within)) => match within.first() {
+            Some(&id) => by_id(db, id).await?,
+            None => None,
+        },
         _ => by_slug(db, slug.unwrap_or(DEFAULT_SLUG)).await?,
     };
     // A project admin is told the same of a project they do not run and of one that does not
@@ -184,6 +179,19 @@ pub async fn by_slug(db: impl PgExecutor<'_>, slug: &str) -> Result<Option<Proje
         Project,
         "select id, slug, name, everyone from projects where slug = $1",
         slug
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row)
+}
+
+/// The project with this id.
+#[cfg(feature = "ssr")]
+pub async fn by_id(db: impl PgExecutor<'_>, id: i64) -> Result<Option<Project>, AppError> {
+    let row = sqlx::query_as!(
+        Project,
+        "select id, slug, name, everyone from projects where id = $1",
+        id
     )
     .fetch_optional(db)
     .await?;
@@ -432,13 +440,8 @@ pub async fn chosen(
         Ok(placed) => placed[0],
         Err(refused) => return Ok(Err(refused)),
     };
-    let project = sqlx::query_as!(
-        Project,
-        "select id, slug, name, everyone from projects where id = $1",
-        id
-    )
-    .fetch_one(pool)
-    .await?;
+    // `place` answered with this id only if the project exists.
+    let project = by_id(pool, id).await?.ok_or(AppError::Internal)?;
     Ok(Ok(project))
 }
 

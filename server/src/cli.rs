@@ -386,7 +386,8 @@ pub async fn set_group_member(
     };
     let changed = changed.rows_affected() == 1;
     let actions = (Action::GroupMemberAdd, Action::GroupMemberRemove);
-    membership_changed(tx, changed, member, actions, slug.trim(), &username).await
+    let after = serde_json::json!({ "username": username });
+    membership_changed(tx, changed, member, actions, slug.trim(), after).await
 }
 
 /// Makes `username` a member of the project (or no longer one); answers whether that changed
@@ -423,18 +424,13 @@ pub async fn set_project_membership(
     let mut tx = pool.begin().await?;
     let user = user_named(&mut tx, &username).await?;
     let changed = app::project::set_member(&mut *tx, project.id, user, member, admin).await?;
-    if !changed {
-        return Ok(false);
-    }
-    let (action, after) = if member {
-        let after = serde_json::json!({ "username": username, "admin": admin });
-        (Action::ProjectMemberAdd, after)
+    let actions = (Action::ProjectMemberAdd, Action::ProjectMemberRemove);
+    let after = if member {
+        serde_json::json!({ "username": username, "admin": admin })
     } else {
-        let after = serde_json::json!({ "username": username });
-        (Action::ProjectMemberRemove, after)
+        serde_json::json!({ "username": username })
     };
-    audited(tx, action, &project.slug, None, Some(after)).await?;
-    Ok(true)
+    membership_changed(tx, changed, member, actions, &project.slug, after).await
 }
 
 /// The id of the user named `username` (already trimmed and lower-cased).
@@ -445,21 +441,21 @@ async fn user_named(conn: &mut sqlx::PgConnection, username: &str) -> Result<i64
         .with_context(|| format!("no user named {username}"))
 }
 
-/// Ends a membership change (of a project or a group): records it when it `changed` anything,
-/// as the first of `actions` when `member` was set, else the second; answers `changed`.
+/// Ends a membership change (of a project or a group): records it, with `after` as the entry's
+/// new state, when it `changed` anything, as the first of `actions` when `member` was set, else
+/// the second; answers `changed`.
 async fn membership_changed(
     tx: sqlx::Transaction<'_, sqlx::Postgres>,
     changed: bool,
     member: bool,
     actions: (Action, Action),
     target: &str,
-    username: &str,
+    after: serde_json::Value,
 ) -> Result<bool> {
     if !changed {
         return Ok(false);
     }
     let action = if member { actions.0 } else { actions.1 };
-    let after = serde_json::json!({ "username": username });
     audited(tx, action, target, None, Some(after)).await?;
     Ok(true)
 }

@@ -175,8 +175,8 @@ impl<S: Need> FromRequestParts<AppState> for ProjectPipeline<S> {
 }
 
 /// A token with the scope `S` needs, not limited to projects, or a signed-in admin (reviewers
-/// and project admins get 403, anonymous callers 401), and who that is for the audit trail. `Operator` alone needs
-/// the `admin` scope.
+/// and project admins get 403, anonymous callers 401), and who that is for the audit trail.
+/// `Operator` alone needs the `admin` scope.
 pub struct Operator<S: Need = need::Admin> {
     pub actor: Actor,
     need: PhantomData<S>,

@@ -177,16 +177,16 @@ async fn a_project_admin_finds_and_acts_on_only_their_projects_tasks(pool: PgPoo
     )
     .await
     .unwrap();
-    let res = app
-        .http
-        .post(app.url("/api/v1/priority"))
-        .bearer_auth(token)
-        .json(&json!({"priority": -2, "matching": {"status": "queued"}}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(res.json::<Value>().await.unwrap()["changed"], 2);
+    let (status, body) = app
+        .call_as(
+            &token,
+            "POST",
+            "/api/v1/priority",
+            Some(json!({"priority": -2, "matching": {"status": "queued"}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["changed"], 2);
     assert_eq!(
         priorities(&pool).await,
         [

@@ -214,21 +214,7 @@ async fn a_token_limited_to_a_project_reads_and_changes_only_its_routing(pool: s
     .await
     .unwrap();
     let call = |method: &'static str, path: &'static str, body: Option<Value>| {
-        let app = &app;
-        let limited = limited.clone();
-        async move {
-            let mut req = app
-                .http
-                .request(method.parse().unwrap(), app.url(path))
-                .bearer_auth(limited);
-            if let Some(body) = body {
-                req = req.json(&body);
-            }
-            let res = req.send().await.unwrap();
-            let status = res.status();
-            let text = res.text().await.unwrap();
-            (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-        }
+        app.call_as(&limited, method, path, body)
     };
 
     // Without a project it means its own.
