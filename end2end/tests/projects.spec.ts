@@ -269,10 +269,24 @@ test("a project admin finds and settles only their project's outputs, and sets o
   await expect(page.locator("main")).toContainText("not found");
   expect((await page.goto("/admin/webhooks"))?.status()).toBe(403);
 
-  // Their settings page: their project only, no dashboard.
+  // Their dashboard: their project's figures and settings, without the admin-only links.
   await page.goto("/admin");
-  await expect(page.getByRole("heading", { name: "Project settings" })).toBeVisible();
-  await expect(page.getByRole("heading", { name: "Feedback dashboard" })).toHaveCount(0);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Feedback dashboard: your projects");
+  await expect(page.getByRole("link", { name: "Webhooks and delivery log" })).toHaveCount(0);
+  await expect(page.getByRole("link", { name: "Audit log" })).toHaveCount(0);
+  const filter = page.getByRole("form", { name: "Filter the dashboard" });
+  const projectChoice = filter.getByLabel("Project");
+  await expect(projectChoice.locator("option")).toHaveText(["All my projects", /\(e2e-legal\)$/]);
+  await projectChoice.selectOption("e2e-legal");
+  await filter.getByRole("button", { name: "Apply" }).click();
+  await expect(page).toHaveURL(/project=e2e-legal/);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText(/^Feedback dashboard: (?!your projects)/);
+  // The export links keep to the same project.
+  await expect(page.getByRole("link", { name: "JSONL" })).toHaveAttribute("href", /project=e2e-legal/);
+  // Another project's figures, by URL: refused, with nothing of it shown.
+  await page.goto("/admin?project=default");
+  await expect(page.locator("main")).toContainText("is not a project you administer");
+  await page.goto("/admin");
   const chooser = page.getByRole("form", { name: "Choose the project to edit" });
   await expect(chooser.locator("option")).toHaveCount(1);
   await expect(chooser.getByRole("combobox")).toHaveValue("e2e-legal");

@@ -107,13 +107,14 @@ async fn signals(pool: &PgPool, s: &Span) -> Result<Vec<SignalRow>, AppError> {
     let rows = over_span!(
         s,
         r#"with facts as (
-               select ((day - $9::date) / $10)::int as bucket,
+               select ((day - $10::date) / $11)::int as bucket,
                       model || ' ' || model_version as label, feedback_type, n, valued, value_sum
                from end_user_volume
                where day >= $5 and day < $6
                  and ($3::text is null or model = $3) and ($4::text is null or model_version = $4)
+                 and ($9::bigint[] is null or project_id = any($9))
                union all
-               select (((f.created_at at time zone 'UTC')::date - $9::date) / $10)::int,
+               select (((f.created_at at time zone 'UTC')::date - $10::date) / $11)::int,
                       t.model || ' ' || t.model_version, f.feedback_type, 1,
                       (f.value is not null)::int, coalesce(f.value::numeric, 0)
                from external_feedback f
@@ -122,6 +123,7 @@ async fn signals(pool: &PgPool, s: &Span) -> Result<Vec<SignalRow>, AppError> {
                       or (f.created_at >= $8 and f.created_at < $2))
                  and ($3::text is null or t.model = $3)
                  and ($4::text is null or t.model_version = $4)
+                 and ($9::bigint[] is null or t.project_id = any($9))
            )
            select bucket as "bucket?", label as "label?", feedback_type as "feedback_type?",
                   coalesce(sum(n), 0)::int8 as "n!",
@@ -168,6 +170,7 @@ async fn agreement(pool: &PgPool, s: &Span) -> Result<(i64, i64), AppError> {
                select pairs, agree from end_user_agreement
                where day >= $5 and day < $6
                  and ($3::text is null or model = $3) and ($4::text is null or model_version = $4)
+                 and ($9::bigint[] is null or project_id = any($9))
                union all
                select 1, (end_user_polarity(f.feedback_type, f.value)
                           = case r.verdict when 'accept' then 1 else -1 end)::int
@@ -177,6 +180,7 @@ async fn agreement(pool: &PgPool, s: &Span) -> Result<(i64, i64), AppError> {
                       or (r.created_at >= $8 and r.created_at < $2))
                  and ($3::text is null or r.model = $3)
                  and ($4::text is null or r.model_version = $4)
+                 and ($9::bigint[] is null or r.project_id = any($9))
                  and r.verdict in ('accept', 'reject')
                  and end_user_polarity(f.feedback_type, f.value) is not null
            ) p"#,

@@ -1,12 +1,13 @@
-//! The dashboard's filter — a date range and optionally one model and version — parsed from the
-//! URL's query values. The export API reads the same filter, so a download matches the view.
+//! The dashboard's filter — a date range, optionally one model and version, and the projects it
+//! keeps to — parsed from the URL's query values. The export API reads the same range and model,
+//! so a download matches the view (and keeps to projects by its own `project`).
 
 use crate::error::AppError;
 use chrono::{DateTime, Days, NaiveDate, Utc};
 
 /// `sqlx::query!` with the filter bound as every dashboard query expects it: `$1`/`$2` the
-/// range's first instant and the instant after it, `$3`/`$4` the optional model and version;
-/// further arguments follow as `$5`, `$6`, ….
+/// range's first instant and the instant after it, `$3`/`$4` the optional model and version, `$5`
+/// the projects (`null`: every project); further arguments follow as `$6`, `$7`, ….
 macro_rules! in_range {
     ($f:expr, $sql:tt $(, $arg:expr)* $(,)?) => {
         sqlx::query!(
@@ -14,7 +15,8 @@ macro_rules! in_range {
             $f.start(),
             $f.end(),
             $f.model.as_deref(),
-            $f.version.as_deref()
+            $f.version.as_deref(),
+            $f.projects.as_deref()
             $(, $arg)*
         )
     };
@@ -35,6 +37,10 @@ pub struct Filter {
     pub to: NaiveDate,
     pub model: Option<String>,
     pub version: Option<String>,
+    /// The projects the figures keep to; `None` for every project. Not a query value: the
+    /// caller sets it once it has resolved the URL's `project` for whoever asks
+    /// ([`crate::project::administered_one`]).
+    pub projects: Option<Vec<i64>>,
 }
 
 impl Filter {
@@ -80,6 +86,7 @@ impl Filter {
             to,
             model,
             version,
+            projects: None,
         })
     }
 

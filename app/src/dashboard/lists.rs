@@ -14,6 +14,7 @@ pub async fn comments(pool: &PgPool, f: &Filter) -> Result<Vec<CommentRow>, AppE
            from reviews r join users u on u.id = r.reviewer_id
            where r.created_at >= $1 and r.created_at < $2 and r.comment is not null
              and ($3::text is null or r.model = $3) and ($4::text is null or r.model_version = $4)
+             and ($5::bigint[] is null or r.project_id = any($5))
            order by r.created_at desc
            limit 10"#,
     )
@@ -45,10 +46,12 @@ pub async fn escalations(pool: &PgPool, f: &Filter) -> Result<Vec<EscalationRow>
            ) e on true
            where t.status = 'escalated'
              and ($1::text is null or t.model = $1) and ($2::text is null or t.model_version = $2)
+             and ($3::bigint[] is null or t.project_id = any($3))
            order by t.completed_at desc nulls last
            limit 10"#,
         f.model.as_deref(),
         f.version.as_deref(),
+        f.projects.as_deref(),
     )
     .fetch_all(pool)
     .await?;

@@ -63,6 +63,12 @@ pub const WHAT_IF_THRESHOLDS: [f64; 10] =
 pub struct Dashboard {
     /// The filter as applied (defaults filled in), for the form.
     pub filter: FilterView,
+    /// The projects the filter may choose: every project for an admin, their own for a project
+    /// admin.
+    pub projects: Vec<crate::project::Project>,
+    /// Drawn for a project admin: the figures keep to their projects, and links to what only
+    /// admins may open are left out.
+    pub limited: bool,
     /// Every (model, version) pair seen, for the filter's choices.
     pub models: Vec<(String, String)>,
     /// First day of each chart bucket.
@@ -150,6 +156,8 @@ pub struct FilterView {
     pub to: String,
     pub model: Option<String>,
     pub version: Option<String>,
+    /// The chosen project's slug; none: every project the caller may see.
+    pub project: Option<String>,
 }
 
 impl FilterView {
@@ -166,6 +174,12 @@ impl FilterView {
             parts.push(format!(
                 "version={}",
                 crate::url::encode_query_value(v, false)
+            ));
+        }
+        if let Some(p) = &self.project {
+            parts.push(format!(
+                "project={}",
+                crate::url::encode_query_value(p, false)
             ));
         }
         parts.join("&")
@@ -328,27 +342,50 @@ pub struct HistoryFeedback {
     pub at: String,
 }
 
-/// The dashboard for a filter given as the URL's query values. Admins only.
+/// The dashboard for a filter given as the URL's query values: for admins, and for a project
+/// admin over their own projects. `project` (a slug) keeps the figures to one project, which a
+/// project admin must run; without it an admin sees every project and a project admin all of
+/// theirs.
 #[server(prefix = "/api", endpoint = "admin/dashboard")]
 pub async fn load_dashboard(
     from: Option<String>,
     to: Option<String>,
     model: Option<String>,
     version: Option<String>,
+    project: Option<String>,
 ) -> Result<Dashboard, AppError> {
-    use crate::auth::require_role;
-    use crate::domain::Role;
-    use crate::state::expect_state;
-
-    require_role(Role::Admin).await?;
-    let filter = filter::Filter::parse(
+    let (pool, _, within) = crate::project::administrator().await?;
+    let mut filter = filter::Filter::parse(
         from.as_deref(),
         to.as_deref(),
         model.as_deref(),
         version.as_deref(),
         chrono::Utc::now().date_naive(),
     )?;
-    queries::dashboard(&expect_state().pool, &filter).await
+    let chosen = match project.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(slug) => {
+            Some(crate::project::administered_one(&pool, Some(slug), within.as_deref()).await?)
+        }
+        None => None,
+    };
+    filter.projects = chosen.as_ref().map(|p| vec![p.id]).or(within.clone());
+    // The what-if starts from the threshold of the one project the figures cover, if they cover
+    // one; else from the default project's.
+    let routing = match filter.projects.as_deref() {
+        Some(&[one]) => one,
+        _ => crate::project::DEFAULT,
+    };
+    let mut choices = crate::project::list(&pool).await?;
+    if let Some(within) = &within {
+        choices.retain(|p| within.contains(&p.id));
+    }
+    let scope = queries::Scope {
+        chosen,
+        routing,
+        choices,
+        limited: within.is_some(),
+    };
+    queries::dashboard(&pool, &filter, scope).await
 }
 
 /// A task and its full review history: for admins, and for a project admin of its project.

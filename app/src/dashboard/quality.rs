@@ -24,6 +24,7 @@ pub async fn reviewers(pool: &PgPool, s: &Span) -> Result<Vec<(i64, ReviewerRow)
                from reviewer_volume
                where day >= $5 and day < $6
                  and ($3::text is null or model = $3) and ($4::text is null or model_version = $4)
+                 and ($9::bigint[] is null or project_id = any($9))
                union all
                select reviewer_id, 1, rating,
                       (b = 0)::int, (b = 1)::int, (b = 2)::int, (b = 3)::int, (b = 4)::int,
@@ -34,6 +35,7 @@ pub async fn reviewers(pool: &PgPool, s: &Span) -> Result<Vec<(i64, ReviewerRow)
                where ((created_at >= $1 and created_at < $7)
                           or (created_at >= $8 and created_at < $2))
                  and ($3::text is null or model = $3) and ($4::text is null or model_version = $4)
+                 and ($9::bigint[] is null or project_id = any($9))
            ), totals as (
                select reviewer_id, sum(n) as n, sum(rating_sum) as rating_sum,
                       array[sum(s00), sum(s01), sum(s02), sum(s03), sum(s04), sum(s05), sum(s06),
@@ -94,6 +96,7 @@ pub async fn agreement(pool: &PgPool, s: &Span) -> Result<(Agreement, PairCounts
                  and ((created_at >= $1 and created_at < $7)
                           or (created_at >= $8 and created_at < $2))
                  and ($3::text is null or model = $3) and ($4::text is null or model_version = $4)
+                 and ($9::bigint[] is null or project_id = any($9))
            ), r as (
                select v.id, v.task_id, v.reviewer_id, v.rating, v.verdict,
                       count(*) over (partition by v.task_id) as m
@@ -101,6 +104,7 @@ pub async fn agreement(pool: &PgPool, s: &Span) -> Result<(Agreement, PairCounts
                where v.created_at >= $1 and v.created_at < $2
                  and ($3::text is null or v.model = $3)
                  and ($4::text is null or v.model_version = $4)
+                 and ($9::bigint[] is null or v.project_id = any($9))
            ), p as (
                select a.rating as rating_a, b.rating as rating_b, a.reviewer_id, a.m::int as m,
                       (a.verdict = b.verdict)::int as agree
@@ -110,12 +114,14 @@ pub async fn agreement(pool: &PgPool, s: &Span) -> Result<(Agreement, PairCounts
                select rating_a, rating_b, m, pairs from review_agreement
                where first_day >= $5 and last_day < $6
                  and ($3::text is null or model = $3) and ($4::text is null or model_version = $4)
+                 and ($9::bigint[] is null or project_id = any($9))
                union all
                select rating_a, rating_b, m, 1 from p
            ), per_reviewer as (
                select reviewer_id, pairs, agree from reviewer_agreement
                where first_day >= $5 and last_day < $6
                  and ($3::text is null or model = $3) and ($4::text is null or model_version = $4)
+                 and ($9::bigint[] is null or project_id = any($9))
                union all
                select reviewer_id, 1, agree from p
            ), cells as (

@@ -1,7 +1,8 @@
 //! The dashboard's queries, run side by side. The figures over the range come from per-day
 //! rollups kept as tasks and reviews are written ([`super::volume`], [`super::review_volume`],
 //! [`super::quality`]); the queue from the maintained tallies; the lists and the catalogue from
-//! small indexed reads. Parameters of the queries here: `$1`/`$2` the optional model and version.
+//! small indexed reads. Parameters of the queries here: `$1`/`$2` the optional model and version,
+//! `$3` the projects (`null`: every project).
 
 use super::filter::Filter;
 use super::shape::{
@@ -12,7 +13,19 @@ use super::*;
 use super::{end_users, lists, quality, review_volume, sent_back, volume};
 use sqlx::PgPool;
 
-pub async fn dashboard(pool: &PgPool, f: &Filter) -> Result<Dashboard, AppError> {
+/// Who the dashboard is for: the project the URL chose, if any, and the projects the caller may
+/// see (every project's choices for an admin, their own for a project admin).
+pub struct Scope {
+    pub chosen: Option<crate::project::Project>,
+    /// The project whose routing the what-if starts from.
+    pub routing: i64,
+    pub choices: Vec<crate::project::Project>,
+    /// A project admin: the figures keep to their projects, and the page leaves out what only
+    /// admins may open.
+    pub limited: bool,
+}
+
+pub async fn dashboard(pool: &PgPool, f: &Filter, scope: Scope) -> Result<Dashboard, AppError> {
     // The queries are independent: run them side by side on the pool, so the page takes about
     // as long as the slowest one per core rather than the sum.
     let span = Span::of(f);
@@ -34,15 +47,15 @@ pub async fn dashboard(pool: &PgPool, f: &Filter) -> Result<Dashboard, AppError>
         mut end_users,
         mut weak_support,
     ) = tokio::try_join!(
-        models(pool),
+        models(pool, f),
         task_counts(pool, f),
         queue(pool, f),
         review_volume::review_counts(pool, &span),
         review_volume::confidence_bins(pool, &span),
         quality::reviewers(pool, &span),
         quality::agreement(pool, &span),
-        crate::routing::store::list_all(pool),
-        in_force(pool, f),
+        crate::routing::store::list_all(pool, f.projects.as_deref()),
+        in_force(pool, f, scope.routing),
         lists::comments(pool, f),
         lists::escalations(pool, f),
         review_volume::error_tags(pool, &span),
@@ -69,7 +82,10 @@ pub async fn dashboard(pool: &PgPool, f: &Filter) -> Result<Dashboard, AppError>
             to: f.to.format("%Y-%m-%d").to_string(),
             model: f.model.clone(),
             version: f.version.clone(),
+            project: scope.chosen.map(|p| p.slug),
         },
+        projects: scope.choices,
+        limited: scope.limited,
         models,
         bucket_days: f.bucket_days(),
         volume,
@@ -91,9 +107,18 @@ pub async fn dashboard(pool: &PgPool, f: &Filter) -> Result<Dashboard, AppError>
     })
 }
 
-async fn models(pool: &PgPool) -> Result<Vec<(String, String)>, AppError> {
+/// The (model, version) pairs of the filter's choices: every one seen, or those with tasks in
+/// the filter's projects (from the tally, a row per project, model, version, status and reason),
+/// so a project admin's choices name no other project's models.
+async fn models(pool: &PgPool, f: &Filter) -> Result<Vec<(String, String)>, AppError> {
     let rows = sqlx::query!(
-        "select model, model_version from model_versions order by model, first_seen, model_version"
+        "select model, model_version from model_versions m
+         where $1::bigint[] is null
+            or exists (select from task_tally t
+                       where t.project_id = any($1) and t.model = m.model
+                         and t.model_version = m.model_version and t.n <> 0)
+         order by model, first_seen, model_version",
+        f.projects.as_deref()
     )
     .fetch_all(pool)
     .await?;
@@ -112,6 +137,7 @@ async fn task_counts(pool: &PgPool, f: &Filter) -> Result<volume::TaskCounts, Ap
         f.end(),
         f.model.as_deref(),
         f.version.as_deref(),
+        f.projects.as_deref(),
         f.from,
         f.bucket_days(),
     )
@@ -126,11 +152,13 @@ async fn queue(pool: &PgPool, f: &Filter) -> Result<QueueFigures, AppError> {
         r#"with tally as (
                select status, sum(n)::int8 as n from task_tally
                where ($1::text is null or model = $1) and ($2::text is null or model_version = $2)
+                 and ($3::bigint[] is null or project_id = any($3))
                group by status),
            lapsed as (
                select count(*) as n from tasks
                where status = 'in_review' and lease_expires_at <= now()
-                 and ($1::text is null or model = $1) and ($2::text is null or model_version = $2))
+                 and ($1::text is null or model = $1) and ($2::text is null or model_version = $2)
+                 and ($3::bigint[] is null or project_id = any($3)))
            select
              coalesce((select n from tally where status = 'queued'), 0)
                + (select n from lapsed) as "waiting!",
@@ -139,17 +167,20 @@ async fn queue(pool: &PgPool, f: &Filter) -> Result<QueueFigures, AppError> {
              coalesce((select n from tally where status = 'escalated'), 0) as "escalated!",
              extract(epoch from now() - (
                  select min(o.created_at)
-                 from (select distinct reason, model, model_version from task_tally
+                 from (select distinct project_id, reason, model, model_version from task_tally
                        where status in ('queued', 'in_review')
                          and ($1::text is null or model = $1)
-                         and ($2::text is null or model_version = $2)) k
+                         and ($2::text is null or model_version = $2)
+                         and ($3::bigint[] is null or project_id = any($3))) k
                  cross join lateral (
                      select t.created_at from tasks t
-                     where t.status in ('queued', 'in_review') and t.model = k.model
-                       and t.model_version = k.model_version and t.reason = k.reason
+                     where t.status in ('queued', 'in_review') and t.project_id = k.project_id
+                       and t.model = k.model and t.model_version = k.model_version
+                       and t.reason = k.reason
                      order by t.created_at limit 1) o))::float8 as oldest_seconds"#,
         f.model.as_deref(),
         f.version.as_deref(),
+        f.projects.as_deref(),
     )
     .fetch_one(pool)
     .await?;
@@ -161,9 +192,13 @@ async fn queue(pool: &PgPool, f: &Filter) -> Result<QueueFigures, AppError> {
     })
 }
 
-/// The routing in force for the filtered model in the default project (its defaults when none is
-/// chosen), by the one fallback rule routing itself uses.
-async fn in_force(pool: &PgPool, f: &Filter) -> Result<crate::routing::RoutingSetting, AppError> {
+/// The routing in force for the filtered model (its defaults when none is chosen) in `project`,
+/// by the one fallback rule routing itself uses.
+async fn in_force(
+    pool: &PgPool,
+    f: &Filter,
+    project: i64,
+) -> Result<crate::routing::RoutingSetting, AppError> {
     let model = f.model.as_deref().unwrap_or(crate::routing::DEFAULTS);
-    Ok(crate::routing::store::in_force(pool, crate::project::DEFAULT, model).await?)
+    Ok(crate::routing::store::in_force(pool, project, model).await?)
 }

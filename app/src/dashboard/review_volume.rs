@@ -28,16 +28,18 @@ pub async fn review_counts(
                where ((created_at >= $1 and created_at < $7)
                           or (created_at >= $8 and created_at < $2))
                  and ($3::text is null or model = $3) and ($4::text is null or model_version = $4)
+                 and ($9::bigint[] is null or project_id = any($9))
            ), facts as (
-               select ((day - $9::date) / $10)::int as bucket,
+               select ((day - $10::date) / $11)::int as bucket,
                       model || ' ' || model_version as label, n, accepted, rejected, escalated,
                       corrected,
                       r1, r2, r3, r4, r5, edited, edit_sum, e0, e1, e2, e3, e4, e5, e6, e7, e8, e9
                from review_volume
                where day >= $5 and day < $6
                  and ($3::text is null or model = $3) and ($4::text is null or model_version = $4)
+                 and ($9::bigint[] is null or project_id = any($9))
                union all
-               select (((created_at at time zone 'UTC')::date - $9::date) / $10)::int,
+               select (((created_at at time zone 'UTC')::date - $10::date) / $11)::int,
                       model || ' ' || model_version, 1,
                       (verdict = 'accept')::int, (verdict = 'reject')::int,
                       (verdict = 'escalate')::int, (corrected_summary is not null)::int,
@@ -118,12 +120,14 @@ pub async fn confidence_bins(
                where ((created_at >= $1 and created_at < $7)
                           or (created_at >= $8 and created_at < $2))
                  and ($3::text is null or model = $3) and ($4::text is null or model_version = $4)
+                 and ($9::bigint[] is null or project_id = any($9))
            ), facts as (
                select bin::int as bin, n, confidence_sum, accepted, audit_n, audit_confidence_sum,
                       audit_accepted, audit_rejected
                from review_confidence
                where day >= $5 and day < $6
                  and ($3::text is null or model = $3) and ($4::text is null or model_version = $4)
+                 and ($9::bigint[] is null or project_id = any($9))
                union all
                select least(floor(confidence * 20 + 1e-9), 19)::int, 1, confidence::numeric,
                       (verdict = 'accept')::int, (reason = 'audit_sample')::int,
@@ -169,12 +173,14 @@ pub async fn error_tags(pool: &PgPool, s: &Span) -> Result<Vec<(String, i64)>, A
                select tag, n from review_tags
                where day >= $5 and day < $6
                  and ($3::text is null or model = $3) and ($4::text is null or model_version = $4)
+                 and ($9::bigint[] is null or project_id = any($9))
                union all
                select tag, 1 from reviews r, unnest(r.error_tags) as tag
                where ((r.created_at >= $1 and r.created_at < $7)
                       or (r.created_at >= $8 and r.created_at < $2))
                  and ($3::text is null or r.model = $3)
                  and ($4::text is null or r.model_version = $4)
+                 and ($9::bigint[] is null or r.project_id = any($9))
            ) t
            group by tag
            having sum(n) > 0

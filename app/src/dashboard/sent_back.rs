@@ -41,11 +41,13 @@ pub async fn reviews(pool: &PgPool, s: &Span, rule: Rule) -> Result<CameBack, Ap
                    from reviews
                    where reason = 'user_feedback' and created_at >= $1 and created_at < $2
                      and ($3::text is null or model = $3)
-                     and ($4::text is null or model_version = $4)"#,
+                     and ($4::text is null or model_version = $4)
+                     and ($5::bigint[] is null or project_id = any($5))"#,
                 s.start,
                 s.end,
                 model,
                 version,
+                s.projects.as_deref(),
             )
             .fetch_one(pool)
             .await?
@@ -61,11 +63,13 @@ pub async fn reviews(pool: &PgPool, s: &Span, rule: Rule) -> Result<CameBack, Ap
                    from reviews
                    where reason = 'weak_support' and created_at >= $1 and created_at < $2
                      and ($3::text is null or model = $3)
-                     and ($4::text is null or model_version = $4)"#,
+                     and ($4::text is null or model_version = $4)
+                     and ($5::bigint[] is null or project_id = any($5))"#,
                 s.start,
                 s.end,
                 model,
                 version,
+                s.projects.as_deref(),
             )
             .fetch_one(pool)
             .await?

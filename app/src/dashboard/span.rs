@@ -6,14 +6,15 @@
 use super::filter::Filter;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 
-/// What a review figure is asked for: `[start, end)`, optionally one model and version, in
-/// buckets `bucket_days` UTC days wide counted from `origin`.
+/// What a review figure is asked for: `[start, end)`, optionally one model and version, some
+/// projects (`None`: all), in buckets `bucket_days` UTC days wide counted from `origin`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Span {
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
     pub model: Option<String>,
     pub version: Option<String>,
+    pub projects: Option<Vec<i64>>,
     pub origin: NaiveDate,
     pub bucket_days: i32,
 }
@@ -26,6 +27,7 @@ impl Span {
             end: f.end(),
             model: f.model.clone(),
             version: f.version.clone(),
+            projects: f.projects.clone(),
             origin: f.from,
             bucket_days: f.bucket_days(),
         }
@@ -39,8 +41,8 @@ impl Span {
 /// `sqlx::query!` with a [`Span`] bound as every rollup query expects it: `$1`/`$2` the span,
 /// `$3`/`$4` the optional model and version, `$5`/`$6` the whole days the rollup answers (from,
 /// and up to but not including), `$7` the end of the head (read raw from `$1`) and `$8` the start
-/// of the tail (read raw up to `$2`). With `buckets`, also `$9`/`$10` the buckets' origin and
-/// width in days.
+/// of the tail (read raw up to `$2`), `$9` the projects (`null`: every project); further
+/// arguments follow as `$10`, `$11`, … (the buckets' origin and width in days, where asked for).
 macro_rules! over_span {
     ($s:expr, $sql:tt $(, $arg:expr)* $(,)?) => {{
         let split = $s.split();
@@ -53,7 +55,8 @@ macro_rules! over_span {
             split.days.0,
             split.days.1,
             split.head_end,
-            split.tail_start
+            split.tail_start,
+            $s.projects.as_deref()
             $(, $arg)*
         )
     }};

@@ -14,14 +14,15 @@ use sqlx::PgPool;
 /// Task counts per (bucket, reason), and per confidence twentieth as (not flagged, flagged).
 pub type TaskCounts = (Vec<(i32, String, i64)>, [(i64, i64); CONFIDENCE_BINS]);
 
-/// Counts the tasks created in `[start, end)`, optionally of one model and version. Buckets are
-/// `bucket_days` UTC days wide, counted from `origin`.
+/// Counts the tasks created in `[start, end)`, optionally of one model and version and of some
+/// projects. Buckets are `bucket_days` UTC days wide, counted from `origin`.
 pub async fn task_counts(
     pool: &PgPool,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
     model: Option<&str>,
     version: Option<&str>,
+    projects: Option<&[i64]>,
     origin: NaiveDate,
     bucket_days: i32,
 ) -> Result<TaskCounts, AppError> {
@@ -36,18 +37,21 @@ pub async fn task_counts(
                from task_volume
                where day >= $7 and day < $8
                  and ($3::text is null or model = $3) and ($4::text is null or model_version = $4)
+                 and ($11::bigint[] is null or project_id = any($11))
                union all
                select (((created_at at time zone 'UTC')::date - $5::date) / $6)::int, reason,
                       least(floor(confidence * 20 + 1e-9), 19)::int, flagged, 1
                from tasks
                where created_at >= $1 and created_at < $9
                  and ($3::text is null or model = $3) and ($4::text is null or model_version = $4)
+                 and ($11::bigint[] is null or project_id = any($11))
                union all
                select (((created_at at time zone 'UTC')::date - $5::date) / $6)::int, reason,
                       least(floor(confidence * 20 + 1e-9), 19)::int, flagged, 1
                from tasks
                where created_at >= $10 and created_at < $2
                  and ($3::text is null or model = $3) and ($4::text is null or model_version = $4)
+                 and ($11::bigint[] is null or project_id = any($11))
            ) t
            group by grouping sets ((bucket, reason), (bin, flagged))"#,
         start,
@@ -60,6 +64,7 @@ pub async fn task_counts(
         s.days.1,
         s.head_end,
         s.tail_start,
+        projects,
     )
     .fetch_all(pool)
     .await?;

@@ -1,10 +1,10 @@
-//! `/admin`: the feedback dashboard. The filter (date range, model, version) lives in the URL, so
-//! a view can be shared; changing it loads the page again. The body ([`DashboardBody`]) is drawn
-//! on the server only; only the three settings forms run in the browser (islands). The routing,
-//! error tags and guidelines the forms change are those of the project the URL's `project` names
-//! (the default project's without one). A project admin gets only the settings of the projects
-//! they run, without the dashboard. Reviewers are refused (by the page guard, and again by the
-//! server functions).
+//! `/admin`: the feedback dashboard. The filter (date range, model, version, project) lives in the
+//! URL, so a view can be shared; changing it loads the page again. The body ([`DashboardBody`])
+//! is drawn on the server only; only the three settings forms run in the browser (islands). The
+//! URL's `project` keeps the figures to one project, and the routing, error tags and guidelines
+//! the forms change are that project's (the default project's without one). A project admin sees
+//! the figures and settings of the projects they run, without the links to what only admins may
+//! open. Reviewers are refused (by the page guard, and again by the server functions).
 
 use crate::dashboard::{Dashboard, FilterView, load_dashboard};
 use crate::error::field_message;
@@ -22,9 +22,15 @@ pub fn AdminPage() -> impl IntoView {
         move || {
             let q = query.get();
             let get = |k: &str| q.get(k).filter(|v| !v.is_empty());
-            (get("from"), get("to"), get("model"), get("version"))
+            (
+                get("from"),
+                get("to"),
+                get("model"),
+                get("version"),
+                get("project"),
+            )
         },
-        |(from, to, model, version)| load_dashboard(from, to, model, version),
+        |(from, to, model, version, project)| load_dashboard(from, to, model, version, project),
     );
     // Loaded here, outside the islands, and handed to the editors as props: a resource created
     // inside an island that sits in this Suspend can outlive the owner that provides the
@@ -51,12 +57,6 @@ pub fn AdminPage() -> impl IntoView {
                     let settings = settings.await;
                     match (data.await, settings) {
                         (Ok(d), settings) => view! { <DashboardShell d=d settings /> }.into_any(),
-                        // A project admin: their projects' settings, not the dashboard.
-                        (Err(crate::error::AppError::Forbidden), Ok(s)) => view! {
-                            <h1>"Project settings"</h1>
-                            <p class="exports"><a href="/admin/tasks">"Find your projects' tasks"</a></p>
-                            <section class="panel"><ProjectSettings s names=Vec::new() /></section>
-                        }.into_any(),
                         (Err(e), _) => view! {
                             <h1>"Feedback dashboard"</h1>
                             <ErrorNotice error=e.clone() />
@@ -88,11 +88,26 @@ fn DashboardShell(
     names.dedup();
     let query = d.filter.query();
     let export = move |format: &str| format!("/api/v1/export?format={format}&{query}");
-    let (filter, models) = (d.filter.clone(), d.models.clone());
+    let (filter, models, projects) = (d.filter.clone(), d.models.clone(), d.projects.clone());
+    let limited = d.limited;
+    // Whose figures these are, in the heading: the chosen project, or a project admin's own.
+    let whose = match (&d.filter.project, limited) {
+        (Some(slug), _) => d
+            .projects
+            .iter()
+            .find(|p| &p.slug == slug)
+            .map(|p| p.name.clone()),
+        (None, true) => Some("your projects".to_owned()),
+        (None, false) => None,
+    };
+    let heading = whose.map_or_else(
+        || "Feedback dashboard".to_owned(),
+        |w| format!("Feedback dashboard: {w}"),
+    );
     view! {
         <div class="dash-head">
-            <h1>"Feedback dashboard"</h1>
-            <FilterForm filter names=names.clone() models />
+            <h1>{heading}</h1>
+            <FilterForm filter names=names.clone() models projects limited />
             <p class="exports">
                 "Export this view: "
                 <a href=export("jsonl") download>"JSONL"</a>
@@ -102,9 +117,11 @@ fn DashboardShell(
             </p>
             <p class="exports">
                 <a href="/admin/tasks">"Find tasks"</a>
-                <a href="/admin/escalations">"Escalation queue"</a>
-                <a href="/admin/webhooks">"Webhooks and delivery log"</a>
-                <a href="/admin/audit">"Audit log"</a>
+                {(!limited).then(|| view! {
+                    <a href="/admin/escalations">"Escalation queue"</a>
+                    <a href="/admin/webhooks">"Webhooks and delivery log"</a>
+                    <a href="/admin/audit">"Audit log"</a>
+                })}
                 <a href="/api/docs">"API reference"</a>
             </p>
         </div>
@@ -167,7 +184,17 @@ fn FilterForm(
     filter: FilterView,
     names: Vec<String>,
     models: Vec<(String, String)>,
+    /// The projects the caller may choose.
+    projects: Vec<crate::project::Project>,
+    /// A project admin: "all" means all of their projects.
+    limited: bool,
 ) -> impl IntoView {
+    let selected_project = filter.project.clone().unwrap_or_default();
+    let all_projects = if limited {
+        "All my projects"
+    } else {
+        "All projects"
+    };
     let selected_model = filter.model.clone().unwrap_or_default();
     let selected_version = filter.version.clone().unwrap_or_default();
     let versions: Vec<String> = models
@@ -196,6 +223,16 @@ fn FilterForm(
                     {versions.into_iter().map(|v| {
                         let sel = v == selected_version;
                         view! { <option value=v.clone() selected=sel>{v.clone()}</option> }
+                    }).collect_view()}
+                </select>
+            </label>
+            <label>"Project"
+                <select name="project">
+                    <option value="" selected=selected_project.is_empty()>{all_projects}</option>
+                    {projects.into_iter().map(|p| {
+                        let sel = p.slug == selected_project;
+                        let label = format!("{} ({})", p.name, p.slug);
+                        view! { <option value=p.slug selected=sel>{label}</option> }
                     }).collect_view()}
                 </select>
             </label>

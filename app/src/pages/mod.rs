@@ -55,7 +55,7 @@ pub fn Header() -> impl IntoView {
                             } else if me.project_admin {
                                 Some(view! {
                                     <a href="/admin/tasks">"Tasks"</a>
-                                    <a href="/admin">"Project settings"</a>
+                                    <a href="/admin">"Project dashboard"</a>
                                 }.into_any())
                             } else {
                                 None

@@ -174,15 +174,22 @@ pub mod store {
         Ok(rows.into_iter().map(Row::into_setting).collect())
     }
 
-    /// Every project's own rows (the dashboard's table): by project, defaults first, then by model.
-    pub async fn list_all(pool: &PgPool) -> Result<Vec<RoutingSetting>, AppError> {
+    /// Every project's own rows (the dashboard's table), or only those of `projects` and of the
+    /// default project they fall back on: by project, defaults first, then by model.
+    pub async fn list_all(
+        pool: &PgPool,
+        projects: Option<&[i64]>,
+    ) -> Result<Vec<RoutingSetting>, AppError> {
         let rows = sqlx::query_as!(
             Row,
             "select p.slug, r.model, r.threshold, r.audit_rate, r.reviews_per_task,
                     r.user_feedback_review, r.user_feedback_rating_at_most,
                     r.weak_support_review, r.updated_at
              from routing_settings r join projects p on p.id = r.project_id
-             order by r.project_id, r.model <> '*', r.model"
+             where $1::bigint[] is null or r.project_id = any($1) or r.project_id = $2
+             order by r.project_id, r.model <> '*', r.model",
+            projects,
+            DEFAULT
         )
         .fetch_all(pool)
         .await?;

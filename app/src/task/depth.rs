@@ -1,7 +1,8 @@
 //! The queue's depth for monitoring: how many tasks wait, and how long the oldest has waited,
 //! by routing reason and model (`GET /metrics`). The counts come from the maintained tallies
-//! (see [`super::counts`]); the oldest task of each key is one probe of the `tasks_open_age`
-//! index, so a scrape costs the same at any queue size.
+//! (see [`super::counts`]); the oldest task of each key the tally knows (project, model, version
+//! and reason) is one probe of the `tasks_open_age` index, so a scrape costs the same at any queue
+//! size.
 
 use crate::error::AppError;
 use sqlx::PgExecutor;
@@ -21,13 +22,13 @@ pub async fn queue_depth(db: impl PgExecutor<'_>) -> Result<Vec<QueueDepth>, App
     let rows = sqlx::query_as!(
         QueueDepth,
         r#"with waiting as (
-               select reason, model, model_version, sum(n) as n from (
-                   select reason, model, model_version, n from task_tally
+               select project_id, reason, model, model_version, sum(n) as n from (
+                   select project_id, reason, model, model_version, n from task_tally
                    where status = 'queued'
                    union all
-                   select reason, model, model_version, 1 from tasks
+                   select project_id, reason, model, model_version, 1 from tasks
                    where status = 'in_review' and lease_expires_at <= now()) w
-               group by reason, model, model_version
+               group by project_id, reason, model, model_version
                having sum(n) > 0)
            select w.reason as "reason!", w.model as "model!", sum(w.n)::int8 as "waiting!",
                   greatest(0, extract(epoch from now() - min(o.created_at)))::float8
@@ -35,7 +36,7 @@ pub async fn queue_depth(db: impl PgExecutor<'_>) -> Result<Vec<QueueDepth>, App
            from waiting w
            cross join lateral (
                select t.created_at from tasks t
-               where t.status in ('queued', 'in_review')
+               where t.status in ('queued', 'in_review') and t.project_id = w.project_id
                  and t.model = w.model and t.model_version = w.model_version
                  and t.reason = w.reason
                  and task_waiting(t.status, t.lease_expires_at)

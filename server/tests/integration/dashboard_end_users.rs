@@ -165,6 +165,7 @@ fn span(start: &str, end: &str, model: Option<&str>) -> Span {
         end: at(end),
         model: model.map(str::to_owned),
         version: None,
+        projects: None,
         origin: at(start).date_naive(),
         bucket_days: 1,
     }

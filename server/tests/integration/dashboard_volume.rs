@@ -1,7 +1,7 @@
 //! The task volume rollup (`task_volume`, kept by triggers) against a scan of `tasks`: for spans
 //! with and without midnight edges, by day and by week, per model, after inserts in several
-//! statements, updates that move a task to another day or within its day, and a delete — and through the
-//! dashboard page for a year-long weekly view.
+//! statements, updates that move a task to another day or within its day, and a delete; per
+//! project as for every project — and through the dashboard page for a year-long weekly view.
 
 use crate::helpers::TestApp;
 use app::dashboard::volume::{TaskCounts, task_counts};
@@ -11,18 +11,27 @@ use serde_json::Value;
 use sqlx::{PgPool, Row};
 
 /// Inserts `count` tasks, the `i`-th created `i × step_seconds` after `first`, with confidence,
-/// reason, flag and model varying by `i` (some land exactly on midnight, some at 0.85).
+/// reason, flag and model varying by `i` (some land exactly on midnight, some at 0.85); every
+/// third in the project `second`, the rest in the default project.
 async fn tasks(pool: &PgPool, first: DateTime<Utc>, count: i32, step_seconds: i32, salt: i32) {
     sqlx::query(
+        "insert into projects (slug, name) values ('second', 'Second') on conflict do nothing",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+    sqlx::query(
         "insert into tasks (id, document, summary, confidence, model, model_version, flagged,
-                            threshold, reason, status, created_at)
+                            threshold, reason, status, created_at, project_id)
          select gen_random_uuid(), 'A source document.', 'A summary.',
                 ((i * 37 + $4) % 101) / 100.0,
                 case when i % 3 = 0 then 'beta' else 'alpha' end,
                 case when i % 5 = 0 then '2.0' else '1.0' end,
                 i % 7 = 0, 0.8, r.reason,
                 case when r.reason = 'auto_accepted' then 'auto_accepted' else 'queued' end,
-                $1 + make_interval(secs => i * $3)
+                $1 + make_interval(secs => i * $3),
+                case when (i + $4) % 3 = 0 then (select id from projects where slug = 'second')
+                     else 1 end
          from generate_series(0, $2 - 1) i,
               lateral (select (array['low_confidence', 'flagged', 'audit_sample',
                                      'auto_accepted'])[1 + (i + $4) % 4] as reason) r",
@@ -43,6 +52,7 @@ async fn scanned(
     end: DateTime<Utc>,
     model: Option<&str>,
     version: Option<&str>,
+    projects: Option<&[i64]>,
     origin: NaiveDate,
     bucket_days: i32,
 ) -> TaskCounts {
@@ -54,6 +64,7 @@ async fn scanned(
              from tasks
              where created_at >= $1 and created_at < $2
                and ($3::text is null or model = $3) and ($4::text is null or model_version = $4)
+               and ($7::bigint[] is null or project_id = any($7))
          ) t
          group by grouping sets ((bucket, reason), (bin, flagged))",
     )
@@ -63,6 +74,7 @@ async fn scanned(
     .bind(version)
     .bind(origin)
     .bind(bucket_days)
+    .bind(projects)
     .fetch_all(pool)
     .await
     .unwrap();
@@ -148,27 +160,57 @@ async fn the_rollup_counts_what_a_scan_of_tasks_counts_for_any_span(pool: PgPool
         (Some("alpha"), None),
         (Some("beta"), Some("2.0")),
     ];
+    let second: i64 = sqlx::query_scalar("select id from projects where slug = 'second'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let (default, second, both) = (vec![1], vec![second], vec![1, second]);
     let mut nonempty = 0;
     for (start, end) in spans {
         let (start, end) = (at(start), at(end));
-        for (model, version) in filters {
+        for ((model, version), projects) in filters
+            .into_iter()
+            .flat_map(|f| [(f, None), (f, Some(&default[..]))])
+            .chain([
+                ((None, None), Some(&second[..])),
+                ((None, None), Some(&both[..])),
+            ])
+        {
             for (origin, bucket_days) in [
                 (start.date_naive(), 1),
                 (start.date_naive(), 7),
                 (NaiveDate::from_ymd_opt(2026, 2, 27).unwrap(), 7),
             ] {
-                let rolled = task_counts(&pool, start, end, model, version, origin, bucket_days)
-                    .await
-                    .unwrap();
-                let expected =
-                    scanned(&pool, start, end, model, version, origin, bucket_days).await;
+                let rolled = task_counts(
+                    &pool,
+                    start,
+                    end,
+                    model,
+                    version,
+                    projects,
+                    origin,
+                    bucket_days,
+                )
+                .await
+                .unwrap();
+                let expected = scanned(
+                    &pool,
+                    start,
+                    end,
+                    model,
+                    version,
+                    projects,
+                    origin,
+                    bucket_days,
+                )
+                .await;
                 if !expected.0.is_empty() {
                     nonempty += 1;
                 }
                 assert_eq!(
                     sorted(rolled),
                     sorted(expected),
-                    "{start}..{end} {model:?} {version:?} by {bucket_days} from {origin}"
+                    "{start}..{end} {model:?} {version:?} {projects:?} by {bucket_days} from {origin}"
                 );
             }
         }
@@ -194,11 +236,19 @@ async fn a_year_by_week_on_the_dashboard_matches_a_scan_of_tasks(pool: PgPool) {
 
     let session = app.user("ada", Role::Admin).await;
     let from_text = from.format("%Y-%m-%d").to_string();
-    for model in ["", "beta"] {
+    let second: i64 = sqlx::query_scalar("select id from projects where slug = 'second'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    for (model, project) in [("", ""), ("beta", ""), ("", "second")] {
         let d: Value = session
             .call(
                 "admin/dashboard",
-                &[("from", from_text.as_str()), ("model", model)],
+                &[
+                    ("from", from_text.as_str()),
+                    ("model", model),
+                    ("project", project),
+                ],
             )
             .await
             .expect("dashboard");
@@ -212,14 +262,20 @@ async fn a_year_by_week_on_the_dashboard_matches_a_scan_of_tasks(pool: PgPool) {
             .unwrap()
             .and_utc();
         let model = Some(model).filter(|m| !m.is_empty());
-        let (volume, _) = scanned(&pool, start, end, model, None, from, 7).await;
+        let projects = (!project.is_empty()).then(|| vec![second]);
+        let (volume, _) =
+            scanned(&pool, start, end, model, None, projects.as_deref(), from, 7).await;
         let mut expected = vec![vec![0i64; slots]; app::dashboard::REASONS.len()];
         for (bucket, reason, n) in volume {
             let series = app::dashboard::REASONS.iter().position(|r| *r == reason);
             expected[series.unwrap()][bucket as usize] += n;
         }
         let shown: Vec<Vec<i64>> = serde_json::from_value(d["volume"].clone()).unwrap();
-        assert_eq!(shown, expected, "model {model:?}");
+        assert_eq!(shown, expected, "model {model:?} project {project:?}");
         assert!(shown.iter().flatten().sum::<i64>() > 500);
+        assert_eq!(
+            d["filter"]["project"],
+            Value::from(Some(project).filter(|p| !p.is_empty()))
+        );
     }
 }

@@ -1,7 +1,7 @@
-//! Project admins (issue 16): a member who runs a project finds and acts on its tasks, and sets
-//! its routing, error tags and guidelines, and nothing of any other project's; the rest of the
-//! admin area (the dashboard, webhooks, the audit log) stays closed to them, as all of it does to
-//! a plain reviewer.
+//! Project admins (issue 16): a member who runs a project finds and acts on its tasks, sets its
+//! routing, error tags and guidelines, and reads its dashboard, and nothing of any other
+//! project's; the rest of the admin area (webhooks, the audit log, the escalation queue) stays
+//! closed to them, as all of it does to a plain reviewer.
 
 use crate::helpers::{Session, TestApp, in_project, task};
 use app::domain::Role;
@@ -292,13 +292,13 @@ async fn a_project_admin_sets_only_their_projects_routing_tags_and_guidelines(po
         .unwrap_err();
     assert_eq!(err["Validation"]["field"], "project");
 
-    // The dashboard's figures are not theirs; a plain reviewer gets none of it.
+    // Nor the default project's figures; a plain reviewer gets none of it.
     let refused = lena
-        .call::<Value>("admin/dashboard", &[])
+        .call::<Value>("admin/dashboard", &[("project", "default")])
         .await
         .unwrap_err();
-    assert_eq!(refused, json!("Forbidden"));
-    for endpoint in ["admin/projects", "admin/error-tags/load"] {
+    assert_eq!(refused["Validation"]["field"], "project");
+    for endpoint in ["admin/dashboard", "admin/projects", "admin/error-tags/load"] {
         let refused = rita.call::<Value>(endpoint, &[]).await.unwrap_err();
         assert_eq!(refused, json!("Forbidden"), "{endpoint}");
     }
@@ -341,12 +341,18 @@ async fn the_admin_area_opens_to_a_project_admin_only_where_it_is_theirs(pool: P
             "ada {path}"
         );
     }
+    // Their projects' dashboard and settings, without the links to what only admins open.
     let page = lena.get_page("/admin").await.text().await.unwrap();
-    assert!(page.contains("Project settings"), "no settings on /admin");
     assert!(
-        !page.contains("Feedback dashboard"),
-        "the dashboard reached a project admin"
+        page.contains("Feedback dashboard: your projects") && page.contains("Change routing"),
+        "no dashboard or settings on /admin"
     );
+    for admin_only in ["/admin/webhooks", "/admin/audit", "/admin/escalations"] {
+        assert!(
+            !page.contains(admin_only),
+            "{admin_only} offered to a project admin"
+        );
+    }
 
     // Over the API, signed in: their project's routing, no one else's, and no route that serves
     // every project.
@@ -393,4 +399,103 @@ async fn the_admin_area_opens_to_a_project_admin_only_where_it_is_theirs(pool: P
             json!({"username": "lena", "admin": false}),
         ]
     );
+}
+
+#[sqlx::test(migrator = "server::MIGRATOR")]
+async fn a_project_admin_reads_the_dashboard_of_their_projects_only(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone()).await;
+    let (lena, rita) = two_projects(&app).await;
+    let ada = app.user("ada", Role::Admin).await;
+    lena.call::<Value>(
+        "admin/routing",
+        &[("project", "legal"), ("model", "*"), ("threshold", "0.9")],
+    )
+    .await
+    .unwrap();
+    // Medical's own model, which no one outside medical should see named.
+    let mut other = in_project("m-2", 0.1, "medical");
+    other["model"] = json!("medical-summarizer");
+    app.submit(json!([other])).await;
+    // Reviews in legal and in the default project (rita reviews both).
+    for _ in 0..3 {
+        let id = rita.current_task().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        rita.review(&id, "2", "reject").await.unwrap();
+    }
+    let count = |sql: &'static str| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(sql)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    let legal_reviews =
+        count("select count(*) from reviews r join projects p on p.id = r.project_id where p.slug = 'legal'").await;
+    let legal_waiting = count(
+        "select count(*) from tasks t join projects p on p.id = t.project_id
+         where p.slug = 'legal' and t.status = 'queued'",
+    )
+    .await;
+    assert!(legal_reviews >= 1 && count("select count(*) from reviews").await > legal_reviews);
+
+    // Without a choice, and choosing legal: legal's figures alone.
+    for project in ["", "legal"] {
+        let d: Value = lena
+            .call("admin/dashboard", &[("project", project)])
+            .await
+            .unwrap();
+        assert_eq!(d["reviews"]["total"], legal_reviews, "project={project}");
+        assert_eq!(d["queue"]["waiting"], legal_waiting, "project={project}");
+        assert_eq!(d["limited"], true);
+        // The what-if starts from legal's own threshold (0.9), not the default project's.
+        assert_eq!(d["what_if"]["current"], 0.9, "project={project}");
+        let choices: Vec<&str> = d["projects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["slug"].as_str().unwrap())
+            .collect();
+        assert_eq!(choices, ["legal"]);
+        assert!(!d.to_string().contains("medical-summarizer"), "{d}");
+        for row in d["routing"].as_array().unwrap() {
+            assert!(["legal", "default"].contains(&row["project"].as_str().unwrap()));
+        }
+    }
+    // Another project, or one that does not exist: the same refusal beside the field.
+    for project in ["medical", "nowhere"] {
+        let err = lena
+            .call::<Value>("admin/dashboard", &[("project", project)])
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err["Validation"]["message"],
+            "is not a project you administer"
+        );
+    }
+
+    // An admin sees every project, or the one chosen; an unknown one is named as such.
+    let all: Value = ada.call("admin/dashboard", &[]).await.unwrap();
+    assert_eq!(all["limited"], false);
+    assert_eq!(all["projects"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        all["reviews"]["total"],
+        count("select count(*) from reviews").await
+    );
+    assert!(all.to_string().contains("medical-summarizer"));
+    let medical: Value = ada
+        .call("admin/dashboard", &[("project", "medical")])
+        .await
+        .unwrap();
+    assert_eq!(medical["queue"]["waiting"], 2);
+    assert_eq!(medical["reviews"]["total"], 0);
+    assert_eq!(medical["filter"]["project"], "medical");
+    let err = ada
+        .call::<Value>("admin/dashboard", &[("project", "nowhere")])
+        .await
+        .unwrap_err();
+    assert_eq!(err["Validation"]["message"], "names no project");
 }
