@@ -166,7 +166,8 @@ pub async fn act_on_tasks(
             note: crate::domain::parse_review_text("note", note.as_deref())?,
         },
         "assign" => Act::Assign {
-            assignee: super::reserve::parse_name(&pool, assignee.as_deref()).await?,
+            assignee: super::reserve::parse_name(&pool, assignee.as_deref(), within.as_deref())
+                .await?,
         },
         "priority" => Act::Prioritize {
             priority: super::priority::parse("priority", priority.as_deref())?,

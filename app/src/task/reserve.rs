@@ -106,15 +106,16 @@ pub async fn resolve(
                 Some(&id) => Assignee::Group(id),
                 None => return Ok(Err(FieldError::new(field(i), "names no group"))),
             },
+            // One answer for a name that does not exist and for a reviewer of other projects:
+            // a pipeline limited to a project does not learn which usernames exist.
             None => match known_users.get(&name.to_lowercase()) {
-                None => return Ok(Err(FieldError::new(field(i), "names no active reviewer"))),
-                Some((_, reviews)) if !reviews.contains(&projects[i]) => {
+                Some((id, reviews)) if reviews.contains(&projects[i]) => Assignee::User(*id),
+                _ => {
                     return Ok(Err(FieldError::new(
                         field(i),
-                        "names a reviewer who does not review this project",
+                        "names no active reviewer of this project",
                     )));
                 }
-                Some((id, _)) => Assignee::User(*id),
             },
         };
         out.push(Some(assignee));
@@ -189,9 +190,15 @@ pub async fn assign(
 }
 
 /// An assignee's name as an action gives it: a username, `group:<slug>`, or empty for no one.
-/// Checked for existence (not per project: [`assign`] leaves a reviewer's tasks of projects
-/// they do not review alone).
-pub async fn parse_name(pool: &PgPool, raw: Option<&str>) -> Result<Option<Assignee>, AppError> {
+/// Checked for existence (not per task's project: [`assign`] leaves a reviewer's tasks of
+/// projects they do not review alone). A caller limited to projects (`within`) may name only a
+/// reviewer of one of them, and hears the same of any other name as of one that does not exist,
+/// so the answer does not tell which usernames exist.
+pub async fn parse_name(
+    pool: &PgPool,
+    raw: Option<&str>,
+    within: Option<&[i64]>,
+) -> Result<Option<Assignee>, AppError> {
     let name = raw.map(str::trim).unwrap_or_default();
     if name.is_empty() {
         return Ok(None);
@@ -205,11 +212,20 @@ pub async fn parse_name(pool: &PgPool, raw: Option<&str>) -> Result<Option<Assig
             .ok_or_else(|| AppError::invalid("assignee", "names no group"));
     }
     let id = sqlx::query_scalar!(
-        "select id from users where username = $1 and not disabled",
-        name.to_lowercase()
+        "select id from users u
+         where username = $1 and not disabled
+           and ($2::bigint[] is null
+                or exists (select from reviewable_projects(u.id) p where p = any($2)))",
+        name.to_lowercase(),
+        within
     )
     .fetch_optional(pool)
     .await?;
+    let rule = if within.is_some() {
+        "names no active reviewer of your projects"
+    } else {
+        "names no active reviewer"
+    };
     id.map(|id| Some(Assignee::User(id)))
-        .ok_or_else(|| AppError::invalid("assignee", "names no active reviewer"))
+        .ok_or_else(|| AppError::invalid("assignee", rule))
 }

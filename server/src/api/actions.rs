@@ -156,7 +156,12 @@ pub async fn assign(
 ) -> Result<Json<Outcome>, ApiError> {
     let body: AssignBody = FieldError::read_object(json_body(body)?, "body")?;
     let act = Act::Assign {
-        assignee: app::task::reserve::parse_name(&state.pool, body.assignee.as_deref()).await?,
+        assignee: app::task::reserve::parse_name(
+            &state.pool,
+            body.assignee.as_deref(),
+            caller.projects.as_deref(),
+        )
+        .await?,
     };
     apply(
         &state,

@@ -141,6 +141,38 @@ async fn a_project_admin_finds_and_acts_on_only_their_projects_tasks(pool: PgPoo
         ]
     );
 
+    // An assignee outside their projects reads as one that does not exist: the answer does not
+    // tell which usernames exist. A reviewer of legal is taken.
+    app.reviewer("mo").await;
+    server::cli::set_project_member(&pool, "medical", "mo", true)
+        .await
+        .unwrap();
+    for who in ["mo", "nobody"] {
+        let err = lena
+            .call::<Value>(
+                "admin/tasks/act",
+                &[("action", "assign"), ("assignee", who), ("ids", &ids)],
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(
+            (&err["Validation"]["field"], &err["Validation"]["message"]),
+            (
+                &json!("assignee"),
+                &json!("names no active reviewer of your projects")
+            ),
+            "{who}"
+        );
+    }
+    let done: Value = lena
+        .call(
+            "admin/tasks/act",
+            &[("action", "assign"), ("assignee", "rita"), ("ids", &ids)],
+        )
+        .await
+        .unwrap();
+    assert_eq!((&done["changed"], &done["skipped"]), (&json!(1), &json!(1)));
+
     // One task's page: legal's opens, medical's is not found.
     let l1 = id_of(&pool, "l-1").await;
     let m1 = id_of(&pool, "m-1").await;

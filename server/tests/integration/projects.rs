@@ -347,9 +347,9 @@ async fn assigned_work_goes_first_to_its_reviewer_or_group_then_to_the_project(p
     // Bad assignees are named and nothing is stored.
     let before = app.count("tasks").await;
     for (who, rule) in [
-        ("nobody", "names no active reviewer"),
+        ("nobody", "names no active reviewer of this project"),
         ("group:nobody", "names no group"),
-        ("dan", "names a reviewer who does not review this project"),
+        ("dan", "names no active reviewer of this project"),
     ] {
         let (status, body) = app
             .call(
