@@ -5,6 +5,11 @@
 # 10 s are measured, then the statements by total time and the functions (triggers) are printed.
 #
 #   CARGO_TARGET_DIR=… bench/loop-profile.sh /path/to/release/loupe [REVIEWERS]
+#   QUEUED=200000 bench/loop-profile.sh …   # another queue size (default 10000)
+#
+# The cluster's buffer cache is the embedded cluster's on this machine unless
+# LOUPE_PG_SHARED_BUFFERS_MB says otherwise (an eighth of memory, 128 MB to 1 GB). The WAL the
+# measured run wrote is printed too (records, full-page images, bytes).
 #
 # Loupe connects as the superuser here (`DATABASE_URL`), so the client's "PG backends" CPU reads
 # 0; the "PG all" figure is the cluster's. Times under load are wall times: compare shares.
@@ -12,6 +17,9 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bin="$1"
 reviewers="${2:-32}"
+queued="${QUEUED:-10000}"
+mem_mb="$(awk '/MemTotal/ {print int($2 / 1024)}' /proc/meminfo)"
+buffers_mb="${LOUPE_PG_SHARED_BUFFERS_MB:-$(( mem_mb / 8 < 128 ? 128 : (mem_mb / 8 > 1024 ? 1024 : mem_mb / 8) ))}"
 port="${LOUPE_BENCH_PORT:-3291}"
 (cd "$root/bench/loop" && cargo build --release --quiet)
 client="${CARGO_TARGET_DIR:-$root/bench/loop/target}/release/loop-bench"
@@ -27,7 +35,7 @@ if [ "$(id -u)" = 0 ]; then chown postgres: "$pg"; fi
 "${as_pg[@]}" "$pgbin/initdb" -D "$pg/data" -U postgres --auth=trust -E UTF8 --locale=C >/dev/null
 "${as_pg[@]}" "$pgbin/pg_ctl" start -D "$pg/data" -l "$pg/log" -w -s -o "-c listen_addresses='' \
     -k $pg -c shared_preload_libraries=pg_stat_statements -c track_functions=all \
-    -c pg_stat_statements.track=all -c max_connections=200"
+    -c pg_stat_statements.track=all -c max_connections=200 -c shared_buffers=${buffers_mb}MB"
 psql -X -q -h "$pg" -U postgres -c "create database loupe"
 db="postgres://postgres@localhost/loupe?host=$pg"
 url="http://127.0.0.1:$port"
@@ -57,7 +65,9 @@ sql "insert into tasks (id, document, summary, confidence, model, model_version,
                         status, support, created_at)
      select gen_random_uuid(), s.document, s.summary, random() * 0.79, s.model, s.model_version,
             s.threshold, 'low_confidence', 'queued', s.support, now() - random() * interval '7 days'
-     from generate_series(1, 10000) g join bench_seed s on s.k = g % 50"
+     from generate_series(1, $queued) g join bench_seed s on s.k = g % 50"
+# The search worker's parsing of the new tasks is ingest's work: done before the timed run.
+until [ "$(sql "select count(*) from task_search_pending")" = 0 ]; do sleep 1; done
 sql "vacuum analyze tasks"
 sql "checkpoint"
 postmaster="$(head -n 1 "$pg/data/postmaster.pid")"
@@ -65,7 +75,11 @@ postmaster="$(head -n 1 "$pg/data/postmaster.pid")"
 sql "create extension if not exists pg_stat_statements"
 sql "select pg_stat_statements_reset()" >/dev/null
 sql "select pg_stat_reset()" >/dev/null
+sql "select pg_stat_reset_shared('wal')" >/dev/null
 "$client" "$url" bench-reviewer-password "$reviewers" 10 "$pid" "$postmaster"
+echo "== WAL of the measured run (records | full-page images | bytes)"
+psql -X -q -t -A -F ' | ' -h "$pg" -U postgres loupe -c "
+    select wal_records, wal_fpi, pg_size_pretty(wal_bytes) from pg_stat_wal"
 echo "== statements (calls | mean ms | total ms | rows | query)"
 psql -X -q -t -A -F ' | ' -h "$pg" -U postgres loupe -c "
     select calls, round(mean_exec_time::numeric, 3), round(total_exec_time::numeric), rows,

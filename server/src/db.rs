@@ -107,7 +107,7 @@ pub async fn open_for(args: &DbArgs, purpose: Purpose) -> Result<Database> {
         .await
         .context("cannot compute edit distances of earlier corrections")?;
     owner_pool.close().await;
-    let pool = connect(app, args.db_pool_size).await?;
+    let pool = connect(app, args.pool_size()).await?;
     if cluster.is_none() && purpose == Purpose::Serve && is_superuser(&pool).await {
         tracing::warn!(
             "DATABASE_URL connects as a superuser; give Loupe a role that can only read and write \

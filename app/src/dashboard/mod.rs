@@ -369,12 +369,14 @@ pub async fn load_dashboard(
         None => None,
     };
     filter.projects = chosen.as_ref().map(|p| vec![p.id]).or(within.clone());
-    // The what-if starts from the threshold of the one project the figures cover, if they cover
-    // one; else from the default project's.
-    let routing = match filter.projects.as_deref() {
-        Some(&[one]) => one,
-        _ => crate::project::DEFAULT,
-    };
+    // The what-if starts from the threshold in force in the project the figures cover: the one
+    // chosen, else a project admin's first (what their own routing form shows), else the
+    // default project's.
+    let routing = filter
+        .projects
+        .as_deref()
+        .and_then(|p| p.first().copied())
+        .unwrap_or(crate::project::DEFAULT);
     let mut choices = crate::project::list(&pool).await?;
     if let Some(within) = &within {
         choices.retain(|p| within.contains(&p.id));

@@ -174,8 +174,10 @@ pub mod store {
         Ok(rows.into_iter().map(Row::into_setting).collect())
     }
 
-    /// Every project's own rows (the dashboard's table), or only those of `projects` and of the
-    /// default project they fall back on: by project, defaults first, then by model.
+    /// Every project's own rows (the dashboard's table), or only those of `projects` and the
+    /// default project's they may fall back on (its defaults, and its rows for models those
+    /// projects have outputs of: no other project's model is named): by project, defaults first,
+    /// then by model.
     pub async fn list_all(
         pool: &PgPool,
         projects: Option<&[i64]>,
@@ -186,7 +188,12 @@ pub mod store {
                     r.user_feedback_review, r.user_feedback_rating_at_most,
                     r.weak_support_review, r.updated_at
              from routing_settings r join projects p on p.id = r.project_id
-             where $1::bigint[] is null or r.project_id = any($1) or r.project_id = $2
+             where $1::bigint[] is null or r.project_id = any($1)
+                or (r.project_id = $2
+                    and (r.model = '*'
+                         or exists (select from task_tally t
+                                    where t.project_id = any($1) and t.model = r.model
+                                      and t.n <> 0)))
              order by r.project_id, r.model <> '*', r.model",
             projects,
             DEFAULT

@@ -192,8 +192,9 @@ pub async fn assign(
 /// An assignee's name as an action gives it: a username, `group:<slug>`, or empty for no one.
 /// Checked for existence (not per task's project: [`assign`] leaves a reviewer's tasks of
 /// projects they do not review alone). A caller limited to projects (`within`) may name only a
-/// reviewer of one of them, and hears the same of any other name as of one that does not exist,
-/// so the answer does not tell which usernames exist.
+/// member of one of them (membership, not a project's being open to everyone: every account
+/// reviews such a project, and naming any account would then tell that it exists), and hears
+/// the same of any other name as of one that does not exist.
 pub async fn parse_name(
     pool: &PgPool,
     raw: Option<&str>,
@@ -215,14 +216,15 @@ pub async fn parse_name(
         "select id from users u
          where username = $1 and not disabled
            and ($2::bigint[] is null
-                or exists (select from reviewable_projects(u.id) p where p = any($2)))",
+                or exists (select from project_members m
+                           where m.user_id = u.id and m.project_id = any($2)))",
         name.to_lowercase(),
         within
     )
     .fetch_optional(pool)
     .await?;
     let rule = if within.is_some() {
-        "names no active reviewer of your projects"
+        "names no active member of your projects"
     } else {
         "names no active reviewer"
     };

@@ -57,7 +57,7 @@ async fn with_a_database_url_loupe_uses_that_server_and_migrates_it(pool: sqlx::
         data_dir: "/nonexistent/loupe-data".into(),
         database_url: Some(url),
         migrate_database_url: None,
-        db_pool_size: 4,
+        db_pool_size: Some(4),
     };
     let database = server::db::open(&args)
         .await

@@ -159,7 +159,7 @@ async fn a_project_admin_finds_and_acts_on_only_their_projects_tasks(pool: PgPoo
             (&err["Validation"]["field"], &err["Validation"]["message"]),
             (
                 &json!("assignee"),
-                &json!("names no active reviewer of your projects")
+                &json!("names no active member of your projects")
             ),
             "{who}"
         );
@@ -448,6 +448,18 @@ async fn a_project_admin_reads_the_dashboard_of_their_projects_only(pool: PgPool
     let mut other = in_project("m-2", 0.1, "medical");
     other["model"] = json!("medical-summarizer");
     app.submit(json!([other])).await;
+    // The default project's routing for medical's model: not one of legal's models, so not shown
+    // to legal's admin either.
+    ada.call::<Value>(
+        "admin/routing",
+        &[
+            ("project", "default"),
+            ("model", "medical-summarizer"),
+            ("threshold", "0.5"),
+        ],
+    )
+    .await
+    .unwrap();
     // Reviews in legal and in the default project (rita reviews both).
     for _ in 0..3 {
         let id = rita.current_task().await.unwrap()["id"]
