@@ -192,7 +192,7 @@ pub async fn assign(
 /// An assignee's name as an action gives it: a username, `group:<slug>`, or empty for no one.
 /// Checked for existence (not per task's project: [`assign`] leaves a reviewer's tasks of
 /// projects they do not review alone). A caller limited to projects (`within`) may name only a
-/// member of one of them (membership, not a project's being open to everyone: every account
+/// group with a member in one of them, or a member of one of them (membership, not a project's being open to everyone: every account
 /// reviews such a project, and naming any account would then tell that it exists), and hears
 /// the same of any other name as of one that does not exist.
 pub async fn parse_name(
@@ -205,12 +205,28 @@ pub async fn parse_name(
         return Ok(None);
     }
     if let Some(slug) = name.strip_prefix(GROUP_PREFIX) {
-        let id = sqlx::query_scalar!("select id from reviewer_groups where slug = $1", slug)
-            .fetch_optional(pool)
-            .await?;
+        // Groups are shared by every project; a limited caller may name only one with a member
+        // in their projects, and hears the same of any other slug as of one that does not exist.
+        let id = sqlx::query_scalar!(
+            "select g.id from reviewer_groups g
+             where g.slug = $1
+               and ($2::bigint[] is null
+                    or exists (select from reviewer_group_members gm
+                               join project_members m on m.user_id = gm.user_id
+                               where gm.group_id = g.id and m.project_id = any($2)))",
+            slug,
+            within
+        )
+        .fetch_optional(pool)
+        .await?;
+        let rule = if within.is_some() {
+            "names no group with members in your projects"
+        } else {
+            "names no group"
+        };
         return id
             .map(|id| Some(Assignee::Group(id)))
-            .ok_or_else(|| AppError::invalid("assignee", "names no group"));
+            .ok_or_else(|| AppError::invalid("assignee", rule));
     }
     let id = sqlx::query_scalar!(
         "select id from users u

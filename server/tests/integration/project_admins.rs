@@ -164,14 +164,40 @@ async fn a_project_admin_finds_and_acts_on_only_their_projects_tasks(pool: PgPoo
             "{who}"
         );
     }
-    let done: Value = lena
-        .call(
-            "admin/tasks/act",
-            &[("action", "assign"), ("assignee", "rita"), ("ids", &ids)],
-        )
-        .await
-        .unwrap();
-    assert_eq!((&done["changed"], &done["skipped"]), (&json!(1), &json!(1)));
+    // Groups are shared by every project: one with no member in legal reads as no group.
+    for (slug, member) in [("medics", "mo"), ("contracts", "rita")] {
+        server::cli::add_group(&pool, slug, None).await.unwrap();
+        server::cli::set_group_member(&pool, slug, member, true)
+            .await
+            .unwrap();
+    }
+    for group in ["group:medics", "group:nowhere"] {
+        let err = lena
+            .call::<Value>(
+                "admin/tasks/act",
+                &[("action", "assign"), ("assignee", group), ("ids", &ids)],
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err["Validation"]["message"], "names no group with members in your projects",
+            "{group}"
+        );
+    }
+    for who in ["group:contracts", "rita"] {
+        let done: Value = lena
+            .call(
+                "admin/tasks/act",
+                &[("action", "assign"), ("assignee", who), ("ids", &ids)],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (&done["changed"], &done["skipped"]),
+            (&json!(1), &json!(1)),
+            "{who}"
+        );
+    }
 
     // One task's page: legal's opens, medical's is not found.
     let l1 = id_of(&pool, "l-1").await;
