@@ -48,7 +48,7 @@ pub async fn dashboard(pool: &PgPool, f: &Filter, scope: Scope) -> Result<Dashbo
         mut weak_support,
     ) = tokio::try_join!(
         models(pool, f),
-        task_counts(pool, f),
+        volume::task_counts(pool, &span),
         queue(pool, f),
         review_volume::review_counts(pool, &span),
         review_volume::confidence_bins(pool, &span),
@@ -126,22 +126,6 @@ async fn models(pool: &PgPool, f: &Filter) -> Result<Vec<(String, String)>, AppE
         .into_iter()
         .map(|r| (r.model, r.model_version))
         .collect())
-}
-
-/// Tasks in the range per (bucket, reason) and per (confidence twentieth, flagged), from the
-/// per-day rollup (see [`super::volume`]).
-async fn task_counts(pool: &PgPool, f: &Filter) -> Result<volume::TaskCounts, AppError> {
-    volume::task_counts(
-        pool,
-        f.start(),
-        f.end(),
-        f.model.as_deref(),
-        f.version.as_deref(),
-        f.projects.as_deref(),
-        f.from,
-        f.bucket_days(),
-    )
-    .await
 }
 
 /// The queue right now, from the maintained tallies (see `app::task::counts`): the same cost

@@ -6,65 +6,46 @@
 //! `tasks` for any span, midnight-aligned or not.
 
 use super::shape::{CONFIDENCE_BINS, slot};
-use super::span::split;
+use super::span::{Span, over_span};
 use crate::error::AppError;
-use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgPool;
 
 /// Task counts per (bucket, reason), and per confidence twentieth as (not flagged, flagged).
 pub type TaskCounts = (Vec<(i32, String, i64)>, [(i64, i64); CONFIDENCE_BINS]);
 
-/// Counts the tasks created in `[start, end)`, optionally of one model and version and of some
-/// projects. Buckets are `bucket_days` UTC days wide, counted from `origin`.
-pub async fn task_counts(
-    pool: &PgPool,
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
-    model: Option<&str>,
-    version: Option<&str>,
-    projects: Option<&[i64]>,
-    origin: NaiveDate,
-    bucket_days: i32,
-) -> Result<TaskCounts, AppError> {
-    let s = split(start, end);
+/// Counts the tasks created in the span (`[start, end)`, optionally of one model and version and
+/// of some projects), in buckets `bucket_days` UTC days wide counted from `origin`.
+pub async fn task_counts(pool: &PgPool, s: &Span) -> Result<TaskCounts, AppError> {
     // Three branches, each one index range: the rollup's days, then the head and the tail of
     // `tasks` (empty ranges cost one index probe).
-    let rows = sqlx::query!(
+    let rows = over_span!(
+        s,
         r#"select bucket as "bucket?", reason as "reason?", bin as "bin?", flagged as "flagged?",
                   sum(n)::int8 as "count!"
            from (
-               select ((day - $5::date) / $6)::int as bucket, reason, bin::int as bin, flagged, n
+               select ((day - $10::date) / $11)::int as bucket, reason, bin::int as bin, flagged, n
                from task_volume
-               where day >= $7 and day < $8
+               where day >= $5 and day < $6
                  and ($3::text is null or model = $3) and ($4::text is null or model_version = $4)
-                 and ($11::bigint[] is null or project_id = any($11))
+                 and ($9::bigint[] is null or project_id = any($9))
                union all
-               select (((created_at at time zone 'UTC')::date - $5::date) / $6)::int, reason,
+               select (((created_at at time zone 'UTC')::date - $10::date) / $11)::int, reason,
                       least(floor(confidence * 20 + 1e-9), 19)::int, flagged, 1
                from tasks
-               where created_at >= $1 and created_at < $9
+               where created_at >= $1 and created_at < $7
                  and ($3::text is null or model = $3) and ($4::text is null or model_version = $4)
-                 and ($11::bigint[] is null or project_id = any($11))
+                 and ($9::bigint[] is null or project_id = any($9))
                union all
-               select (((created_at at time zone 'UTC')::date - $5::date) / $6)::int, reason,
+               select (((created_at at time zone 'UTC')::date - $10::date) / $11)::int, reason,
                       least(floor(confidence * 20 + 1e-9), 19)::int, flagged, 1
                from tasks
-               where created_at >= $10 and created_at < $2
+               where created_at >= $8 and created_at < $2
                  and ($3::text is null or model = $3) and ($4::text is null or model_version = $4)
-                 and ($11::bigint[] is null or project_id = any($11))
+                 and ($9::bigint[] is null or project_id = any($9))
            ) t
            group by grouping sets ((bucket, reason), (bin, flagged))"#,
-        start,
-        end,
-        model,
-        version,
-        origin,
-        bucket_days,
-        s.days.0,
-        s.days.1,
-        s.head_end,
-        s.tail_start,
-        projects,
+        s.origin,
+        s.bucket_days,
     )
     .fetch_all(pool)
     .await?;

@@ -4,6 +4,7 @@
 //! project as for every project — and through the dashboard page for a year-long weekly view.
 
 use crate::helpers::TestApp;
+use app::dashboard::span::Span;
 use app::dashboard::volume::{TaskCounts, task_counts};
 use app::domain::Role;
 use chrono::{DateTime, Days, NaiveDate, Utc};
@@ -181,18 +182,16 @@ async fn the_rollup_counts_what_a_scan_of_tasks_counts_for_any_span(pool: PgPool
                 (start.date_naive(), 7),
                 (NaiveDate::from_ymd_opt(2026, 2, 27).unwrap(), 7),
             ] {
-                let rolled = task_counts(
-                    &pool,
+                let span = Span {
                     start,
                     end,
-                    model,
-                    version,
-                    projects,
+                    model: model.map(str::to_owned),
+                    version: version.map(str::to_owned),
+                    projects: projects.map(<[i64]>::to_vec),
                     origin,
                     bucket_days,
-                )
-                .await
-                .unwrap();
+                };
+                let rolled = task_counts(&pool, &span).await.unwrap();
                 let expected = scanned(
                     &pool,
                     start,
