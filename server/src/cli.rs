@@ -299,6 +299,16 @@ pub async fn set_assign_wait(pool: &PgPool, slug: &str, secs: Option<i32>) -> Re
     .await
 }
 
+/// Empties the dashboard's rollups and fills them again from the stored rows (SQL
+/// `rollups_rebuild`, `migrations/0040_project_rollups.sql`); answers how many rows it read.
+pub async fn rebuild_rollups(pool: &PgPool) -> Result<i64> {
+    let read = sqlx::query_scalar!(r#"select rollups_rebuild() as "read!""#)
+        .fetch_one(pool)
+        .await
+        .context("cannot rebuild the rollups")?;
+    Ok(read)
+}
+
 /// Creates a group of reviewers (its name defaults to its slug). Audited as `group.add`.
 pub async fn add_group(pool: &PgPool, slug: &str, name: Option<&str>) -> Result<()> {
     let slug = slug.trim();

@@ -36,7 +36,7 @@ pub struct DbArgs {
     )]
     pub migrate_database_url: Option<String>,
     /// Connections this process opens to PostgreSQL at most (its pool); default four per CPU
-    /// core of this machine, 8 to 64. Budget this plus three per replica against the server's
+    /// core of this machine, 8 to 64. Budget this plus one per replica against the server's
     /// `max_connections` (the embedded cluster allows 100).
     #[arg(long, env = "LOUPE_DB_POOL_SIZE", global = true,
           value_parser = clap::value_parser!(u32).range(2..=1000))]
@@ -89,6 +89,9 @@ pub enum Command {
     Import(ImportArgs),
     /// Write feedback or training data (the same formats as GET /api/v1/export).
     Export(ExportArgs),
+    /// Empty the dashboard's figures (its rollups) and count them again from the stored tasks,
+    /// reviews and end-user signals. Writers wait while it runs (about 10 s at a million tasks).
+    RebuildRollups,
 }
 
 #[derive(Debug, Clone, Args)]

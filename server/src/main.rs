@@ -83,6 +83,14 @@ async fn run_task(pool: &sqlx::PgPool, command: Command, password: Option<String
             println!("demo data loaded ({added} new tasks)");
         }
         Command::Generate(args) => commands::generate(pool, args).await?,
+        Command::RebuildRollups => {
+            let started = std::time::Instant::now();
+            let read = server::cli::rebuild_rollups(pool).await?;
+            println!(
+                "dashboard rollups rebuilt from {read} stored rows in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
+        }
     }
     Ok(())
 }
