@@ -66,7 +66,16 @@ pub async fn list(db: impl PgExecutor<'_>) -> Result<Vec<Project>, AppError> {
 #[server(prefix = "/api", endpoint = "admin/projects")]
 pub async fn admin_projects() -> Result<Vec<Project>, AppError> {
     let (pool, _, within) = administrator().await?;
-    let mut projects = list(&pool).await?;
+    list_within(&pool, within.as_deref()).await
+}
+
+/// [`list`], kept to `within` (`None`: every project), as [`administrator`] gives it.
+#[cfg(feature = "ssr")]
+pub async fn list_within(
+    db: impl PgExecutor<'_>,
+    within: Option<&[i64]>,
+) -> Result<Vec<Project>, AppError> {
+    let mut projects = list(db).await?;
     if let Some(within) = within {
         projects.retain(|p| within.contains(&p.id));
     }

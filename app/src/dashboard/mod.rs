@@ -377,10 +377,7 @@ pub async fn load_dashboard(
         .as_deref()
         .and_then(|p| p.first().copied())
         .unwrap_or(crate::project::DEFAULT);
-    let mut choices = crate::project::list(&pool).await?;
-    if let Some(within) = &within {
-        choices.retain(|p| within.contains(&p.id));
-    }
+    let choices = crate::project::list_within(&pool, within.as_deref()).await?;
     let scope = queries::Scope {
         chosen,
         routing,

@@ -192,9 +192,9 @@ pub async fn assign(
 /// An assignee's name as an action gives it: a username, `group:<slug>`, or empty for no one.
 /// Checked for existence (not per task's project: [`assign`] leaves a reviewer's tasks of
 /// projects they do not review alone). A caller limited to projects (`within`) may name only a
-/// group with a member in one of them, or a member of one of them (membership, not a project's being open to everyone: every account
-/// reviews such a project, and naming any account would then tell that it exists), and hears
-/// the same of any other name as of one that does not exist.
+/// member of one of them, or a group with such a member (membership, not a project's being open
+/// to everyone: every account reviews such a project, and naming any account would then tell
+/// that it exists), and hears the same of any other name as of one that does not exist.
 pub async fn parse_name(
     pool: &PgPool,
     raw: Option<&str>,

@@ -142,12 +142,30 @@ async fn a_project_admin_finds_and_acts_on_only_their_projects_tasks(pool: PgPoo
     );
 
     // An assignee outside their projects reads as one that does not exist: the answer does not
-    // tell which usernames exist. A reviewer of legal is taken.
+    // tell which usernames or groups exist. Groups are shared by every project: one with no
+    // member in legal reads as no group. A member of legal, and a group with one, are taken.
     app.reviewer("mo").await;
     server::cli::set_project_member(&pool, "medical", "mo", true)
         .await
         .unwrap();
-    for who in ["mo", "nobody"] {
+    for (slug, member) in [("medics", "mo"), ("contracts", "rita")] {
+        server::cli::add_group(&pool, slug, None).await.unwrap();
+        server::cli::set_group_member(&pool, slug, member, true)
+            .await
+            .unwrap();
+    }
+    for (who, rule) in [
+        ("mo", "names no active member of your projects"),
+        ("nobody", "names no active member of your projects"),
+        (
+            "group:medics",
+            "names no group with members in your projects",
+        ),
+        (
+            "group:nowhere",
+            "names no group with members in your projects",
+        ),
+    ] {
         let err = lena
             .call::<Value>(
                 "admin/tasks/act",
@@ -157,31 +175,8 @@ async fn a_project_admin_finds_and_acts_on_only_their_projects_tasks(pool: PgPoo
             .unwrap_err();
         assert_eq!(
             (&err["Validation"]["field"], &err["Validation"]["message"]),
-            (
-                &json!("assignee"),
-                &json!("names no active member of your projects")
-            ),
+            (&json!("assignee"), &json!(rule)),
             "{who}"
-        );
-    }
-    // Groups are shared by every project: one with no member in legal reads as no group.
-    for (slug, member) in [("medics", "mo"), ("contracts", "rita")] {
-        server::cli::add_group(&pool, slug, None).await.unwrap();
-        server::cli::set_group_member(&pool, slug, member, true)
-            .await
-            .unwrap();
-    }
-    for group in ["group:medics", "group:nowhere"] {
-        let err = lena
-            .call::<Value>(
-                "admin/tasks/act",
-                &[("action", "assign"), ("assignee", group), ("ids", &ids)],
-            )
-            .await
-            .unwrap_err();
-        assert_eq!(
-            err["Validation"]["message"], "names no group with members in your projects",
-            "{group}"
         );
     }
     for who in ["group:contracts", "rita"] {
